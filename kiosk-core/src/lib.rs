@@ -1,0 +1,2 @@
+//! Payment and fault logic.
+#![warn(missing_docs)]

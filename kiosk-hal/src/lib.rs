@@ -1,0 +1,42 @@
+//! # kiosk-hal
+//!
+//! The hardware abstraction layer of a self-service payment kiosk: the
+//! traits every device driver implements, the plain data they speak, and
+//! pure wire codecs for real device protocols.
+//!
+//! - **For kiosk logic** (`kiosk-core`): program against the traits
+//!   ([`BillAcceptor`], [`CashBox`], [`ReceiptPrinter`], [`PaymentReader`],
+//!   [`NetworkLink`]) and react to [`ErrorKind`]s, never to driver types.
+//! - **For driver authors**: implement a trait, keep your rich error as the
+//!   [`DeviceError`]'s source and pick the right [`ErrorKind`]. Each trait's
+//!   docs state its contract: when money may be credited, what is cancel
+//!   safe, what is idempotent, what a power loss leaves behind.
+//!
+//! The traits are `async` (through `async-trait`) and dyn-compatible, so a
+//! kiosk can choose its drivers from a configuration file at run time and
+//! hold them as `Box<dyn BillAcceptor>`.
+//!
+//! Money is always [`Money`]: integer minor units with a currency.
+#![warn(missing_docs)]
+
+mod acceptor;
+mod cashbox;
+mod error;
+mod link;
+mod money;
+mod printer;
+mod reader;
+
+pub use acceptor::{
+    AcceptorEvent, AcceptorStatus, BillAcceptor, FraudKind, JamLocation, NoteAtPowerUp, NoteFate,
+    RejectReason,
+};
+pub use cashbox::{CashBox, CashBoxStatus, CashContents, FillLevel};
+pub use error::{DeviceError, Error, ErrorKind};
+pub use link::{
+    AccountAnswer, AccountInfo, AccountNumber, AccountRefusal, IdempotencyKey, NetworkLink,
+    PaymentMethod, PaymentPosting, PostingAnswer,
+};
+pub use money::{Currency, Money};
+pub use printer::{PrintOutcome, PrinterStatus, Receipt, ReceiptLine, ReceiptPrinter};
+pub use reader::{mask_middle, PaymentCode, PaymentReader, PaymentScheme};

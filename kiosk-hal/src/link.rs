@@ -1,0 +1,188 @@
+//! The network link to the billing backend ("BOSS").
+//!
+//! The link's defining fault is the **lost answer**: a posting may reach the
+//! backend and be applied while its answer never comes back. Every posting
+//! therefore carries an [`IdempotencyKey`]; a retry with the same key must
+//! not credit twice, and the kiosk keeps a payment *pending* until some
+//! answer for its key arrives.
+
+use async_trait::async_trait;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+use crate::{mask_middle, DeviceError, Money};
+
+/// The customer's payment number (account number) as typed.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountNumber(pub String);
+
+impl fmt::Debug for AccountNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccountNumber({})", self.0)
+    }
+}
+
+impl fmt::Display for AccountNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The key that makes a posting safe to retry: the same key is applied at most once.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IdempotencyKey(pub String);
+
+impl fmt::Debug for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdempotencyKey({})", self.0)
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the backend says about an account that passed the check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    /// The account holder's name as the backend has it; show it with [`AccountInfo::masked_name`].
+    pub holder_name: String,
+    /// The amount currently due.
+    pub amount_due: Money,
+    /// The current balance.
+    pub balance: Money,
+}
+
+impl AccountInfo {
+    /// The holder's name with all but its first character masked (`张**`).
+    pub fn masked_name(&self) -> String {
+        mask_middle(&self.holder_name, 1, 0)
+    }
+}
+
+/// Why the backend will not take a payment for an account.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountRefusal {
+    /// No such account.
+    Unknown,
+    /// The account is closed.
+    Closed,
+    /// The account exists but cannot be paid at a kiosk.
+    NotPayable,
+}
+
+impl AccountRefusal {
+    /// A clear message for the customer.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            AccountRefusal::Unknown => "account number not found",
+            AccountRefusal::Closed => "account is closed",
+            AccountRefusal::NotPayable => "account cannot be paid here",
+        }
+    }
+}
+
+/// The backend's answer to an account check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "answer")]
+pub enum AccountAnswer {
+    /// The account may be paid.
+    Payable(AccountInfo),
+    /// It may not.
+    Refused {
+        /// Why.
+        reason: AccountRefusal,
+    },
+}
+
+/// How the customer paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PaymentMethod {
+    /// Notes through the bill acceptor.
+    Cash,
+    /// A customer-presented QR / card code.
+    Code,
+}
+
+/// A payment to credit to an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentPosting {
+    /// Makes the posting safe to retry.
+    pub key: IdempotencyKey,
+    /// The account to credit.
+    pub account: AccountNumber,
+    /// The amount.
+    pub amount: Money,
+    /// How it was paid.
+    pub method: PaymentMethod,
+    /// For [`PaymentMethod::Code`]: the code to charge.
+    pub code: Option<crate::PaymentCode>,
+}
+
+/// The backend's answer to a posting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "answer")]
+pub enum PostingAnswer {
+    /// Credited (now, or earlier under the same key).
+    Credited {
+        /// The backend's own reference.
+        backend_ref: String,
+        /// The account balance after the credit.
+        new_balance: Money,
+    },
+    /// Refused; nothing was credited.
+    Refused {
+        /// Why, in words for the customer and staff.
+        reason: String,
+    },
+}
+
+/// The link to the billing backend.
+///
+/// # Contract
+///
+/// - `lookup_account` has no side effects.
+/// - `post_payment` is **idempotent by key**: posting the same key twice
+///   credits at most once, and the second answer repeats the first.
+/// - An error of kind `Timeout`, `Offline` or `Indeterminate` from
+///   `post_payment` means the posting **may have been applied**: the caller
+///   keeps it pending and retries with the same key; it never re-keys.
+/// - An error of kind `Protocol` means the backend answered nonsense; treat
+///   it like a lost answer.
+#[async_trait]
+pub trait NetworkLink: Send {
+    /// Checks an account before any money is taken.
+    async fn lookup_account(
+        &mut self,
+        account: &AccountNumber,
+    ) -> Result<AccountAnswer, DeviceError>;
+
+    /// Posts a payment.
+    async fn post_payment(
+        &mut self,
+        posting: &PaymentPosting,
+    ) -> Result<PostingAnswer, DeviceError>;
+}
+
+#[async_trait]
+impl<T: NetworkLink + ?Sized> NetworkLink for Box<T> {
+    async fn lookup_account(
+        &mut self,
+        account: &AccountNumber,
+    ) -> Result<AccountAnswer, DeviceError> {
+        (**self).lookup_account(account).await
+    }
+    async fn post_payment(
+        &mut self,
+        posting: &PaymentPosting,
+    ) -> Result<PostingAnswer, DeviceError> {
+        (**self).post_payment(posting).await
+    }
+}

@@ -1,0 +1,128 @@
+//! The card / QR reader: customer-presented mobile payment codes.
+//!
+//! A payment code is a single-use bearer token: whoever holds it can spend
+//! it. [`PaymentCode`] therefore prints masked in `Debug` and `Display`, so a
+//! `tracing` field or a panic message never leaks it; only the backend
+//! request carries it in full.
+
+use async_trait::async_trait;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+use crate::DeviceError;
+
+/// Which payment network a code belongs to, by its prefix and length.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PaymentScheme {
+    /// WeChat Pay: 18 digits, prefix 10–15.
+    WeChatPay,
+    /// Alipay: 16–24 digits, prefix 25–30.
+    Alipay,
+    /// UnionPay QR: 19 digits, prefix 62.
+    UnionPay,
+}
+
+/// A customer-presented payment code. Masked when displayed or logged.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PaymentCode {
+    /// The network.
+    pub scheme: PaymentScheme,
+    digits: String,
+}
+
+impl PaymentCode {
+    /// A code of `scheme` with these digits (the caller has classified them).
+    pub fn new(scheme: PaymentScheme, digits: impl Into<String>) -> PaymentCode {
+        PaymentCode {
+            scheme,
+            digits: digits.into(),
+        }
+    }
+
+    /// The full code. Send it to the backend; never log it.
+    pub fn expose_digits(&self) -> &str {
+        &self.digits
+    }
+
+    /// The code with all but the first two and last four digits masked:
+    /// `13********5678`.
+    pub fn masked(&self) -> String {
+        mask_middle(&self.digits, 2, 4)
+    }
+}
+
+/// Masks all but the first `keep_front` and last `keep_back` characters with `*`.
+///
+/// A string too short to keep anything hidden is masked entirely.
+pub fn mask_middle(s: &str, keep_front: usize, keep_back: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= keep_front + keep_back {
+        return "*".repeat(chars.len());
+    }
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < keep_front || i >= chars.len() - keep_back {
+                *c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+impl fmt::Debug for PaymentCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PaymentCode({:?}, {})", self.scheme, self.masked())
+    }
+}
+
+impl fmt::Display for PaymentCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// A card / QR reader.
+///
+/// # Contract
+///
+/// - `read_code` waits until a customer presents a code and is **cancel
+///   safe**: the core races it against a timeout and the customer's Cancel.
+/// - A read that produced bytes but no valid code is an error of kind
+///   [`Protocol`](crate::ErrorKind::Protocol); the reader stays usable.
+#[async_trait]
+pub trait PaymentReader: Send {
+    /// Waits for the next valid payment code.
+    async fn read_code(&mut self) -> Result<PaymentCode, DeviceError>;
+
+    /// Checks the reader answers (for self-tests and health checks).
+    async fn check(&mut self) -> Result<(), DeviceError>;
+}
+
+#[async_trait]
+impl<T: PaymentReader + ?Sized> PaymentReader for Box<T> {
+    async fn read_code(&mut self) -> Result<PaymentCode, DeviceError> {
+        (**self).read_code().await
+    }
+    async fn check(&mut self) -> Result<(), DeviceError> {
+        (**self).check().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_codes_never_print_in_full() {
+        let code = PaymentCode::new(PaymentScheme::WeChatPay, "134567890123456789");
+        assert_eq!(code.to_string(), "13************6789");
+        assert!(!format!("{code:?}").contains("4567890123"));
+        assert_eq!(code.expose_digits(), "134567890123456789");
+        assert_eq!(mask_middle("123", 2, 4), "***");
+    }
+}

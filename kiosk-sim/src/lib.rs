@@ -1,0 +1,2 @@
+//! Simulation.
+#![warn(missing_docs)]
