@@ -1,2 +1,24 @@
-//! Payment and fault logic.
+//! # kiosk-core
+//!
+//! The payment and fault logic of a self-service payment kiosk, written only
+//! against the `kiosk-hal` traits.
+//!
+//! - [`session`]: one customer's payment as a sans-IO state machine.
+//! - [`journal`]: the durable record of every money event (SQLite).
+//! - [`runner`]: the thin async shell that drives sessions over real or
+//!   virtual devices, retries pending payments and recovers after a crash.
 #![warn(missing_docs)]
+
+pub mod events;
+pub mod ids;
+pub mod journal;
+pub mod receipt;
+pub mod runner;
+pub mod screen;
+pub mod session;
+
+pub use events::{DeviceKind, KioskEvent, KioskObserver};
+pub use ids::{KioskId, Millis, SessionId};
+pub use runner::{Clock, Devices, Kiosk, KioskConfig, KioskError, SystemClock};
+pub use screen::Screen;
+pub use session::{Action, CustomerAction, Input, Record, Session, SessionConfig};

@@ -30,6 +30,8 @@ pub enum ErrorKind {
     Tampered,
     /// The printer has no paper.
     PaperOut,
+    /// The paper roll is nearly used up: printing still works, replenish soon.
+    PaperLow,
     /// A cover or door is open.
     CoverOpen,
     /// The outcome of the last operation is unknown: money may have moved.
@@ -58,6 +60,7 @@ impl ErrorKind {
             ErrorKind::Removed => "removed",
             ErrorKind::Tampered => "tampered",
             ErrorKind::PaperOut => "paper-out",
+            ErrorKind::PaperLow => "paper-low",
             ErrorKind::CoverOpen => "cover-open",
             ErrorKind::Indeterminate => "indeterminate",
             ErrorKind::Protocol => "protocol",

@@ -1,0 +1,155 @@
+//! What a running kiosk reports: screens, faults, money outcomes.
+//!
+//! An integrator's UI and monitoring subscribe through [`KioskObserver`];
+//! drills record every event with its time and hash the trace.
+
+use kiosk_hal::{AcceptorEvent, ErrorKind, IdempotencyKey, Money};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{Millis, SessionId};
+use crate::journal::{NoteId, SessionOutcome};
+use crate::screen::Screen;
+use crate::session::SessionAlert;
+
+/// A device of the kiosk, for fault reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceKind {
+    /// The bill acceptor.
+    Acceptor,
+    /// The cash box.
+    CashBox,
+    /// The receipt printer.
+    Printer,
+    /// The card / QR reader.
+    Reader,
+    /// The link to the backend.
+    Link,
+}
+
+/// How a settled in-doubt note ended, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SettlementKind {
+    /// In the box: a payment credits it.
+    Credit,
+    /// Back with the customer.
+    Returned,
+    /// Still unknown: staff settle it at clearing.
+    StillInDoubt,
+    /// In the box, value unknown: staff settle it at clearing.
+    InBoxValueUnknown,
+}
+
+/// Something a kiosk did or noticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "event")]
+pub enum KioskEvent {
+    /// The kiosk started and recovered its journal.
+    Recovered {
+        /// Sessions that were open when it stopped (now closed as interrupted).
+        interrupted_sessions: u32,
+        /// Payments pending after recovery.
+        pending_payments: u32,
+        /// Notes in doubt after recovery.
+        in_doubt_notes: u32,
+    },
+    /// A screen was shown.
+    Screen {
+        /// The screen.
+        screen: Screen,
+    },
+    /// The acceptor reported something.
+    Acceptor {
+        /// What.
+        acceptor: AcceptorEvent,
+    },
+    /// A device fault was detected.
+    FaultDetected {
+        /// Which device.
+        device: DeviceKind,
+        /// What kind.
+        kind: ErrorKind,
+    },
+    /// A device is healthy again.
+    FaultCleared {
+        /// Which device.
+        device: DeviceKind,
+    },
+    /// An alert for operations.
+    Alert {
+        /// The session it arose in.
+        session: SessionId,
+        /// What.
+        alert: SessionAlert,
+    },
+    /// A session started.
+    SessionStarted {
+        /// Its id.
+        session: SessionId,
+    },
+    /// A session ended.
+    SessionEnded {
+        /// Its id.
+        session: SessionId,
+        /// How.
+        outcome: SessionOutcome,
+    },
+    /// A payment was posted (first try or retry).
+    PostingAttempt {
+        /// Its key.
+        key: IdempotencyKey,
+        /// 1 for the first try.
+        attempt: u32,
+    },
+    /// The backend credited a payment (recorded in the journal).
+    PaymentCredited {
+        /// Its key.
+        key: IdempotencyKey,
+        /// The amount.
+        amount: Money,
+    },
+    /// The backend refused a payment.
+    PaymentRefused {
+        /// Its key.
+        key: IdempotencyKey,
+        /// Why.
+        reason: String,
+    },
+    /// A payment stays pending; the next try is scheduled.
+    PaymentRetryScheduled {
+        /// Its key.
+        key: IdempotencyKey,
+        /// When.
+        at: Millis,
+    },
+    /// A note went in doubt.
+    NoteInDoubt {
+        /// Its journal id.
+        note: NoteId,
+    },
+    /// An in-doubt note was settled by the device's own report.
+    InDoubtSettled {
+        /// Its journal id.
+        note: NoteId,
+        /// How.
+        settlement: SettlementKind,
+    },
+    /// A receipt could not be printed and is kept for reprint.
+    ReceiptKept {
+        /// Its session.
+        session: SessionId,
+    },
+}
+
+/// Receives every [`KioskEvent`] with the kiosk time it happened at.
+pub trait KioskObserver: Send {
+    /// Called once per event, in order.
+    fn on_event(&mut self, at: Millis, event: &KioskEvent);
+}
+
+impl<F: FnMut(Millis, &KioskEvent) + Send> KioskObserver for F {
+    fn on_event(&mut self, at: Millis, event: &KioskEvent) {
+        self(at, event)
+    }
+}

@@ -1,0 +1,63 @@
+//! Identifiers and the kiosk clock.
+
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds on the kiosk's clock.
+///
+/// The core never reads a clock: the runner passes `now` in. In a drill the
+/// clock is virtual, on a real kiosk it is wall-clock milliseconds since the
+/// Unix epoch; journal timestamps use the same value.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Millis(pub u64);
+
+impl Millis {
+    /// `self + ms`, saturating.
+    pub fn plus_ms(self, ms: u64) -> Millis {
+        Millis(self.0.saturating_add(ms))
+    }
+
+    /// Milliseconds from `earlier` to `self` (0 if `earlier` is later).
+    pub fn since(self, earlier: Millis) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:03}s", self.0 / 1000, self.0 % 1000)
+    }
+}
+
+/// A kiosk's identifier, unique within its operator (`"HALL7-K03"`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KioskId(pub String);
+
+impl fmt::Display for KioskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A payment session's identifier: the kiosk id and a sequence number
+/// (`"HALL7-K03-000042"`). It is also the customer's transaction reference.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionId(pub String);
+
+impl SessionId {
+    /// The id of session number `seq` on `kiosk`.
+    pub fn new(kiosk: &KioskId, seq: u64) -> SessionId {
+        SessionId(format!("{}-{seq:06}", kiosk.0))
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,43 @@
+//! The kiosk's settings, every default documented.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::KioskId;
+use crate::session::SessionConfig;
+
+/// Settings of a [`Kiosk`](super::Kiosk).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KioskConfig {
+    /// This kiosk's id (default `"K01"`).
+    pub kiosk_id: KioskId,
+    /// Session settings (notes taken, timeouts).
+    pub session: SessionConfig,
+    /// Longest wait for an account check (default 10 000 ms).
+    pub lookup_timeout_ms: u64,
+    /// Longest wait for a posting's answer before it counts as lost (default 15 000 ms).
+    pub post_timeout_ms: u64,
+    /// Longest wait for a receipt to print (default 20 000 ms).
+    pub print_timeout_ms: u64,
+    /// First retry of a pending payment after this long (default 2 000 ms).
+    pub retry_initial_ms: u64,
+    /// Retries back off by doubling up to this interval (default 60 000 ms).
+    pub retry_max_ms: u64,
+    /// Device health is checked this often between sessions (default 2 000 ms).
+    pub health_check_interval_ms: u64,
+}
+
+impl Default for KioskConfig {
+    fn default() -> Self {
+        KioskConfig {
+            kiosk_id: KioskId("K01".into()),
+            session: SessionConfig::default(),
+            lookup_timeout_ms: 10_000,
+            post_timeout_ms: 15_000,
+            print_timeout_ms: 20_000,
+            retry_initial_ms: 2_000,
+            retry_max_ms: 60_000,
+            health_check_interval_ms: 2_000,
+        }
+    }
+}

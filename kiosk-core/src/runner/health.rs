@@ -1,0 +1,61 @@
+//! Device health between sessions: detection from status, never from being told.
+
+use kiosk_hal::{ErrorKind, FillLevel, PrinterStatus};
+
+use super::Kiosk;
+use crate::events::DeviceKind;
+
+impl Kiosk {
+    /// Reads every device's status once and updates the fault set.
+    pub(super) async fn check_health(&mut self) {
+        let now = self.clock.now();
+        self.next_health_at = now.plus_ms(self.config.health_check_interval_ms);
+
+        match self.devices.printer.status().await {
+            Ok(status) => match printer_fault(status) {
+                Some(kind) => self.fault_detected(DeviceKind::Printer, kind),
+                None => self.fault_cleared(DeviceKind::Printer),
+            },
+            Err(e) => self.fault_detected(DeviceKind::Printer, e.kind()),
+        }
+
+        match self.devices.cash_box.status().await {
+            Ok(s) if !s.present => self.fault_detected(DeviceKind::CashBox, ErrorKind::Removed),
+            Ok(s) if s.level == FillLevel::Full => {
+                self.fault_detected(DeviceKind::CashBox, ErrorKind::Full)
+            }
+            Ok(_) => self.fault_cleared(DeviceKind::CashBox),
+            Err(e) => self.fault_detected(DeviceKind::CashBox, e.kind()),
+        }
+
+        if let Some(reader) = self.devices.reader.as_mut() {
+            let result = reader.check().await;
+            match result {
+                Ok(()) => self.fault_cleared(DeviceKind::Reader),
+                Err(e) => self.fault_detected(DeviceKind::Reader, e.kind()),
+            }
+        }
+
+        if self.faults.contains_key(&DeviceKind::Acceptor) {
+            // The driver recovers by itself where it can; a reset helps it along.
+            match self.devices.acceptor.reset().await {
+                Ok(()) => tracing::info!("acceptor reset"),
+                Err(e) => tracing::debug!(error = %e, "acceptor reset failed"),
+            }
+        }
+    }
+}
+
+/// The fault a printer status means, if any. Near-end is not a fault for
+/// printing but is reported so paper is replenished before it runs out.
+fn printer_fault(status: PrinterStatus) -> Option<ErrorKind> {
+    match status {
+        PrinterStatus::Ready | PrinterStatus::Unknown => None,
+        PrinterStatus::PaperNearEnd => Some(ErrorKind::PaperLow),
+        PrinterStatus::PaperOut => Some(ErrorKind::PaperOut),
+        PrinterStatus::CoverOpen => Some(ErrorKind::CoverOpen),
+        PrinterStatus::Jammed => Some(ErrorKind::Jam),
+        PrinterStatus::Offline => Some(ErrorKind::Offline),
+        _ => Some(ErrorKind::Hardware),
+    }
+}

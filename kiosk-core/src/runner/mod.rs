@@ -1,0 +1,386 @@
+//! The thin async shell: drives [`Session`]s over HAL devices.
+//!
+//! The runner owns the devices, the journal and the clock. It performs the
+//! actions a session asks for, in order, and feeds their results back; it
+//! retries pending payments with bounded backoff; it watches device health
+//! between sessions; and on start it recovers whatever a crash left in the
+//! journal. All decisions about money are the session's and the journal's:
+//! the runner only moves data between them and the devices.
+//!
+//! Every `select!` here is `biased`, so a run on a paused tokio clock is
+//! deterministic.
+
+mod config;
+mod health;
+mod perform;
+mod recovery;
+mod retry;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kiosk_hal::{
+    AccountNumber, BillAcceptor, CashBox, ErrorKind, IdempotencyKey, NetworkLink, PaymentMethod,
+    PaymentReader, ReceiptPrinter,
+};
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use crate::events::{DeviceKind, KioskEvent, KioskObserver};
+use crate::ids::{Millis, SessionId};
+use crate::journal::{Journal, JournalError, NoteId, PendingPayment};
+use crate::screen::{Screen, ALTERNATIVE_CHANNELS};
+use crate::session::{CustomerAction, Input, Session};
+
+pub use config::KioskConfig;
+
+/// Where the kiosk gets the time. The core never reads a clock itself.
+pub trait Clock: Send + Sync {
+    /// Now, in kiosk milliseconds.
+    fn now(&self) -> Millis;
+}
+
+/// Wall-clock time: milliseconds since the Unix epoch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Millis {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Millis(since.as_millis() as u64)
+    }
+}
+
+/// The devices a kiosk drives. Any driver, real or virtual, behind the HAL traits.
+pub struct Devices {
+    /// The bill acceptor.
+    pub acceptor: Box<dyn BillAcceptor>,
+    /// The cash box behind it.
+    pub cash_box: Box<dyn CashBox>,
+    /// The receipt printer.
+    pub printer: Box<dyn ReceiptPrinter>,
+    /// The card / QR reader, if fitted.
+    pub reader: Option<Box<dyn PaymentReader>>,
+    /// The link to the backend.
+    pub link: Box<dyn NetworkLink>,
+}
+
+/// A fatal error: the kiosk cannot go on safely and goes out of service.
+#[derive(Debug)]
+pub enum KioskError {
+    /// The journal failed: no money event may be acknowledged without it.
+    Journal(JournalError),
+}
+
+impl std::fmt::Display for KioskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KioskError::Journal(e) => write!(f, "kiosk out of service: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for KioskError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KioskError::Journal(e) => Some(e),
+        }
+    }
+}
+
+impl From<JournalError> for KioskError {
+    fn from(e: JournalError) -> Self {
+        KioskError::Journal(e)
+    }
+}
+
+/// A pending payment and when to try it next.
+#[derive(Debug, Clone)]
+struct RetryState {
+    pending: PendingPayment,
+    next_at: Millis,
+    backoff_ms: u64,
+}
+
+/// A kiosk: devices, journal, clock and the loop that serves customers.
+pub struct Kiosk {
+    config: KioskConfig,
+    devices: Devices,
+    journal: Journal,
+    clock: Arc<dyn Clock>,
+    observer: Box<dyn KioskObserver>,
+    session_seq: u64,
+    retries: BTreeMap<IdempotencyKey, RetryState>,
+    /// Devices currently faulty, and how.
+    faults: BTreeMap<DeviceKind, ErrorKind>,
+    /// An in-doubt note that waits for the acceptor's own report (jam cleared, power-up).
+    awaiting_report: Option<NoteId>,
+    last_session: Option<SessionId>,
+    next_health_at: Millis,
+}
+
+impl Kiosk {
+    /// A kiosk over `devices`, journaling to `journal`.
+    ///
+    /// Nothing happens until [`Kiosk::run`] (or [`Kiosk::recover`]).
+    pub fn new(
+        config: KioskConfig,
+        devices: Devices,
+        journal: Journal,
+        clock: Arc<dyn Clock>,
+        observer: Box<dyn KioskObserver>,
+    ) -> Kiosk {
+        Kiosk {
+            config,
+            devices,
+            journal,
+            clock,
+            observer,
+            session_seq: 0,
+            retries: BTreeMap::new(),
+            faults: BTreeMap::new(),
+            awaiting_report: None,
+            last_session: None,
+            next_health_at: Millis(0),
+        }
+    }
+
+    /// The journal (read it for reports and checks).
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &KioskConfig {
+        &self.config
+    }
+
+    /// Gives the devices and journal back (after [`Kiosk::run`] returned).
+    pub fn into_parts(self) -> (Devices, Journal) {
+        (self.devices, self.journal)
+    }
+
+    /// Devices currently faulty.
+    pub fn faults(&self) -> &BTreeMap<DeviceKind, ErrorKind> {
+        &self.faults
+    }
+
+    /// Payment methods the kiosk can offer now, from device health.
+    pub fn offered_methods(&self) -> Vec<PaymentMethod> {
+        let mut methods = Vec::new();
+        let cash_ok = !self.faults.contains_key(&DeviceKind::Acceptor)
+            && !self.faults.contains_key(&DeviceKind::CashBox)
+            && self.awaiting_report.is_none();
+        if cash_ok {
+            methods.push(PaymentMethod::Cash);
+        }
+        if self.devices.reader.is_some() && !self.faults.contains_key(&DeviceKind::Reader) {
+            methods.push(PaymentMethod::Code);
+        }
+        methods
+    }
+
+    /// Serves customers until `customers` closes. Recovers the journal first.
+    ///
+    /// Returns `Err` only for a journal failure: the kiosk must then stay
+    /// out of service, because no money event could be made durable.
+    pub async fn run(
+        &mut self,
+        customers: &mut mpsc::Receiver<CustomerAction>,
+    ) -> Result<(), KioskError> {
+        let span = tracing::info_span!("kiosk", kiosk = %self.config.kiosk_id);
+        async {
+            self.recover().await?;
+            self.show_welcome();
+            loop {
+                let wake = self.next_wake();
+                let sleep = sleep_until(self.clock.as_ref(), wake);
+                tokio::select! {
+                    biased;
+                    event = self.devices.acceptor.next_event() => {
+                        self.on_idle_acceptor(event).await?;
+                        self.show_welcome();
+                    }
+                    action = customers.recv() => match action {
+                        None => return Ok(()),
+                        Some(CustomerAction::EnterAccount { account }) => {
+                            self.serve(account, customers).await?;
+                            self.retry_due().await?;
+                            self.show_welcome();
+                        }
+                        Some(other) => {
+                            tracing::debug!(?other, "customer action outside a session ignored");
+                        }
+                    },
+                    _ = sleep => {
+                        self.retry_due().await?;
+                        if self.clock.now() >= self.next_health_at {
+                            self.check_health().await;
+                            self.show_welcome();
+                        }
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn next_wake(&self) -> Millis {
+        let retry = self.retries.values().map(|r| r.next_at).min();
+        match retry {
+            Some(r) => r.min(self.next_health_at),
+            None => self.next_health_at,
+        }
+    }
+
+    fn emit(&mut self, event: KioskEvent) {
+        let now = self.clock.now();
+        self.observer.on_event(now, &event);
+    }
+
+    fn show(&mut self, screen: Screen) {
+        self.emit(KioskEvent::Screen { screen });
+    }
+
+    fn show_welcome(&mut self) {
+        let methods = self.offered_methods();
+        if methods.is_empty() {
+            let reason = match self.faults.keys().next() {
+                Some(device) => format!("{device:?} fault").to_lowercase(),
+                None => "no payment method available".into(),
+            };
+            self.show(Screen::OutOfService {
+                reason,
+                alternatives: ALTERNATIVE_CHANNELS.iter().map(|s| s.to_string()).collect(),
+            });
+        } else {
+            self.show(Screen::Welcome { methods });
+        }
+    }
+
+    /// One customer session, start to end.
+    async fn serve(
+        &mut self,
+        account: AccountNumber,
+        customers: &mut mpsc::Receiver<CustomerAction>,
+    ) -> Result<(), KioskError> {
+        self.session_seq += 1;
+        let id = SessionId::new(&self.config.kiosk_id, self.session_seq);
+        let span = tracing::info_span!("session", kiosk = %self.config.kiosk_id, session = %id);
+        self.last_session = Some(id.clone());
+        async {
+            let (mut session, actions) = Session::start(
+                id,
+                self.config.kiosk_id.clone(),
+                account,
+                self.offered_methods(),
+                self.config.session.clone(),
+            );
+            let mut ctx = perform::SessionCtx::default();
+            self.perform(&mut session, actions, &mut ctx).await?;
+            let mut customers_open = true;
+            while session.outcome().is_none() {
+                let deadline = session.deadline();
+                let input = {
+                    let acceptor = &mut self.devices.acceptor;
+                    let reader = &mut self.devices.reader;
+                    let wants_acceptor = session.wants_acceptor_events();
+                    let wants_code = session.wants_code() && reader.is_some();
+                    let sleep =
+                        sleep_until(self.clock.as_ref(), deadline.unwrap_or(Millis(u64::MAX)));
+                    tokio::select! {
+                        biased;
+                        event = acceptor.next_event(), if wants_acceptor => Some(match event {
+                            Ok(e) => Input::Acceptor(e),
+                            Err(e) => Input::AcceptorFailed(e.kind()),
+                        }),
+                        code = read_code(reader), if wants_code => {
+                            Some(Input::CodeRead(code.map_err(|e| e.kind())))
+                        }
+                        action = customers.recv(), if customers_open => Some(match action {
+                            Some(a) => Input::Customer(a),
+                            None => {
+                                customers_open = false;
+                                Input::Customer(CustomerAction::Cancel)
+                            }
+                        }),
+                        _ = sleep, if deadline.is_some() => None,
+                    }
+                };
+                if let Some(Input::Acceptor(e)) = &input {
+                    self.emit(KioskEvent::Acceptor { acceptor: *e });
+                }
+                if let Some(Input::AcceptorFailed(kind)) = &input {
+                    self.fault_detected(DeviceKind::Acceptor, *kind);
+                }
+                let now = self.clock.now();
+                let actions = match input {
+                    Some(i) => session.handle(i, now),
+                    None => session.on_timeout(now),
+                };
+                self.perform(&mut session, actions, &mut ctx).await?;
+                if deadline.is_none()
+                    && !session.wants_acceptor_events()
+                    && !session.wants_code()
+                    && !customers_open
+                    && session.outcome().is_none()
+                {
+                    // Nothing can ever move this session again.
+                    break;
+                }
+            }
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn fault_detected(&mut self, device: DeviceKind, kind: ErrorKind) {
+        if self.faults.get(&device) != Some(&kind) {
+            self.faults.insert(device, kind);
+            tracing::warn!(?device, %kind, "fault detected");
+            self.emit(KioskEvent::FaultDetected { device, kind });
+        }
+    }
+
+    fn fault_cleared(&mut self, device: DeviceKind) {
+        if self.faults.remove(&device).is_some() {
+            tracing::info!(?device, "fault cleared");
+            self.emit(KioskEvent::FaultCleared { device });
+        }
+    }
+}
+
+async fn read_code(
+    reader: &mut Option<Box<dyn PaymentReader>>,
+) -> Result<kiosk_hal::PaymentCode, kiosk_hal::DeviceError> {
+    match reader {
+        Some(r) => r.read_code().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until kiosk time `at` (never, for `Millis(u64::MAX)`).
+async fn sleep_until(clock: &dyn Clock, at: Millis) {
+    if at.0 == u64::MAX {
+        return std::future::pending().await;
+    }
+    let wait = at.since(clock.now());
+    tokio::time::sleep(Duration::from_millis(wait)).await
+}
+
+/// Runs `f` with a timeout of `ms`, mapping both failures to an [`ErrorKind`].
+async fn with_timeout<T>(
+    ms: u64,
+    f: impl std::future::Future<Output = Result<T, kiosk_hal::DeviceError>>,
+) -> Result<T, ErrorKind> {
+    match tokio::time::timeout(Duration::from_millis(ms), f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.kind()),
+        Err(_) => Err(ErrorKind::Timeout),
+    }
+}
