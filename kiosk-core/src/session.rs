@@ -811,3 +811,7 @@ impl Session {
 fn alternatives() -> Vec<String> {
     ALTERNATIVE_CHANNELS.iter().map(|s| s.to_string()).collect()
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
