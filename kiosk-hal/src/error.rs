@@ -89,7 +89,7 @@ pub trait Error: fmt::Debug {
 /// It is one concrete type (not an associated type) so that the traits stay
 /// dyn-compatible: a kiosk picks drivers from its configuration at run time
 /// and holds them as `Box<dyn BillAcceptor>`. The driver's own error travels
-/// in [`DeviceError::source`].
+/// as the `std::error::Error::source` of the `DeviceError`.
 #[derive(Debug)]
 pub struct DeviceError {
     kind: ErrorKind,

@@ -26,6 +26,7 @@ mod link;
 mod money;
 mod printer;
 mod reader;
+pub mod wire;
 
 pub use acceptor::{
     AcceptorEvent, AcceptorStatus, BillAcceptor, FraudKind, JamLocation, NoteAtPowerUp, NoteFate,

@@ -1,0 +1,188 @@
+//! Property tests: emit/parse round trips and garbage resistance.
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use super::*;
+
+fn arb_setting() -> impl Strategy<Value = Setting> {
+    prop_oneof![
+        any::<[u8; 2]>().prop_map(Setting::Enable),
+        any::<[u8; 2]>().prop_map(Setting::Security),
+        any::<u8>().prop_map(Setting::CommMode),
+        any::<bool>().prop_map(Setting::Inhibit),
+        any::<u8>().prop_map(Setting::Direction),
+        any::<[u8; 2]>().prop_map(Setting::OptionalFunction),
+    ]
+}
+
+fn arb_host_command() -> impl Strategy<Value = HostCommand> {
+    use HostCommand::*;
+    let plain = [
+        StatusRequest,
+        Reset,
+        Stack1,
+        Stack2,
+        Return,
+        Hold,
+        Wait,
+        Ack,
+        ReadEnable,
+        ReadSecurity,
+        ReadCommMode,
+        ReadInhibit,
+        ReadDirection,
+        ReadOptionalFunction,
+        VersionRequest,
+        BootVersionRequest,
+        CurrencyAssignRequest,
+    ];
+    prop_oneof![
+        proptest::sample::select(plain.to_vec()),
+        arb_setting().prop_map(HostCommand::from),
+    ]
+}
+
+fn arb_status() -> impl Strategy<Value = StatusResponse> {
+    use StatusResponse::*;
+    let plain = vec![
+        Idling,
+        Accepting,
+        Stacking,
+        VendValid,
+        Stacked,
+        Returning,
+        Holding,
+        Disabled,
+        Initialize,
+        PowerUp,
+        PowerUpBillInAcceptor,
+        PowerUpBillInStacker,
+        StackerFull,
+        StackerOpen,
+        AcceptorJam,
+        StackerJam,
+        Pause,
+        Cheated,
+        CommunicationError,
+        InvalidCommand,
+        Ack,
+    ];
+    let entry = any::<[u8; 4]>().prop_map(|b| CurrencyEntry {
+        escrow_code: b[0],
+        country_code: b[1],
+        value: b[2],
+        exponent: b[3],
+    });
+    prop_oneof![
+        proptest::sample::select(plain),
+        any::<u8>().prop_map(Escrow),
+        any::<u8>().prop_map(|b| Rejecting(RejectCode::from_byte(b))),
+        any::<u8>().prop_map(|b| Failure(FailureCode::from_byte(b))),
+        arb_setting().prop_map(SettingEcho),
+        arb_setting().prop_map(SettingValue),
+        vec(any::<u8>(), 0..=MAX_DATA_LEN).prop_map(Version),
+        vec(any::<u8>(), 0..=MAX_DATA_LEN).prop_map(BootVersion),
+        vec(entry, 0..=MAX_DATA_LEN / 4).prop_map(CurrencyAssign),
+    ]
+}
+
+fn arb_frame() -> impl Strategy<Value = FrameRepr> {
+    (any::<u8>(), vec(any::<u8>(), 0..=MAX_DATA_LEN)).prop_map(|(c, d)| FrameRepr::new(c, d))
+}
+
+/// Splits `bytes` into chunks whose sizes cycle through `sizes`.
+fn chunks<'a>(bytes: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    for &size in sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (head, tail) = rest.split_at(size.clamp(1, rest.len()));
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+/// Feeds `stream` in chunks and returns the good frames, the error count and the decoder.
+fn decode(stream: &[u8], sizes: &[usize]) -> (Vec<FrameRepr>, u64, Decoder) {
+    let mut d = Decoder::new();
+    let (mut ok, mut errors) = (Vec::new(), 0);
+    for chunk in chunks(stream, sizes) {
+        d.push(chunk);
+        while let Some(r) = d.next_frame() {
+            match r {
+                Ok(f) => ok.push(f),
+                Err(_) => errors += 1,
+            }
+        }
+        assert!(d.buffered() <= DEFAULT_BUFFER_CAPACITY);
+    }
+    (ok, errors, d)
+}
+
+proptest! {
+    #[test]
+    fn host_commands_round_trip(cmd in arb_host_command()) {
+        let bytes = cmd.to_bytes();
+        prop_assert_eq!(HostCommand::parse(&bytes), Ok((cmd, bytes.len())));
+    }
+
+    #[test]
+    fn status_responses_round_trip(r in arb_status()) {
+        let bytes = r.to_bytes().unwrap();
+        prop_assert_eq!(StatusResponse::parse(&bytes), Ok((r, bytes.len())));
+    }
+
+    #[test]
+    fn frames_round_trip(f in arb_frame()) {
+        let bytes = f.to_bytes().unwrap();
+        prop_assert_eq!(bytes.len(), f.buffer_len());
+        prop_assert_eq!(FrameRepr::parse(&bytes), Ok((f, bytes.len())));
+    }
+
+    #[test]
+    fn typed_parsers_never_panic(bytes in vec(any::<u8>(), 0..300)) {
+        let _ = HostCommand::parse(&bytes);
+        let _ = StatusResponse::parse(&bytes);
+        if let Some((&cmd, data)) = bytes.split_first() {
+            let _ = HostCommand::from_parts(cmd, data);
+            let _ = StatusResponse::from_parts(cmd, data);
+        }
+    }
+
+    #[test]
+    fn any_chunking_of_valid_frames_decodes_them_all(
+        frames in vec(arb_frame(), 1..5),
+        sizes in vec(1usize..64, 1..8),
+    ) {
+        let stream: Vec<u8> = frames.iter().flat_map(|f| f.to_bytes().unwrap()).collect();
+        let (ok, errors, d) = decode(&stream, &sizes);
+        prop_assert_eq!(ok, frames);
+        prop_assert_eq!(errors, 0);
+        prop_assert_eq!(d.stats().bytes_skipped, 0);
+    }
+
+    #[test]
+    fn garbage_never_panics_and_a_frame_after_it_is_found(
+        garbage in vec(any::<u8>(), 0..400),
+        frame in arb_frame(),
+        sizes in vec(1usize..64, 1..8),
+    ) {
+        let frame_bytes = frame.to_bytes().unwrap();
+        let stream = [garbage, frame_bytes].concat();
+        let (ok, _, d) = decode(&stream, &sizes);
+        // Found, unless the garbage itself held a CRC-valid frame (a 1 in
+        // 65536 collision) that overlapped it.
+        prop_assert!(ok.contains(&frame) || ok.iter().any(|f| *f != frame));
+        // Every byte is accounted for: skipped, decoded or still buffered.
+        let decoded: usize = ok.iter().map(FrameRepr::buffer_len).sum();
+        prop_assert_eq!(
+            d.stats().bytes_skipped as usize + decoded + d.buffered(),
+            stream.len()
+        );
+        prop_assert_eq!(d.stats().frames_ok as usize, ok.len());
+    }
+}
