@@ -1,0 +1,491 @@
+//! The durable journal: every money event, in a SQLite file, before the kiosk acts on it.
+//!
+//! The journal is the kiosk's books. Every note the acceptor escrows, stacks,
+//! returns or loses track of, every payment posted to the backend and every
+//! answer the backend gives is written here first; the kiosk moves a note or
+//! shows "paid" only after the call that records it has returned `Ok`. After a
+//! crash or power loss, the journal alone tells the runner what to finish.
+//!
+//! # The money invariant
+//!
+//! For every currency, after any sequence of successful calls,
+//! [`CashTotals`]`::in_box == credited + pending + refused`: every note the
+//! journal believes is in the cash box belongs to exactly one cash payment, or
+//! is counted as pending until one is journaled. A cash payment's amount is
+//! always the sum of the notes assigned to it (checked in
+//! [`Journal::payment_pending`]), a note is assigned at most once, and rows of
+//! notes, payments and sessions are never deleted.
+//!
+//! # Why SQLite
+//!
+//! - **Atomic multi-row changes.** Settling an in-doubt note into the box and
+//!   creating the payment that credits it are one commit: after a crash there
+//!   is either both or neither, never a note in the box with no payment.
+//! - **Crash safety that is tested by others** at a scale no bespoke log format
+//!   gets, including torn writes and power loss mid-commit.
+//! - **One file**, readable by staff and auditors with the stock `sqlite3`
+//!   tool; the bundled build needs nothing from the kiosk's OS.
+//! - **A second line of defence in the schema**: `CHECK` constraints on states
+//!   and amounts, foreign keys, and triggers that make the `events` audit trail
+//!   append-only and forbid deleting notes, payments or sessions.
+//!
+//! # Durability: WAL + `synchronous=FULL`
+//!
+//! The file runs in write-ahead-log mode with `synchronous=FULL`: a commit
+//! appends its pages to the WAL and **fsyncs it before returning**, so a
+//! method that returned `Ok` survives a power cut. (`synchronous=NORMAL` would
+//! be consistent but could lose the last commits on power loss, which for a
+//! kiosk means a stacked note nobody knows about.) WAL keeps each commit one
+//! sequential append plus one fsync, and lets reads run without blocking.
+//!
+//! # One transaction per money event
+//!
+//! Every mutating method is exactly one `BEGIN IMMEDIATE … COMMIT`: the state
+//! change, the checks it depends on, and one row in the append-only `events`
+//! table (kind, session, note or payment key, JSON detail, time) that says
+//! what happened. There is no other commit on the path, so the cost of a
+//! money event is one synced commit. A method that returns an error has
+//! rolled its transaction back: **nothing was written**. Read methods
+//! (`&self`) never write; they read one consistent snapshot.
+//!
+//! # Idempotency and "exactly once"
+//!
+//! - A note leaves `Escrowed` once: it is stacked, returned or put in doubt at
+//!   most once; an in-doubt note is settled at most once.
+//! - [`Journal::payment_pending`] with a key that exists (same session and
+//!   amount) returns the existing record and writes nothing, so a runner that
+//!   crashed between journaling and posting can call it again.
+//! - [`Journal::payment_credited`] moves a payment to `Credited` once; a
+//!   repeated answer returns [`CreditOutcome::AlreadyCredited`] and changes
+//!   nothing but the audit trail. Together with the backend's idempotency key
+//!   this is what keeps a payment from being credited twice.
+//!
+//! # What recovery can rely on
+//!
+//! After a restart, [`Journal::open`] on the same file shows exactly the calls
+//! that returned `Ok` before the crash, and for a call that was interrupted,
+//! either all of it or none of it. The runner finishes the work from:
+//! [`Journal::open_sessions`] (sessions never ended, their escrowed notes and
+//! unposted stacked money), [`Journal::pending_payments`] (post again with the
+//! same key), [`Journal::in_doubt_notes`] (settle from the device's report),
+//! [`Journal::unprinted_receipts`] and [`Journal::max_session_seq`] (continue
+//! numbering sessions without reusing an id).
+//!
+//! # Opening an existing file
+//!
+//! [`Journal::open`] writes nothing to a file before it knows the file is a
+//! kiosk journal (SQLite `application_id` [`APPLICATION_ID`]) or an empty
+//! database. A file that is something else, another application's database,
+//! a damaged journal (`PRAGMA quick_check`) or a journal from a newer build is
+//! reported with an error naming the path and left byte-for-byte untouched for
+//! staff: the journal is never silently emptied or recreated.
+//!
+//! # Limits
+//!
+//! One [`Journal`] per file and process: it is `Send` but not `Sync`. No
+//! cash-box clearing is journaled yet, so [`Journal::cash_totals`] covers the
+//! whole life of the file.
+//!
+//! # Layout
+//!
+//! `schema` (tables, safe open), `sessions`, `notes`, `settle`, `payments`,
+//! `receipts`, `queries` (read-only reports), `events` (audit rows), `codec`
+//! (how records are spelled in the file), `fail` (internal errors).
+
+mod codec;
+mod events;
+mod fail;
+mod notes;
+mod payments;
+mod queries;
+mod receipts;
+mod schema;
+mod sessions;
+mod settle;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use kiosk_hal::{Currency, IdempotencyKey, Money, NoteFate, Receipt, RejectReason};
+
+use crate::ids::{Millis, SessionId};
+pub use types::*;
+
+/// Why the journal could not do what was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JournalErrorKind {
+    /// The file is not a kiosk journal (another database, or not a database at all).
+    NotAJournal,
+    /// The file is a kiosk journal but damaged; it is left untouched for staff.
+    Corrupt,
+    /// The journal was written by a newer schema version than this build knows.
+    SchemaVersion,
+    /// The file system or SQLite failed (disk full, permissions).
+    Storage,
+    /// The request does not fit the record's state (stacking a returned note,
+    /// crediting an unknown key). A bug in the caller; nothing was written.
+    IllegalTransition,
+    /// No record with that id or key.
+    UnknownRecord,
+}
+
+/// An error from the journal. Nothing was written when one is returned.
+#[derive(Debug)]
+pub struct JournalError {
+    kind: JournalErrorKind,
+    message: String,
+}
+
+impl JournalError {
+    /// An error of `kind`.
+    pub fn new(kind: JournalErrorKind, message: impl Into<String>) -> JournalError {
+        JournalError {
+            kind,
+            message: message.into(),
+        }
+    }
+    /// The kind.
+    pub fn kind(&self) -> JournalErrorKind {
+        self.kind
+    }
+}
+
+impl std::fmt::Display for JournalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "journal {:?}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for JournalError {}
+
+/// The SQLite `application_id` that marks a file as a kiosk journal (`"KIOS"`).
+pub const APPLICATION_ID: i32 = 0x4B49_4F53;
+
+/// The schema version this build writes (SQLite `user_version`).
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// The durable journal of one kiosk: one SQLite file. See the module docs.
+///
+/// Every `&mut self` method is one synced transaction that either happened
+/// completely or (when it returns an error) not at all; `&self` methods never
+/// write.
+pub struct Journal {
+    conn: rusqlite::Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Journal {
+    /// Opens the journal at `path`, creating the file if it does not exist.
+    ///
+    /// An existing file is checked before anything is written to it: not an
+    /// SQLite database, or another application's database →
+    /// [`JournalErrorKind::NotAJournal`]; a journal that fails `PRAGMA
+    /// quick_check` → [`JournalErrorKind::Corrupt`]; a journal written by a
+    /// newer schema → [`JournalErrorKind::SchemaVersion`]. The error names the
+    /// path, and the file is left exactly as it was. An empty (0-byte) file is
+    /// taken as a new journal.
+    pub fn open(path: impl AsRef<Path>) -> Result<Journal, JournalError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = schema::open(&path).map_err(|f| f.at(&path))?;
+        Ok(Journal { conn, path })
+    }
+
+    /// The file the journal lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `op` as one immediate transaction and commits it (synced); on an
+    /// error nothing is written.
+    fn write<T>(
+        &mut self,
+        op: impl FnOnce(&rusqlite::Connection) -> Result<T, fail::Fail>,
+    ) -> Result<T, JournalError> {
+        let run = |conn: &mut rusqlite::Connection| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = op(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run(&mut self.conn).map_err(|f: fail::Fail| f.at(&self.path))
+    }
+
+    /// Runs `op` on one consistent read snapshot; writes nothing.
+    fn read<T>(
+        &self,
+        op: impl FnOnce(&rusqlite::Connection) -> Result<T, fail::Fail>,
+    ) -> Result<T, JournalError> {
+        let run = || {
+            let tx = self.conn.unchecked_transaction()?;
+            let out = op(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|f: fail::Fail| f.at(&self.path))
+    }
+
+    /// Records a new session. An id that exists already →
+    /// [`JournalErrorKind::IllegalTransition`].
+    pub fn begin_session(&mut self, start: &SessionStart) -> Result<(), JournalError> {
+        self.write(|c| sessions::begin(c, start))
+    }
+
+    /// Ends a session with `outcome`, once. Unknown session →
+    /// [`JournalErrorKind::UnknownRecord`]; ended already →
+    /// [`JournalErrorKind::IllegalTransition`]. Its notes and payments are not
+    /// touched: pending payments and in-doubt notes stay listed until settled.
+    pub fn end_session(
+        &mut self,
+        session: &SessionId,
+        outcome: SessionOutcome,
+        at: Millis,
+    ) -> Result<(), JournalError> {
+        self.write(|c| sessions::end(c, session, outcome, at))
+    }
+
+    /// Records a note held in escrow (not in the box, not credited) and returns
+    /// its id. The value must be positive and in the currency of the session's
+    /// other notes, else [`JournalErrorKind::IllegalTransition`].
+    pub fn note_escrowed(
+        &mut self,
+        session: &SessionId,
+        value: Money,
+        at: Millis,
+    ) -> Result<NoteId, JournalError> {
+        self.write(|c| notes::escrowed(c, session, value, at))
+    }
+
+    /// Records a note past the credit point, in the cash box; returns its id.
+    ///
+    /// With `Some(note)`: the escrowed note of this session moves to
+    /// `Stacked`; it must be `Escrowed` (a note is never stacked twice) and
+    /// `value` must equal its escrowed value, else
+    /// [`JournalErrorKind::IllegalTransition`]. With `None` (the device
+    /// reported a stack with no escrow journaled): a new `Stacked` note.
+    /// Either way the note counts as pending money until a payment takes it.
+    pub fn note_stacked(
+        &mut self,
+        session: &SessionId,
+        note: Option<NoteId>,
+        value: Money,
+        at: Millis,
+    ) -> Result<NoteId, JournalError> {
+        self.write(|c| notes::stacked(c, session, note, value, at))
+    }
+
+    /// Records an escrowed note given back to the customer (`Escrowed` →
+    /// `Returned`); any other state → [`JournalErrorKind::IllegalTransition`].
+    pub fn note_returned(&mut self, note: NoteId, at: Millis) -> Result<(), JournalError> {
+        self.write(|c| notes::returned(c, note, at))
+    }
+
+    /// Records a note the acceptor refused before escrow (no money) and returns
+    /// how many the session has had, this one included.
+    pub fn note_rejected(
+        &mut self,
+        session: &SessionId,
+        reason: RejectReason,
+        at: Millis,
+    ) -> Result<u32, JournalError> {
+        self.write(|c| notes::rejected(c, session, reason, at))
+    }
+
+    /// Records a note whose fate is unknown (jam, power loss); returns its id.
+    ///
+    /// With `Some(note)`: the escrowed note of this session moves to `InDoubt`,
+    /// keeping its escrowed value unless `value` is given; any state but
+    /// `Escrowed` → [`JournalErrorKind::IllegalTransition`]. With `None`: a new
+    /// `InDoubt` note with `value` (if the device had validated it). An
+    /// in-doubt note is never credited until [`Journal::settle_in_doubt`].
+    pub fn note_in_doubt(
+        &mut self,
+        session: &SessionId,
+        note: Option<NoteId>,
+        value: Option<Money>,
+        at: Millis,
+    ) -> Result<NoteId, JournalError> {
+        self.write(|c| notes::in_doubt(c, session, note, value, at))
+    }
+
+    /// Settles an in-doubt note from the device's report, exactly once (any
+    /// state but `InDoubt` → [`JournalErrorKind::IllegalTransition`]).
+    ///
+    /// - `InCashBox` with a known value: the note is `SettledInBox` and, in the
+    ///   same transaction, a pending cash payment for the session's account
+    ///   credits it, key `"{session}-n{note}"` → [`Settlement::Credit`].
+    /// - `InCashBox` with an unknown value: `SettledInBox`, held for staff →
+    ///   [`Settlement::InBoxValueUnknown`].
+    /// - `Returned`: `SettledReturned` → [`Settlement::Returned`].
+    /// - `Unknown`: unchanged (still in doubt), only the report is recorded →
+    ///   [`Settlement::StillInDoubt`].
+    pub fn settle_in_doubt(
+        &mut self,
+        note: NoteId,
+        fate: NoteFate,
+        at: Millis,
+    ) -> Result<Settlement, JournalError> {
+        self.write(|c| settle::settle(c, note, fate, at))
+    }
+
+    /// Journals a payment before it is posted, under its idempotency key.
+    ///
+    /// For a cash session `amount` must equal the sum of the session's stacked
+    /// notes not yet in a payment, and those notes become this payment's; for
+    /// a code session no notes are involved. The amount must be positive.
+    /// Idempotent: the same key with the same session and amount returns the
+    /// existing record (whatever its state; see [`Journal::payment_state`])
+    /// and writes nothing; the same key otherwise →
+    /// [`JournalErrorKind::IllegalTransition`].
+    pub fn payment_pending(
+        &mut self,
+        session: &SessionId,
+        key: &IdempotencyKey,
+        amount: Money,
+        at: Millis,
+    ) -> Result<PendingPayment, JournalError> {
+        self.write(|c| payments::pending(c, session, key, amount, at))
+    }
+
+    /// Counts a posting attempt of a pending payment (call it before posting)
+    /// and returns the new count. Not pending →
+    /// [`JournalErrorKind::IllegalTransition`].
+    pub fn posting_attempted(
+        &mut self,
+        key: &IdempotencyKey,
+        at: Millis,
+    ) -> Result<u32, JournalError> {
+        self.write(|c| payments::attempted(c, key, at))
+    }
+
+    /// Records the backend's credit: `Pending` → `Credited` with its reference
+    /// and the new balance → [`CreditOutcome::Credited`]. Credited already →
+    /// [`CreditOutcome::AlreadyCredited`], the stored record unchanged (the
+    /// repeated answer is only added to the audit trail). Refused →
+    /// [`JournalErrorKind::IllegalTransition`]; unknown key →
+    /// [`JournalErrorKind::UnknownRecord`].
+    pub fn payment_credited(
+        &mut self,
+        key: &IdempotencyKey,
+        backend_ref: &str,
+        new_balance: Money,
+        at: Millis,
+    ) -> Result<CreditOutcome, JournalError> {
+        self.write(|c| payments::credited(c, key, backend_ref, new_balance, at))
+    }
+
+    /// Records the backend's refusal: `Pending` → `Refused` with `reason`. For
+    /// cash the notes stay in the books as refused money, held for staff.
+    /// Refused already → `Ok`, record unchanged (a repeated answer); credited →
+    /// [`JournalErrorKind::IllegalTransition`]; unknown key →
+    /// [`JournalErrorKind::UnknownRecord`].
+    pub fn payment_refused(
+        &mut self,
+        key: &IdempotencyKey,
+        reason: &str,
+        at: Millis,
+    ) -> Result<(), JournalError> {
+        self.write(|c| payments::refused(c, key, reason, at))
+    }
+
+    /// The state of the payment with `key`, `None` if none was journaled.
+    pub fn payment_state(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<PaymentState>, JournalError> {
+        self.read(|c| queries::payment_state(c, key))
+    }
+
+    /// Keeps a receipt that could not be printed, for reprint. Keeping again
+    /// for the same session replaces it and marks it owed again. Unknown
+    /// session → [`JournalErrorKind::UnknownRecord`].
+    pub fn keep_receipt(
+        &mut self,
+        session: &SessionId,
+        receipt: &Receipt,
+        at: Millis,
+    ) -> Result<(), JournalError> {
+        self.write(|c| receipts::keep(c, session, receipt, at))
+    }
+
+    /// Marks the session's kept receipt as reprinted, once: no receipt kept →
+    /// [`JournalErrorKind::UnknownRecord`]; reprinted already →
+    /// [`JournalErrorKind::IllegalTransition`].
+    pub fn receipt_reprinted(
+        &mut self,
+        session: &SessionId,
+        at: Millis,
+    ) -> Result<(), JournalError> {
+        self.write(|c| receipts::reprinted(c, session, at))
+    }
+
+    /// Receipts kept and not reprinted yet, oldest first.
+    pub fn unprinted_receipts(&self) -> Result<Vec<UnprintedReceipt>, JournalError> {
+        self.read(receipts::unprinted)
+    }
+
+    /// Sessions begun and never ended (the kiosk stopped mid-session), oldest
+    /// first, with their escrowed notes, the sum of their stacked notes not in
+    /// any payment, and whether any payment was journaled for them.
+    pub fn open_sessions(&self) -> Result<Vec<OpenSession>, JournalError> {
+        self.read(queries::open_sessions)
+    }
+
+    /// Payments journaled and not answered yet, in creation order: post each
+    /// again with its key.
+    pub fn pending_payments(&self) -> Result<Vec<PendingPayment>, JournalError> {
+        self.read(queries::pending_payments)
+    }
+
+    /// Notes in doubt, in creation order.
+    pub fn in_doubt_notes(&self) -> Result<Vec<InDoubtNote>, JournalError> {
+        self.read(queries::in_doubt_notes)
+    }
+
+    /// The journal's money totals in `currency` (see [`CashTotals`]), with
+    /// `in_box == credited + pending + refused`. Only cash payments count.
+    /// Notes of unknown value (settled in the box, or in doubt) count in
+    /// `notes_in_box` / `in_doubt_notes` but add no value.
+    pub fn cash_totals(&self, currency: Currency) -> Result<CashTotals, JournalError> {
+        self.read(|c| queries::cash_totals(c, currency))
+    }
+
+    /// Rejected notes journaled with `from <= at < to` (e.g. one day's).
+    pub fn rejects_between(&self, from: Millis, to: Millis) -> Result<u32, JournalError> {
+        self.read(|c| queries::rejects_between(c, from, to))
+    }
+
+    /// The largest trailing sequence number of any session id (`"K01-000042"`
+    /// → 42), 0 if there is none: start numbering after it.
+    pub fn max_session_seq(&self) -> Result<u64, JournalError> {
+        self.read(queries::max_session_seq)
+    }
+
+    /// Number of rows in the audit trail (tests check that errors write nothing).
+    #[cfg(test)]
+    fn event_count(&self) -> i64 {
+        self.conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .expect("count events")
+    }
+
+    /// Trades durability for speed in property tests that run thousands of
+    /// commits; the logic under test is the same.
+    #[cfg(test)]
+    fn unsynced_for_tests(&self) {
+        self.conn
+            .pragma_update(None, "synchronous", "OFF")
+            .expect("synchronous=OFF");
+    }
+}

@@ -1,0 +1,261 @@
+//! Notes: escrow, stack, return, reject, in-doubt.
+//!
+//! Every transition is a conditional state change checked here before the
+//! row is touched; a note leaves `escrowed` at most once, so it is stacked
+//! at most once.
+
+use kiosk_hal::{Money, RejectReason};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::json;
+
+use super::codec::{
+    money_cols, money_json, note_state_from, note_state_text, opt_money, serde_name,
+};
+use super::events::Event;
+use super::fail::{count, Fail};
+use super::{sessions, NoteId, NoteState};
+use crate::ids::{Millis, SessionId};
+
+/// What a stored note says.
+pub(super) struct NoteRow {
+    /// Its id.
+    pub id: i64,
+    /// Its session.
+    pub session: SessionId,
+    /// Its value, if known.
+    pub value: Option<Money>,
+    /// Its state.
+    pub state: NoteState,
+}
+
+/// The note `id`, or `UnknownRecord`.
+pub(super) fn load(conn: &Connection, id: NoteId) -> Result<NoteRow, Fail> {
+    let row = conn
+        .prepare_cached(
+            "SELECT session, value_minor, value_currency, state FROM notes WHERE id = ?1",
+        )?
+        .query_row([id.0], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .optional()?;
+    let (session, minor, currency, state) =
+        row.ok_or_else(|| Fail::unknown(format!("no note {}", id.0)))?;
+    Ok(NoteRow {
+        id: id.0,
+        session: SessionId(session),
+        value: opt_money(minor, currency)?,
+        state: note_state_from(&state)?,
+    })
+}
+
+/// A note of `session` in state `expected`, or why not.
+fn load_in(
+    conn: &Connection,
+    session: &SessionId,
+    id: NoteId,
+    expected: NoteState,
+) -> Result<NoteRow, Fail> {
+    let note = load(conn, id)?;
+    if &note.session != session {
+        return Err(Fail::illegal(format!(
+            "note {} belongs to session {}, not {session}",
+            id.0, note.session
+        )));
+    }
+    expect_state(&note, expected)?;
+    Ok(note)
+}
+
+/// `IllegalTransition` unless `note` is in state `expected`.
+pub(super) fn expect_state(note: &NoteRow, expected: NoteState) -> Result<(), Fail> {
+    if note.state != expected {
+        return Err(Fail::illegal(format!(
+            "note {} is {}, not {}",
+            note.id,
+            note_state_text(note.state),
+            note_state_text(expected)
+        )));
+    }
+    Ok(())
+}
+
+/// A note value must be positive and in the currency of the session's other notes.
+fn check_value(conn: &Connection, session: &SessionId, value: Money) -> Result<(), Fail> {
+    if value.minor <= 0 {
+        return Err(Fail::illegal(format!("note value {value} is not positive")));
+    }
+    let other: Option<String> = conn
+        .prepare_cached(
+            "SELECT value_currency FROM notes
+             WHERE session = ?1 AND value_currency IS NOT NULL AND value_currency <> ?2 LIMIT 1",
+        )?
+        .query_row(params![session.0, value.currency.code()], |r| r.get(0))
+        .optional()?;
+    match other {
+        Some(c) => Err(Fail::illegal(format!(
+            "session {session} has {c} notes; a {value} note cannot join them"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Inserts a note row.
+fn insert(
+    conn: &Connection,
+    session: &SessionId,
+    value: Option<Money>,
+    state: NoteState,
+    at: Millis,
+) -> Result<i64, Fail> {
+    let (minor, currency) = money_cols(value);
+    conn.prepare_cached(
+        "INSERT INTO notes (session, value_minor, value_currency, state, created_at, changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![
+        session.0,
+        minor,
+        currency,
+        note_state_text(state),
+        at.0
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Moves note `id` to `state` with `value`.
+pub(super) fn set_state(
+    conn: &Connection,
+    id: i64,
+    state: NoteState,
+    value: Option<Money>,
+    at: Millis,
+) -> Result<(), Fail> {
+    let (minor, currency) = money_cols(value);
+    conn.prepare_cached(
+        "UPDATE notes SET state = ?2, value_minor = ?3, value_currency = ?4, changed_at = ?5
+         WHERE id = ?1",
+    )?
+    .execute(params![id, note_state_text(state), minor, currency, at.0])?;
+    Ok(())
+}
+
+/// An audit row for a note of `session` reaching `to`.
+fn event<'a>(kind: &'static str, at: Millis, session: &'a SessionId, id: i64) -> Event<'a> {
+    Event::new(kind, at).session(session).note(id)
+}
+
+fn value_json(value: Option<Money>) -> serde_json::Value {
+    value.map_or(serde_json::Value::Null, money_json)
+}
+
+/// A new escrowed note.
+pub(super) fn escrowed(
+    conn: &Connection,
+    session: &SessionId,
+    value: Money,
+    at: Millis,
+) -> Result<NoteId, Fail> {
+    sessions::load(conn, session)?;
+    check_value(conn, session, value)?;
+    let id = insert(conn, session, Some(value), NoteState::Escrowed, at)?;
+    event("note-escrowed", at, session, id)
+        .detail(json!({ "value": money_json(value) }))
+        .append(conn)?;
+    Ok(NoteId(id))
+}
+
+/// Escrowed → stacked, or a new stacked note.
+pub(super) fn stacked(
+    conn: &Connection,
+    session: &SessionId,
+    note: Option<NoteId>,
+    value: Money,
+    at: Millis,
+) -> Result<NoteId, Fail> {
+    sessions::load(conn, session)?;
+    let id = match note {
+        Some(note) => {
+            let row = load_in(conn, session, note, NoteState::Escrowed)?;
+            if row.value != Some(value) {
+                return Err(Fail::illegal(format!(
+                    "note {} was escrowed as {}, stacked as {value}",
+                    note.0,
+                    row.value.map_or("unknown".to_string(), |v| v.to_string())
+                )));
+            }
+            set_state(conn, row.id, NoteState::Stacked, Some(value), at)?;
+            row.id
+        }
+        None => {
+            check_value(conn, session, value)?;
+            insert(conn, session, Some(value), NoteState::Stacked, at)?
+        }
+    };
+    event("note-stacked", at, session, id)
+        .detail(json!({ "value": money_json(value), "escrow_journaled": note.is_some() }))
+        .append(conn)?;
+    Ok(NoteId(id))
+}
+
+/// Escrowed → returned.
+pub(super) fn returned(conn: &Connection, note: NoteId, at: Millis) -> Result<(), Fail> {
+    let row = load(conn, note)?;
+    expect_state(&row, NoteState::Escrowed)?;
+    set_state(conn, row.id, NoteState::Returned, row.value, at)?;
+    event("note-returned", at, &row.session, row.id)
+        .detail(json!({ "value": value_json(row.value) }))
+        .append(conn)
+}
+
+/// A rejected note; returns the session's reject count.
+pub(super) fn rejected(
+    conn: &Connection,
+    session: &SessionId,
+    reason: RejectReason,
+    at: Millis,
+) -> Result<u32, Fail> {
+    sessions::load(conn, session)?;
+    let reason = serde_name(&reason);
+    conn.prepare_cached("INSERT INTO rejects (session, reason, at) VALUES (?1, ?2, ?3)")?
+        .execute(params![session.0, reason, at.0])?;
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM rejects WHERE session = ?1")?
+        .query_row([&session.0], |r| r.get(0))?;
+    Event::new("note-rejected", at)
+        .session(session)
+        .detail(json!({ "reason": reason, "rejects_in_session": n }))
+        .append(conn)?;
+    Ok(count(n))
+}
+
+/// Escrowed → in-doubt, or a new in-doubt note.
+pub(super) fn in_doubt(
+    conn: &Connection,
+    session: &SessionId,
+    note: Option<NoteId>,
+    value: Option<Money>,
+    at: Millis,
+) -> Result<NoteId, Fail> {
+    sessions::load(conn, session)?;
+    if let Some(v) = value {
+        check_value(conn, session, v)?;
+    }
+    let (id, value) = match note {
+        Some(note) => {
+            let row = load_in(conn, session, note, NoteState::Escrowed)?;
+            let value = value.or(row.value);
+            set_state(conn, row.id, NoteState::InDoubt, value, at)?;
+            (row.id, value)
+        }
+        None => (insert(conn, session, value, NoteState::InDoubt, at)?, value),
+    };
+    event("note-in-doubt", at, session, id)
+        .detail(json!({ "value": value_json(value), "escrow_journaled": note.is_some() }))
+        .append(conn)?;
+    Ok(NoteId(id))
+}

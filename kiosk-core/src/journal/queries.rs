@@ -1,0 +1,192 @@
+//! Read-only reports: what recovery and the cash statement rely on.
+
+use kiosk_hal::{AccountNumber, Currency, IdempotencyKey, Money};
+use rusqlite::{params, Connection};
+
+use super::codec::{method_from, money, opt_money};
+use super::fail::{count, Fail};
+use super::payments::{Raw, COLUMNS};
+use super::{CashTotals, InDoubtNote, NoteId, OpenSession, PaymentState, PendingPayment};
+use crate::ids::{Millis, SessionId};
+
+/// The state of the payment with `key`.
+pub(super) fn payment_state(
+    conn: &Connection,
+    key: &IdempotencyKey,
+) -> Result<Option<PaymentState>, Fail> {
+    Ok(super::payments::load(conn, key)?.map(|(_, state)| state))
+}
+
+/// Sessions never ended, oldest first.
+pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, account, method FROM sessions WHERE ended_at IS NULL ORDER BY started_at, id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, account, method) in rows {
+        let id = SessionId(id);
+        out.push(OpenSession {
+            escrowed: escrowed_notes(conn, &id)?,
+            unposted_stacked: unposted_stacked(conn, &id)?,
+            has_payment: conn
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM payments WHERE session = ?1)")?
+                .query_row([&id.0], |r| r.get(0))?,
+            account: AccountNumber(account),
+            method: method_from(&method)?,
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// The session's notes still in escrow.
+fn escrowed_notes(conn: &Connection, session: &SessionId) -> Result<Vec<(NoteId, Money)>, Fail> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, value_minor, value_currency FROM notes
+         WHERE session = ?1 AND state = 'escrowed' ORDER BY id",
+    )?;
+    let rows = stmt.query_map([&session.0], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (id, minor, currency) = row?;
+        Ok((NoteId(id), money(minor, currency)?))
+    })
+    .collect()
+}
+
+/// Sum of the session's stacked notes not yet part of a payment.
+fn unposted_stacked(conn: &Connection, session: &SessionId) -> Result<Option<Money>, Fail> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT value_minor, value_currency FROM notes
+         WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map([&session.0], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut sum: Option<Money> = None;
+    for row in rows {
+        let (minor, currency) = row?;
+        let value = money(minor, currency)?;
+        sum = Some(match sum {
+            None => value,
+            Some(s) => s.checked_add(value).ok_or_else(|| {
+                Fail::corrupt(format!("stacked notes of session {session} do not add up"))
+            })?,
+        });
+    }
+    Ok(sum)
+}
+
+/// Payments not answered yet, in creation order.
+pub(super) fn pending_payments(conn: &Connection) -> Result<Vec<PendingPayment>, Fail> {
+    let sql = format!("SELECT {COLUMNS} FROM payments WHERE state = 'pending' ORDER BY id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], Raw::read)?;
+    rows.map(|row| Ok(row?.finish()?.0)).collect()
+}
+
+/// In-doubt notes, in creation order.
+pub(super) fn in_doubt_notes(conn: &Connection) -> Result<Vec<InDoubtNote>, Fail> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, session, value_minor, value_currency, changed_at FROM notes
+         WHERE state = 'in-doubt' ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, u64>(4)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (id, session, minor, currency, since) = row?;
+        Ok(InDoubtNote {
+            id: NoteId(id),
+            session: SessionId(session),
+            value: opt_money(minor, currency)?,
+            since: Millis(since),
+        })
+    })
+    .collect()
+}
+
+/// The books side of the money invariant in `currency`.
+pub(super) fn cash_totals(conn: &Connection, currency: Currency) -> Result<CashTotals, Fail> {
+    let code = currency.code();
+    let m = |minor: i64| Money::new(minor, currency);
+    // Notes of unknown value (settled in the box, or in doubt) count as notes
+    // in every currency's report but add no value to any.
+    let (in_box, notes_in_box, unassigned, in_doubt, in_doubt_notes): (i64, i64, i64, i64, i64) =
+        conn.prepare_cached(
+            "SELECT
+               coalesce(sum(value_minor) FILTER (WHERE state IN ('stacked', 'settled-in-box')), 0),
+               count(*) FILTER (WHERE state IN ('stacked', 'settled-in-box')),
+               coalesce(sum(value_minor) FILTER (WHERE state IN ('stacked', 'settled-in-box')
+                                                   AND payment_key IS NULL), 0),
+               coalesce(sum(value_minor) FILTER (WHERE state = 'in-doubt'), 0),
+               count(*) FILTER (WHERE state = 'in-doubt')
+             FROM notes
+             WHERE state IN ('stacked', 'settled-in-box', 'in-doubt')
+               AND (value_currency = ?1 OR value_currency IS NULL)",
+        )?
+        .query_row([code], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+    let (credited, pending, refused): (i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT
+               coalesce(sum(amount_minor) FILTER (WHERE state = 'credited'), 0),
+               coalesce(sum(amount_minor) FILTER (WHERE state = 'pending'), 0),
+               coalesce(sum(amount_minor) FILTER (WHERE state = 'refused'), 0)
+             FROM payments WHERE method = 'cash' AND amount_currency = ?1",
+        )?
+        .query_row([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rejected: i64 = conn
+        .prepare_cached("SELECT count(*) FROM rejects")?
+        .query_row([], |r| r.get(0))?;
+    let pending = pending
+        .checked_add(unassigned)
+        .ok_or_else(|| Fail::corrupt("pending total overflows"))?;
+    Ok(CashTotals {
+        in_box: m(in_box),
+        notes_in_box: count(notes_in_box),
+        credited: m(credited),
+        pending: m(pending),
+        refused: m(refused),
+        in_doubt: m(in_doubt),
+        in_doubt_notes: count(in_doubt_notes),
+        rejected_notes: count(rejected),
+    })
+}
+
+/// Rejected notes with `from <= at < to`.
+pub(super) fn rejects_between(conn: &Connection, from: Millis, to: Millis) -> Result<u32, Fail> {
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM rejects WHERE at >= ?1 AND at < ?2")?
+        .query_row(params![from.0, to.0], |r| r.get(0))?;
+    Ok(count(n))
+}
+
+/// The largest trailing sequence number of any session id, 0 if none.
+pub(super) fn max_session_seq(conn: &Connection) -> Result<u64, Fail> {
+    let max: Option<i64> = conn
+        .prepare_cached("SELECT max(seq) FROM sessions")?
+        .query_row([], |r| r.get(0))?;
+    Ok(max.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}

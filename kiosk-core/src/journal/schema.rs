@@ -1,0 +1,240 @@
+//! The file format: tables, and opening a file safely.
+//!
+//! Opening never writes to a file before it is known to be a kiosk journal
+//! (or a brand-new, empty database): a file that is something else is
+//! reported and left byte-for-byte as it was. A file that does not start with
+//! the SQLite header is not even opened with SQLite; an SQLite file is only
+//! read (with checkpoint-on-close off) until its `application_id`,
+//! `user_version` and `quick_check` have passed.
+
+use std::io::Read;
+use std::path::Path;
+
+use rusqlite::config::DbConfig;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use super::fail::Fail;
+use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
+
+/// The first 16 bytes of every SQLite 3 database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Schema version 1. Money is `(…_minor INTEGER, …_currency TEXT)`; times
+/// are kiosk milliseconds. Rows of money tables are never deleted, and the
+/// `events` audit trail is append-only (enforced by triggers).
+const SCHEMA_V1: &str = r#"
+CREATE TABLE sessions (
+    id          TEXT PRIMARY KEY,
+    seq         INTEGER,
+    kiosk       TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    method      TEXT NOT NULL CHECK (method IN ('cash', 'code')),
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER,
+    outcome     TEXT,
+    CHECK ((ended_at IS NULL) = (outcome IS NULL))
+) STRICT;
+CREATE INDEX sessions_seq ON sessions (seq);
+CREATE INDEX sessions_open ON sessions (started_at) WHERE ended_at IS NULL;
+
+CREATE TABLE payments (
+    id                 INTEGER PRIMARY KEY,
+    key                TEXT NOT NULL UNIQUE,
+    session            TEXT NOT NULL REFERENCES sessions (id),
+    account            TEXT NOT NULL,
+    amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
+    amount_currency    TEXT NOT NULL,
+    method             TEXT NOT NULL CHECK (method IN ('cash', 'code')),
+    state              TEXT NOT NULL CHECK (state IN ('pending', 'credited', 'refused')),
+    attempts           INTEGER NOT NULL DEFAULT 0,
+    backend_ref        TEXT,
+    balance_minor      INTEGER,
+    balance_currency   TEXT,
+    reason             TEXT,
+    created_at         INTEGER NOT NULL,
+    changed_at         INTEGER NOT NULL
+) STRICT;
+CREATE INDEX payments_session ON payments (session);
+CREATE INDEX payments_state ON payments (state, method, amount_currency);
+
+CREATE TABLE notes (
+    id              INTEGER PRIMARY KEY,
+    session         TEXT NOT NULL REFERENCES sessions (id),
+    value_minor     INTEGER CHECK (value_minor > 0),
+    value_currency  TEXT,
+    state           TEXT NOT NULL CHECK (state IN ('escrowed', 'stacked', 'returned',
+                        'in-doubt', 'settled-in-box', 'settled-returned')),
+    payment_key     TEXT REFERENCES payments (key),
+    created_at      INTEGER NOT NULL,
+    changed_at      INTEGER NOT NULL,
+    CHECK ((value_minor IS NULL) = (value_currency IS NULL)),
+    CHECK (payment_key IS NULL OR state IN ('stacked', 'settled-in-box'))
+) STRICT;
+CREATE INDEX notes_session ON notes (session, state);
+CREATE INDEX notes_state ON notes (state, value_currency);
+CREATE INDEX notes_payment ON notes (payment_key);
+
+CREATE TABLE rejects (
+    id       INTEGER PRIMARY KEY,
+    session  TEXT NOT NULL REFERENCES sessions (id),
+    reason   TEXT NOT NULL,
+    at       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX rejects_session ON rejects (session);
+CREATE INDEX rejects_at ON rejects (at);
+
+CREATE TABLE receipts (
+    session       TEXT PRIMARY KEY REFERENCES sessions (id),
+    receipt       TEXT NOT NULL,
+    kept_at       INTEGER NOT NULL,
+    reprinted_at  INTEGER
+) STRICT;
+
+CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    session      TEXT,
+    note         INTEGER,
+    payment_key  TEXT,
+    detail       TEXT NOT NULL
+) STRICT;
+
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
+CREATE TRIGGER sessions_no_delete BEFORE DELETE ON sessions
+    BEGIN SELECT RAISE(ABORT, 'journal sessions are never deleted'); END;
+CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
+    BEGIN SELECT RAISE(ABORT, 'journal notes are never deleted'); END;
+CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
+    BEGIN SELECT RAISE(ABORT, 'journal payments are never deleted'); END;
+"#;
+
+/// Opens (or creates) the journal at `path` and returns a connection set up
+/// for durable writes.
+pub(super) fn open(path: &Path) -> Result<Connection, Fail> {
+    check_header(path)?;
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let had_wal = Path::new(&wal).exists();
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Until the file is known to be ours, closing must not checkpoint a WAL
+    // it came with into it.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    let fresh = match inspect(&conn) {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            if !had_wal {
+                // Nothing to checkpoint: let the close remove the empty WAL
+                // and shared-memory files that reading created.
+                let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false);
+            }
+            return Err(e);
+        }
+    };
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
+
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // Still durable (rollback journal + synchronous=FULL), only slower.
+        tracing::warn!(path = %path.display(), mode, "journal: WAL not available, using {mode}");
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+
+    if fresh {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA_V1)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+    }
+    Ok(conn)
+}
+
+/// Reads (only) what the file is: `Ok(true)` for a new, empty database,
+/// `Ok(false)` for a sound kiosk journal this build can use.
+fn inspect(conn: &Connection) -> Result<bool, Fail> {
+    let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    if app_id == 0 && version == 0 && objects == 0 {
+        return Ok(true);
+    }
+    if app_id != APPLICATION_ID {
+        return Err(Fail::new(
+            JournalErrorKind::NotAJournal,
+            format!(
+                "an SQLite database of another application (application_id {app_id:#x}); \
+                 left untouched"
+            ),
+        ));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(Fail::new(
+            JournalErrorKind::SchemaVersion,
+            format!("written by schema version {version}, this build knows up to {SCHEMA_VERSION}"),
+        ));
+    }
+    if version < 1 {
+        return Err(Fail::corrupt(format!(
+            "a kiosk journal with invalid schema version {version}; left untouched"
+        )));
+    }
+    quick_check(conn)?;
+    Ok(false)
+}
+
+/// Refuses a non-empty file that does not start like an SQLite database,
+/// without opening it with SQLite.
+fn check_header(path: &Path) -> Result<(), Fail> {
+    let storage = |e: std::io::Error| Fail::new(JournalErrorKind::Storage, e.to_string());
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(storage(e)),
+    };
+    if !meta.is_file() {
+        return Err(Fail::new(
+            JournalErrorKind::NotAJournal,
+            "not a regular file",
+        ));
+    }
+    if meta.len() == 0 {
+        return Ok(());
+    }
+    let mut head = Vec::with_capacity(SQLITE_MAGIC.len());
+    std::fs::File::open(path)
+        .map_err(storage)?
+        .take(SQLITE_MAGIC.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(storage)?;
+    if head.as_slice() != SQLITE_MAGIC {
+        return Err(Fail::new(
+            JournalErrorKind::NotAJournal,
+            "not an SQLite database (bad header); left untouched",
+        ));
+    }
+    Ok(())
+}
+
+/// `PRAGMA quick_check`: any answer but `ok` means damage.
+fn quick_check(conn: &Connection) -> Result<(), Fail> {
+    let mut stmt = conn.prepare("PRAGMA quick_check(5)")?;
+    let problems: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<_, _>>()?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        return Ok(());
+    }
+    Err(Fail::corrupt(format!(
+        "integrity check failed ({}); left untouched for staff",
+        problems.join("; ")
+    )))
+}

@@ -1,0 +1,77 @@
+//! Settling an in-doubt note from the device's own report, exactly once.
+
+use kiosk_hal::{IdempotencyKey, NoteFate, PaymentMethod};
+use rusqlite::{params, Connection};
+use serde_json::json;
+
+use super::codec::{money_json, serde_name};
+use super::events::Event;
+use super::fail::Fail;
+use super::notes::{self, expect_state};
+use super::{payments, sessions, NoteId, NoteState, PendingPayment, Settlement};
+use crate::ids::Millis;
+
+/// The idempotency key of the payment that credits a settled note.
+pub(super) fn note_key(session: &crate::ids::SessionId, note: i64) -> IdempotencyKey {
+    IdempotencyKey(format!("{session}-n{note}"))
+}
+
+/// In-doubt → settled (or still in doubt), with the credit in the same transaction.
+pub(super) fn settle(
+    conn: &Connection,
+    note: NoteId,
+    fate: NoteFate,
+    at: Millis,
+) -> Result<Settlement, Fail> {
+    let row = notes::load(conn, note)?;
+    expect_state(&row, NoteState::InDoubt)?;
+    let settlement = match (fate, row.value) {
+        (NoteFate::InCashBox, Some(value)) => {
+            let session = sessions::load(conn, &row.session)?;
+            let key = note_key(&row.session, row.id);
+            if payments::load(conn, &key)?.is_some() {
+                return Err(Fail::illegal(format!(
+                    "payment key {key} for note {} is taken",
+                    row.id
+                )));
+            }
+            let pending = PendingPayment {
+                key,
+                session: row.session.clone(),
+                account: session.account,
+                amount: value,
+                method: PaymentMethod::Cash,
+                created_at: at,
+                attempts: 0,
+            };
+            payments::insert(conn, &pending, "in-doubt note settled in the cash box")?;
+            notes::set_state(conn, row.id, NoteState::SettledInBox, Some(value), at)?;
+            conn.prepare_cached("UPDATE notes SET payment_key = ?2 WHERE id = ?1")?
+                .execute(params![row.id, pending.key.0])?;
+            Settlement::Credit(pending)
+        }
+        (NoteFate::InCashBox, None) => {
+            notes::set_state(conn, row.id, NoteState::SettledInBox, None, at)?;
+            Settlement::InBoxValueUnknown
+        }
+        (NoteFate::Returned, value) => {
+            notes::set_state(conn, row.id, NoteState::SettledReturned, value, at)?;
+            Settlement::Returned
+        }
+        (NoteFate::Unknown, _) => Settlement::StillInDoubt,
+    };
+    let key = match &settlement {
+        Settlement::Credit(p) => Some(p.key.0.as_str()),
+        _ => None,
+    };
+    let mut event = Event::new("note-settled", at)
+        .session(&row.session)
+        .note(row.id)
+        .detail(json!({
+            "fate": serde_name(&fate),
+            "value": row.value.map_or(serde_json::Value::Null, money_json),
+        }));
+    event.key = key;
+    event.append(conn)?;
+    Ok(settlement)
+}
