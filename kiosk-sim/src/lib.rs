@@ -1,2 +1,14 @@
 //! Simulation.
 #![warn(missing_docs)]
+
+pub mod backend;
+pub mod clock;
+pub mod devices;
+pub mod drill;
+pub mod faults;
+pub mod rng;
+
+pub use backend::{VirtualBackend, VirtualLink};
+pub use clock::SimClock;
+pub use faults::{ConfigError, FaultLog, FaultPlan, FaultRule, FaultyLink, FaultyReader, Trigger};
+pub use rng::SimRng;

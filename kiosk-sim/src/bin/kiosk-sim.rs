@@ -1,0 +1,227 @@
+//! `kiosk-sim`: run contingency drills against a simulated kiosk.
+//!
+//! ```text
+//! kiosk-sim drill --list
+//! kiosk-sim drill printer-paper-out counterfeit-note --seed 7
+//! kiosk-sim drill --all --seeds 20
+//! kiosk-sim drill --file my-drill.toml --json
+//! ```
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kiosk_sim::drill::batch::{run_jobs, Job};
+use kiosk_sim::drill::catalog::BUILTIN_DRILLS;
+use kiosk_sim::drill::{builtin, DrillReport, Scenario};
+
+#[derive(Parser)]
+#[command(name = "kiosk-sim", version, about = "Rehearse a payment kiosk's contingency plan in simulation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run contingency drills (a scenario plus a seed, in virtual time).
+    Drill(DrillArgs),
+}
+
+#[derive(clap::Args)]
+struct DrillArgs {
+    /// Drill ids to run (see --list).
+    ids: Vec<String>,
+    /// List the built-in drills and exit.
+    #[arg(long)]
+    list: bool,
+    /// Run every built-in drill.
+    #[arg(long)]
+    all: bool,
+    /// Also run drills from these scenario files.
+    #[arg(long = "file", value_name = "PATH")]
+    files: Vec<PathBuf>,
+    /// The (first) seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run each drill over this many seeds: seed, seed+1, ...
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
+    /// Print the reports as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also write the JSON reports to this file.
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+    /// Threads to run drills on (default: every core).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Drill(args) => drill(args),
+    }
+}
+
+fn drill(args: DrillArgs) -> ExitCode {
+    if args.list {
+        println!("{:<26} TITLE", "ID");
+        for d in BUILTIN_DRILLS {
+            let title = builtin(d.id).map(|s| s.title).unwrap_or_else(|e| e.to_string());
+            println!("{:<26} {title}", d.id);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut scenarios = Vec::new();
+    let ids: Vec<String> = if args.all {
+        BUILTIN_DRILLS.iter().map(|d| d.id.to_string()).collect()
+    } else {
+        args.ids.clone()
+    };
+    for id in &ids {
+        match builtin(id) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    for path in &args.files {
+        match Scenario::from_file(path) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if scenarios.is_empty() {
+        eprintln!("error: name drills to run, or --all, or --file PATH; --list shows the ids");
+        return ExitCode::from(2);
+    }
+    let seeds = args.seeds.max(1);
+    let jobs: Vec<Job<'_>> = scenarios
+        .iter()
+        .flat_map(|s| (0..seeds).map(move |i| Job { scenario: s, seed: args.seed.wrapping_add(i) }))
+        .collect();
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let started = std::time::Instant::now();
+    let show_progress = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize, r: &Result<DrillReport, _>| {
+        if show_progress {
+            let width = 30;
+            let filled = done * width / total.max(1);
+            let (id, verdict) = match r {
+                Ok(rep) => (rep.id.as_str(), if rep.passed { "pass" } else { "FAIL" }),
+                Err(_) => ("?", "error"),
+            };
+            eprint!(
+                "\r[{}{}] {done}/{total} {id} {verdict}            ",
+                "#".repeat(filled),
+                ".".repeat(width - filled)
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let results = run_jobs(&jobs, threads, &progress);
+    if show_progress {
+        eprintln!();
+    }
+    let wall = started.elapsed();
+
+    let mut reports = Vec::new();
+    let mut failed = 0usize;
+    for r in results {
+        match r {
+            Ok(rep) => {
+                if !rep.passed {
+                    failed += 1;
+                }
+                reports.push(rep);
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&reports).unwrap_or_default();
+        if let Err(e) = std::fs::write(path, json) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
+    } else {
+        // Full reports for failures, and for every run when there is one seed.
+        for rep in &reports {
+            if seeds == 1 || !rep.passed {
+                print!("{}", rep.render_text());
+            }
+        }
+        print_summary(&reports, seeds);
+        println!(
+            "{} drill runs ({} drills x {} seeds) in {:.1}s wall time: {} passed, {} failed",
+            jobs.len(),
+            scenarios.len(),
+            seeds,
+            wall.as_secs_f64(),
+            jobs.len() - failed,
+            failed
+        );
+    }
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_summary(reports: &[DrillReport], seeds: u64) {
+    fn worst(v: impl Iterator<Item = Option<u64>>) -> String {
+        let v: Vec<_> = v.collect();
+        if v.iter().all(Option::is_none) {
+            return "-".into();
+        }
+        match v.iter().flatten().max() {
+            Some(ms) => format!("{}.{:03}s", ms / 1000, ms % 1000),
+            None => "-".into(),
+        }
+    }
+    println!();
+    println!(
+        "{:<26} {:>7} {:>10} {:>10} {:>10} {:>9}",
+        "DRILL", "RESULT", "DETECT", "FALLBACK", "RESOLVE", "INVARIANT"
+    );
+    let mut ids: Vec<&str> = reports.iter().map(|r| r.id.as_str()).collect();
+    ids.dedup();
+    for id in ids {
+        let runs: Vec<&DrillReport> = reports.iter().filter(|r| r.id == id).collect();
+        let passed = runs.iter().filter(|r| r.passed).count();
+        let result = if passed == runs.len() { "pass".to_string() } else { format!("{}/{}", passed, runs.len()) };
+        let invariant = if runs.iter().all(|r| r.invariant.holds) { "holds" } else { "BROKEN" };
+        println!(
+            "{:<26} {:>7} {:>10} {:>10} {:>10} {:>9}",
+            id,
+            result,
+            worst(runs.iter().map(|r| r.timings.detect_ms)),
+            worst(runs.iter().map(|r| r.timings.fallback_ms)),
+            worst(runs.iter().map(|r| r.timings.resolve_ms)),
+            invariant
+        );
+        for r in runs.iter().filter(|r| !r.passed) {
+            println!("    failed with seed {}: reproduce with `kiosk-sim drill {} --seed {}`", r.seed, r.id, r.seed);
+        }
+    }
+    if seeds > 1 {
+        println!("(timings: worst over {seeds} seeds, in simulated time)");
+    }
+}

@@ -1,0 +1,165 @@
+//! The virtual bill acceptor, the customer's slot, and the cash unit they
+//! form with the cash box.
+//!
+//! ```text
+//! customer ─insert_note─► validating ─validate-ms─► Escrowed ─stack()─► stacking ─stack-ms─► Stacked (in the box)
+//!                                    └─► Rejected / Fraud      └─return_note()─► Returned
+//! ```
+//!
+//! Faults ([`AcceptorFault`]) replace a step with a jam, a cheat, a power
+//! cycle, an outage or a pulled cash box. Every event is queued and
+//! [`next_event`](kiosk_hal::BillAcceptor::next_event) pops the queue, so it
+//! is cancel safe; a waiting `next_event` sleeps until the device's next
+//! deadline or until someone acts on it, never on a polling timer.
+
+mod config;
+mod machine;
+
+use core::fmt;
+
+use async_trait::async_trait;
+use kiosk_hal::{AcceptorEvent, AcceptorStatus, BillAcceptor, DeviceError, Money};
+
+pub use config::{AcceptorConfig, AcceptorFault};
+pub(crate) use machine::AcceptorMachine;
+
+use super::cashbox::{BoxState, CashBoxConfig, CashBoxHandle, VirtualCashBox};
+use super::shared::Shared;
+use crate::clock::SimClock;
+use crate::faults::{ConfigError, FaultLog, LogSink};
+use crate::rng::SimRng;
+
+/// The virtual acceptor as the kiosk sees it ([`BillAcceptor`]).
+pub struct VirtualAcceptor {
+    unit: Shared<AcceptorMachine>,
+}
+
+/// Why the slot would not take a note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotRefusal {
+    /// A note is already being validated, held in escrow, moved, or jammed.
+    Busy,
+    /// The acceptor is off (offline): it does not draw the note in.
+    Unpowered,
+}
+
+impl fmt::Display for SlotRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SlotRefusal::Busy => "the acceptor is busy with another note",
+            SlotRefusal::Unpowered => "the acceptor is off",
+        })
+    }
+}
+
+impl std::error::Error for SlotRefusal {}
+
+/// The note slot, as the simulated customer uses it (cloneable).
+#[derive(Clone)]
+pub struct CustomerSlot {
+    unit: Shared<AcceptorMachine>,
+}
+
+impl CustomerSlot {
+    /// Inserts one note; `genuine = false` for a counterfeit. The verdict
+    /// comes as an acceptor event `validate-ms` later.
+    pub fn insert_note(&self, value: Money, genuine: bool) -> Result<(), SlotRefusal> {
+        self.unit.with(|m, now| m.insert(now, value, genuine))
+    }
+
+    /// Every note handed back to the customer so far (rejected, returned
+    /// from escrow, pulled back in a cheat, released from a jam as
+    /// returned, or returned at a power-up), in order.
+    pub fn returned_notes(&self) -> Vec<Money> {
+        self.unit.with(|m, _| m.returned_to_customer().to_vec())
+    }
+}
+
+/// An acceptor, the cash box behind it, and the handles a drill needs.
+pub struct CashUnit {
+    /// The acceptor, for the kiosk.
+    pub acceptor: VirtualAcceptor,
+    /// The cash box sensors, for the kiosk.
+    pub cash_box: VirtualCashBox,
+    /// The note slot, for the simulated customer.
+    pub customer: CustomerSlot,
+    /// The physical box, for staff and for the drill's money check.
+    pub staff: CashBoxHandle,
+}
+
+impl CashUnit {
+    /// Builds the unit. `rng` should be the drill's generator forked for
+    /// this device (`drill_rng.fork("acceptor")`).
+    ///
+    /// Fails if a fault has a trigger it cannot use (see [`AcceptorFault`]).
+    pub fn new(
+        acceptor: &AcceptorConfig,
+        cash_box: &CashBoxConfig,
+        clock: SimClock,
+        rng: SimRng,
+    ) -> Result<CashUnit, ConfigError> {
+        let machine = AcceptorMachine::new(acceptor, BoxState::new(cash_box), rng)?;
+        let unit = Shared::new(machine, clock);
+        Ok(CashUnit {
+            acceptor: VirtualAcceptor { unit: unit.clone() },
+            cash_box: VirtualCashBox { unit: unit.clone() },
+            customer: CustomerSlot { unit: unit.clone() },
+            staff: CashBoxHandle { unit },
+        })
+    }
+
+    /// Records every acceptor fault as it takes effect in `log`, under the
+    /// name `device` (timed faults record their start and their end).
+    pub fn with_fault_log(self, log: FaultLog, device: &str) -> CashUnit {
+        let sink = LogSink::new(log.clone(), device);
+        self.staff.unit.with(|m, _| m.set_log(sink));
+        log.attach(self.staff.unit.catch_up());
+        self
+    }
+}
+
+impl VirtualAcceptor {
+    /// The clock the device runs on.
+    pub fn clock(&self) -> SimClock {
+        *self.unit.clock()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn wakeups(&self) -> u64 {
+        self.unit.wakeups()
+    }
+}
+
+#[async_trait]
+impl BillAcceptor for VirtualAcceptor {
+    async fn enable(&mut self, accepted: &[Money]) -> Result<(), DeviceError> {
+        self.unit.with(|m, _| m.enable(accepted))
+    }
+
+    async fn inhibit(&mut self) -> Result<(), DeviceError> {
+        self.unit.with(|m, _| m.inhibit())
+    }
+
+    async fn next_event(&mut self) -> Result<AcceptorEvent, DeviceError> {
+        self.unit.wait_for(|m, _| m.pop_event()).await
+    }
+
+    async fn stack(&mut self) -> Result<(), DeviceError> {
+        self.unit.with(|m, now| m.stack(now))
+    }
+
+    async fn return_note(&mut self) -> Result<(), DeviceError> {
+        self.unit.with(|m, now| m.return_note(now))
+    }
+
+    async fn status(&mut self) -> Result<AcceptorStatus, DeviceError> {
+        self.unit.with(|m, _| m.status())
+    }
+
+    async fn reset(&mut self) -> Result<(), DeviceError> {
+        self.unit.with(|m, _| m.reset())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,615 @@
+//! The acceptor as a plain state machine: operations and time in, events out.
+
+use std::collections::VecDeque;
+
+use kiosk_core::Millis;
+use kiosk_hal::{
+    AcceptorEvent, AcceptorStatus, DeviceError, ErrorKind, FillLevel, JamLocation, Money,
+    NoteAtPowerUp, NoteFate, RejectReason,
+};
+
+use super::config::{AcceptorConfig, AcceptorFault};
+use super::SlotRefusal;
+use crate::devices::cashbox::BoxState;
+use crate::devices::shared::Machine;
+use crate::faults::{ConfigError, FaultPlan, LogSink, Trigger};
+use crate::rng::SimRng;
+
+/// How a stack request will end, decided when it is made.
+#[derive(Debug, Clone, Copy)]
+enum StackEnd {
+    Stacked,
+    Jam {
+        location: JamLocation,
+        fate: NoteFate,
+        clear_after_ms: Option<u64>,
+    },
+    PowerCycle(NoteAtPowerUp),
+}
+
+/// Where the current note is.
+#[derive(Debug, Clone, Copy)]
+enum Path {
+    Idle,
+    Validating {
+        value: Money,
+        genuine: bool,
+        number: u64,
+        done_at: Millis,
+    },
+    Escrow {
+        value: Money,
+    },
+    Stacking {
+        value: Money,
+        done_at: Millis,
+        end: StackEnd,
+        fault: Option<AcceptorFault>,
+    },
+    Returning {
+        value: Money,
+        done_at: Millis,
+    },
+}
+
+impl Path {
+    fn deadline(&self) -> Option<Millis> {
+        match self {
+            Path::Validating { done_at, .. }
+            | Path::Stacking { done_at, .. }
+            | Path::Returning { done_at, .. } => Some(*done_at),
+            Path::Idle | Path::Escrow { .. } => None,
+        }
+    }
+
+    fn note(&self) -> Option<Money> {
+        match self {
+            Path::Idle => None,
+            Path::Validating { value, .. }
+            | Path::Escrow { value }
+            | Path::Stacking { value, .. }
+            | Path::Returning { value, .. } => Some(*value),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Jam {
+    location: JamLocation,
+    value: Money,
+    fate: NoteFate,
+    clear_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TimedAction {
+    GoOffline,
+    BackOnline,
+    PowerCycle(NoteAtPowerUp),
+    RemoveBox,
+    ReplaceBox,
+}
+
+/// A timed fault's start or end.
+#[derive(Debug, Clone, Copy)]
+struct TimedEntry {
+    at: Millis,
+    action: TimedAction,
+    fault: AcceptorFault,
+    end: bool,
+}
+
+#[derive(Debug)]
+enum Queued {
+    Event(AcceptorEvent),
+    WentOffline,
+}
+
+fn err(kind: ErrorKind, message: &str) -> DeviceError {
+    DeviceError::new(kind, message)
+}
+
+/// The virtual acceptor and the physical box behind it.
+pub(crate) struct AcceptorMachine {
+    validate_ms: u64,
+    stack_ms: u64,
+    return_ms: u64,
+    cash: BoxState,
+    enabled: Vec<Money>,
+    inhibited: bool,
+    path: Path,
+    jam: Option<Jam>,
+    offline: bool,
+    found_at_power_up: NoteAtPowerUp,
+    queue: VecDeque<Queued>,
+    held: Vec<AcceptorEvent>,
+    timeline: VecDeque<TimedEntry>,
+    log: LogSink,
+    plan: FaultPlan<AcceptorFault>,
+    inserted: u64,
+    stacks: u64,
+    returned_to_customer: Vec<Money>,
+    retrieved_by_staff: Vec<Money>,
+}
+
+impl AcceptorMachine {
+    pub(crate) fn new(
+        config: &AcceptorConfig,
+        cash: BoxState,
+        rng: SimRng,
+    ) -> Result<AcceptorMachine, ConfigError> {
+        let mut consulted = Vec::new();
+        let mut timeline = Vec::new();
+        for rule in &config.faults {
+            rule.fault.check(&rule.trigger)?;
+            if !rule.fault.is_timed(&rule.trigger) {
+                consulted.push(rule.clone());
+                continue;
+            }
+            let (start, end) = match rule.trigger {
+                Trigger::At { at_ms } => (Millis(at_ms), None),
+                Trigger::Between { from_ms, until_ms } => (Millis(from_ms), until_ms.map(Millis)),
+                _ => unreachable!("checked: timed faults have timed triggers"),
+            };
+            let (begin, finish) = match rule.fault {
+                AcceptorFault::Offline {} => (TimedAction::GoOffline, TimedAction::BackOnline),
+                AcceptorFault::StackerRemoved {} => {
+                    (TimedAction::RemoveBox, TimedAction::ReplaceBox)
+                }
+                AcceptorFault::PowerCycle { note } => {
+                    (TimedAction::PowerCycle(note), TimedAction::PowerCycle(note))
+                }
+                _ => unreachable!("only offline, stacker-removed and power-cycle are timed"),
+            };
+            timeline.push(TimedEntry {
+                at: start,
+                action: begin,
+                fault: rule.fault,
+                end: false,
+            });
+            if let Some(end) = end {
+                timeline.push(TimedEntry {
+                    at: end,
+                    action: finish,
+                    fault: rule.fault,
+                    end: true,
+                });
+            }
+        }
+        // Stable: equal times keep their configuration order.
+        timeline.sort_by_key(|entry| entry.at);
+        Ok(AcceptorMachine {
+            validate_ms: config.validate_ms,
+            stack_ms: config.stack_ms,
+            return_ms: config.return_ms,
+            cash,
+            enabled: Vec::new(),
+            inhibited: true,
+            path: Path::Idle,
+            jam: None,
+            offline: false,
+            found_at_power_up: NoteAtPowerUp::None,
+            queue: VecDeque::new(),
+            held: Vec::new(),
+            timeline: timeline.into(),
+            log: LogSink::default(),
+            plan: FaultPlan::new(consulted, rng)?,
+            inserted: 0,
+            stacks: 0,
+            returned_to_customer: Vec::new(),
+            retrieved_by_staff: Vec::new(),
+        })
+    }
+
+    fn note_fault(&self, at: Millis, fault: Option<AcceptorFault>) {
+        if let Some(fault) = fault {
+            self.log.record(at, &fault);
+        }
+    }
+
+    pub(crate) fn set_log(&mut self, log: LogSink) {
+        self.log = log;
+    }
+
+    pub(crate) fn cash(&self) -> &BoxState {
+        &self.cash
+    }
+
+    pub(crate) fn returned_to_customer(&self) -> &[Money] {
+        &self.returned_to_customer
+    }
+
+    pub(crate) fn retrieved_by_staff(&self) -> &[Money] {
+        &self.retrieved_by_staff
+    }
+
+    fn emit(&mut self, event: AcceptorEvent) {
+        if self.offline {
+            self.held.push(event);
+        } else {
+            self.queue.push_back(Queued::Event(event));
+        }
+    }
+
+    fn online(&self) -> Result<(), DeviceError> {
+        if self.offline {
+            Err(err(ErrorKind::Offline, "virtual acceptor does not answer"))
+        } else {
+            Ok(())
+        }
+    }
+
+    // ----- the customer -----
+
+    pub(crate) fn insert(
+        &mut self,
+        now: Millis,
+        value: Money,
+        genuine: bool,
+    ) -> Result<(), SlotRefusal> {
+        if self.offline {
+            return Err(SlotRefusal::Unpowered);
+        }
+        if !matches!(self.path, Path::Idle) || self.jam.is_some() {
+            return Err(SlotRefusal::Busy);
+        }
+        self.inserted += 1;
+        self.path = Path::Validating {
+            value,
+            genuine,
+            number: self.inserted,
+            done_at: now.plus_ms(self.validate_ms),
+        };
+        Ok(())
+    }
+
+    // ----- the host (BillAcceptor) -----
+
+    pub(crate) fn enable(&mut self, accepted: &[Money]) -> Result<(), DeviceError> {
+        self.online()?;
+        self.enabled = accepted.to_vec();
+        self.inhibited = false;
+        Ok(())
+    }
+
+    pub(crate) fn inhibit(&mut self) -> Result<(), DeviceError> {
+        self.online()?;
+        self.inhibited = true;
+        Ok(())
+    }
+
+    pub(crate) fn pop_event(&mut self) -> Option<Result<AcceptorEvent, DeviceError>> {
+        self.queue.pop_front().map(|queued| match queued {
+            Queued::Event(event) => Ok(event),
+            Queued::WentOffline => Err(err(
+                ErrorKind::Offline,
+                "virtual acceptor stopped answering",
+            )),
+        })
+    }
+
+    pub(crate) fn stack(&mut self, now: Millis) -> Result<(), DeviceError> {
+        self.online()?;
+        if self.jam.is_some() {
+            return Err(err(ErrorKind::Jam, "a note is jammed"));
+        }
+        let Path::Escrow { value } = self.path else {
+            return Err(err(ErrorKind::InvalidState, "no note in escrow"));
+        };
+        if !self.cash.present() {
+            self.emit(AcceptorEvent::StackerRemoved);
+            return Ok(());
+        }
+        if self.cash.level() == FillLevel::Full {
+            self.emit(AcceptorEvent::StackerFull);
+            return Ok(());
+        }
+        self.stacks += 1;
+        let stacks = self.stacks;
+        let fault = self
+            .plan
+            .active_by(now, |rule| {
+                rule.fault.on_stack(&rule.trigger).then_some(stacks)
+            })
+            .cloned();
+        let end = match fault {
+            Some(AcceptorFault::JamInAcceptor {
+                fate,
+                clear_after_ms,
+            }) => StackEnd::Jam {
+                location: JamLocation::Acceptor,
+                fate,
+                clear_after_ms,
+            },
+            Some(AcceptorFault::JamInStacker {
+                fate,
+                clear_after_ms,
+            }) => StackEnd::Jam {
+                location: JamLocation::Stacker,
+                fate,
+                clear_after_ms,
+            },
+            Some(AcceptorFault::PowerCycle { note }) => StackEnd::PowerCycle(note),
+            _ => StackEnd::Stacked,
+        };
+        self.path = Path::Stacking {
+            value,
+            done_at: now.plus_ms(self.stack_ms),
+            end,
+            fault,
+        };
+        Ok(())
+    }
+
+    pub(crate) fn return_note(&mut self, now: Millis) -> Result<(), DeviceError> {
+        self.online()?;
+        let Path::Escrow { value } = self.path else {
+            return Err(err(ErrorKind::InvalidState, "no note in escrow"));
+        };
+        self.path = Path::Returning {
+            value,
+            done_at: now.plus_ms(self.return_ms),
+        };
+        Ok(())
+    }
+
+    pub(crate) fn status(&self) -> Result<AcceptorStatus, DeviceError> {
+        self.online()?;
+        Ok(if self.jam.is_some() {
+            AcceptorStatus::Jammed
+        } else if !self.cash.present() {
+            AcceptorStatus::StackerRemoved
+        } else if self.cash.level() == FillLevel::Full {
+            AcceptorStatus::StackerFull
+        } else if matches!(
+            self.path,
+            Path::Escrow { .. } | Path::Stacking { .. } | Path::Returning { .. }
+        ) {
+            AcceptorStatus::Escrow
+        } else if self.inhibited || self.enabled.is_empty() {
+            AcceptorStatus::Inhibited
+        } else {
+            AcceptorStatus::Accepting
+        })
+    }
+
+    pub(crate) fn reset(&mut self) -> Result<(), DeviceError> {
+        self.online()?;
+        if self.jam.is_some() {
+            self.clear_jam();
+        }
+        if let Path::Escrow { value } = self.path {
+            self.path = Path::Idle;
+            self.returned_to_customer.push(value);
+            self.emit(AcceptorEvent::Returned { value });
+        }
+        Ok(())
+    }
+
+    // ----- staff -----
+
+    pub(crate) fn remove_box(&mut self) -> Vec<Money> {
+        if self.cash.present() {
+            self.cash.set_present(false);
+            self.emit(AcceptorEvent::StackerRemoved);
+        }
+        self.cash.take_all()
+    }
+
+    pub(crate) fn insert_box(&mut self) {
+        if !self.cash.present() {
+            self.cash.set_present(true);
+            self.emit(AcceptorEvent::StackerReplaced);
+        }
+    }
+
+    // ----- what time does -----
+
+    fn finish_path(&mut self, at: Millis) {
+        match std::mem::replace(&mut self.path, Path::Idle) {
+            Path::Validating {
+                value,
+                genuine,
+                number,
+                ..
+            } => self.verdict(at, value, genuine, number),
+            Path::Stacking {
+                value, end, fault, ..
+            } => match end {
+                StackEnd::Stacked => {
+                    self.cash.push(value);
+                    self.emit(AcceptorEvent::Stacked { value });
+                    if self.cash.level() == FillLevel::Full {
+                        self.emit(AcceptorEvent::StackerFull);
+                    }
+                }
+                StackEnd::Jam {
+                    location,
+                    fate,
+                    clear_after_ms,
+                } => {
+                    self.note_fault(at, fault);
+                    if location == JamLocation::Stacker && fate == NoteFate::InCashBox {
+                        self.cash.push(value);
+                    }
+                    self.jam = Some(Jam {
+                        location,
+                        value,
+                        fate,
+                        clear_at: clear_after_ms.map(|ms| at.plus_ms(ms)),
+                    });
+                    self.emit(AcceptorEvent::Jammed {
+                        location,
+                        value: Some(value),
+                    });
+                }
+                StackEnd::PowerCycle(note) => {
+                    // Power lost while the note moved; it ends where the
+                    // device will say it found it.
+                    self.note_fault(at, fault);
+                    if note == NoteAtPowerUp::InStacker {
+                        self.cash.push(value);
+                    } else {
+                        self.returned_to_customer.push(value);
+                    }
+                    self.inhibited = true;
+                    self.emit(AcceptorEvent::PowerUp { note });
+                }
+            },
+            Path::Returning { value, .. } => {
+                self.returned_to_customer.push(value);
+                self.emit(AcceptorEvent::Returned { value });
+            }
+            idle_or_escrow => self.path = idle_or_escrow,
+        }
+    }
+
+    fn verdict(&mut self, at: Millis, value: Money, genuine: bool, number: u64) {
+        let fraud = self
+            .plan
+            .active_by(at, |rule| {
+                matches!(rule.fault, AcceptorFault::Fraud { .. }).then_some(number)
+            })
+            .cloned();
+        if let Some(fault @ AcceptorFault::Fraud { kind }) = fraud {
+            self.log.record(at, &fault);
+            self.returned_to_customer.push(value);
+            self.emit(AcceptorEvent::Fraud { kind });
+            return;
+        }
+        let reason = if self.inhibited {
+            Some(RejectReason::Inhibited)
+        } else if !genuine {
+            Some(RejectReason::Counterfeit)
+        } else if !self.enabled.contains(&value) {
+            Some(RejectReason::Inhibited)
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => {
+                self.returned_to_customer.push(value);
+                self.emit(AcceptorEvent::Rejected { reason });
+            }
+            None => {
+                self.path = Path::Escrow { value };
+                self.emit(AcceptorEvent::Escrowed { value });
+            }
+        }
+    }
+
+    fn clear_jam(&mut self) {
+        let Some(jam) = self.jam.take() else {
+            return;
+        };
+        match jam.fate {
+            NoteFate::InCashBox if jam.location == JamLocation::Acceptor => {
+                self.cash.push(jam.value)
+            }
+            NoteFate::InCashBox => {}
+            NoteFate::Returned => self.returned_to_customer.push(jam.value),
+            NoteFate::Unknown => self.retrieved_by_staff.push(jam.value),
+        }
+        self.emit(AcceptorEvent::JamCleared { fate: jam.fate });
+    }
+
+    /// Settles the note in the path after a power loss and says what the
+    /// device will find: `InStacker` puts it in the box, anything else returns it.
+    fn lose_power(&mut self, into_box: bool) -> NoteAtPowerUp {
+        match std::mem::replace(&mut self.path, Path::Idle).note() {
+            None => NoteAtPowerUp::None,
+            Some(value) if into_box => {
+                self.cash.push(value);
+                NoteAtPowerUp::InStacker
+            }
+            Some(value) => {
+                self.returned_to_customer.push(value);
+                NoteAtPowerUp::InAcceptor
+            }
+        }
+    }
+
+    fn power_cycle(&mut self, note: NoteAtPowerUp) {
+        if self.offline {
+            return;
+        }
+        self.lose_power(note == NoteAtPowerUp::InStacker);
+        self.inhibited = true;
+        self.emit(AcceptorEvent::PowerUp { note });
+    }
+
+    fn timed(&mut self, entry: TimedEntry) {
+        if entry.end {
+            self.log
+                .record(entry.at, &format_args!("end of {:?}", entry.fault));
+        } else {
+            self.log.record(entry.at, &entry.fault);
+        }
+        match entry.action {
+            TimedAction::GoOffline if !self.offline => {
+                let stacking = matches!(self.path, Path::Stacking { .. });
+                self.found_at_power_up = self.lose_power(stacking);
+                self.offline = true;
+                self.queue.push_back(Queued::WentOffline);
+            }
+            TimedAction::BackOnline if self.offline => {
+                self.offline = false;
+                self.inhibited = true;
+                let note = std::mem::replace(&mut self.found_at_power_up, NoteAtPowerUp::None);
+                self.emit(AcceptorEvent::PowerUp { note });
+                for event in std::mem::take(&mut self.held) {
+                    self.emit(event);
+                }
+            }
+            TimedAction::PowerCycle(note) => self.power_cycle(note),
+            TimedAction::RemoveBox if self.cash.present() => {
+                self.cash.set_present(false);
+                self.emit(AcceptorEvent::StackerRemoved);
+            }
+            TimedAction::ReplaceBox => self.insert_box(),
+            _ => {}
+        }
+    }
+}
+
+impl Machine for AcceptorMachine {
+    fn advance(&mut self, now: Millis) {
+        loop {
+            let due = [
+                self.path.deadline(),
+                self.jam.and_then(|j| j.clear_at),
+                self.timeline.front().map(|entry| entry.at),
+            ];
+            // Earliest first; on a tie the note's path, then the jam, then the timeline.
+            let mut next: Option<(usize, Millis)> = None;
+            for (source, at) in due.iter().enumerate() {
+                if let Some(at) = *at {
+                    if at <= now && next.map_or(true, |(_, best)| at < best) {
+                        next = Some((source, at));
+                    }
+                }
+            }
+            match next {
+                None => break,
+                Some((0, at)) => self.finish_path(at),
+                Some((1, _)) => self.clear_jam(),
+                Some(_) => {
+                    if let Some(entry) = self.timeline.pop_front() {
+                        self.timed(entry);
+                    }
+                }
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Millis> {
+        [
+            self.path.deadline(),
+            self.jam.and_then(|j| j.clear_at),
+            self.timeline.front().map(|entry| entry.at),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}

@@ -1,0 +1,76 @@
+//! The built-in drills: one scenario file per contingency catalog id.
+//!
+//! The files live in `kiosk-sim/drills/` and are compiled into the binary,
+//! so `kiosk-sim drill <id>` works from anywhere. Operators add their own
+//! with `kiosk-sim drill --file my-drill.toml`.
+
+use super::scenario::{Scenario, ScenarioError};
+
+/// A drill shipped with the simulator.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinDrill {
+    /// The catalog id.
+    pub id: &'static str,
+    /// Where its file is in the repository.
+    pub file: &'static str,
+    /// The file's text.
+    pub toml: &'static str,
+}
+
+macro_rules! drill {
+    ($id:literal) => {
+        BuiltinDrill {
+            id: $id,
+            file: concat!("kiosk-sim/drills/", $id, ".toml"),
+            toml: include_str!(concat!("../../drills/", $id, ".toml")),
+        }
+    };
+}
+
+/// Every built-in drill, in catalog order.
+pub const BUILTIN_DRILLS: &[BuiltinDrill] = &[
+    drill!("counterfeit-note"),
+    drill!("printer-paper-out"),
+    drill!("printer-jam"),
+    drill!("link-drop-mid-payment"),
+];
+
+/// The ids of the built-in drills.
+pub fn builtin_ids() -> Vec<&'static str> {
+    BUILTIN_DRILLS.iter().map(|d| d.id).collect()
+}
+
+/// Loads a built-in drill by id; an unknown id is an error listing the known ones.
+pub fn builtin(id: &str) -> Result<Scenario, ScenarioError> {
+    let Some(drill) = BUILTIN_DRILLS.iter().find(|d| d.id == id) else {
+        return Err(ScenarioError {
+            source_name: id.to_string(),
+            message: format!(
+                "unknown drill id {id:?}; known drills: {}",
+                builtin_ids().join(", ")
+            ),
+        });
+    };
+    let scenario = Scenario::from_toml(drill.file, drill.toml)?;
+    if scenario.id != drill.id {
+        return Err(ScenarioError {
+            source_name: drill.file.to_string(),
+            message: format!("file declares id {:?}, expected {:?}", scenario.id, drill.id),
+        });
+    }
+    Ok(scenario)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_drill_parses_and_unknown_ids_list_the_known() {
+        for d in BUILTIN_DRILLS {
+            builtin(d.id).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let err = builtin("no-such-drill").unwrap_err();
+        assert!(err.message.contains("printer-paper-out"), "{}", err.message);
+    }
+}

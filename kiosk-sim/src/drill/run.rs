@@ -1,0 +1,196 @@
+//! Running one drill: build the virtual kiosk, play the customers, check the outcome.
+
+use std::sync::{Arc, Mutex};
+
+use kiosk_core::journal::Journal;
+use kiosk_core::{Clock, Devices, Kiosk, KioskEvent, Millis, Screen};
+use kiosk_hal::PaymentReader;
+use tokio::sync::mpsc;
+
+use super::check::{check_expectations, check_money, timings};
+use super::customer::Counter;
+use super::report::{DrillReport, ExpectationResult};
+use super::scenario::Scenario;
+use super::trace::{trace_hash, TraceEntry};
+use crate::backend::VirtualBackend;
+use crate::clock::SimClock;
+use crate::devices::{CashUnit, VirtualPrinter, VirtualReader};
+use crate::rng::SimRng;
+
+/// Why a drill could not run at all (as opposed to running and failing).
+#[derive(Debug)]
+pub struct DrillError {
+    /// The drill.
+    pub id: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for DrillError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "drill {}: {}", self.id, self.message)
+    }
+}
+
+impl std::error::Error for DrillError {}
+
+impl Clock for SimClock {
+    fn now(&self) -> Millis {
+        SimClock::now(self)
+    }
+}
+
+/// Everything one run produced, before checking.
+pub struct DrillRun {
+    /// Every kiosk event with its virtual time.
+    pub trace: Vec<TraceEntry>,
+    /// The kiosk (its journal and devices) after the run.
+    pub kiosk: Kiosk,
+    /// The backend after the run.
+    pub backend: VirtualBackend,
+    /// The physical cash box.
+    pub staff: crate::devices::CashBoxHandle,
+    /// The printer's own record of what it printed.
+    pub printer: crate::devices::PrinterHandle,
+    /// Virtual time at the end.
+    pub ended_at: Millis,
+    /// The journal's directory (deleted when dropped).
+    pub dir: tempfile::TempDir,
+}
+
+/// Runs `scenario` once with `seed`, in virtual time, on a fresh journal.
+pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> {
+    let err = |m: String| DrillError {
+        id: scenario.id.clone(),
+        message: m,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .map_err(|e| err(format!("cannot start the simulation runtime: {e}")))?;
+    let dir = tempfile::tempdir().map_err(|e| err(format!("cannot create a journal dir: {e}")))?;
+    let journal = Journal::open(dir.path().join("journal.db"))
+        .map_err(|e| err(format!("cannot open the journal: {e}")))?;
+    runtime.block_on(async move {
+        let clock = SimClock::new();
+        let rng = SimRng::new(seed);
+        let unit = CashUnit::new(&scenario.acceptor, &scenario.cash_box, clock, rng.fork("acceptor"))
+            .map_err(|e| err(format!("[acceptor]: {}", e.message())))?;
+        let (printer, printer_handle) =
+            VirtualPrinter::new(&scenario.printer, clock, rng.fork("printer"))
+                .map_err(|e| err(format!("[printer]: {}", e.message())))?;
+        let (reader, window) = match &scenario.reader {
+            Some(cfg) => {
+                let (r, w) = VirtualReader::with_faults(cfg, clock, rng.fork("reader"))
+                    .map_err(|e| err(format!("[reader]: {}", e.message())))?;
+                (Some(Box::new(r) as Box<dyn PaymentReader>), Some(w))
+            }
+            None => (None, None),
+        };
+        let backend = VirtualBackend::new(&scenario.backend, clock);
+        let link = backend
+            .link(&scenario.link, rng.fork("link"))
+            .map_err(|e| err(format!("[link]: {}", e.message())))?;
+        let devices = Devices {
+            acceptor: Box::new(unit.acceptor),
+            cash_box: Box::new(unit.cash_box),
+            printer: Box::new(printer),
+            reader,
+            link: Box::new(link),
+        };
+
+        let trace = Arc::new(Mutex::new(Vec::new()));
+        let (screens_tx, screens_rx) = mpsc::unbounded_channel();
+        let observer = {
+            let trace = Arc::clone(&trace);
+            move |at: Millis, event: &KioskEvent| {
+                if let KioskEvent::Screen { screen } = event {
+                    let _ = screens_tx.send(screen.clone());
+                }
+                trace
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(TraceEntry {
+                        at,
+                        event: event.clone(),
+                    });
+            }
+        };
+        let mut kiosk = Kiosk::new(
+            scenario.kiosk.clone(),
+            devices,
+            journal,
+            Arc::new(clock),
+            Box::new(observer),
+        );
+        let (buttons, mut button_rx) = mpsc::channel(16);
+        let mut counter = Counter {
+            clock,
+            buttons,
+            screens: screens_rx,
+            slot: unit.customer,
+            window,
+            currency: scenario.backend.currency,
+        };
+        let customers = async {
+            for script in &scenario.customers {
+                counter.serve(script).await;
+            }
+            clock.sleep_until(Millis(scenario.duration_ms)).await;
+            drop(counter);
+        };
+        let (result, ()) = tokio::join!(kiosk.run(&mut button_rx), customers);
+        result.map_err(|e| err(format!("kiosk stopped: {e}")))?;
+        let ended_at = clock.now();
+        let trace = std::mem::take(&mut *trace.lock().unwrap_or_else(|p| p.into_inner()));
+        Ok(DrillRun {
+            trace,
+            kiosk,
+            backend,
+            staff: unit.staff,
+            printer: printer_handle,
+            ended_at,
+            dir,
+        })
+    })
+}
+
+/// Runs `scenario` with `seed` twice (determinism) and checks everything.
+pub fn run_drill(scenario: &Scenario, seed: u64) -> Result<DrillReport, DrillError> {
+    let run = run_once(scenario, seed)?;
+    let hash = trace_hash(&run.trace);
+    let again = run_once(scenario, seed)?;
+    let hash_again = trace_hash(&again.trace);
+    let mut expectations = check_expectations(scenario, &run);
+    expectations.push(ExpectationResult {
+        expectation: "deterministic: a second run with the same seed gives the same trace".into(),
+        passed: hash == hash_again,
+        observed: format!("{hash:016x} vs {hash_again:016x}"),
+    });
+    let invariant = check_money(scenario, &run);
+    let passed = invariant.holds && expectations.iter().all(|e| e.passed);
+    Ok(DrillReport {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        seed,
+        passed,
+        expectations,
+        invariant,
+        timings: timings(scenario, &run.trace),
+        simulated_ms: run.ended_at.0,
+        events: run.trace.len(),
+        trace_hash: format!("{hash:016x}"),
+    })
+}
+
+/// The screens of a run, in order (for tests and the `--trace` output).
+pub fn screens(trace: &[TraceEntry]) -> Vec<(Millis, Screen)> {
+    trace
+        .iter()
+        .filter_map(|e| match &e.event {
+            KioskEvent::Screen { screen } => Some((e.at, screen.clone())),
+            _ => None,
+        })
+        .collect()
+}

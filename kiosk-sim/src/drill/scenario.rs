@@ -1,0 +1,337 @@
+//! Drill scenario files: devices, faults, a customer script and expectations, in TOML.
+//!
+//! A scenario is everything a drill needs except the seed. Its shape:
+//!
+//! ```toml
+//! id = "printer-paper-out"                  # the catalog id
+//! title = "Printer runs out of paper"
+//! duration-ms = 300000                      # virtual time the drill covers
+//!
+//! [kiosk]                                   # kiosk_core::KioskConfig, all optional
+//! health-check-interval-ms = 2000
+//!
+//! [acceptor]                                # kiosk_sim::devices::AcceptorConfig
+//! [cash-box]                                # kiosk_sim::devices::CashBoxConfig
+//! [printer]                                 # kiosk_sim::devices::PrinterConfig
+//! [[printer.faults]]
+//! trigger = { when = "at", at-ms = 10000 }
+//! fault = { type = "paper-out" }
+//! [reader]                                  # present: a QR reader is fitted
+//! [link]                                    # kiosk_sim::backend::LinkConfig
+//! [backend.accounts."1001"]                 # kiosk_sim::backend::BackendConfig
+//! holder-name = "张三"
+//! amount-due = { minor = 12000, currency = "CNY" }
+//!
+//! [[customers]]
+//! arrive-ms = 20000
+//! account = "1001"
+//! method = "cash"                           # or "code"
+//! notes = [50, 20, { value = 100, genuine = false }]   # major units
+//! finish = "confirm"                        # or "idle-timeout", "cancel"
+//!
+//! [expect]
+//! detected = "fault-detected:printer"       # event patterns, see trace::EventPattern
+//! fallback = "screen:receipt-unavailable"
+//! resolved = "payment-credited"
+//! max-detect-ms = 5000
+//! events = ["receipt-kept"]                 # must happen
+//! never = ["payment-refused"]               # must not happen
+//! [expect.money]                            # major units, all optional
+//! credited = 70
+//! pending = 0
+//! ```
+
+use kiosk_core::KioskConfig;
+use kiosk_hal::PaymentMethod;
+use serde::Deserialize;
+
+use crate::backend::{BackendConfig, LinkConfig};
+use crate::devices::{AcceptorConfig, CashBoxConfig, PrinterConfig, ReaderConfig};
+
+/// A whole drill scenario (see the module docs for the TOML shape).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Scenario {
+    /// The drill id: the contingency catalog id.
+    pub id: String,
+    /// One line saying what is rehearsed.
+    pub title: String,
+    /// Longer notes for operators.
+    #[serde(default)]
+    pub description: String,
+    /// Virtual time the drill covers (default 600 000 ms).
+    #[serde(default = "default_duration_ms")]
+    pub duration_ms: u64,
+    /// Kiosk settings.
+    #[serde(default)]
+    pub kiosk: KioskConfig,
+    /// The bill acceptor.
+    #[serde(default)]
+    pub acceptor: AcceptorConfig,
+    /// The cash box.
+    #[serde(default)]
+    pub cash_box: CashBoxConfig,
+    /// The printer.
+    #[serde(default)]
+    pub printer: PrinterConfig,
+    /// The QR reader; absent means none is fitted.
+    #[serde(default)]
+    pub reader: Option<ReaderConfig>,
+    /// The link to the backend.
+    #[serde(default)]
+    pub link: LinkConfig,
+    /// The backend's accounts.
+    #[serde(default)]
+    pub backend: BackendConfig,
+    /// Customers, in arrival order.
+    #[serde(default)]
+    pub customers: Vec<CustomerScript>,
+    /// What must happen.
+    #[serde(default)]
+    pub expect: Expectations,
+}
+
+fn default_duration_ms() -> u64 {
+    600_000
+}
+
+/// One simulated customer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CustomerScript {
+    /// When the customer walks up (virtual ms since the start). A customer
+    /// also waits for the one before to finish.
+    pub arrive_ms: u64,
+    /// The account number typed.
+    pub account: String,
+    /// The method chosen (default cash).
+    #[serde(default = "default_method")]
+    pub method: PaymentMethod,
+    /// Notes inserted one at a time, in major units.
+    #[serde(default)]
+    pub notes: Vec<NoteSpec>,
+    /// For the code method: the digits of the presented code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// How the customer ends insertion (default confirm).
+    #[serde(default)]
+    pub finish: Finish,
+    /// Pause before each step, as a person takes (default 1000 ms).
+    #[serde(default = "default_think_ms")]
+    pub think_ms: u64,
+}
+
+fn default_method() -> PaymentMethod {
+    PaymentMethod::Cash
+}
+
+fn default_think_ms() -> u64 {
+    1_000
+}
+
+/// A note the customer inserts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum NoteSpec {
+    /// A genuine note of this many major units (`50`).
+    Genuine(i64),
+    /// A note with details (`{ value = 50, genuine = false }`).
+    Detailed {
+        /// Major units.
+        value: i64,
+        /// False for a counterfeit (default true).
+        #[serde(default = "default_true")]
+        genuine: bool,
+    },
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl NoteSpec {
+    /// Value in major units and whether it is genuine.
+    pub fn parts(&self) -> (i64, bool) {
+        match *self {
+            NoteSpec::Genuine(v) => (v, true),
+            NoteSpec::Detailed { value, genuine } => (value, genuine),
+        }
+    }
+}
+
+/// How a customer ends note insertion.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Finish {
+    /// Presses Confirm.
+    #[default]
+    Confirm,
+    /// Walks away silently: the idle timeout confirms.
+    IdleTimeout,
+    /// Presses Cancel (stacked notes are still paid).
+    Cancel,
+}
+
+/// What the drill checks, besides the money invariant and determinism,
+/// which every drill checks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Expectations {
+    /// When the fault happened, if no timed trigger says it (virtual ms).
+    #[serde(default)]
+    pub fault_at_ms: Option<u64>,
+    /// An event marking the fault when it is not on the clock (`"acceptor:jammed"`).
+    #[serde(default)]
+    pub fault: Option<String>,
+    /// The event that shows the kiosk detected the fault by itself.
+    #[serde(default)]
+    pub detected: Option<String>,
+    /// The event that shows the customer was told / the fallback is in place.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// The event that shows the fault was resolved or escalated.
+    #[serde(default)]
+    pub resolved: Option<String>,
+    /// Longest fault → detected, in simulated ms.
+    #[serde(default)]
+    pub max_detect_ms: Option<u64>,
+    /// Longest detected → fallback, in simulated ms.
+    #[serde(default)]
+    pub max_fallback_ms: Option<u64>,
+    /// Events that must happen.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Events that must not happen.
+    #[serde(default)]
+    pub never: Vec<String>,
+    /// Money at the end, in major units.
+    #[serde(default)]
+    pub money: MoneyExpectations,
+}
+
+/// Money at the end of the drill, in major units of the kiosk currency.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct MoneyExpectations {
+    /// Cash credited (journal).
+    pub credited: Option<i64>,
+    /// Cash pending (journal).
+    pub pending: Option<i64>,
+    /// Cash refused, held for staff (journal).
+    pub refused: Option<i64>,
+    /// In-doubt notes (journal).
+    pub in_doubt_notes: Option<u32>,
+    /// Rejected notes (journal).
+    pub rejected_notes: Option<u32>,
+    /// Value physically in the cash box, less what it started with.
+    pub cash_box: Option<i64>,
+}
+
+/// A scenario file that could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file (or built-in drill) it came from.
+    pub source_name: String,
+    /// What is wrong, with line, column and field where known.
+    pub message: String,
+}
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.source_name, self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// Parses a scenario; errors name `source_name`, the line, column and field.
+    pub fn from_toml(source_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError {
+            source_name: source_name.to_string(),
+            message: describe_toml_error(text, &e),
+        })?;
+        scenario.validate().map_err(|message| ScenarioError {
+            source_name: source_name.to_string(),
+            message,
+        })?;
+        Ok(scenario)
+    }
+
+    /// Reads and parses a scenario file.
+    pub fn from_file(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            source_name: name.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Scenario::from_toml(&name, &text)
+    }
+
+    /// Checks what serde cannot: event patterns, the customers' accounts.
+    fn validate(&self) -> Result<(), String> {
+        use super::trace::EventPattern;
+        let e = &self.expect;
+        let patterns = e
+            .fault
+            .iter()
+            .chain(e.detected.iter())
+            .chain(e.fallback.iter())
+            .chain(e.resolved.iter())
+            .chain(e.events.iter())
+            .chain(e.never.iter());
+        for p in patterns {
+            EventPattern::parse(p).map_err(|m| format!("in [expect]: {m}"))?;
+        }
+        for (i, c) in self.customers.iter().enumerate() {
+            if c.method == PaymentMethod::Code && c.code.is_none() {
+                return Err(format!("customers[{i}]: method \"code\" needs a `code`"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A TOML error as "line L, column C: message".
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().to_string();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_files_name_the_line_and_field() {
+        let err = Scenario::from_toml("x.toml", "id = \"a\"\ntitle = \"b\"\ncolour = 3\n").unwrap_err();
+        assert_eq!(err.source_name, "x.toml");
+        assert!(err.message.contains("line 3"), "{}", err.message);
+        assert!(err.message.contains("colour"), "{}", err.message);
+        let err = Scenario::from_toml(
+            "y.toml",
+            "id = \"a\"\ntitle = \"b\"\n[expect]\nevents = [\"no-such\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.message.contains("known events"), "{}", err.message);
+    }
+
+    #[test]
+    fn notes_accept_numbers_and_tables() {
+        let s = Scenario::from_toml(
+            "z.toml",
+            "id = \"a\"\ntitle = \"b\"\n[[customers]]\narrive-ms = 1\naccount = \"1\"\nnotes = [50, { value = 20, genuine = false }]\n",
+        )
+        .unwrap();
+        assert_eq!(s.customers[0].notes[0].parts(), (50, true));
+        assert_eq!(s.customers[0].notes[1].parts(), (20, false));
+    }
+}
