@@ -121,9 +121,8 @@ impl Kiosk {
             self.devices.printer.print(receipt),
         )
         .await;
-        match &result {
-            Err(kind) => self.fault_detected(DeviceKind::Printer, *kind),
-            Ok(_) => {}
+        if let Err(kind) = &result {
+            self.fault_detected(DeviceKind::Printer, *kind);
         }
         result
     }

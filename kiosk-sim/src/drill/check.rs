@@ -8,6 +8,7 @@ use super::report::{ExpectationResult, InvariantReport, Timings};
 use super::run::DrillRun;
 use super::scenario::Scenario;
 use super::trace::{first_match, EventPattern, TraceEntry};
+use crate::faults::InjectedFault;
 
 /// Checks the money invariant: books, physical box and backend agree.
 pub fn check_money(scenario: &Scenario, run: &DrillRun) -> InvariantReport {
@@ -109,9 +110,10 @@ pub fn check_money(scenario: &Scenario, run: &DrillRun) -> InvariantReport {
     }
 }
 
-/// When the fault happened: the scenario's explicit time, else the earliest
-/// timed fault trigger, else the first event matching `expect.fault`.
-fn fault_time(scenario: &Scenario, trace: &[TraceEntry]) -> Option<Millis> {
+/// When the fault happened: the scenario's explicit time, else the first
+/// event matching `expect.fault`, else the first timed fault or the first
+/// fault the devices report having injected, whichever is earlier.
+fn fault_time(scenario: &Scenario, trace: &[TraceEntry], injected: &[InjectedFault]) -> Option<Millis> {
     if let Some(at) = scenario.expect.fault_at_ms {
         return Some(Millis(at));
     }
@@ -119,7 +121,9 @@ fn fault_time(scenario: &Scenario, trace: &[TraceEntry]) -> Option<Millis> {
         let pattern = EventPattern::parse(p).ok()?;
         return first_match(trace, &pattern, Millis(0)).map(|e| e.at);
     }
-    let starts = scenario
+    // Timed faults start on the clock; call-counted ones when the device
+    // says they struck. The first of either is the fault.
+    let timed = scenario
         .acceptor
         .faults
         .iter()
@@ -131,14 +135,15 @@ fn fault_time(scenario: &Scenario, trace: &[TraceEntry]) -> Option<Millis> {
                 .reader
                 .iter()
                 .flat_map(|r| r.faults.iter().map(|f| f.trigger.start())),
-        );
-    starts.flatten().min()
+        )
+        .flatten();
+    timed.chain(injected.iter().map(|f| f.at)).min()
 }
 
 /// Fault → detected → fallback → resolved, from the trace.
-pub fn timings(scenario: &Scenario, trace: &[TraceEntry]) -> Timings {
+pub fn timings(scenario: &Scenario, trace: &[TraceEntry], injected: &[InjectedFault]) -> Timings {
     let e = &scenario.expect;
-    let fault = fault_time(scenario, trace);
+    let fault = fault_time(scenario, trace, injected);
     let find = |p: &Option<String>, from: Option<Millis>| {
         let pattern = EventPattern::parse(p.as_deref()?).ok()?;
         first_match(trace, &pattern, from?).map(|e| e.at)
@@ -159,7 +164,7 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
     let e = &scenario.expect;
     let trace = &run.trace;
     let mut out = Vec::new();
-    let t = timings(scenario, trace);
+    let t = timings(scenario, trace, &run.injected);
     let ms = |v: Option<u64>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "never".into());
     if let Some(p) = &e.detected {
         let limit = e.max_detect_ms;
@@ -168,7 +173,7 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
                 Some(l) => format!("fault detected ({p}) within {l} ms"),
                 None => format!("fault detected ({p})"),
             },
-            passed: t.detect_ms.is_some_and(|d| limit.is_none_or(|l| d <= l)),
+            passed: t.detect_ms.is_some_and(|d| limit.map_or(true, |l| d <= l)),
             observed: ms(t.detect_ms),
         });
     }
@@ -179,7 +184,7 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
                 Some(l) => format!("customer told / fallback ({p}) within {l} ms of detection"),
                 None => format!("customer told / fallback ({p})"),
             },
-            passed: t.fallback_ms.is_some_and(|d| limit.is_none_or(|l| d <= l)),
+            passed: t.fallback_ms.is_some_and(|d| limit.map_or(true, |l| d <= l)),
             observed: ms(t.fallback_ms),
         });
     }

@@ -24,5 +24,5 @@ pub mod trace;
 
 pub use catalog::{builtin, builtin_ids, BuiltinDrill};
 pub use report::DrillReport;
-pub use run::{run_drill, run_once, DrillError, DrillRun};
+pub use run::{build_world, run_drill, run_once, DrillError, DrillRun, World};
 pub use scenario::{Scenario, ScenarioError};

@@ -14,7 +14,10 @@ use super::scenario::Scenario;
 use super::trace::{trace_hash, TraceEntry};
 use crate::backend::VirtualBackend;
 use crate::clock::SimClock;
-use crate::devices::{CashUnit, VirtualPrinter, VirtualReader};
+use crate::faults::{FaultLog, InjectedFault};
+use crate::devices::{
+    CashBoxHandle, CashUnit, CodeWindow, CustomerSlot, PrinterHandle, VirtualPrinter, VirtualReader,
+};
 use crate::rng::SimRng;
 
 /// Why a drill could not run at all (as opposed to running and failing).
@@ -49,16 +52,109 @@ pub struct DrillRun {
     /// The backend after the run.
     pub backend: VirtualBackend,
     /// The physical cash box.
-    pub staff: crate::devices::CashBoxHandle,
+    pub staff: CashBoxHandle,
     /// The printer's own record of what it printed.
-    pub printer: crate::devices::PrinterHandle,
+    pub printer: PrinterHandle,
     /// Virtual time at the end.
     pub ended_at: Millis,
+    /// When each planned fault struck.
+    pub injected: Vec<InjectedFault>,
     /// The journal's directory (deleted when dropped).
     pub dir: tempfile::TempDir,
 }
 
-/// Runs `scenario` once with `seed`, in virtual time, on a fresh journal.
+/// A virtual kiosk's devices and everything the drill holds on to.
+pub struct World {
+    /// The devices, for the kiosk.
+    pub devices: Devices,
+    /// The note slot, for the customer.
+    pub slot: CustomerSlot,
+    /// The reader's window, if a reader is fitted.
+    pub window: Option<CodeWindow>,
+    /// The backend.
+    pub backend: VirtualBackend,
+    /// The physical cash box.
+    pub staff: CashBoxHandle,
+    /// The printer's own record.
+    pub printer: PrinterHandle,
+    /// When each planned fault actually struck.
+    pub fault_log: FaultLog,
+}
+
+/// Builds the scenario's virtual devices and backend on `clock`, with
+/// per-device random streams forked from `seed`.
+pub fn build_world(scenario: &Scenario, seed: u64, clock: SimClock) -> Result<World, DrillError> {
+    let err = |m: String| DrillError {
+        id: scenario.id.clone(),
+        message: m,
+    };
+    let rng = SimRng::new(seed);
+    let log = FaultLog::new();
+    let unit = CashUnit::new(&scenario.acceptor, &scenario.cash_box, clock, rng.fork("acceptor"))
+        .map_err(|e| err(format!("[acceptor]: {}", e.message())))?
+        .with_fault_log(log.clone(), "acceptor");
+    let (printer, printer_handle) =
+        VirtualPrinter::new(&scenario.printer, clock, rng.fork("printer"))
+            .map_err(|e| err(format!("[printer]: {}", e.message())))?;
+    let printer = printer.with_fault_log(log.clone(), "printer");
+    let (reader, window) = match &scenario.reader {
+        Some(cfg) => {
+            let (r, w) = VirtualReader::with_faults(cfg, clock, rng.fork("reader"))
+                .map_err(|e| err(format!("[reader]: {}", e.message())))?;
+            let r = r.with_fault_log(log.clone(), "reader");
+            (Some(Box::new(r) as Box<dyn PaymentReader>), Some(w))
+        }
+        None => (None, None),
+    };
+    let backend = VirtualBackend::new(&scenario.backend, clock);
+    let link = backend
+        .link(&scenario.link, rng.fork("link"))
+        .map_err(|e| err(format!("[link]: {}", e.message())))?
+        .with_fault_log(log.clone(), "link");
+    Ok(World {
+        devices: Devices {
+            acceptor: Box::new(unit.acceptor),
+            cash_box: Box::new(unit.cash_box),
+            printer: Box::new(printer),
+            reader,
+            link: Box::new(link),
+        },
+        slot: unit.customer,
+        window,
+        backend,
+        staff: unit.staff,
+        printer: printer_handle,
+        fault_log: log,
+    })
+}
+
+/// Records every event into the trace and forwards screens to the customer.
+fn observer(
+    trace: &Arc<Mutex<Vec<TraceEntry>>>,
+    screens: &mpsc::UnboundedSender<Screen>,
+) -> Box<dyn kiosk_core::KioskObserver> {
+    let trace = Arc::clone(trace);
+    let screens = screens.clone();
+    Box::new(move |at: Millis, event: &KioskEvent| {
+        if let KioskEvent::Screen { screen } = event {
+            let _ = screens.send(screen.clone());
+        }
+        trace
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(TraceEntry {
+                at,
+                event: event.clone(),
+            });
+    })
+}
+
+/// Runs `scenario` once with `seed`, in virtual time, on a fresh journal file.
+///
+/// At each of the scenario's power losses the kiosk is stopped where it
+/// stands (its future dropped, the journal closed, nothing else saved), and
+/// after the outage a new kiosk starts on the same journal file and devices
+/// and recovers.
 pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> {
     let err = |m: String| DrillError {
         id: scenario.id.clone(),
@@ -70,67 +166,19 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
         .build()
         .map_err(|e| err(format!("cannot start the simulation runtime: {e}")))?;
     let dir = tempfile::tempdir().map_err(|e| err(format!("cannot create a journal dir: {e}")))?;
-    let journal = Journal::open(dir.path().join("journal.db"))
-        .map_err(|e| err(format!("cannot open the journal: {e}")))?;
+    let journal_path = dir.path().join("journal.db");
     runtime.block_on(async move {
         let clock = SimClock::new();
-        let rng = SimRng::new(seed);
-        let unit = CashUnit::new(&scenario.acceptor, &scenario.cash_box, clock, rng.fork("acceptor"))
-            .map_err(|e| err(format!("[acceptor]: {}", e.message())))?;
-        let (printer, printer_handle) =
-            VirtualPrinter::new(&scenario.printer, clock, rng.fork("printer"))
-                .map_err(|e| err(format!("[printer]: {}", e.message())))?;
-        let (reader, window) = match &scenario.reader {
-            Some(cfg) => {
-                let (r, w) = VirtualReader::with_faults(cfg, clock, rng.fork("reader"))
-                    .map_err(|e| err(format!("[reader]: {}", e.message())))?;
-                (Some(Box::new(r) as Box<dyn PaymentReader>), Some(w))
-            }
-            None => (None, None),
-        };
-        let backend = VirtualBackend::new(&scenario.backend, clock);
-        let link = backend
-            .link(&scenario.link, rng.fork("link"))
-            .map_err(|e| err(format!("[link]: {}", e.message())))?;
-        let devices = Devices {
-            acceptor: Box::new(unit.acceptor),
-            cash_box: Box::new(unit.cash_box),
-            printer: Box::new(printer),
-            reader,
-            link: Box::new(link),
-        };
-
+        let world = build_world(scenario, seed, clock)?;
         let trace = Arc::new(Mutex::new(Vec::new()));
         let (screens_tx, screens_rx) = mpsc::unbounded_channel();
-        let observer = {
-            let trace = Arc::clone(&trace);
-            move |at: Millis, event: &KioskEvent| {
-                if let KioskEvent::Screen { screen } = event {
-                    let _ = screens_tx.send(screen.clone());
-                }
-                trace
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(TraceEntry {
-                        at,
-                        event: event.clone(),
-                    });
-            }
-        };
-        let mut kiosk = Kiosk::new(
-            scenario.kiosk.clone(),
-            devices,
-            journal,
-            Arc::new(clock),
-            Box::new(observer),
-        );
         let (buttons, mut button_rx) = mpsc::channel(16);
         let mut counter = Counter {
             clock,
             buttons,
             screens: screens_rx,
-            slot: unit.customer,
-            window,
+            slot: world.slot.clone(),
+            window: world.window.clone(),
             currency: scenario.backend.currency,
         };
         let customers = async {
@@ -140,17 +188,60 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
             clock.sleep_until(Millis(scenario.duration_ms)).await;
             drop(counter);
         };
-        let (result, ()) = tokio::join!(kiosk.run(&mut button_rx), customers);
-        result.map_err(|e| err(format!("kiosk stopped: {e}")))?;
+        let kiosk_life = async {
+            let mut devices = world.devices;
+            let mut outages = scenario.power_losses.iter();
+            loop {
+                let journal = Journal::open(&journal_path)
+                    .map_err(|e| err(format!("cannot open the journal: {e}")))?;
+                let mut kiosk = Kiosk::new(
+                    scenario.kiosk.clone(),
+                    devices,
+                    journal,
+                    Arc::new(clock),
+                    observer(&trace, &screens_tx),
+                );
+                match outages.next() {
+                    None => {
+                        kiosk
+                            .run(&mut button_rx)
+                            .await
+                            .map_err(|e| err(format!("kiosk stopped: {e}")))?;
+                        return Ok(kiosk);
+                    }
+                    Some(outage) => {
+                        tokio::select! {
+                            biased;
+                            _ = clock.sleep_until(Millis(outage.at_ms)) => {}
+                            result = kiosk.run(&mut button_rx) => {
+                                result.map_err(|e| err(format!("kiosk stopped: {e}")))?;
+                                return Ok(kiosk);
+                            }
+                        }
+                        // Power is gone: whatever the kiosk was doing stops here.
+                        let (d, journal) = kiosk.into_parts();
+                        drop(journal);
+                        devices = d;
+                        // Buttons pressed while the screen is dark go nowhere.
+                        clock.sleep_until(Millis(outage.at_ms + outage.down_ms)).await;
+                        while button_rx.try_recv().is_ok() {}
+                    }
+                }
+            }
+        };
+        let (kiosk, ()) = tokio::join!(kiosk_life, customers);
+        let kiosk = kiosk?;
         let ended_at = clock.now();
+        let injected = world.fault_log.entries();
         let trace = std::mem::take(&mut *trace.lock().unwrap_or_else(|p| p.into_inner()));
         Ok(DrillRun {
             trace,
             kiosk,
-            backend,
-            staff: unit.staff,
-            printer: printer_handle,
+            backend: world.backend,
+            staff: world.staff,
+            printer: world.printer,
             ended_at,
+            injected,
             dir,
         })
     })
@@ -177,7 +268,7 @@ pub fn run_drill(scenario: &Scenario, seed: u64) -> Result<DrillReport, DrillErr
         passed,
         expectations,
         invariant,
-        timings: timings(scenario, &run.trace),
+        timings: timings(scenario, &run.trace, &run.injected),
         simulated_ms: run.ended_at.0,
         events: run.trace.len(),
         trace_hash: format!("{hash:016x}"),

@@ -86,6 +86,10 @@ pub struct Scenario {
     /// Customers, in arrival order.
     #[serde(default)]
     pub customers: Vec<CustomerScript>,
+    /// Times the whole kiosk loses power (the kiosk process stops dead and
+    /// restarts after the outage; devices keep their physical state).
+    #[serde(default)]
+    pub power_losses: Vec<PowerLoss>,
     /// What must happen.
     #[serde(default)]
     pub expect: Expectations,
@@ -127,6 +131,27 @@ fn default_method() -> PaymentMethod {
 
 fn default_think_ms() -> u64 {
     1_000
+}
+
+/// The kiosk loses power.
+///
+/// ```toml
+/// [[power-losses]]
+/// at-ms = 15000
+/// down-ms = 5000
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PowerLoss {
+    /// When power goes (virtual ms).
+    pub at_ms: u64,
+    /// How long it stays off (default 5000 ms).
+    #[serde(default = "default_down_ms")]
+    pub down_ms: u64,
+}
+
+fn default_down_ms() -> u64 {
+    5_000
 }
 
 /// A note the customer inserts.
