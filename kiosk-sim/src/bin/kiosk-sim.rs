@@ -17,7 +17,11 @@ use kiosk_sim::drill::catalog::BUILTIN_DRILLS;
 use kiosk_sim::drill::{builtin, DrillReport, Scenario};
 
 #[derive(Parser)]
-#[command(name = "kiosk-sim", version, about = "Rehearse a payment kiosk's contingency plan in simulation")]
+#[command(
+    name = "kiosk-sim",
+    version,
+    about = "Rehearse a payment kiosk's contingency plan in simulation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,7 +74,9 @@ fn drill(args: DrillArgs) -> ExitCode {
     if args.list {
         println!("{:<26} TITLE", "ID");
         for d in BUILTIN_DRILLS {
-            let title = builtin(d.id).map(|s| s.title).unwrap_or_else(|e| e.to_string());
+            let title = builtin(d.id)
+                .map(|s| s.title)
+                .unwrap_or_else(|e| e.to_string());
             println!("{:<26} {title}", d.id);
         }
         return ExitCode::SUCCESS;
@@ -106,11 +112,18 @@ fn drill(args: DrillArgs) -> ExitCode {
     let seeds = args.seeds.max(1);
     let jobs: Vec<Job<'_>> = scenarios
         .iter()
-        .flat_map(|s| (0..seeds).map(move |i| Job { scenario: s, seed: args.seed.wrapping_add(i) }))
+        .flat_map(|s| {
+            (0..seeds).map(move |i| Job {
+                scenario: s,
+                seed: args.seed.wrapping_add(i),
+            })
+        })
         .collect();
-    let threads = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let threads = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     let started = std::time::Instant::now();
     let show_progress = std::io::stderr().is_terminal();
     let progress = |done: usize, total: usize, r: &Result<DrillReport, _>| {
@@ -159,7 +172,10 @@ fn drill(args: DrillArgs) -> ExitCode {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        );
     } else {
         // Full reports for failures, and for every run when there is one seed.
         for rep in &reports {
@@ -206,8 +222,16 @@ fn print_summary(reports: &[DrillReport], seeds: u64) {
     for id in ids {
         let runs: Vec<&DrillReport> = reports.iter().filter(|r| r.id == id).collect();
         let passed = runs.iter().filter(|r| r.passed).count();
-        let result = if passed == runs.len() { "pass".to_string() } else { format!("{}/{}", passed, runs.len()) };
-        let invariant = if runs.iter().all(|r| r.invariant.holds) { "holds" } else { "BROKEN" };
+        let result = if passed == runs.len() {
+            "pass".to_string()
+        } else {
+            format!("{}/{}", passed, runs.len())
+        };
+        let invariant = if runs.iter().all(|r| r.invariant.holds) {
+            "holds"
+        } else {
+            "BROKEN"
+        };
         println!(
             "{:<26} {:>7} {:>10} {:>10} {:>10} {:>9}",
             id,
@@ -218,7 +242,10 @@ fn print_summary(reports: &[DrillReport], seeds: u64) {
             invariant
         );
         for r in runs.iter().filter(|r| !r.passed) {
-            println!("    failed with seed {}: reproduce with `kiosk-sim drill {} --seed {}`", r.seed, r.id, r.seed);
+            println!(
+                "    failed with seed {}: reproduce with `kiosk-sim drill {} --seed {}`",
+                r.seed, r.id, r.seed
+            );
         }
     }
     if seeds > 1 {

@@ -55,7 +55,10 @@ pub fn builtin(id: &str) -> Result<Scenario, ScenarioError> {
     if scenario.id != drill.id {
         return Err(ScenarioError {
             source_name: drill.file.to_string(),
-            message: format!("file declares id {:?}, expected {:?}", scenario.id, drill.id),
+            message: format!(
+                "file declares id {:?}, expected {:?}",
+                scenario.id, drill.id
+            ),
         });
     }
     Ok(scenario)

@@ -33,7 +33,12 @@ pub fn check_money(scenario: &Scenario, run: &DrillRun) -> InvariantReport {
             };
         }
     };
-    let initial: i64 = scenario.cash_box.initial_notes.iter().map(|m| m.minor).sum();
+    let initial: i64 = scenario
+        .cash_box
+        .initial_notes
+        .iter()
+        .map(|m| m.minor)
+        .sum();
     let physical = run.staff.physical_contents().value.minor - initial;
 
     // Books: everything in the box is credited, pending or refused.
@@ -113,7 +118,11 @@ pub fn check_money(scenario: &Scenario, run: &DrillRun) -> InvariantReport {
 /// When the fault happened: the scenario's explicit time, else the first
 /// event matching `expect.fault`, else the first timed fault or the first
 /// fault the devices report having injected, whichever is earlier.
-fn fault_time(scenario: &Scenario, trace: &[TraceEntry], injected: &[InjectedFault]) -> Option<Millis> {
+fn fault_time(
+    scenario: &Scenario,
+    trace: &[TraceEntry],
+    injected: &[InjectedFault],
+) -> Option<Millis> {
     if let Some(at) = scenario.expect.fault_at_ms {
         return Some(Millis(at));
     }
@@ -165,7 +174,10 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
     let trace = &run.trace;
     let mut out = Vec::new();
     let t = timings(scenario, trace, &run.injected);
-    let ms = |v: Option<u64>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "never".into());
+    let ms = |v: Option<u64>| {
+        v.map(|v| format!("{v} ms"))
+            .unwrap_or_else(|| "never".into())
+    };
     if let Some(p) = &e.detected {
         let limit = e.max_detect_ms;
         out.push(ExpectationResult {
@@ -184,7 +196,9 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
                 Some(l) => format!("customer told / fallback ({p}) within {l} ms of detection"),
                 None => format!("customer told / fallback ({p})"),
             },
-            passed: t.fallback_ms.is_some_and(|d| limit.map_or(true, |l| d <= l)),
+            passed: t
+                .fallback_ms
+                .is_some_and(|d| limit.map_or(true, |l| d <= l)),
             observed: ms(t.fallback_ms),
         });
     }
@@ -202,7 +216,9 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
         out.push(ExpectationResult {
             expectation: format!("happens: {p}"),
             passed: seen.is_some(),
-            observed: seen.map(|at| format!("at {at}")).unwrap_or_else(|| "never".into()),
+            observed: seen
+                .map(|at| format!("at {at}"))
+                .unwrap_or_else(|| "never".into()),
         });
     }
     for p in &e.never {
@@ -212,7 +228,9 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
         out.push(ExpectationResult {
             expectation: format!("never happens: {p}"),
             passed: seen.is_none(),
-            observed: seen.map(|at| format!("at {at}")).unwrap_or_else(|| "never".into()),
+            observed: seen
+                .map(|at| format!("at {at}"))
+                .unwrap_or_else(|| "never".into()),
         });
     }
     money_expectations(scenario, run, &mut out);
@@ -243,8 +261,16 @@ fn money_expectations(scenario: &Scenario, run: &DrillRun, out: &mut Vec<Expecta
     money("credited", m.credited, totals.credited);
     money("pending", m.pending, totals.pending);
     money("refused", m.refused, totals.refused);
-    let initial: i64 = scenario.cash_box.initial_notes.iter().map(|n| n.minor).sum();
-    let physical = Money::new(run.staff.physical_contents().value.minor - initial, currency);
+    let initial: i64 = scenario
+        .cash_box
+        .initial_notes
+        .iter()
+        .map(|n| n.minor)
+        .sum();
+    let physical = Money::new(
+        run.staff.physical_contents().value.minor - initial,
+        currency,
+    );
     money("cash box", m.cash_box, physical);
     let mut count = |name: &str, want: Option<u32>, got: u32| {
         if let Some(want) = want {

@@ -47,7 +47,9 @@ impl Counter {
 
     /// Plays one customer's script to the end of their session.
     pub async fn serve(&mut self, script: &CustomerScript) {
-        self.clock.sleep_until(kiosk_core::Millis(script.arrive_ms)).await;
+        self.clock
+            .sleep_until(kiosk_core::Millis(script.arrive_ms))
+            .await;
         // Wait for the kiosk to be free (the welcome screen is the last
         // thing shown after a session).
         while let Ok(screen) = self.screens.try_recv() {

@@ -105,7 +105,10 @@ impl DrillReport {
         s.push_str(&format!("{verdict}  {}  — {}\n", self.id, self.title));
         for e in &self.expectations {
             let mark = if e.passed { "ok  " } else { "FAIL" };
-            s.push_str(&format!("  [{mark}] {} (saw: {})\n", e.expectation, e.observed));
+            s.push_str(&format!(
+                "  [{mark}] {} (saw: {})\n",
+                e.expectation, e.observed
+            ));
         }
         let inv = &self.invariant;
         let mark = if inv.holds { "ok  " } else { "FAIL" };

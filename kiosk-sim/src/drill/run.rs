@@ -14,10 +14,10 @@ use super::scenario::Scenario;
 use super::trace::{trace_hash, TraceEntry};
 use crate::backend::VirtualBackend;
 use crate::clock::SimClock;
-use crate::faults::{FaultLog, InjectedFault};
 use crate::devices::{
     CashBoxHandle, CashUnit, CodeWindow, CustomerSlot, PrinterHandle, VirtualPrinter, VirtualReader,
 };
+use crate::faults::{FaultLog, InjectedFault};
 use crate::rng::SimRng;
 
 /// Why a drill could not run at all (as opposed to running and failing).
@@ -90,9 +90,14 @@ pub fn build_world(scenario: &Scenario, seed: u64, clock: SimClock) -> Result<Wo
     };
     let rng = SimRng::new(seed);
     let log = FaultLog::new();
-    let unit = CashUnit::new(&scenario.acceptor, &scenario.cash_box, clock, rng.fork("acceptor"))
-        .map_err(|e| err(format!("[acceptor]: {}", e.message())))?
-        .with_fault_log(log.clone(), "acceptor");
+    let unit = CashUnit::new(
+        &scenario.acceptor,
+        &scenario.cash_box,
+        clock,
+        rng.fork("acceptor"),
+    )
+    .map_err(|e| err(format!("[acceptor]: {}", e.message())))?
+    .with_fault_log(log.clone(), "acceptor");
     let (printer, printer_handle) =
         VirtualPrinter::new(&scenario.printer, clock, rng.fork("printer"))
             .map_err(|e| err(format!("[printer]: {}", e.message())))?;
@@ -223,7 +228,9 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                         drop(journal);
                         devices = d;
                         // Buttons pressed while the screen is dark go nowhere.
-                        clock.sleep_until(Millis(outage.at_ms + outage.down_ms)).await;
+                        clock
+                            .sleep_until(Millis(outage.at_ms + outage.down_ms))
+                            .await;
                         while button_rx.try_recv().is_ok() {}
                     }
                 }

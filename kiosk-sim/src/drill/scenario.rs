@@ -337,7 +337,8 @@ mod tests {
 
     #[test]
     fn malformed_files_name_the_line_and_field() {
-        let err = Scenario::from_toml("x.toml", "id = \"a\"\ntitle = \"b\"\ncolour = 3\n").unwrap_err();
+        let err =
+            Scenario::from_toml("x.toml", "id = \"a\"\ntitle = \"b\"\ncolour = 3\n").unwrap_err();
         assert_eq!(err.source_name, "x.toml");
         assert!(err.message.contains("line 3"), "{}", err.message);
         assert!(err.message.contains("colour"), "{}", err.message);

@@ -121,16 +121,18 @@ impl EventPattern {
         let Some(detail) = &self.detail else {
             return true;
         };
-        obj.iter().filter(|(k, _)| *k != "event").any(|(_, field)| match field {
-            Value::String(s) => s == detail,
-            // A nested enum: its tag field (`screen`, `event`) or, for an
-            // externally tagged variant, its single key.
-            Value::Object(inner) => {
-                inner.keys().any(|k| k == detail)
-                    || inner.values().any(|x| x.as_str() == Some(detail.as_str()))
-            }
-            _ => false,
-        })
+        obj.iter()
+            .filter(|(k, _)| *k != "event")
+            .any(|(_, field)| match field {
+                Value::String(s) => s == detail,
+                // A nested enum: its tag field (`screen`, `event`) or, for an
+                // externally tagged variant, its single key.
+                Value::Object(inner) => {
+                    inner.keys().any(|k| k == detail)
+                        || inner.values().any(|x| x.as_str() == Some(detail.as_str()))
+                }
+                _ => false,
+            })
     }
 }
 
@@ -167,17 +169,29 @@ mod tests {
             kind: ErrorKind::PaperOut,
         };
         assert!(EventPattern::parse("fault-detected").unwrap().matches(&ev));
-        assert!(EventPattern::parse("fault-detected:printer").unwrap().matches(&ev));
-        assert!(EventPattern::parse("fault-detected:paper-out").unwrap().matches(&ev));
-        assert!(!EventPattern::parse("fault-detected:acceptor").unwrap().matches(&ev));
+        assert!(EventPattern::parse("fault-detected:printer")
+            .unwrap()
+            .matches(&ev));
+        assert!(EventPattern::parse("fault-detected:paper-out")
+            .unwrap()
+            .matches(&ev));
+        assert!(!EventPattern::parse("fault-detected:acceptor")
+            .unwrap()
+            .matches(&ev));
         let screen = KioskEvent::Screen {
             screen: Screen::ReceiptUnavailable {
                 reference: SessionId("K01-000001".into()),
             },
         };
-        assert!(EventPattern::parse("screen:receipt-unavailable").unwrap().matches(&screen));
-        assert!(!EventPattern::parse("screen:welcome").unwrap().matches(&screen));
-        assert!(EventPattern::parse("no-such-event").unwrap_err().contains("known events"));
+        assert!(EventPattern::parse("screen:receipt-unavailable")
+            .unwrap()
+            .matches(&screen));
+        assert!(!EventPattern::parse("screen:welcome")
+            .unwrap()
+            .matches(&screen));
+        assert!(EventPattern::parse("no-such-event")
+            .unwrap_err()
+            .contains("known events"));
     }
 
     #[test]

@@ -1,0 +1,136 @@
+//! The event queue: a min-heap keyed by (time, sequence number).
+//!
+//! The sequence number breaks ties in insertion order, so two events at the
+//! same millisecond always run in the same order and a run is a pure
+//! function of its configuration and seed. Only real events are scheduled
+//! (an arrival, a device or customer answer, a session deadline, a fault
+//! changing state): an idle kiosk costs nothing between events.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// Something that happens at the site. Small and `Copy`: the heap holds no
+/// allocations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// The site opens on day `day`.
+    Open { day: u32 },
+    /// The site closes on day `day`: no more arrivals.
+    Close { day: u32 },
+    /// The next customer walks in.
+    Arrival,
+    /// The answer to the step the session at `kiosk` waits for, valid if the
+    /// kiosk's step token is still `token`.
+    Step { kiosk: u16, token: u32 },
+    /// The session at `kiosk` may have reached its deadline, valid if the
+    /// kiosk's session serial is still `serial`.
+    Deadline { kiosk: u16, serial: u32 },
+    /// The customer at `kiosk` has left (session `serial`); the next may step up.
+    Leave { kiosk: u16, serial: u32 },
+    /// A random fault starts on `kiosk` (kind drawn then).
+    FaultStart { kiosk: u16 },
+    /// The `index`th injected fault starts.
+    ForcedFault { index: u32 },
+    /// Ticket `ticket` (index) is detected.
+    Detected { ticket: u32 },
+    /// Ticket `ticket` is dispatched on site.
+    Dispatched { ticket: u32 },
+    /// Ticket `ticket` is resolved.
+    Resolved { ticket: u32 },
+    /// Spare `kiosk` is switched in and takes customers.
+    SpareReady { kiosk: u16 },
+}
+
+impl Event {
+    /// A small code per variant and its kiosk / ticket number, for the digest.
+    pub(crate) fn code(&self) -> (u64, u64) {
+        match *self {
+            Event::Open { day } => (1, u64::from(day)),
+            Event::Close { day } => (2, u64::from(day)),
+            Event::Arrival => (3, 0),
+            Event::Step { kiosk, token } => (4, u64::from(kiosk) << 32 | u64::from(token)),
+            Event::Deadline { kiosk, serial } => (5, u64::from(kiosk) << 32 | u64::from(serial)),
+            Event::Leave { kiosk, serial } => (6, u64::from(kiosk) << 32 | u64::from(serial)),
+            Event::FaultStart { kiosk } => (7, u64::from(kiosk)),
+            Event::ForcedFault { index } => (8, u64::from(index)),
+            Event::Detected { ticket } => (9, u64::from(ticket)),
+            Event::Dispatched { ticket } => (10, u64::from(ticket)),
+            Event::Resolved { ticket } => (11, u64::from(ticket)),
+            Event::SpareReady { kiosk } => (12, u64::from(kiosk)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    time_ms: u64,
+    seq: u64,
+    event: Event,
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap, we want the earliest first.
+        (other.time_ms, other.seq).cmp(&(self.time_ms, self.seq))
+    }
+}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Pending events, earliest first, ties in scheduling order.
+#[derive(Debug, Default)]
+pub(crate) struct EventQueue {
+    heap: BinaryHeap<Entry>,
+    seq: u64,
+}
+
+impl EventQueue {
+    /// Schedules `event` at `time_ms`.
+    pub(crate) fn push(&mut self, time_ms: u64, event: Event) {
+        self.seq += 1;
+        self.heap.push(Entry {
+            time_ms,
+            seq: self.seq,
+            event,
+        });
+    }
+
+    /// The earliest event and its time.
+    pub(crate) fn pop(&mut self) -> Option<(u64, Event)> {
+        self.heap.pop().map(|e| (e.time_ms, e.event))
+    }
+
+    /// Events scheduled so far.
+    pub(crate) fn scheduled(&self) -> u64 {
+        self.seq
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earliest_first_and_ties_in_insertion_order() {
+        let mut q = EventQueue::default();
+        q.push(20, Event::Arrival);
+        q.push(10, Event::FaultStart { kiosk: 2 });
+        q.push(10, Event::FaultStart { kiosk: 1 });
+        q.push(5, Event::Open { day: 0 });
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(
+            order,
+            vec![
+                (5, Event::Open { day: 0 }),
+                (10, Event::FaultStart { kiosk: 2 }),
+                (10, Event::FaultStart { kiosk: 1 }),
+                (20, Event::Arrival),
+            ]
+        );
+        assert_eq!(q.scheduled(), 4);
+    }
+}
