@@ -176,6 +176,7 @@ pub const SCHEMA_VERSION: i32 = 1;
 pub struct Journal {
     conn: rusqlite::Connection,
     path: PathBuf,
+    commits: u64,
 }
 
 impl std::fmt::Debug for Journal {
@@ -199,7 +200,11 @@ impl Journal {
     pub fn open(path: impl AsRef<Path>) -> Result<Journal, JournalError> {
         let path = path.as_ref().to_path_buf();
         let conn = schema::open(&path).map_err(|f| f.at(&path))?;
-        Ok(Journal { conn, path })
+        Ok(Journal {
+            conn,
+            path,
+            commits: 0,
+        })
     }
 
     /// The file the journal lives in.
@@ -219,7 +224,16 @@ impl Journal {
             tx.commit()?;
             Ok(out)
         };
-        run(&mut self.conn).map_err(|f: fail::Fail| f.at(&self.path))
+        let out = run(&mut self.conn).map_err(|f: fail::Fail| f.at(&self.path))?;
+        self.commits += 1;
+        Ok(out)
+    }
+
+    /// Synced commits made through this handle since it was opened: one per
+    /// successful `&mut self` call. Tests and benchmarks use it to check that
+    /// a money event costs exactly one commit.
+    pub fn commits(&self) -> u64 {
+        self.commits
     }
 
     /// Runs `op` on one consistent read snapshot; writes nothing.

@@ -120,6 +120,8 @@ pub struct Kiosk {
     awaiting_report: Option<NoteId>,
     last_session: Option<SessionId>,
     next_health_at: Millis,
+    /// The screen shown last, so an unchanged idle screen is not re-sent.
+    last_screen: Option<Screen>,
 }
 
 impl Kiosk {
@@ -145,6 +147,7 @@ impl Kiosk {
             awaiting_report: None,
             last_session: None,
             next_health_at: Millis(0),
+            last_screen: None,
         }
     }
 
@@ -243,22 +246,28 @@ impl Kiosk {
     }
 
     fn show(&mut self, screen: Screen) {
+        self.last_screen = Some(screen.clone());
         self.emit(KioskEvent::Screen { screen });
     }
 
+    /// Shows the idle screen for the kiosk's current health, unless it is
+    /// already showing.
     fn show_welcome(&mut self) {
         let methods = self.offered_methods();
-        if methods.is_empty() {
+        let screen = if methods.is_empty() {
             let reason = match self.faults.keys().next() {
                 Some(device) => format!("{device:?} fault").to_lowercase(),
                 None => "no payment method available".into(),
             };
-            self.show(Screen::OutOfService {
+            Screen::OutOfService {
                 reason,
                 alternatives: ALTERNATIVE_CHANNELS.iter().map(|s| s.to_string()).collect(),
-            });
+            }
         } else {
-            self.show(Screen::Welcome { methods });
+            Screen::Welcome { methods }
+        };
+        if self.last_screen.as_ref() != Some(&screen) {
+            self.show(screen);
         }
     }
 
