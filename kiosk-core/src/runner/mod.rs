@@ -322,6 +322,7 @@ impl Kiosk {
                 };
                 if let Some(Input::Acceptor(e)) = &input {
                     self.emit(KioskEvent::Acceptor { acceptor: *e });
+                    self.note_device_condition(e);
                 }
                 if let Some(Input::AcceptorFailed(kind)) = &input {
                     self.fault_detected(DeviceKind::Acceptor, *kind);

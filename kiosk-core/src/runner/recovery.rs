@@ -104,19 +104,32 @@ impl Kiosk {
                     self.emit(KioskEvent::NoteInDoubt { note });
                 }
             }
-            AcceptorEvent::Jammed { .. } | AcceptorEvent::Failure => {
-                self.fault_detected(DeviceKind::Acceptor, kiosk_hal::ErrorKind::Jam);
-            }
-            AcceptorEvent::StackerFull => {
-                self.fault_detected(DeviceKind::CashBox, kiosk_hal::ErrorKind::Full)
-            }
-            AcceptorEvent::StackerRemoved => {
-                self.fault_detected(DeviceKind::CashBox, kiosk_hal::ErrorKind::Removed)
-            }
-            AcceptorEvent::StackerReplaced => self.fault_cleared(DeviceKind::CashBox),
-            _ => {}
+            _ => self.note_device_condition(&event),
         }
         Ok(())
+    }
+
+    /// Updates device health from what an acceptor event says about the
+    /// hardware, in or out of a session.
+    pub(super) fn note_device_condition(&mut self, event: &AcceptorEvent) {
+        use kiosk_hal::ErrorKind;
+        match event {
+            AcceptorEvent::Jammed { .. } => {
+                self.fault_detected(DeviceKind::Acceptor, ErrorKind::Jam)
+            }
+            AcceptorEvent::Failure => {
+                self.fault_detected(DeviceKind::Acceptor, ErrorKind::Hardware)
+            }
+            AcceptorEvent::StackerFull => self.fault_detected(DeviceKind::CashBox, ErrorKind::Full),
+            AcceptorEvent::StackerRemoved => {
+                self.fault_detected(DeviceKind::CashBox, ErrorKind::Removed)
+            }
+            AcceptorEvent::StackerReplaced => self.fault_cleared(DeviceKind::CashBox),
+            AcceptorEvent::JamCleared { .. } | AcceptorEvent::PowerUp { .. } => {
+                self.fault_cleared(DeviceKind::Acceptor)
+            }
+            _ => {}
+        }
     }
 
     /// Settles the note that waits for the acceptor's report, exactly once.

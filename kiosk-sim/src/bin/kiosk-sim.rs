@@ -58,6 +58,9 @@ struct DrillArgs {
     /// Also write the JSON reports to this file.
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
+    /// Print every kiosk event of each run with its simulated time.
+    #[arg(long)]
+    trace: bool,
     /// Threads to run drills on (default: every core).
     #[arg(long)]
     jobs: Option<usize>,
@@ -110,6 +113,26 @@ fn drill(args: DrillArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let seeds = args.seeds.max(1);
+    if args.trace {
+        for s in &scenarios {
+            for i in 0..seeds {
+                let seed = args.seed.wrapping_add(i);
+                match kiosk_sim::drill::run_once(s, seed) {
+                    Ok(run) => {
+                        println!("trace of {} with seed {seed}:", s.id);
+                        for e in &run.trace {
+                            println!(
+                                "  {:>10} {}",
+                                e.at.to_string(),
+                                kiosk_sim::drill::trace::event_json(&e.event)
+                            );
+                        }
+                    }
+                    Err(e) => eprintln!("error: {e}"),
+                }
+            }
+        }
+    }
     let jobs: Vec<Job<'_>> = scenarios
         .iter()
         .flat_map(|s| {

@@ -29,10 +29,20 @@ macro_rules! drill {
 
 /// Every built-in drill, in catalog order.
 pub const BUILTIN_DRILLS: &[BuiltinDrill] = &[
+    // Device faults
+    drill!("acceptor-offline"),
+    drill!("bill-jam"),
     drill!("counterfeit-note"),
+    drill!("fraud-attempt"),
+    drill!("cashbox-full"),
     drill!("printer-paper-out"),
     drill!("printer-jam"),
+    // Network faults
     drill!("link-drop-mid-payment"),
+    drill!("lost-ack"),
+    drill!("backend-rejects"),
+    // Software faults
+    drill!("power-loss-mid-payment"),
 ];
 
 /// The ids of the built-in drills.
