@@ -135,6 +135,27 @@ pub enum KioskEvent {
         /// How.
         settlement: SettlementKind,
     },
+    /// A staff or remote command was performed.
+    CommandDone {
+        /// Which (`"restart"`, `"self-test"`, …).
+        command: String,
+        /// Whether it succeeded.
+        ok: bool,
+        /// What happened.
+        detail: String,
+    },
+    /// A self-test ran.
+    SelfTest {
+        /// Its report.
+        report: crate::commands::SelfTestReport,
+    },
+    /// Staff reported physical damage.
+    DamageReported {
+        /// Who.
+        reporter: String,
+        /// What.
+        description: String,
+    },
     /// A receipt could not be printed and is kept for reprint.
     ReceiptKept {
         /// Its session.

@@ -9,6 +9,7 @@
 //!   virtual devices, retries pending payments and recovers after a crash.
 #![warn(missing_docs)]
 
+pub mod commands;
 pub mod events;
 pub mod ids;
 pub mod journal;
@@ -17,6 +18,7 @@ pub mod runner;
 pub mod screen;
 pub mod session;
 
+pub use commands::{SelfTestReport, StaffCommand};
 pub use events::{DeviceKind, KioskEvent, KioskObserver};
 pub use ids::{KioskId, Millis, SessionId};
 pub use runner::{Clock, Devices, Kiosk, KioskConfig, KioskError, SystemClock};

@@ -32,6 +32,8 @@ pub enum ErrorKind {
     PaperOut,
     /// The paper roll is nearly used up: printing still works, replenish soon.
     PaperLow,
+    /// Nearly full (cash box): still working, schedule a clearing.
+    NearFull,
     /// A cover or door is open.
     CoverOpen,
     /// The outcome of the last operation is unknown: money may have moved.
@@ -61,6 +63,7 @@ impl ErrorKind {
             ErrorKind::Tampered => "tampered",
             ErrorKind::PaperOut => "paper-out",
             ErrorKind::PaperLow => "paper-low",
+            ErrorKind::NearFull => "near-full",
             ErrorKind::CoverOpen => "cover-open",
             ErrorKind::Indeterminate => "indeterminate",
             ErrorKind::Protocol => "protocol",

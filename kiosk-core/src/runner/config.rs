@@ -25,6 +25,9 @@ pub struct KioskConfig {
     pub retry_max_ms: u64,
     /// Device health is checked this often between sessions (default 2 000 ms).
     pub health_check_interval_ms: u64,
+    /// The account the self-test looks up to prove the backend answers
+    /// (default `"0"`; any answer, even "unknown account", passes).
+    pub self_test_account: String,
 }
 
 impl Default for KioskConfig {
@@ -38,6 +41,7 @@ impl Default for KioskConfig {
             retry_initial_ms: 2_000,
             retry_max_ms: 60_000,
             health_check_interval_ms: 2_000,
+            self_test_account: "0".into(),
         }
     }
 }

@@ -24,6 +24,9 @@ impl Kiosk {
             Ok(s) if s.level == FillLevel::Full => {
                 self.fault_detected(DeviceKind::CashBox, ErrorKind::Full)
             }
+            Ok(s) if s.level == FillLevel::NearFull => {
+                self.fault_detected(DeviceKind::CashBox, ErrorKind::NearFull)
+            }
             Ok(_) => self.fault_cleared(DeviceKind::CashBox),
             Err(e) => self.fault_detected(DeviceKind::CashBox, e.kind()),
         }

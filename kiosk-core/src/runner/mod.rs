@@ -10,6 +10,7 @@
 //! Every `select!` here is `biased`, so a run on a paused tokio clock is
 //! deterministic.
 
+mod commands;
 mod config;
 mod health;
 mod perform;
@@ -27,6 +28,7 @@ use kiosk_hal::{
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use crate::commands::StaffCommand;
 use crate::events::{DeviceKind, KioskEvent, KioskObserver};
 use crate::ids::{Millis, SessionId};
 use crate::journal::{Journal, JournalError, NoteId, PendingPayment};
@@ -122,6 +124,10 @@ pub struct Kiosk {
     next_health_at: Millis,
     /// The screen shown last, so an unchanged idle screen is not re-sent.
     last_screen: Option<Screen>,
+    /// Out of service by command, and why.
+    disabled: Option<String>,
+    /// Staff and remote commands, read between sessions only.
+    commands: Option<mpsc::Receiver<StaffCommand>>,
 }
 
 impl Kiosk {
@@ -148,7 +154,21 @@ impl Kiosk {
             last_session: None,
             next_health_at: Millis(0),
             last_screen: None,
+            disabled: None,
+            commands: None,
         }
+    }
+
+    /// Takes staff and remote commands from `commands`. They are performed
+    /// between sessions only, never while a customer's money is in play.
+    pub fn set_commands(&mut self, commands: mpsc::Receiver<StaffCommand>) {
+        self.commands = Some(commands);
+    }
+
+    /// Gives the command channel back (before [`Kiosk::into_parts`], to hand
+    /// it to the next kiosk after a restart).
+    pub fn take_commands(&mut self) -> Option<mpsc::Receiver<StaffCommand>> {
+        self.commands.take()
     }
 
     /// The journal (read it for reports and checks).
@@ -174,13 +194,17 @@ impl Kiosk {
     /// Payment methods the kiosk can offer now, from device health.
     pub fn offered_methods(&self) -> Vec<PaymentMethod> {
         let mut methods = Vec::new();
-        let cash_ok = !self.faults.contains_key(&DeviceKind::Acceptor)
-            && !self.faults.contains_key(&DeviceKind::CashBox)
+        if self.disabled.is_some() {
+            return methods;
+        }
+        let blocks = |d: DeviceKind| self.faults.get(&d).is_some_and(|k| blocks_use(*k));
+        let cash_ok = !blocks(DeviceKind::Acceptor)
+            && !blocks(DeviceKind::CashBox)
             && self.awaiting_report.is_none();
         if cash_ok {
             methods.push(PaymentMethod::Cash);
         }
-        if self.devices.reader.is_some() && !self.faults.contains_key(&DeviceKind::Reader) {
+        if self.devices.reader.is_some() && !blocks(DeviceKind::Reader) {
             methods.push(PaymentMethod::Code);
         }
         methods
@@ -218,6 +242,13 @@ impl Kiosk {
                             tracing::debug!(?other, "customer action outside a session ignored");
                         }
                     },
+                    command = next_command(&mut self.commands) => {
+                        match command {
+                            Some(c) => self.perform_command(c).await?,
+                            None => self.commands = None,
+                        }
+                        self.show_welcome();
+                    }
                     _ = sleep => {
                         self.retry_due().await?;
                         if self.clock.now() >= self.next_health_at {
@@ -255,9 +286,10 @@ impl Kiosk {
     fn show_welcome(&mut self) {
         let methods = self.offered_methods();
         let screen = if methods.is_empty() {
-            let reason = match self.faults.keys().next() {
-                Some(device) => format!("{device:?} fault").to_lowercase(),
-                None => "no payment method available".into(),
+            let reason = match (&self.disabled, self.faults.keys().next()) {
+                (Some(reason), _) => reason.clone(),
+                (None, Some(device)) => format!("{device:?} fault").to_lowercase(),
+                (None, None) => "no payment method available".into(),
             };
             Screen::OutOfService {
                 reason,
@@ -362,6 +394,19 @@ impl Kiosk {
             tracing::info!(?device, "fault cleared");
             self.emit(KioskEvent::FaultCleared { device });
         }
+    }
+}
+
+/// Whether a fault of this kind stops the device being used (a warning
+/// such as paper running low does not).
+fn blocks_use(kind: ErrorKind) -> bool {
+    !matches!(kind, ErrorKind::PaperLow | ErrorKind::NearFull)
+}
+
+async fn next_command(commands: &mut Option<mpsc::Receiver<StaffCommand>>) -> Option<StaffCommand> {
+    match commands {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -34,15 +34,24 @@ pub const BUILTIN_DRILLS: &[BuiltinDrill] = &[
     drill!("bill-jam"),
     drill!("counterfeit-note"),
     drill!("fraud-attempt"),
+    drill!("cashbox-near-full"),
     drill!("cashbox-full"),
     drill!("printer-paper-out"),
+    drill!("printer-paper-near-end"),
     drill!("printer-jam"),
+    drill!("printer-cover-open"),
+    drill!("reader-failure"),
+    drill!("device-damaged"),
     // Network faults
+    drill!("link-down"),
     drill!("link-drop-mid-payment"),
     drill!("lost-ack"),
     drill!("backend-rejects"),
     // Software faults
     drill!("power-loss-mid-payment"),
+    drill!("remote-restart"),
+    // Operations
+    drill!("daily-self-test"),
 ];
 
 /// The ids of the built-in drills.

@@ -233,6 +233,25 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
                 .unwrap_or_else(|| "never".into()),
         });
     }
+    for [a, b] in &e.order {
+        let first = |p: &str| {
+            EventPattern::parse(p)
+                .ok()
+                .and_then(|pat| first_match(trace, &pat, Millis(0)).map(|e| e.at))
+        };
+        let (ta, tb) = (first(a), first(b));
+        out.push(ExpectationResult {
+            expectation: format!("{a} before {b}"),
+            passed: matches!((ta, tb), (Some(x), Some(y)) if x <= y),
+            observed: format!(
+                "{} at {}, {} at {}",
+                a,
+                ta.map(|t| t.to_string()).unwrap_or_else(|| "never".into()),
+                b,
+                tb.map(|t| t.to_string()).unwrap_or_else(|| "never".into())
+            ),
+        });
+    }
     money_expectations(scenario, run, &mut out);
     out
 }

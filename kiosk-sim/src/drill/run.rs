@@ -193,8 +193,17 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
             clock.sleep_until(Millis(scenario.duration_ms)).await;
             drop(counter);
         };
+        let (command_tx, command_rx) = mpsc::channel(16);
+        let operations = async {
+            for c in &scenario.commands {
+                clock.sleep_until(Millis(c.at_ms)).await;
+                let _ = command_tx.send(c.command.clone()).await;
+            }
+            drop(command_tx);
+        };
         let kiosk_life = async {
             let mut devices = world.devices;
+            let mut commands = Some(command_rx);
             let mut outages = scenario.power_losses.iter();
             loop {
                 let journal = Journal::open(&journal_path)
@@ -206,6 +215,9 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                     Arc::new(clock),
                     observer(&trace, &screens_tx),
                 );
+                if let Some(rx) = commands.take() {
+                    kiosk.set_commands(rx);
+                }
                 match outages.next() {
                     None => {
                         kiosk
@@ -224,6 +236,7 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                             }
                         }
                         // Power is gone: whatever the kiosk was doing stops here.
+                        commands = kiosk.take_commands();
                         let (d, journal) = kiosk.into_parts();
                         drop(journal);
                         devices = d;
@@ -236,7 +249,7 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                 }
             }
         };
-        let (kiosk, ()) = tokio::join!(kiosk_life, customers);
+        let (kiosk, (), ()) = tokio::join!(kiosk_life, customers, operations);
         let kiosk = kiosk?;
         let ended_at = clock.now();
         let injected = world.fault_log.entries();

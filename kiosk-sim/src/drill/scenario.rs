@@ -90,6 +90,9 @@ pub struct Scenario {
     /// restarts after the outage; devices keep their physical state).
     #[serde(default)]
     pub power_losses: Vec<PowerLoss>,
+    /// Staff or remote commands sent to the kiosk.
+    #[serde(default)]
+    pub commands: Vec<ScheduledCommand>,
     /// What must happen.
     #[serde(default)]
     pub expect: Expectations,
@@ -131,6 +134,22 @@ fn default_method() -> PaymentMethod {
 
 fn default_think_ms() -> u64 {
     1_000
+}
+
+/// A staff or remote command sent at a time.
+///
+/// ```toml
+/// [[commands]]
+/// at-ms = 15000
+/// command = { type = "self-test" }   # restart, disable, enable, print-test, report-damage
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ScheduledCommand {
+    /// When it is sent (virtual ms). The kiosk performs it once no session runs.
+    pub at_ms: u64,
+    /// What.
+    pub command: kiosk_core::StaffCommand,
 }
 
 /// The kiosk loses power.
@@ -229,6 +248,9 @@ pub struct Expectations {
     /// Events that must not happen.
     #[serde(default)]
     pub never: Vec<String>,
+    /// Pairs `[a, b]`: both happen, and the first `a` comes before the first `b`.
+    #[serde(default)]
+    pub order: Vec<[String; 2]>,
     /// Money at the end, in major units.
     #[serde(default)]
     pub money: MoneyExpectations,
@@ -304,7 +326,8 @@ impl Scenario {
             .chain(e.fallback.iter())
             .chain(e.resolved.iter())
             .chain(e.events.iter())
-            .chain(e.never.iter());
+            .chain(e.never.iter())
+            .chain(e.order.iter().flatten());
         for p in patterns {
             EventPattern::parse(p).map_err(|m| format!("in [expect]: {m}"))?;
         }

@@ -88,6 +88,9 @@ pub const EVENT_TAGS: &[&str] = &[
     "note-in-doubt",
     "in-doubt-settled",
     "receipt-kept",
+    "command-done",
+    "self-test",
+    "damage-reported",
 ];
 
 impl EventPattern {

@@ -1,0 +1,81 @@
+//! Commands from operations (remote) and staff (on site).
+//!
+//! A command never interrupts a session: the runner reads commands only
+//! between sessions, so one sent while a customer's money is in play waits
+//! until that session has ended.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::DeviceKind;
+use crate::ids::Millis;
+
+/// A command to a kiosk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    rename_all = "kebab-case",
+    tag = "type",
+    rename_all_fields = "kebab-case"
+)]
+pub enum StaffCommand {
+    /// Restart: reset every device and recover the journal again.
+    Restart,
+    /// Run the self-test (the daily start-of-day inspection).
+    SelfTest,
+    /// Take the kiosk out of service.
+    Disable {
+        /// Shown to customers.
+        reason: String,
+    },
+    /// Put it back in service.
+    Enable,
+    /// Print a test receipt.
+    PrintTest,
+    /// Staff report physical damage: out of service until enabled again.
+    ReportDamage {
+        /// Who reports it.
+        reporter: String,
+        /// What is damaged.
+        description: String,
+    },
+}
+
+impl StaffCommand {
+    /// A short stable name for reports (`"self-test"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            StaffCommand::Restart => "restart",
+            StaffCommand::SelfTest => "self-test",
+            StaffCommand::Disable { .. } => "disable",
+            StaffCommand::Enable => "enable",
+            StaffCommand::PrintTest => "print-test",
+            StaffCommand::ReportDamage { .. } => "report-damage",
+        }
+    }
+}
+
+/// One device's result in a self-test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCheck {
+    /// The device.
+    pub device: DeviceKind,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was seen.
+    pub detail: String,
+}
+
+/// The self-test report: pass or fail per device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfTestReport {
+    /// When it ran.
+    pub at: Millis,
+    /// One check per device.
+    pub checks: Vec<DeviceCheck>,
+}
+
+impl SelfTestReport {
+    /// Whether every device passed.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+}

@@ -1,0 +1,206 @@
+//! Performing staff and remote commands, between sessions only.
+
+use kiosk_hal::{AccountNumber, FillLevel, PrintOutcome, PrinterStatus, Receipt, ReceiptLine};
+
+use super::{with_timeout, Kiosk, KioskError};
+use crate::commands::{DeviceCheck, SelfTestReport, StaffCommand};
+use crate::events::{DeviceKind, KioskEvent};
+
+impl Kiosk {
+    /// Performs one command and reports its result as a [`KioskEvent::CommandDone`].
+    pub(super) async fn perform_command(
+        &mut self,
+        command: StaffCommand,
+    ) -> Result<(), KioskError> {
+        let name = command.name();
+        tracing::info!(command = name, "command");
+        let (ok, detail) = match command {
+            StaffCommand::Restart => {
+                let reset = self.devices.acceptor.reset().await;
+                self.recover().await?;
+                self.check_health().await;
+                match reset {
+                    Ok(()) => (true, "devices reset, journal recovered".to_string()),
+                    Err(e) => (false, format!("acceptor reset failed: {e}")),
+                }
+            }
+            StaffCommand::SelfTest => {
+                let report = self.self_test().await;
+                let ok = report.passed();
+                let failed: Vec<String> = report
+                    .checks
+                    .iter()
+                    .filter(|c| !c.passed)
+                    .map(|c| format!("{:?}: {}", c.device, c.detail).to_lowercase())
+                    .collect();
+                self.emit(KioskEvent::SelfTest { report });
+                let detail = if ok {
+                    "every device passed".to_string()
+                } else {
+                    format!("failed: {}", failed.join("; "))
+                };
+                (ok, detail)
+            }
+            StaffCommand::Disable { reason } => {
+                self.disabled = Some(reason.clone());
+                (true, format!("out of service: {reason}"))
+            }
+            StaffCommand::Enable => {
+                self.disabled = None;
+                (true, "in service".to_string())
+            }
+            StaffCommand::PrintTest => match self.print_test().await {
+                Ok(PrintOutcome::Printed) => (true, "test receipt printed".to_string()),
+                Ok(PrintOutcome::Unknown) => (true, "sent; the printer cannot confirm".to_string()),
+                Err(kind) => (false, format!("test receipt failed: {kind}")),
+            },
+            StaffCommand::ReportDamage {
+                reporter,
+                description,
+            } => {
+                self.disabled = Some("under repair".into());
+                self.emit(KioskEvent::DamageReported {
+                    reporter: reporter.clone(),
+                    description: description.clone(),
+                });
+                (
+                    true,
+                    format!("out of service: {description} (reported by {reporter})"),
+                )
+            }
+        };
+        self.emit(KioskEvent::CommandDone {
+            command: name.to_string(),
+            ok,
+            detail,
+        });
+        Ok(())
+    }
+
+    async fn print_test(&mut self) -> Result<PrintOutcome, kiosk_hal::ErrorKind> {
+        let receipt = Receipt {
+            reference: "TEST".into(),
+            lines: vec![
+                ReceiptLine::Bold("PRINTER TEST 打印测试".into()),
+                ReceiptLine::Text(format!("Kiosk: {}", self.config.kiosk_id)),
+                ReceiptLine::Qr("TEST".into()),
+            ],
+        };
+        let result = with_timeout(
+            self.config.print_timeout_ms,
+            self.devices.printer.print(&receipt),
+        )
+        .await;
+        if let Err(kind) = &result {
+            self.fault_detected(DeviceKind::Printer, *kind);
+        }
+        result
+    }
+
+    /// The start-of-day inspection: every device checked, pass or fail each.
+    pub async fn self_test(&mut self) -> SelfTestReport {
+        let at = self.clock.now();
+        let mut checks = Vec::new();
+        let probe = AccountNumber(self.config.self_test_account.clone());
+        let link = with_timeout(
+            self.config.lookup_timeout_ms,
+            self.devices.link.lookup_account(&probe),
+        )
+        .await;
+        checks.push(match link {
+            // Any answer, even "no such account", proves the backend is reachable.
+            Ok(_) => DeviceCheck {
+                device: DeviceKind::Link,
+                passed: true,
+                detail: "backend answered".into(),
+            },
+            Err(kind) => DeviceCheck {
+                device: DeviceKind::Link,
+                passed: false,
+                detail: format!("no answer: {kind}"),
+            },
+        });
+        checks.push(match self.devices.printer.status().await {
+            Ok(PrinterStatus::Ready) => match self.print_test().await {
+                Ok(PrintOutcome::Printed) => DeviceCheck {
+                    device: DeviceKind::Printer,
+                    passed: true,
+                    detail: "test receipt printed".into(),
+                },
+                Ok(PrintOutcome::Unknown) => DeviceCheck {
+                    device: DeviceKind::Printer,
+                    passed: false,
+                    detail: "printed, unconfirmed".into(),
+                },
+                Err(kind) => DeviceCheck {
+                    device: DeviceKind::Printer,
+                    passed: false,
+                    detail: format!("print failed: {kind}"),
+                },
+            },
+            Ok(status) => DeviceCheck {
+                device: DeviceKind::Printer,
+                passed: false,
+                detail: format!("{status:?}").to_lowercase(),
+            },
+            Err(e) => DeviceCheck {
+                device: DeviceKind::Printer,
+                passed: false,
+                detail: e.to_string(),
+            },
+        });
+        if let Some(reader) = self.devices.reader.as_mut() {
+            checks.push(match reader.check().await {
+                Ok(()) => DeviceCheck {
+                    device: DeviceKind::Reader,
+                    passed: true,
+                    detail: "answers".into(),
+                },
+                Err(e) => DeviceCheck {
+                    device: DeviceKind::Reader,
+                    passed: false,
+                    detail: e.to_string(),
+                },
+            });
+        }
+        checks.push(match self.devices.acceptor.status().await {
+            Ok(status) => {
+                let ok = matches!(
+                    status,
+                    kiosk_hal::AcceptorStatus::Accepting | kiosk_hal::AcceptorStatus::Inhibited
+                );
+                DeviceCheck {
+                    device: DeviceKind::Acceptor,
+                    passed: ok,
+                    detail: format!("{status:?}").to_lowercase(),
+                }
+            }
+            Err(e) => DeviceCheck {
+                device: DeviceKind::Acceptor,
+                passed: false,
+                detail: e.to_string(),
+            },
+        });
+        checks.push(match self.devices.cash_box.status().await {
+            Ok(s) if !s.present => DeviceCheck {
+                device: DeviceKind::CashBox,
+                passed: false,
+                detail: "not in place".into(),
+            },
+            Ok(s) => DeviceCheck {
+                device: DeviceKind::CashBox,
+                passed: s.level != FillLevel::Full,
+                detail: match s.contents {
+                    Some(c) => format!("{:?}, {} notes", s.level, c.notes).to_lowercase(),
+                    None => format!("{:?}", s.level).to_lowercase(),
+                },
+            },
+            Err(e) => DeviceCheck {
+                device: DeviceKind::CashBox,
+                passed: false,
+                detail: e.to_string(),
+            },
+        });
+        SelfTestReport { at, checks }
+    }
+}
