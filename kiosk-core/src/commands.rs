@@ -30,6 +30,19 @@ pub enum StaffCommand {
     Enable,
     /// Print a test receipt.
     PrintTest,
+    /// Opens a clearing (清箱): two different authorised people are present.
+    /// The kiosk stops taking cash; taking the box out is then expected.
+    BeginClearing {
+        /// The two people (dual control), both in `authorised-operators`.
+        operators: [String; 2],
+    },
+    /// Closes the clearing with the count made in front of the cashier.
+    EndClearing {
+        /// The cash counted.
+        counted: kiosk_hal::Money,
+        /// Counterfeit notes found at counting.
+        counterfeit_found: u32,
+    },
     /// Staff report physical damage: out of service until enabled again.
     ReportDamage {
         /// Who reports it.
@@ -49,6 +62,8 @@ impl StaffCommand {
             StaffCommand::Enable => "enable",
             StaffCommand::PrintTest => "print-test",
             StaffCommand::ReportDamage { .. } => "report-damage",
+            StaffCommand::BeginClearing { .. } => "begin-clearing",
+            StaffCommand::EndClearing { .. } => "end-clearing",
         }
     }
 }

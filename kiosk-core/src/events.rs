@@ -149,6 +149,16 @@ pub enum KioskEvent {
         /// Its report.
         report: crate::commands::SelfTestReport,
     },
+    /// A security alarm: fraud, or the cash box taken out outside a clearing.
+    SecurityAlarm {
+        /// What happened.
+        reason: String,
+    },
+    /// A clearing was closed and checked against the journal.
+    ClearingReport {
+        /// The clearing.
+        record: crate::journal::ClearingRecord,
+    },
     /// Staff reported physical damage.
     DamageReported {
         /// Who.

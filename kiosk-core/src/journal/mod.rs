@@ -92,6 +92,7 @@
 //! `receipts`, `queries` (read-only reports), `events` (audit rows), `codec`
 //! (how records are spelled in the file), `fail` (internal errors).
 
+mod clearing;
 mod codec;
 mod events;
 mod fail;
@@ -102,6 +103,7 @@ mod receipts;
 mod schema;
 mod sessions;
 mod settle;
+mod tickets;
 mod types;
 
 #[cfg(test)]
@@ -112,6 +114,7 @@ use std::path::{Path, PathBuf};
 use kiosk_hal::{Currency, IdempotencyKey, Money, NoteFate, Receipt, RejectReason};
 
 use crate::ids::{Millis, SessionId};
+pub use clearing::ClearingRecord;
 pub use types::*;
 
 /// Why the journal could not do what was asked.
@@ -411,6 +414,27 @@ impl Journal {
         at: Millis,
     ) -> Result<(), JournalError> {
         self.write(|c| payments::refused(c, key, reason, at))
+    }
+
+    /// Records a clearing: the box emptied in front of `operators` (two
+    /// different people) and `counted`. The journal's expectation is every
+    /// note in the box since the previous clearing; pending payments and
+    /// in-doubt notes are untouched (still retried, still for staff).
+    /// One operator, or the same name twice →
+    /// [`JournalErrorKind::IllegalTransition`].
+    pub fn record_clearing(
+        &mut self,
+        at: Millis,
+        operators: &[String; 2],
+        counted: Money,
+        counterfeit_found: u32,
+    ) -> Result<ClearingRecord, JournalError> {
+        self.write(|c| clearing::record(c, at, operators, counted, counterfeit_found))
+    }
+
+    /// Every clearing, oldest first.
+    pub fn clearings(&self) -> Result<Vec<ClearingRecord>, JournalError> {
+        self.read(clearing::all)
     }
 
     /// The state of the payment with `key`, `None` if none was journaled.

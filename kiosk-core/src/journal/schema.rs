@@ -6,6 +6,17 @@
 //! the SQLite header is not even opened with SQLite; an SQLite file is only
 //! read (with checkpoint-on-close off) until its `application_id`,
 //! `user_version` and `quick_check` have passed.
+//!
+//! # Tables added to version 1
+//!
+//! A table added to the format after version-1 files exist in the field
+//! (so far: `tickets`, the fault tickets) is listed in [`ADDED_TABLES`] and
+//! written with `IF NOT EXISTS`. Opening creates the ones a file lacks, in
+//! one transaction, for new files and for existing version-1 journals alike,
+//! only after the file has passed the checks above. A build that does not
+//! know such a table still opens the file (it is only an extra table), so
+//! `user_version` stays 1. A change to an existing table still needs a
+//! version bump and a migration.
 
 use std::io::Read;
 use std::path::Path;
@@ -104,6 +115,23 @@ CREATE TRIGGER events_no_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
+CREATE TABLE clearings (
+    id                 INTEGER PRIMARY KEY,
+    at                 INTEGER NOT NULL,
+    operator_a         TEXT NOT NULL,
+    operator_b         TEXT NOT NULL CHECK (operator_b <> operator_a),
+    currency           TEXT NOT NULL,
+    expected_minor     INTEGER NOT NULL,
+    counted_minor      INTEGER NOT NULL,
+    counterfeit_found  INTEGER NOT NULL,
+    pending_minor      INTEGER NOT NULL,
+    in_doubt_notes     INTEGER NOT NULL
+) STRICT;
+CREATE TRIGGER clearings_no_change BEFORE UPDATE ON clearings
+    BEGIN SELECT RAISE(ABORT, 'clearings are never changed'); END;
+CREATE TRIGGER clearings_no_delete BEFORE DELETE ON clearings
+    BEGIN SELECT RAISE(ABORT, 'clearings are never deleted'); END;
+
 CREATE TRIGGER sessions_no_delete BEFORE DELETE ON sessions
     BEGIN SELECT RAISE(ABORT, 'journal sessions are never deleted'); END;
 CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
@@ -111,6 +139,33 @@ CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
 CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
     BEGIN SELECT RAISE(ABORT, 'journal payments are never deleted'); END;
 "#;
+
+/// Fault tickets (added to version 1; see the module docs). The whole ticket
+/// is the JSON in `ticket`; the other columns repeat what staff and the
+/// open-ticket index need. Tickets are never deleted.
+const SCHEMA_TICKETS: &str = r#"
+CREATE TABLE IF NOT EXISTS tickets (
+    id           INTEGER PRIMARY KEY CHECK (id > 0),
+    kiosk        TEXT NOT NULL,
+    site         TEXT NOT NULL,
+    device       TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    severity     TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'remote-fix-tried',
+                     'dispatched', 'resolved')),
+    opened_at    INTEGER NOT NULL,
+    resolved_at  INTEGER,
+    ticket       TEXT NOT NULL,
+    CHECK ((state = 'resolved') = (resolved_at IS NOT NULL))
+) STRICT;
+CREATE INDEX IF NOT EXISTS tickets_open ON tickets (id) WHERE resolved_at IS NULL;
+CREATE TRIGGER IF NOT EXISTS tickets_no_delete BEFORE DELETE ON tickets
+    BEGIN SELECT RAISE(ABORT, 'fault tickets are never deleted'); END;
+"#;
+
+/// Tables added to schema version 1, by name, with the SQL that creates
+/// them: created on open wherever missing.
+const ADDED_TABLES: &[(&str, &str)] = &[("tickets", SCHEMA_TICKETS)];
 
 /// Opens (or creates) the journal at `path` and returns a connection set up
 /// for durable writes.
@@ -155,7 +210,33 @@ pub(super) fn open(path: &Path) -> Result<Connection, Fail> {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         tx.commit()?;
     }
+    add_tables(&mut conn)?;
     Ok(conn)
+}
+
+/// Creates the [`ADDED_TABLES`] the journal lacks, in one transaction;
+/// writes nothing when it has them all.
+fn add_tables(conn: &mut Connection) -> Result<(), Fail> {
+    let mut missing = Vec::new();
+    for (name, sql) in ADDED_TABLES {
+        let found: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )?;
+        if found == 0 {
+            missing.push(*sql);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for sql in missing {
+        tx.execute_batch(sql)?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Reads (only) what the file is: `Ok(true)` for a new, empty database,

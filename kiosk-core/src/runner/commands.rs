@@ -54,6 +54,11 @@ impl Kiosk {
                 Ok(PrintOutcome::Unknown) => (true, "sent; the printer cannot confirm".to_string()),
                 Err(kind) => (false, format!("test receipt failed: {kind}")),
             },
+            StaffCommand::BeginClearing { operators } => self.begin_clearing(operators).await,
+            StaffCommand::EndClearing {
+                counted,
+                counterfeit_found,
+            } => self.end_clearing(counted, counterfeit_found)?,
             StaffCommand::ReportDamage {
                 reporter,
                 description,
@@ -75,6 +80,59 @@ impl Kiosk {
             detail,
         });
         Ok(())
+    }
+
+    async fn begin_clearing(&mut self, operators: [String; 2]) -> (bool, String) {
+        let authorised = |name: &String| self.config.authorised_operators.contains(name);
+        if operators[0] == operators[1] {
+            return (
+                false,
+                "refused: a clearing needs two different people".into(),
+            );
+        }
+        if let Some(stranger) = operators.iter().find(|o| !authorised(o)) {
+            return (
+                false,
+                format!("refused: {stranger} is not an authorised operator"),
+            );
+        }
+        if let Err(e) = self.devices.acceptor.inhibit().await {
+            tracing::warn!(error = %e, "inhibit for clearing failed");
+        }
+        self.clearing = Some(operators.clone());
+        self.disabled = Some("cash clearing in progress".into());
+        (
+            true,
+            format!("clearing opened by {} and {}", operators[0], operators[1]),
+        )
+    }
+
+    fn end_clearing(
+        &mut self,
+        counted: kiosk_hal::Money,
+        counterfeit_found: u32,
+    ) -> Result<(bool, String), KioskError> {
+        let Some(operators) = self.clearing.take() else {
+            return Ok((false, "refused: no clearing is open".into()));
+        };
+        let now = self.clock.now();
+        let record = self
+            .journal
+            .record_clearing(now, &operators, counted, counterfeit_found)?;
+        let detail =
+            format!(
+            "expected {}, counted {}, {} {}; {} counterfeit; {} still pending, {} notes in doubt",
+            record.expected,
+            record.counted,
+            if record.over_short() >= 0 { "over" } else { "short" },
+            kiosk_hal::Money::new(record.over_short().abs(), counted.currency),
+            record.counterfeit_found,
+            record.pending,
+            record.in_doubt_notes
+        );
+        self.emit(KioskEvent::ClearingReport { record });
+        self.disabled = None;
+        Ok((true, detail))
     }
 
     async fn print_test(&mut self) -> Result<PrintOutcome, kiosk_hal::ErrorKind> {

@@ -28,6 +28,9 @@ pub struct KioskConfig {
     /// The account the self-test looks up to prove the backend answers
     /// (default `"0"`; any answer, even "unknown account", passes).
     pub self_test_account: String,
+    /// People who may open a clearing, two at a time (default none: no
+    /// clearing can be opened until they are configured).
+    pub authorised_operators: Vec<String>,
 }
 
 impl Default for KioskConfig {
@@ -42,6 +45,7 @@ impl Default for KioskConfig {
             retry_max_ms: 60_000,
             health_check_interval_ms: 2_000,
             self_test_account: "0".into(),
+            authorised_operators: Vec::new(),
         }
     }
 }

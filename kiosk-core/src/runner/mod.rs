@@ -126,6 +126,8 @@ pub struct Kiosk {
     last_screen: Option<Screen>,
     /// Out of service by command, and why.
     disabled: Option<String>,
+    /// The open clearing's two operators.
+    clearing: Option<[String; 2]>,
     /// Staff and remote commands, read between sessions only.
     commands: Option<mpsc::Receiver<StaffCommand>>,
 }
@@ -155,6 +157,7 @@ impl Kiosk {
             next_health_at: Millis(0),
             last_screen: None,
             disabled: None,
+            clearing: None,
             commands: None,
         }
     }

@@ -122,9 +122,24 @@ impl Kiosk {
             }
             AcceptorEvent::StackerFull => self.fault_detected(DeviceKind::CashBox, ErrorKind::Full),
             AcceptorEvent::StackerRemoved => {
-                self.fault_detected(DeviceKind::CashBox, ErrorKind::Removed)
+                self.fault_detected(DeviceKind::CashBox, ErrorKind::Removed);
+                if self.clearing.is_none() {
+                    tracing::error!("cash box removed outside an authorised clearing");
+                    self.emit(KioskEvent::SecurityAlarm {
+                        reason: "cash box removed outside an authorised clearing".into(),
+                    });
+                    // Nothing goes into a box that is not there.
+                    self.disabled
+                        .get_or_insert_with(|| "cash box removed: staff called".into());
+                }
             }
             AcceptorEvent::StackerReplaced => self.fault_cleared(DeviceKind::CashBox),
+            AcceptorEvent::Fraud { kind } => {
+                tracing::error!(?kind, "fraud attempt at the acceptor");
+                self.emit(KioskEvent::SecurityAlarm {
+                    reason: format!("fraud attempt at the acceptor: {kind:?}").to_lowercase(),
+                });
+            }
             AcceptorEvent::JamCleared { .. } | AcceptorEvent::PowerUp { .. } => {
                 self.fault_cleared(DeviceKind::Acceptor)
             }

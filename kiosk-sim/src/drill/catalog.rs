@@ -36,6 +36,7 @@ pub const BUILTIN_DRILLS: &[BuiltinDrill] = &[
     drill!("fraud-attempt"),
     drill!("cashbox-near-full"),
     drill!("cashbox-full"),
+    drill!("cashbox-removed"),
     drill!("printer-paper-out"),
     drill!("printer-paper-near-end"),
     drill!("printer-jam"),
@@ -52,6 +53,7 @@ pub const BUILTIN_DRILLS: &[BuiltinDrill] = &[
     drill!("remote-restart"),
     // Operations
     drill!("daily-self-test"),
+    drill!("cashbox-clearing"),
 ];
 
 /// The ids of the built-in drills.

@@ -10,6 +10,19 @@ use super::scenario::Scenario;
 use super::trace::{first_match, EventPattern, TraceEntry};
 use crate::faults::InjectedFault;
 
+/// Minor units the cash box took in during the drill: what is in it now,
+/// plus what staff took out, less what it started with.
+pub fn physical_taken_in(scenario: &Scenario, run: &DrillRun) -> i64 {
+    let initial: i64 = scenario
+        .cash_box
+        .initial_notes
+        .iter()
+        .map(|m| m.minor)
+        .sum();
+    let removed: i64 = run.removed_by_staff.iter().map(|m| m.minor).sum();
+    run.staff.physical_contents().value.minor + removed - initial
+}
+
 /// Checks the money invariant: books, physical box and backend agree.
 pub fn check_money(scenario: &Scenario, run: &DrillRun) -> InvariantReport {
     let currency = scenario.backend.currency;
@@ -33,13 +46,7 @@ pub fn check_money(scenario: &Scenario, run: &DrillRun) -> InvariantReport {
             };
         }
     };
-    let initial: i64 = scenario
-        .cash_box
-        .initial_notes
-        .iter()
-        .map(|m| m.minor)
-        .sum();
-    let physical = run.staff.physical_contents().value.minor - initial;
+    let physical = physical_taken_in(scenario, run);
 
     // Books: everything in the box is credited, pending or refused.
     let books = totals.credited.minor + totals.pending.minor + totals.refused.minor;
@@ -280,16 +287,7 @@ fn money_expectations(scenario: &Scenario, run: &DrillRun, out: &mut Vec<Expecta
     money("credited", m.credited, totals.credited);
     money("pending", m.pending, totals.pending);
     money("refused", m.refused, totals.refused);
-    let initial: i64 = scenario
-        .cash_box
-        .initial_notes
-        .iter()
-        .map(|n| n.minor)
-        .sum();
-    let physical = Money::new(
-        run.staff.physical_contents().value.minor - initial,
-        currency,
-    );
+    let physical = Money::new(physical_taken_in(scenario, run), currency);
     money("cash box", m.cash_box, physical);
     let mut count = |name: &str, want: Option<u32>, got: u32| {
         if let Some(want) = want {

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::check::{check_expectations, check_money, timings};
 use super::customer::Counter;
 use super::report::{DrillReport, ExpectationResult};
-use super::scenario::Scenario;
+use super::scenario::{Scenario, StaffDoes};
 use super::trace::{trace_hash, TraceEntry};
 use crate::backend::VirtualBackend;
 use crate::clock::SimClock;
@@ -59,6 +59,8 @@ pub struct DrillRun {
     pub ended_at: Millis,
     /// When each planned fault struck.
     pub injected: Vec<InjectedFault>,
+    /// Notes staff took out of the cash box (clearings).
+    pub removed_by_staff: Vec<kiosk_hal::Money>,
     /// The journal's directory (deleted when dropped).
     pub dir: tempfile::TempDir,
 }
@@ -201,6 +203,24 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
             }
             drop(command_tx);
         };
+        let removed = Arc::new(Mutex::new(Vec::new()));
+        let hands = async {
+            let mut actions = scenario.staff.clone();
+            actions.sort_by_key(|a| a.at_ms);
+            for a in actions {
+                clock.sleep_until(Millis(a.at_ms)).await;
+                match a.action {
+                    StaffDoes::RemoveCashBox => {
+                        let notes = world.staff.remove_box();
+                        removed
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .extend(notes);
+                    }
+                    StaffDoes::InsertCashBox => world.staff.insert_box(),
+                }
+            }
+        };
         let kiosk_life = async {
             let mut devices = world.devices;
             let mut commands = Some(command_rx);
@@ -249,10 +269,12 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                 }
             }
         };
-        let (kiosk, (), ()) = tokio::join!(kiosk_life, customers, operations);
+        let (kiosk, (), (), ()) = tokio::join!(kiosk_life, customers, operations, hands);
         let kiosk = kiosk?;
         let ended_at = clock.now();
         let injected = world.fault_log.entries();
+        let removed_by_staff =
+            std::mem::take(&mut *removed.lock().unwrap_or_else(|p| p.into_inner()));
         let trace = std::mem::take(&mut *trace.lock().unwrap_or_else(|p| p.into_inner()));
         Ok(DrillRun {
             trace,
@@ -262,6 +284,7 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
             printer: world.printer,
             ended_at,
             injected,
+            removed_by_staff,
             dir,
         })
     })

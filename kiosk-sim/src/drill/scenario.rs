@@ -93,6 +93,9 @@ pub struct Scenario {
     /// Staff or remote commands sent to the kiosk.
     #[serde(default)]
     pub commands: Vec<ScheduledCommand>,
+    /// Things staff do to the hardware.
+    #[serde(default)]
+    pub staff: Vec<StaffAction>,
     /// What must happen.
     #[serde(default)]
     pub expect: Expectations,
@@ -150,6 +153,32 @@ pub struct ScheduledCommand {
     pub at_ms: u64,
     /// What.
     pub command: kiosk_core::StaffCommand,
+}
+
+/// Something staff physically do, at a time.
+///
+/// ```toml
+/// [[staff]]
+/// at-ms = 100000
+/// action = "remove-cash-box"   # or "insert-cash-box"
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct StaffAction {
+    /// When (virtual ms).
+    pub at_ms: u64,
+    /// What.
+    pub action: StaffDoes,
+}
+
+/// A physical action by staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StaffDoes {
+    /// Take the cash box out and empty it (its notes are kept for the money check).
+    RemoveCashBox,
+    /// Put the (empty) cash box back.
+    InsertCashBox,
 }
 
 /// The kiosk loses power.

@@ -91,6 +91,8 @@ pub const EVENT_TAGS: &[&str] = &[
     "command-done",
     "self-test",
     "damage-reported",
+    "security-alarm",
+    "clearing-report",
 ];
 
 impl EventPattern {

@@ -1,0 +1,151 @@
+//! Clearings (清箱): the cash box emptied under dual control, counted, and
+//! checked against the journal.
+//!
+//! A clearing does not touch notes or payments: a payment still pending when
+//! its cash is taken out stays pending and is still retried; an in-doubt note
+//! stays in doubt for staff. What the clearing records is what the journal
+//! expected in the box (everything in it since the previous clearing), what
+//! was counted, and the counterfeits found at counting.
+
+use kiosk_hal::{Currency, Money};
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::events::Event;
+use super::fail::Fail;
+use super::queries;
+use crate::ids::Millis;
+
+/// One clearing, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearingRecord {
+    /// Its row id.
+    pub id: i64,
+    /// When the box was counted.
+    pub at: Millis,
+    /// The two people present (dual control).
+    pub operators: [String; 2],
+    /// What the journal expected in the box: notes in it since the previous clearing.
+    pub expected: Money,
+    /// What was counted.
+    pub counted: Money,
+    /// Counterfeit notes found at counting (claimed from the vendor).
+    pub counterfeit_found: u32,
+    /// Cash payments still pending at the clearing (still retried after it).
+    pub pending: Money,
+    /// Notes still in doubt at the clearing.
+    pub in_doubt_notes: u32,
+}
+
+impl ClearingRecord {
+    /// Counted minus expected: positive is over, negative is short.
+    pub fn over_short(&self) -> i64 {
+        self.counted.minor - self.expected.minor
+    }
+}
+
+/// Records a clearing of `currency` cash.
+pub(super) fn record(
+    conn: &Connection,
+    at: Millis,
+    operators: &[String; 2],
+    counted: Money,
+    counterfeit_found: u32,
+) -> Result<ClearingRecord, Fail> {
+    if operators[0].trim().is_empty() || operators[0] == operators[1] {
+        return Err(Fail::illegal(
+            "a clearing needs two different people (dual control)",
+        ));
+    }
+    let currency = counted.currency;
+    let totals = queries::cash_totals(conn, currency)?;
+    let cleared_before = cleared_total(conn, currency)?;
+    let expected = Money::new(totals.in_box.minor - cleared_before, currency);
+    conn.prepare_cached(
+        "INSERT INTO clearings (at, operator_a, operator_b, currency, expected_minor,
+                                counted_minor, counterfeit_found, pending_minor, in_doubt_notes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        at.0,
+        operators[0],
+        operators[1],
+        currency.code(),
+        expected.minor,
+        counted.minor,
+        counterfeit_found,
+        totals.pending.minor,
+        totals.in_doubt_notes,
+    ])?;
+    let id = conn.last_insert_rowid();
+    Event::new("clearing", at)
+        .detail(json!({
+            "clearing": id,
+            "operators": operators,
+            "expected_minor": expected.minor,
+            "counted_minor": counted.minor,
+            "counterfeit_found": counterfeit_found,
+        }))
+        .append(conn)?;
+    Ok(ClearingRecord {
+        id,
+        at,
+        operators: operators.clone(),
+        expected,
+        counted,
+        counterfeit_found,
+        pending: totals.pending,
+        in_doubt_notes: totals.in_doubt_notes,
+    })
+}
+
+/// What all clearings of `currency` expected, in minor units.
+fn cleared_total(conn: &Connection, currency: Currency) -> Result<i64, Fail> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce(sum(expected_minor), 0) FROM clearings WHERE currency = ?1",
+        )?
+        .query_row([currency.code()], |r| r.get(0))?)
+}
+
+/// Every clearing, oldest first.
+pub(super) fn all(conn: &Connection) -> Result<Vec<ClearingRecord>, Fail> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at, operator_a, operator_b, currency, expected_minor, counted_minor,
+                counterfeit_found, pending_minor, in_doubt_notes
+         FROM clearings ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let code: String = r.get(4)?;
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, u64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            code,
+            r.get::<_, i64>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, u32>(7)?,
+            r.get::<_, i64>(8)?,
+            r.get::<_, u32>(9)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, at, a, b, code, expected, counted, counterfeit, pending, in_doubt) = row?;
+        let currency =
+            Currency::try_from(code).map_err(|e| Fail::corrupt(format!("clearing {id}: {e}")))?;
+        out.push(ClearingRecord {
+            id,
+            at: Millis(at),
+            operators: [a, b],
+            expected: Money::new(expected, currency),
+            counted: Money::new(counted, currency),
+            counterfeit_found: counterfeit,
+            pending: Money::new(pending, currency),
+            in_doubt_notes: in_doubt,
+        });
+    }
+    Ok(out)
+}
