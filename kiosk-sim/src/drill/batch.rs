@@ -7,6 +7,12 @@ use super::report::DrillReport;
 use super::run::{run_drill, DrillError};
 use super::scenario::Scenario;
 
+/// The result of one drill run.
+pub type JobResult = Result<DrillReport, DrillError>;
+
+/// Called after each job with (done, total, its result).
+pub type Progress<'a> = &'a (dyn Fn(usize, usize, &JobResult) + Sync);
+
 /// One drill run to do.
 #[derive(Debug, Clone)]
 pub struct Job<'a> {
@@ -19,14 +25,10 @@ pub struct Job<'a> {
 /// Runs `jobs` on up to `threads` threads; results come back in job order.
 ///
 /// `progress` is called after each job with (done, total, the result).
-pub fn run_jobs(
-    jobs: &[Job<'_>],
-    threads: usize,
-    progress: &(dyn Fn(usize, usize, &Result<DrillReport, DrillError>) + Sync),
-) -> Vec<Result<DrillReport, DrillError>> {
+pub fn run_jobs(jobs: &[Job<'_>], threads: usize, progress: Progress<'_>) -> Vec<JobResult> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<DrillReport, DrillError>>>> =
+    let results: Mutex<Vec<Option<JobResult>>> =
         Mutex::new((0..jobs.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1).min(jobs.len().max(1)) {
