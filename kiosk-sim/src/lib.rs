@@ -6,6 +6,7 @@ pub mod clock;
 pub mod devices;
 pub mod drill;
 pub mod faults;
+pub mod fleet;
 pub mod rng;
 
 pub use backend::{VirtualBackend, VirtualLink};

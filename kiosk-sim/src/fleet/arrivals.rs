@@ -63,6 +63,7 @@ impl Calendar {
     }
 
     /// Whether the site is open at `t` (and `t` is within the run's days).
+    #[cfg(test)]
     pub(crate) fn is_open(&self, t: u64) -> bool {
         t / DAY_MS < u64::from(self.days) && (self.open_ms..self.close_ms).contains(&(t % DAY_MS))
     }
@@ -141,7 +142,11 @@ impl Arrivals {
         let close = t - t % DAY_MS + cal.close_ms;
         while t < close {
             let seg_end = cal.segment_end(t);
-            let factor = if cal.in_rush(t) { self.rush_factor } else { 1.0 };
+            let factor = if cal.in_rush(t) {
+                self.rush_factor
+            } else {
+                1.0
+            };
             if factor > 0.0 && self.base_mean_gap_ms.is_finite() {
                 let gap = exp_ms(&mut self.rng, self.base_mean_gap_ms / factor);
                 let at = t as f64 + gap.max(1.0);
@@ -189,7 +194,10 @@ mod tests {
         let open = cal.open_at(0);
         assert_eq!(cal.advance_open(open, 1_000), Some(open + 1_000));
         // 9 h open a day: 10 h of opening time ends 1 h into day 1.
-        assert_eq!(cal.advance_open(open, 36_000_000), Some(cal.open_at(1) + 3_600_000));
+        assert_eq!(
+            cal.advance_open(open, 36_000_000),
+            Some(cal.open_at(1) + 3_600_000)
+        );
         assert_eq!(cal.advance_open(0, 0), Some(open));
         assert_eq!(cal.advance_open(open, 20 * 3_600_000), None);
     }

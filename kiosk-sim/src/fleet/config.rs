@@ -280,7 +280,8 @@ pub struct SiteConfig {
     pub customers: CustomerConfig,
     /// Step durations.
     pub timings: Timings,
-    /// The payment session's own settings (timeouts, accepted notes).
+    /// The payment session's own settings (timeouts, accepted notes); its
+    /// `site` is replaced by `name`.
     pub session: SessionConfig,
     /// Faults, their handling and the response target.
     pub faults: FaultConfig,
@@ -324,10 +325,14 @@ impl SiteConfig {
         check(self.spares <= 8, "spares must be 0..=8")?;
         check(self.open < self.close, "open must be before close")?;
         check(
-            self.arrivals_per_hour.is_finite() && (0.0..=10_000.0).contains(&self.arrivals_per_hour),
+            self.arrivals_per_hour.is_finite()
+                && (0.0..=10_000.0).contains(&self.arrivals_per_hour),
             "arrivals-per-hour must be 0..=10000",
         )?;
-        check(self.rush.start <= self.rush.end, "rush.start must not be after rush.end")?;
+        check(
+            self.rush.start <= self.rush.end,
+            "rush.start must not be after rush.end",
+        )?;
         check(
             self.rush.factor.is_finite() && (0.0..=100.0).contains(&self.rush.factor),
             "rush.factor must be 0..=100",
@@ -337,9 +342,15 @@ impl SiteConfig {
             self.proximity_decay > 0.0 && self.proximity_decay <= 1.0,
             "proximity-decay must be in (0, 1]",
         )?;
-        check((1..=500).contains(&self.queue_max), "queue-max must be 1..=500")?;
+        check(
+            (1..=500).contains(&self.queue_max),
+            "queue-max must be 1..=500",
+        )?;
         check(self.reroute_max <= 10, "reroute-max must be 0..=10")?;
-        check(self.spare_switchover_ms <= DAY_MS, "spare-switchover-ms must be at most a day")?;
+        check(
+            self.spare_switchover_ms <= DAY_MS,
+            "spare-switchover-ms must be at most a day",
+        )?;
         check(self.events_max >= 1, "events-max must be at least 1")?;
         let c = &self.customers;
         for (name, p) in [
@@ -354,14 +365,26 @@ impl SiteConfig {
         ] {
             check(share(p), &format!("customers.{name} must be 0..=1"))?;
         }
-        check((1..=10).contains(&c.note_attempts_max), "customers.note-attempts-max must be 1..=10")?;
-        check((1..=100).contains(&c.notes_max), "customers.notes-max must be 1..=100")?;
-        check((1..=10).contains(&c.code_attempts_max), "customers.code-attempts-max must be 1..=10")?;
+        check(
+            (1..=10).contains(&c.note_attempts_max),
+            "customers.note-attempts-max must be 1..=10",
+        )?;
+        check(
+            (1..=100).contains(&c.notes_max),
+            "customers.notes-max must be 1..=100",
+        )?;
+        check(
+            (1..=10).contains(&c.code_attempts_max),
+            "customers.code-attempts-max must be 1..=10",
+        )?;
         check(
             0 < c.amount_due_min_major && c.amount_due_min_major <= c.amount_due_max_major,
             "customers.amount-due-min-major must be positive and at most the max",
         )?;
-        check(!self.session.accepted_notes.is_empty(), "session.accepted-notes must not be empty")?;
+        check(
+            !self.session.accepted_notes.is_empty(),
+            "session.accepted-notes must not be empty",
+        )?;
         for (name, d) in self.timings.all() {
             check_dist(d, &format!("timings.{name}"))?;
         }
@@ -372,7 +395,9 @@ impl SiteConfig {
 /// Checks a distribution's limits: shape `0..=16`, mean at most a week.
 pub(crate) fn check_dist(d: &Dist, name: &str) -> Result<(), String> {
     if d.shape > SHAPE_MAX || d.mean_ms > 7 * DAY_MS {
-        return Err(format!("{name}: shape must be 0..=16 and mean-ms at most a week"));
+        return Err(format!(
+            "{name}: shape must be 0..=16 and mean-ms at most a week"
+        ));
     }
     Ok(())
 }
@@ -386,7 +411,12 @@ mod tests {
         let t = TimeOfDay::try_from("08:30".to_string()).unwrap();
         assert_eq!(t, TimeOfDay::hm(8, 30));
         assert_eq!(t.to_string(), "08:30");
-        assert_eq!(TimeOfDay::try_from("17:30:15".to_string()).unwrap().to_string(), "17:30:15");
+        assert_eq!(
+            TimeOfDay::try_from("17:30:15".to_string())
+                .unwrap()
+                .to_string(),
+            "17:30:15"
+        );
         for bad in ["8:30", "24:00", "12:60", "noon", "12:00:00:00"] {
             assert!(TimeOfDay::try_from(bad.to_string()).is_err(), "{bad}");
         }
@@ -402,7 +432,10 @@ mod tests {
             "kiosks = 6\nopen = \"09:00\"\nrush = { factor = 2.5 }\n[timings]\nposting = { mean-ms = 3000 }",
         )
         .unwrap();
-        assert_eq!((c.kiosks, c.open, c.rush.factor), (6, TimeOfDay::hm(9, 0), 2.5));
+        assert_eq!(
+            (c.kiosks, c.open, c.rush.factor),
+            (6, TimeOfDay::hm(9, 0), 2.5)
+        );
         assert_eq!(c.timings.posting, Dist::erlang(3_000, 1));
         let bad = SiteConfig {
             kiosks: 0,

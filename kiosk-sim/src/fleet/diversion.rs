@@ -87,8 +87,16 @@ impl DiversionReport {
     /// A terminal summary.
     pub fn render_text(&self) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "peak-diversion: {} kiosks, seed={}", self.guided.kiosks, self.seed);
-        for (name, r) in [("guided", &self.guided), ("unguided", &self.unguided), ("self-organised", &self.self_organised)] {
+        let _ = writeln!(
+            o,
+            "peak-diversion: {} kiosks, seed={}",
+            self.guided.kiosks, self.seed
+        );
+        for (name, r) in [
+            ("guided", &self.guided),
+            ("unguided", &self.unguided),
+            ("self-organised", &self.self_organised),
+        ] {
             let _ = writeln!(o, "  {name}:");
             let _ = writeln!(o, "    queue len:        {}", line(&r.queue_len, ""));
             let _ = writeln!(o, "    wait:             {}", line(&r.wait_s, "s"));
@@ -100,7 +108,10 @@ impl DiversionReport {
                 r.waiting_mean, r.customers.turned_away, r.customers.gave_up, r.customers.rerouted
             );
         }
-        for (name, i) in [("unguided", &self.improvement), ("self-organised", &self.improvement_vs_self_organised)] {
+        for (name, i) in [
+            ("unguided", &self.improvement),
+            ("self-organised", &self.improvement_vs_self_organised),
+        ] {
             let _ = writeln!(
                 o,
                 "  improvement vs {name}: queue len mean {:.1}% p95 {:.1}%, wait mean {:.1}% p95 {:.1}%, rush queue {:.1}% rush wait {:.1}%",
@@ -108,7 +119,11 @@ impl DiversionReport {
             );
         }
         let verdict = if self.meets_target { "meets" } else { "MISSES" };
-        let _ = writeln!(o, "  {verdict} the {:.0}% target; reproduce with seed={}", self.target_pct, self.seed);
+        let _ = writeln!(
+            o,
+            "  {verdict} the {:.0}% target; reproduce with seed={}",
+            self.target_pct, self.seed
+        );
         o
     }
 }

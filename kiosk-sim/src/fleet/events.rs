@@ -105,6 +105,7 @@ impl EventQueue {
     }
 
     /// Events scheduled so far.
+    #[cfg(test)]
     pub(crate) fn scheduled(&self) -> u64 {
         self.seq
     }

@@ -248,13 +248,19 @@ impl FaultConfig {
         for kind in FaultKind::ALL {
             let p = self.profile(kind);
             let name = format!("faults.kinds.{}", kind.name());
-            if !(p.rate_per_kiosk_hour.is_finite() && (0.0..=100.0).contains(&p.rate_per_kiosk_hour)) {
+            if !(p.rate_per_kiosk_hour.is_finite()
+                && (0.0..=100.0).contains(&p.rate_per_kiosk_hour))
+            {
                 return Err(format!("{name}.rate-per-kiosk-hour must be 0..=100"));
             }
             if !(0.0..=1.0).contains(&p.remote_fix_success) {
                 return Err(format!("{name}.remote-fix-success must be 0..=1"));
             }
-            for (what, d) in [("detection", &p.detection), ("remote-fix", &p.remote_fix), ("onsite-repair", &p.onsite_repair)] {
+            for (what, d) in [
+                ("detection", &p.detection),
+                ("remote-fix", &p.remote_fix),
+                ("onsite-repair", &p.onsite_repair),
+            ] {
                 check_dist(d, &format!("{name}.{what}"))?;
             }
         }
@@ -343,14 +349,18 @@ mod tests {
 
     #[test]
     fn overrides_keep_the_kinds_other_defaults() {
-        let c: FaultConfig = toml::from_str(
-            "rate-scale = 2.0\n[kinds.bill-jam]\nrate-per-kiosk-hour = 0.1\n",
-        )
-        .unwrap();
+        let c: FaultConfig =
+            toml::from_str("rate-scale = 2.0\n[kinds.bill-jam]\nrate-per-kiosk-hour = 0.1\n")
+                .unwrap();
         let p = c.profile(FaultKind::BillJam);
         assert_eq!(p.rate_per_kiosk_hour, 0.1);
-        assert_eq!(p.onsite_repair, FaultKind::BillJam.default_profile().onsite_repair);
-        assert!(toml::from_str::<FaultConfig>("[kinds.meteor]\nrate-per-kiosk-hour = 1.0").is_err());
+        assert_eq!(
+            p.onsite_repair,
+            FaultKind::BillJam.default_profile().onsite_repair
+        );
+        assert!(
+            toml::from_str::<FaultConfig>("[kinds.meteor]\nrate-per-kiosk-hour = 1.0").is_err()
+        );
         c.validate().unwrap();
     }
 
@@ -360,7 +370,15 @@ mod tests {
         let mut rng = SimRng::new(9);
         for kind in FaultKind::ALL {
             for _ in 0..200 {
-                let t = Ticket::draw(1, "K".into(), kind, &config.profile(kind), &config, 1_000, &mut rng);
+                let t = Ticket::draw(
+                    1,
+                    "K".into(),
+                    kind,
+                    &config.profile(kind),
+                    &config,
+                    1_000,
+                    &mut rng,
+                );
                 assert!(t.started_ms <= t.detected_ms && t.detected_ms <= t.responded_ms);
                 assert!(t.responded_ms <= t.resolved_ms);
                 if let Some(d) = t.dispatched_ms {

@@ -37,10 +37,16 @@ impl Engine<'_> {
         let open_ms = self.cal.open_hours_per_day() * 3_600_000.0 * f64::from(self.opts.days);
         let s = self.sessions;
         let t = self.tally;
-        let kiosk_hours = self.primaries as f64 * self.cal.open_hours_per_day() * f64::from(self.opts.days);
-        let digest = [customers.served, customers.paid, self.tickets.len() as u64, t.notes_stacked]
-            .iter()
-            .fold(self.digest, |d, v| fold(d, *v));
+        let kiosk_hours =
+            self.primaries as f64 * self.cal.open_hours_per_day() * f64::from(self.opts.days);
+        let digest = [
+            customers.served,
+            customers.paid,
+            self.tickets.len() as u64,
+            t.notes_stacked,
+        ]
+        .iter()
+        .fold(self.digest, |d, v| fold(d, *v));
         let report = SiteReport {
             site: self.config.name.clone(),
             seed: self.seed,
@@ -63,7 +69,11 @@ impl Engine<'_> {
             rush_wait_s,
             queue_len,
             rush_queue_len,
-            waiting_mean: if open_ms > 0.0 { self.waiting_area / open_ms } else { 0.0 },
+            waiting_mean: if open_ms > 0.0 {
+                self.waiting_area / open_ms
+            } else {
+                0.0
+            },
             service_s: Summary::of(&mut self.service_ms, 0.001),
             estimate_error_s: Summary::of(&mut errors, 0.001),
             devices: DeviceCounts {

@@ -27,10 +27,16 @@ pub(crate) fn choose(
     queue_max: usize,
     rng: &mut SimRng,
 ) -> Option<Choice> {
-    let open = |i: usize, k: &Kiosk| Some(i) != exclude && k.accepting() && k.queue.len() < queue_max;
+    let open =
+        |i: usize, k: &Kiosk| Some(i) != exclude && k.accepting() && k.queue.len() < queue_max;
     match policy {
         Guidance::None => {
-            let total: f64 = kiosks.iter().enumerate().filter(|(i, k)| open(*i, k)).map(|(_, k)| k.weight).sum();
+            let total: f64 = kiosks
+                .iter()
+                .enumerate()
+                .filter(|(i, k)| open(*i, k))
+                .map(|(_, k)| k.weight)
+                .sum();
             if total <= 0.0 {
                 return None;
             }
@@ -44,14 +50,20 @@ pub(crate) fn choose(
                 }
                 x -= k.weight;
             }
-            last.map(|kiosk| Choice { kiosk, estimate_ms: None })
+            last.map(|kiosk| Choice {
+                kiosk,
+                estimate_ms: None,
+            })
         }
         Guidance::ShortestQueue => kiosks
             .iter()
             .enumerate()
             .filter(|(i, k)| open(*i, k))
             .min_by_key(|(i, k)| (k.queue.len() + usize::from(k.busy.is_some()), *i))
-            .map(|(kiosk, _)| Choice { kiosk, estimate_ms: None }),
+            .map(|(kiosk, _)| Choice {
+                kiosk,
+                estimate_ms: None,
+            }),
         Guidance::ShortestExpectedWait => {
             let mut best: Option<(f64, usize)> = None;
             for (i, k) in kiosks.iter().enumerate().filter(|(i, k)| open(*i, k)) {
@@ -84,7 +96,14 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, q)| {
-                let mut k = Kiosk::new(KioskId(format!("K{i}")), 0.8f64.powi(i as i32), false, 10, 60_000.0, SimRng::new(0));
+                let mut k = Kiosk::new(
+                    KioskId(format!("K{i}")),
+                    0.8f64.powi(i as i32),
+                    false,
+                    10,
+                    60_000.0,
+                    SimRng::new(0),
+                );
                 for _ in 0..*q {
                     k.queue.push_back(customer());
                 }
@@ -109,12 +128,41 @@ mod tests {
         let mut ks = kiosks(&[3, 1, 0, 2]);
         let mut rng = SimRng::new(1);
         let pick = |ks: &[Kiosk], rng: &mut SimRng| {
-            choose(Guidance::ShortestExpectedWait, ks, &customer(), None, 0, 10, rng).unwrap()
+            choose(
+                Guidance::ShortestExpectedWait,
+                ks,
+                &customer(),
+                None,
+                0,
+                10,
+                rng,
+            )
+            .unwrap()
         };
-        assert_eq!(pick(&ks, &mut rng), Choice { kiosk: 2, estimate_ms: Some(0) });
+        assert_eq!(
+            pick(&ks, &mut rng),
+            Choice {
+                kiosk: 2,
+                estimate_ms: Some(0)
+            }
+        );
         ks[2].known_down[1] = 1; // cash out at kiosk 2
-        assert_eq!(pick(&ks, &mut rng), Choice { kiosk: 1, estimate_ms: Some(60_000) });
-        let c = choose(Guidance::ShortestQueue, &ks, &customer(), Some(2), 0, 10, &mut rng);
+        assert_eq!(
+            pick(&ks, &mut rng),
+            Choice {
+                kiosk: 1,
+                estimate_ms: Some(60_000)
+            }
+        );
+        let c = choose(
+            Guidance::ShortestQueue,
+            &ks,
+            &customer(),
+            Some(2),
+            0,
+            10,
+            &mut rng,
+        );
         assert_eq!(c.unwrap().kiosk, 1);
     }
 

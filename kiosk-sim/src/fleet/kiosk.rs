@@ -81,7 +81,14 @@ pub(crate) struct Kiosk {
 }
 
 impl Kiosk {
-    pub(crate) fn new(id: KioskId, weight: f64, spare: bool, queue_max: usize, service_ms: f64, rng: SimRng) -> Kiosk {
+    pub(crate) fn new(
+        id: KioskId,
+        weight: f64,
+        spare: bool,
+        queue_max: usize,
+        service_ms: f64,
+        rng: SimRng,
+    ) -> Kiosk {
         Kiosk {
             id,
             weight,

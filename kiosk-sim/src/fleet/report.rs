@@ -141,13 +141,21 @@ pub struct SiteReport {
 /// `d<day> HH:MM:SS` of a run time.
 pub(crate) fn clock(ms: u64) -> String {
     let s = (ms % DAY_MS) / 1000;
-    format!("d{} {:02}:{:02}:{:02}", ms / DAY_MS, s / 3600, (s / 60) % 60, s % 60)
+    format!(
+        "d{} {:02}:{:02}:{:02}",
+        ms / DAY_MS,
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    )
 }
 
 /// One line: `mean / p50 / p95 / max`.
+/// Seconds get one decimal, counts (empty `unit`) two for the mean.
 pub(crate) fn line(s: &Summary, unit: &str) -> String {
+    let mean = if unit.is_empty() { 2 } else { 1 };
     format!(
-        "mean {:.1}{unit}  p50 {:.1}{unit}  p95 {:.1}{unit}  max {:.1}{unit}  (n={})",
+        "mean {:.mean$}{unit}  p50 {:.1}{unit}  p95 {:.1}{unit}  max {:.1}{unit}  (n={})",
         s.mean, s.p50, s.p95, s.max, s.count
     )
 }
@@ -185,7 +193,11 @@ impl SiteReport {
         let _ = writeln!(o, "  waiting (mean while open): {:.2}", self.waiting_mean);
         let _ = writeln!(o, "  service time:    {}", line(&self.service_s, "s"));
         if self.estimate_error_s.count > 0 {
-            let _ = writeln!(o, "  estimate error:  {}", line(&self.estimate_error_s, "s"));
+            let _ = writeln!(
+                o,
+                "  estimate error:  {}",
+                line(&self.estimate_error_s, "s")
+            );
         }
         let d = &self.devices;
         let _ = writeln!(
@@ -194,7 +206,12 @@ impl SiteReport {
             d.notes_stacked, d.notes_rejected, d.notes_in_doubt, d.receipts_kept, d.alerts
         );
         let open = self.tickets.iter().filter(|t| !t.resolved).count();
-        let _ = writeln!(o, "  faults: {} tickets ({} open at end)", self.tickets.len(), open);
+        let _ = writeln!(
+            o,
+            "  faults: {} tickets ({} open at end)",
+            self.tickets.len(),
+            open
+        );
         for sw in &self.switchovers {
             let at = sw.in_service_ms.map_or("never".to_string(), clock);
             let _ = writeln!(
@@ -211,7 +228,11 @@ impl SiteReport {
             o,
             "  {} events{}, digest {:016x}; reproduce with seed={}",
             self.events,
-            if self.truncated { " (TRUNCATED at events-max)" } else { "" },
+            if self.truncated {
+                " (TRUNCATED at events-max)"
+            } else {
+                ""
+            },
             self.digest,
             self.seed
         );

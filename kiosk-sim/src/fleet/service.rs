@@ -11,6 +11,11 @@
 //! fault that starts mid-session shows up in the session as it would on a
 //! real kiosk. No I/O, no journal: `Record`s are only counted.
 //!
+//! A fault that starts while the session is at the device it breaks reaches
+//! it at once ([`Service::interrupt`]): a jam with notes going in leaves the
+//! note in doubt, an acceptor going offline ends insertion. Later customers
+//! find the device failed when the session first uses it.
+//!
 //! The customer's typing of the account number happens before the session
 //! exists; its time is added to the first step (the session takes no time to
 //! start).
@@ -176,10 +181,16 @@ impl Service {
     pub(crate) fn input(&mut self, step: Step, faulty: impl Fn(FaultKind) -> bool) -> Input {
         let currency = self.note.currency;
         match step {
-            Step::Account if faulty(FaultKind::LinkDown) => Input::AccountAnswer(Err(ErrorKind::Offline)),
-            Step::Account if self.refused => Input::AccountAnswer(Ok(AccountAnswer::Refused {
-                reason: AccountRefusal::Unknown,
-            })),
+            Step::Account if faulty(FaultKind::LinkDown) => {
+                Input::AccountAnswer(Err(ErrorKind::Offline))
+            }
+            Step::Account if self.refused => {
+                // Another kiosk would refuse it too: the visit ends here.
+                self.voluntary_end = true;
+                Input::AccountAnswer(Ok(AccountAnswer::Refused {
+                    reason: AccountRefusal::Unknown,
+                }))
+            }
             Step::Account => Input::AccountAnswer(Ok(AccountAnswer::Payable(AccountInfo {
                 holder_name: "张三".into(),
                 amount_due: Money::new(self.due_minor, currency),
@@ -188,18 +199,29 @@ impl Service {
             Step::Choose(method) => Input::Customer(CustomerAction::ChooseMethod { method }),
             Step::Cancel => Input::Customer(CustomerAction::Cancel),
             Step::Confirm => Input::Customer(CustomerAction::Confirm),
-            Step::Insert { .. } if faulty(FaultKind::AcceptorOffline) => Input::AcceptorFailed(ErrorKind::Offline),
-            Step::Insert { value, .. } if faulty(FaultKind::BillJam) => Input::Acceptor(AcceptorEvent::Jammed {
-                location: JamLocation::Acceptor,
-                value: Some(value),
-            }),
-            Step::Insert { reject: Some(reason), .. } => Input::Acceptor(AcceptorEvent::Rejected { reason }),
+            Step::Insert { .. } if faulty(FaultKind::AcceptorOffline) => {
+                Input::AcceptorFailed(ErrorKind::Offline)
+            }
+            // Still jammed from before: the acceptor refuses to take the note.
+            Step::Insert { .. } if faulty(FaultKind::BillJam) => {
+                Input::AcceptorFailed(ErrorKind::Jam)
+            }
+            Step::Insert {
+                reject: Some(reason),
+                ..
+            } => Input::Acceptor(AcceptorEvent::Rejected { reason }),
             Step::Insert { value, .. } => Input::Acceptor(AcceptorEvent::Escrowed { value }),
-            Step::Stack(_) if faulty(FaultKind::AcceptorOffline) => Input::AcceptorFailed(ErrorKind::Offline),
-            Step::Stack(_) if faulty(FaultKind::CashBoxFull) => Input::Acceptor(AcceptorEvent::StackerFull),
+            Step::Stack(_) if faulty(FaultKind::AcceptorOffline) => {
+                Input::AcceptorFailed(ErrorKind::Offline)
+            }
+            Step::Stack(_) if faulty(FaultKind::CashBoxFull) => {
+                Input::Acceptor(AcceptorEvent::StackerFull)
+            }
             Step::Stack(value) => Input::Acceptor(AcceptorEvent::Stacked { value }),
             Step::Return(value) => Input::Acceptor(AcceptorEvent::Returned { value }),
-            Step::Post if faulty(FaultKind::LinkDown) => Input::PostingAnswer(Err(ErrorKind::Offline)),
+            Step::Post if faulty(FaultKind::LinkDown) => {
+                Input::PostingAnswer(Err(ErrorKind::Offline))
+            }
             Step::Post => {
                 let amount = self.session.posting().map_or(0, |p| p.amount.minor);
                 Input::PostingAnswer(Ok(PostingAnswer::Credited {
@@ -207,10 +229,14 @@ impl Service {
                     new_balance: Money::new(amount - self.due_minor, currency),
                 }))
             }
-            Step::Print if faulty(FaultKind::PrinterPaperOut) => Input::PrintResult(Err(ErrorKind::PaperOut)),
+            Step::Print if faulty(FaultKind::PrinterPaperOut) => {
+                Input::PrintResult(Err(ErrorKind::PaperOut))
+            }
             Step::Print if faulty(FaultKind::PrinterJam) => Input::PrintResult(Err(ErrorKind::Jam)),
             Step::Print => Input::PrintResult(Ok(PrintOutcome::Printed)),
-            Step::Code { .. } if faulty(FaultKind::ReaderFailure) => Input::CodeRead(Err(ErrorKind::Offline)),
+            Step::Code { .. } if faulty(FaultKind::ReaderFailure) => {
+                Input::CodeRead(Err(ErrorKind::Offline))
+            }
             Step::Code { unreadable: true } => Input::CodeRead(Err(ErrorKind::Protocol)),
             Step::Code { unreadable: false } => Input::CodeRead(Ok(PaymentCode::new(
                 PaymentScheme::WeChatPay,
@@ -224,13 +250,21 @@ impl Service {
     pub(crate) fn interrupt(&self, kind: FaultKind) -> Option<Input> {
         use kiosk_core::session::Phase;
         match (self.session.phase(), kind) {
-            (Phase::Inserting, FaultKind::AcceptorOffline) => Some(Input::AcceptorFailed(ErrorKind::Offline)),
-            (Phase::Inserting, FaultKind::BillJam) => Some(Input::Acceptor(AcceptorEvent::Jammed {
-                location: JamLocation::Acceptor,
-                value: None,
-            })),
-            (Phase::Inserting, FaultKind::CashBoxFull) => Some(Input::Acceptor(AcceptorEvent::StackerFull)),
-            (Phase::ReadingCode, FaultKind::ReaderFailure) => Some(Input::CodeRead(Err(ErrorKind::Offline))),
+            (Phase::Inserting, FaultKind::AcceptorOffline) => {
+                Some(Input::AcceptorFailed(ErrorKind::Offline))
+            }
+            (Phase::Inserting, FaultKind::BillJam) => {
+                Some(Input::Acceptor(AcceptorEvent::Jammed {
+                    location: JamLocation::Acceptor,
+                    value: None,
+                }))
+            }
+            (Phase::Inserting, FaultKind::CashBoxFull) => {
+                Some(Input::Acceptor(AcceptorEvent::StackerFull))
+            }
+            (Phase::ReadingCode, FaultKind::ReaderFailure) => {
+                Some(Input::CodeRead(Err(ErrorKind::Offline)))
+            }
             _ => None,
         }
     }
@@ -254,7 +288,9 @@ impl Service {
                 Action::Record(Record::NoteInDoubt { .. }) => tally.notes_in_doubt += 1,
                 Action::Record(Record::ReceiptKept { .. }) => tally.receipts_kept += 1,
                 Action::Alert(_) => tally.alerts += 1,
-                Action::LookupAccount(_) => next = Some((t.account_check.sample_ms(&mut self.rng), Step::Account)),
+                Action::LookupAccount(_) => {
+                    next = Some((t.account_check.sample_ms(&mut self.rng), Step::Account))
+                }
                 Action::Show(Screen::ConfirmAccount { .. }) => {
                     let step = if self.rng.chance(c.confirm_cancel_share) {
                         self.voluntary_end = true;
@@ -283,22 +319,41 @@ impl Service {
                     self.note = self.draw_note(ctx);
                     next = Some(self.insert_step(ctx));
                 }
-                Action::StackNote => next = Some((t.note_stack.sample_ms(&mut self.rng), Step::Stack(self.note))),
-                Action::ReturnNote => next = Some((t.note_return.sample_ms(&mut self.rng), Step::Return(self.note))),
+                Action::StackNote => {
+                    next = Some((
+                        t.note_stack.sample_ms(&mut self.rng),
+                        Step::Stack(self.note),
+                    ))
+                }
+                Action::ReturnNote => {
+                    next = Some((
+                        t.note_return.sample_ms(&mut self.rng),
+                        Step::Return(self.note),
+                    ))
+                }
                 Action::Show(Screen::NoteAccepted { value, .. }) => {
                     self.paid_minor += value.minor;
                     next = self.next_note_or_confirm(ctx);
                 }
-                Action::Show(Screen::NoteRejected { .. }) if *self.session.phase() == Phase::Inserting => {
+                Action::Show(Screen::NoteRejected { .. })
+                    if *self.session.phase() == Phase::Inserting =>
+                {
                     if self.note_attempts >= c.note_attempts_max {
                         // Gives that note up and takes another one.
                         self.note = self.draw_note(ctx);
                     }
                     next = self.next_insert_or_confirm(ctx);
                 }
-                Action::PostPayment(_) => next = Some((t.posting.sample_ms(&mut self.rng), Step::Post)),
-                Action::PrintReceipt(_) => next = Some((t.printing.sample_ms(&mut self.rng), Step::Print)),
-                Action::Show(Screen::PresentCode { .. }) => next = Some(self.code_step(ctx, t.code_present.sample_ms(&mut self.rng))),
+                Action::PostPayment(_) => {
+                    next = Some((t.posting.sample_ms(&mut self.rng), Step::Post))
+                }
+                Action::PrintReceipt(_) => {
+                    next = Some((t.printing.sample_ms(&mut self.rng), Step::Print))
+                }
+                Action::Show(Screen::PresentCode { .. }) => {
+                    let present_ms = t.code_present.sample_ms(&mut self.rng);
+                    next = Some(self.code_step(ctx, present_ms));
+                }
                 Action::Show(Screen::CodeUnreadable) => {
                     next = if self.code_attempts < c.code_attempts_max {
                         let again_ms = t.confirm_press.sample_ms(&mut self.rng);
@@ -315,6 +370,11 @@ impl Service {
             return None;
         }
         next
+    }
+
+    /// How long the customer takes to leave once the session is over.
+    pub(crate) fn changeover_ms(&mut self, ctx: &ServiceContext) -> u64 {
+        ctx.changeover_ms(&mut self.rng)
     }
 
     fn code_step(&mut self, ctx: &ServiceContext, delay_ms: u64) -> (u64, Step) {
@@ -344,7 +404,10 @@ impl Service {
         if self.idle_confirm {
             None // the session's insertion idle timeout ends it
         } else {
-            Some((ctx.timings.confirm_press.sample_ms(&mut self.rng), Step::Confirm))
+            Some((
+                ctx.timings.confirm_press.sample_ms(&mut self.rng),
+                Step::Confirm,
+            ))
         }
     }
 
@@ -361,8 +424,15 @@ impl Service {
         } else {
             None
         };
-        let delay = t.note_insert.sample_ms(&mut self.rng) + t.note_validate.sample_ms(&mut self.rng);
-        (delay, Step::Insert { value: self.note, reject })
+        let delay =
+            t.note_insert.sample_ms(&mut self.rng) + t.note_validate.sample_ms(&mut self.rng);
+        (
+            delay,
+            Step::Insert {
+                value: self.note,
+                reject,
+            },
+        )
     }
 
     /// The customer's next note: mostly the largest that does not overpay,
@@ -370,9 +440,17 @@ impl Service {
     fn draw_note(&mut self, ctx: &ServiceContext) -> Money {
         self.note_attempts = 0;
         let remaining = self.due_minor - self.paid_minor;
-        let fitting = ctx.notes.iter().take_while(|n| n.minor <= remaining).count();
+        let fitting = ctx
+            .notes
+            .iter()
+            .take_while(|n| n.minor <= remaining)
+            .count();
         if fitting == 0 {
-            return *ctx.notes.iter().find(|n| n.minor >= remaining).unwrap_or(&ctx.notes[0]);
+            return *ctx
+                .notes
+                .iter()
+                .find(|n| n.minor >= remaining)
+                .unwrap_or(&ctx.notes[0]);
         }
         if self.rng.chance(0.6) {
             ctx.notes[fitting - 1]
@@ -389,11 +467,18 @@ mod tests {
 
     /// Runs one customer with no faults; returns the outcome and the service
     /// time (session steps plus the changeover).
-    pub(crate) fn serve(ctx: &ServiceContext, seed: u64, wants: PaymentMethod) -> (SessionOutcome, u64) {
+    pub(crate) fn serve(
+        ctx: &ServiceContext,
+        seed: u64,
+        wants: PaymentMethod,
+    ) -> (SessionOutcome, u64) {
         let mut tally = Tally::default();
         let offered = vec![PaymentMethod::Cash, PaymentMethod::Code];
         let kiosk = KioskId("K01".into());
-        let (mut s, mut next) = Service::start(ctx, &kiosk, 1, seed, wants, false, offered, &mut tally);
+        let (mut s, first) =
+            Service::start(ctx, &kiosk, 1, seed, wants, false, offered, &mut tally);
+        // The awaited step at its absolute time, as the engine keeps it.
+        let mut pending = first;
         let mut now = 0u64;
         for _ in 0..1_000 {
             if let Some(o) = s.session.outcome() {
@@ -401,9 +486,10 @@ mod tests {
                 return (o, now + ctx.changeover_ms(&mut rng));
             }
             let deadline = s.session.deadline().map(|d| d.0);
-            let actions = match (next, deadline) {
-                (Some((delay, step)), d) if d.map_or(true, |d| now + delay < d) => {
-                    now += delay;
+            let actions = match (pending, deadline) {
+                (Some((at, step)), d) if d.map_or(true, |d| at < d) => {
+                    now = at;
+                    pending = None;
                     let input = s.input(step, |_| false);
                     s.session.handle(input, Millis(now))
                 }
@@ -411,9 +497,12 @@ mod tests {
                     now = d;
                     s.session.on_timeout(Millis(now))
                 }
+                (Some(_), None) => unreachable!(),
                 (None, None) => panic!("session {seed} is stuck in {:?}", s.session.phase()),
             };
-            next = s.react(&actions, ctx, &mut tally);
+            if let Some((delay, step)) = s.react(&actions, ctx, &mut tally) {
+                pending = Some((now + delay, step));
+            }
         }
         panic!("session {seed} did not end");
     }

@@ -79,13 +79,25 @@ fn summarise(tickets: &[&Ticket], end_ms: u64) -> (Summary, Summary) {
         .filter(|t| t.responded_ms < end_ms)
         .map(|t| t.responded_ms - t.started_ms)
         .collect();
-    let mut repair: Vec<u64> = tickets.iter().filter(|t| t.resolved).map(|t| t.resolved_ms - t.started_ms).collect();
-    (Summary::of(&mut response, 0.001), Summary::of(&mut repair, 0.001))
+    let mut repair: Vec<u64> = tickets
+        .iter()
+        .filter(|t| t.resolved)
+        .map(|t| t.resolved_ms - t.started_ms)
+        .collect();
+    (
+        Summary::of(&mut response, 0.001),
+        Summary::of(&mut repair, 0.001),
+    )
 }
 
 impl FaultStatistics {
     /// Builds the statistics from a run's tickets.
-    fn from_tickets(config: &SiteConfig, seed: u64, days: u32, report: &super::SiteReport) -> FaultStatistics {
+    fn from_tickets(
+        config: &SiteConfig,
+        seed: u64,
+        days: u32,
+        report: &super::SiteReport,
+    ) -> FaultStatistics {
         let all: Vec<&Ticket> = report.tickets.iter().collect();
         let end = report.end_ms;
         let (response_s, repair_s) = summarise(&all, end);
@@ -96,12 +108,14 @@ impl FaultStatistics {
             .filter(|t| t.responded_ms < end && t.responded_ms - t.started_ms <= target)
             .count() as u64;
         let total = all.len() as u64;
-        let fixed_remotely = |t: &&&Ticket| t.resolved && t.remote_fix_tried && t.dispatched_ms.is_none();
+        let fixed_remotely =
+            |t: &&&Ticket| t.resolved && t.remote_fix_tried && t.dispatched_ms.is_none();
         let dispatched = |t: &&&Ticket| t.dispatched_ms.is_some_and(|d| d < end);
         let mut by_kind: Vec<KindStatistics> = FaultKind::ALL
             .iter()
             .filter_map(|kind| {
-                let of_kind: Vec<&Ticket> = all.iter().copied().filter(|t| t.kind == *kind).collect();
+                let of_kind: Vec<&Ticket> =
+                    all.iter().copied().filter(|t| t.kind == *kind).collect();
                 if of_kind.is_empty() {
                     return None;
                 }
@@ -131,11 +145,19 @@ impl FaultStatistics {
             repair_s,
             response_target_s: target as f64 / 1000.0,
             within_target,
-            within_target_pct: if responded > 0 { within_target as f64 / responded as f64 * 100.0 } else { 0.0 },
+            within_target_pct: if responded > 0 {
+                within_target as f64 / responded as f64 * 100.0
+            } else {
+                0.0
+            },
             remote_fixed: all.iter().filter(fixed_remotely).count() as u64,
             dispatched: all.iter().filter(dispatched).count() as u64,
             by_kind,
-            switchovers: report.switchovers.iter().filter(|s| s.in_service_ms.is_some()).count() as u64,
+            switchovers: report
+                .switchovers
+                .iter()
+                .filter(|s| s.in_service_ms.is_some())
+                .count() as u64,
             customers_lost: report.customers.turned_away + report.customers.gave_up,
             digest: report.digest,
         }
@@ -192,7 +214,10 @@ impl FaultStatistics {
 /// If `config.validate()` fails or `days` is not `1..=366`.
 pub fn fault_statistics(config: &SiteConfig, seed: u64, days: u32) -> FaultStatistics {
     super::valid(config);
-    assert!((1..=366).contains(&days), "days must be 1..=366, not {days}");
+    assert!(
+        (1..=366).contains(&days),
+        "days must be 1..=366, not {days}"
+    );
     let opts = RunOptions {
         guidance: config.guidance,
         days,

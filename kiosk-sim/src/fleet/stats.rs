@@ -28,7 +28,8 @@ impl Summary {
         }
         samples.sort_unstable();
         let n = samples.len();
-        let rank = |p: f64| samples[((p * n as f64).ceil() as usize).clamp(1, n) - 1] as f64 * scale;
+        let rank =
+            |p: f64| samples[((p * n as f64).ceil() as usize).clamp(1, n) - 1] as f64 * scale;
         let sum: u128 = samples.iter().map(|s| u128::from(*s)).sum();
         Summary {
             count: n as u64,
@@ -71,14 +72,24 @@ pub(crate) struct CustomerRecord {
 }
 
 /// Wait and queue length of the customers `keep` selects.
-pub(crate) fn wait_and_queue(records: &[CustomerRecord], keep: impl Fn(&CustomerRecord) -> bool) -> (Summary, Summary) {
-    let mut waits: Vec<u64> = records.iter().filter(|r| keep(r)).filter_map(|r| r.wait_ms).collect();
+pub(crate) fn wait_and_queue(
+    records: &[CustomerRecord],
+    keep: impl Fn(&CustomerRecord) -> bool,
+) -> (Summary, Summary) {
+    let mut waits: Vec<u64> = records
+        .iter()
+        .filter(|r| keep(r))
+        .filter_map(|r| r.wait_ms)
+        .collect();
     let mut queues: Vec<u64> = records
         .iter()
         .filter(|r| keep(r))
         .filter_map(|r| r.queue_len.map(u64::from))
         .collect();
-    (Summary::of(&mut waits, 0.001), Summary::of(&mut queues, 1.0))
+    (
+        Summary::of(&mut waits, 0.001),
+        Summary::of(&mut queues, 1.0),
+    )
 }
 
 #[cfg(test)]
@@ -89,7 +100,10 @@ mod tests {
     fn nearest_rank_percentiles() {
         let mut v: Vec<u64> = (1..=100).rev().collect();
         let s = Summary::of(&mut v, 1.0);
-        assert_eq!((s.count, s.mean, s.p50, s.p95, s.max), (100, 50.5, 50.0, 95.0, 100.0));
+        assert_eq!(
+            (s.count, s.mean, s.p50, s.p95, s.max),
+            (100, 50.5, 50.0, 95.0, 100.0)
+        );
         assert_eq!(Summary::of(&mut [], 1.0), Summary::default());
         assert_eq!(Summary::of(&mut [7_000], 0.001).p95, 7.0);
     }

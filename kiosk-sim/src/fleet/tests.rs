@@ -1,0 +1,179 @@
+//! Tests of the site model as a whole: determinism, the three drills.
+
+use super::*;
+
+fn week() -> SiteConfig {
+    SiteConfig {
+        days: 7,
+        ..SiteConfig::default()
+    }
+}
+
+#[test]
+fn same_seed_same_run_and_different_seeds_differ() {
+    let config = week();
+    let a = simulate(&config, 42);
+    let b = simulate(&config, 42);
+    assert_eq!(a, b, "a run must be a pure function of config and seed");
+    assert_eq!(a.digest(), b.digest());
+    let c = simulate(&config, 43);
+    assert_ne!(a.digest(), c.digest());
+    assert_ne!(a.customers, c.customers);
+    assert!(!a.truncated);
+    eprintln!("{}", a.render_text());
+}
+
+#[test]
+fn every_customer_is_accounted_for() {
+    let r = simulate(&week(), 7);
+    let c = r.customers;
+    assert_eq!(
+        c.arrived,
+        c.served + c.turned_away + c.gave_up + c.in_site_at_end
+    );
+    assert!(c.served > 0 && c.paid <= c.served);
+    let s = r.sessions;
+    assert!(s.credited + s.pending + s.refused + s.no_payment + s.aborted >= c.served);
+    // Opening hours of a week: 4 kiosks × 9 h × 7 days.
+    assert_eq!(r.kiosk_hours, 252.0);
+}
+
+/// A rush hour that loads the site close to its capacity: 245 customers an
+/// hour at about 55 s each is 3.7 of the 4 kiosks busy.
+fn rush_config() -> SiteConfig {
+    SiteConfig {
+        days: 5,
+        arrivals_per_hour: 70.0,
+        rush: RushHour {
+            factor: 3.5,
+            ..RushHour::default()
+        },
+        ..SiteConfig::default()
+    }
+}
+
+/// Measured (seeds 1, 2, 3, 2024): guided against the proximity-weighted
+/// random pick, mean queue length 77–88% shorter and mean wait 74–84%
+/// shorter; against customers who join the shortest visible queue, mean
+/// wait 0–13% shorter (the gain there is knowing which methods work and
+/// how far along the current customer is). The assertions keep a margin
+/// below those figures, not at the 20% target.
+#[test]
+fn guidance_beats_no_guidance_in_the_rush() {
+    let report = compare_guidance(&rush_config(), 2024);
+    eprintln!("{}", report.render_text());
+    let i = report.improvement;
+    assert!(i.mean_queue_len_pct >= 60.0, "{i:?}");
+    assert!(i.mean_wait_pct >= 60.0, "{i:?}");
+    assert!(i.rush_mean_wait_pct >= 60.0, "{i:?}");
+    assert!(report.meets_target);
+    // Against customers who look at the queues guidance is about as good,
+    // never materially worse.
+    let j = report.improvement_vs_self_organised;
+    assert!(j.mean_wait_pct > -5.0, "{j:?}");
+    // The same customers arrived in all three runs.
+    assert_eq!(
+        report.guided.customers.arrived,
+        report.unguided.customers.arrived
+    );
+    assert_eq!(
+        report.guided.customers.arrived,
+        report.self_organised.customers.arrived
+    );
+    assert!(report.guided.estimate_error_s.count > 0);
+    assert_eq!(report.unguided.estimate_error_s.count, 0);
+}
+
+#[test]
+fn a_month_of_fault_statistics_adds_up() {
+    let config = SiteConfig::default();
+    let stats = fault_statistics(&config, 99, 30);
+    eprintln!("{}", stats.render_text());
+    assert!(
+        stats.total > 20,
+        "a month at default rates has faults: {}",
+        stats.total
+    );
+    assert_eq!(stats.resolved + stats.open_at_end, stats.total);
+    assert_eq!(
+        stats.by_kind.iter().map(|k| k.count).sum::<u64>(),
+        stats.total
+    );
+    assert!(
+        stats.by_kind.windows(2).all(|w| w[0].count >= w[1].count),
+        "ranked"
+    );
+    assert!(stats.within_target <= stats.response_s.count);
+    assert!(stats.response_s.max <= stats.repair_s.max);
+    assert!(stats.remote_fixed + stats.dispatched <= stats.total);
+    assert_eq!(stats, fault_statistics(&config, 99, 30), "deterministic");
+}
+
+#[test]
+fn a_spare_shortens_the_wait_after_a_kiosk_fails() {
+    let config = SiteConfig::default();
+    let report = spare_switchover(&config, 11, &SwitchoverDrill::default());
+    eprintln!("{}", report.render_text());
+    let ticket = report.ticket.as_ref().expect("the failure opens a ticket");
+    assert_eq!(ticket.kind, FaultKind::DeviceDamaged);
+    assert_eq!(ticket.kiosk, report.kiosk);
+    let spare = report.switchover.as_ref().expect("a spare was brought in");
+    assert!(spare.in_service_ms.is_some());
+    assert_eq!(
+        report.with_spares.before, report.without_spares.before,
+        "same day before the failure"
+    );
+    let (with, without) = (report.with_spares.after, report.without_spares.after);
+    assert!(
+        with.wait_s.mean < without.wait_s.mean,
+        "{with:?} vs {without:?}"
+    );
+    assert!(report.after_wait_improvement_pct > 0.0);
+}
+
+#[test]
+fn config_embeds_in_a_drill_scenario_under_site() {
+    #[derive(serde::Deserialize)]
+    struct Scenario {
+        site: SiteConfig,
+    }
+    let s: Scenario = toml::from_str(
+        r#"
+[site]
+name = "hall-7"
+kiosks = 3
+guidance = "none"
+[site.rush]
+factor = 4.0
+[site.faults.kinds.printer-paper-out]
+rate-per-kiosk-hour = 0.05
+"#,
+    )
+    .unwrap();
+    assert_eq!(s.site.kiosks, 3);
+    assert_eq!(s.site.guidance, Guidance::None);
+    assert_eq!(
+        s.site
+            .faults
+            .profile(FaultKind::PrinterPaperOut)
+            .rate_per_kiosk_hour,
+        0.05
+    );
+    s.site.validate().unwrap();
+    let r = simulate(&s.site, 1);
+    assert!(r.render_text().contains("hall-7"));
+    assert!(serde_json::to_string(&r)
+        .unwrap()
+        .contains("\"kiosk-hours\""));
+}
+
+#[test]
+fn events_max_truncates_instead_of_running_on() {
+    let config = SiteConfig {
+        events_max: 1_000,
+        ..SiteConfig::default()
+    };
+    let r = simulate(&config, 5);
+    assert!(r.truncated);
+    assert_eq!(r.events, 1_000);
+}
