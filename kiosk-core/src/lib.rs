@@ -11,12 +11,16 @@
 
 pub mod commands;
 pub mod events;
+pub mod failover;
+pub mod health;
 pub mod ids;
 pub mod journal;
 pub mod receipt;
 pub mod runner;
 pub mod screen;
 pub mod session;
+pub mod supervise;
+pub mod tickets;
 
 pub use commands::{SelfTestReport, StaffCommand};
 pub use events::{DeviceKind, KioskEvent, KioskObserver};

@@ -5,6 +5,7 @@ mod open;
 mod payments;
 mod props;
 mod reports;
+mod tickets;
 
 use std::path::PathBuf;
 
