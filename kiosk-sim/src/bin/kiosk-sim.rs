@@ -250,7 +250,12 @@ fn print_summary(reports: &[DrillReport], seeds: u64) {
         } else {
             format!("{}/{}", passed, runs.len())
         };
-        let invariant = if runs.iter().all(|r| r.invariant.holds) {
+        let invariant = if runs.iter().all(|r| r.invariant.is_none()) {
+            "n/a"
+        } else if runs
+            .iter()
+            .all(|r| r.invariant.as_ref().map_or(true, |i| i.holds))
+        {
             "holds"
         } else {
             "BROKEN"

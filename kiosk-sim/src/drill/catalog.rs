@@ -53,7 +53,10 @@ pub const BUILTIN_DRILLS: &[BuiltinDrill] = &[
     drill!("remote-restart"),
     // Operations
     drill!("daily-self-test"),
+    drill!("peak-diversion"),
+    drill!("spare-switchover"),
     drill!("cashbox-clearing"),
+    drill!("fault-statistics"),
 ];
 
 /// The ids of the built-in drills.

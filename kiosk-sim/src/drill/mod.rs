@@ -20,6 +20,7 @@ mod customer;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod site;
 pub mod trace;
 
 pub use catalog::{builtin, builtin_ids, BuiltinDrill};

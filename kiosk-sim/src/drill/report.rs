@@ -47,6 +47,29 @@ pub struct InvariantReport {
     pub violations: Vec<String>,
 }
 
+impl InvariantReport {
+    /// The invariant as one report line, plus one per violation.
+    pub fn render_text(&self) -> String {
+        let mark = if self.holds { "ok  " } else { "FAIL" };
+        let mut s = format!(
+            "  [{mark}] money: box {} = credited {} + pending {} + refused {} (journal in box {}, in doubt {} in {} notes); backend credited {}, max applies per key {}\n",
+            money(self.physical_box),
+            money(self.credited),
+            money(self.pending),
+            money(self.refused),
+            money(self.journal_in_box),
+            money(self.in_doubt),
+            self.in_doubt_notes,
+            money(self.backend_credited),
+            self.max_applies_per_key,
+        );
+        for v in &self.violations {
+            s.push_str(&format!("         violation: {v}\n"));
+        }
+        s
+    }
+}
+
 /// Timings in simulated milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Timings {
@@ -73,8 +96,8 @@ pub struct DrillReport {
     pub passed: bool,
     /// Expectations, one by one.
     pub expectations: Vec<ExpectationResult>,
-    /// The money invariant.
-    pub invariant: InvariantReport,
+    /// The money invariant; `None` for site drills, whose model journals no cash.
+    pub invariant: Option<InvariantReport>,
     /// Fault → detected → fallback → resolved.
     pub timings: Timings,
     /// Virtual time the drill covered.
@@ -83,6 +106,8 @@ pub struct DrillReport {
     pub events: usize,
     /// Hash of the trace (hex): equal for equal runs.
     pub trace_hash: String,
+    /// A longer report for drills that have one (site drills).
+    pub detail: Option<String>,
 }
 
 fn ms(v: Option<u64>) -> String {
@@ -110,22 +135,16 @@ impl DrillReport {
                 e.expectation, e.observed
             ));
         }
-        let inv = &self.invariant;
-        let mark = if inv.holds { "ok  " } else { "FAIL" };
-        s.push_str(&format!(
-            "  [{mark}] money: box {} = credited {} + pending {} + refused {} (journal in box {}, in doubt {} in {} notes); backend credited {}, max applies per key {}\n",
-            money(inv.physical_box),
-            money(inv.credited),
-            money(inv.pending),
-            money(inv.refused),
-            money(inv.journal_in_box),
-            money(inv.in_doubt),
-            inv.in_doubt_notes,
-            money(inv.backend_credited),
-            inv.max_applies_per_key,
-        ));
-        for v in &inv.violations {
-            s.push_str(&format!("         violation: {v}\n"));
+        match &self.invariant {
+            Some(inv) => s.push_str(&inv.render_text()),
+            None => s.push_str(
+                "  [n/a ] money: not modelled by the site simulation (the kiosk drills check every session's cash)\n",
+            ),
+        }
+        if let Some(detail) = &self.detail {
+            for line in detail.lines() {
+                s.push_str(&format!("  | {line}\n"));
+            }
         }
         let t = &self.timings;
         s.push_str(&format!(

@@ -292,6 +292,9 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
 
 /// Runs `scenario` with `seed` twice (determinism) and checks everything.
 pub fn run_drill(scenario: &Scenario, seed: u64) -> Result<DrillReport, DrillError> {
+    if let Some(site) = &scenario.site_drill {
+        return super::site::run_site_drill(scenario, site, seed);
+    }
     let run = run_once(scenario, seed)?;
     let hash = trace_hash(&run.trace);
     let again = run_once(scenario, seed)?;
@@ -304,6 +307,7 @@ pub fn run_drill(scenario: &Scenario, seed: u64) -> Result<DrillReport, DrillErr
     });
     let invariant = check_money(scenario, &run);
     let passed = invariant.holds && expectations.iter().all(|e| e.passed);
+    let invariant = Some(invariant);
     Ok(DrillReport {
         id: scenario.id.clone(),
         title: scenario.title.clone(),
@@ -315,6 +319,7 @@ pub fn run_drill(scenario: &Scenario, seed: u64) -> Result<DrillReport, DrillErr
         simulated_ms: run.ended_at.0,
         events: run.trace.len(),
         trace_hash: format!("{hash:016x}"),
+        detail: None,
     })
 }
 

@@ -99,6 +99,13 @@ pub struct Scenario {
     /// What must happen.
     #[serde(default)]
     pub expect: Expectations,
+    /// For site drills: the business hall.
+    #[serde(default)]
+    pub site: crate::fleet::SiteConfig,
+    /// Makes this a site drill (peak diversion, spare switchover, fault
+    /// statistics) run on the site model instead of one kiosk.
+    #[serde(default)]
+    pub site_drill: Option<super::site::SiteDrill>,
 }
 
 fn default_duration_ms() -> u64 {
