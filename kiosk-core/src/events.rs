@@ -25,6 +25,8 @@ pub enum DeviceKind {
     Reader,
     /// The link to the backend.
     Link,
+    /// The kiosk as a whole (its transaction failure rate).
+    Kiosk,
 }
 
 /// How a settled in-doubt note ended, for reports.
@@ -148,6 +150,65 @@ pub enum KioskEvent {
     SelfTest {
         /// Its report.
         report: crate::commands::SelfTestReport,
+    },
+    /// A fault ticket was opened (or a resolved one reopened).
+    TicketOpened {
+        /// Its id.
+        ticket: crate::tickets::TicketId,
+        /// The device.
+        device: DeviceKind,
+        /// The fault kind (`"paper-out"`, `"link-slow"`, …).
+        kind: String,
+        /// How urgent.
+        severity: crate::tickets::Severity,
+    },
+    /// A ticket was escalated: dispatched on site.
+    TicketEscalated {
+        /// Its id.
+        ticket: crate::tickets::TicketId,
+        /// The device.
+        device: DeviceKind,
+        /// The fault kind.
+        kind: String,
+    },
+    /// A ticket was resolved.
+    TicketResolved {
+        /// Its id.
+        ticket: crate::tickets::TicketId,
+        /// The device.
+        device: DeviceKind,
+        /// The fault kind.
+        kind: String,
+        /// How long it was open.
+        open_ms: u64,
+    },
+    /// Too many payments are failing on this kiosk.
+    FrequentFailures {
+        /// Failure rate over the window, percent.
+        rate_pct: u32,
+        /// Payments in the window.
+        samples: u32,
+        /// The failures by kind.
+        pattern: String,
+    },
+    /// The backend answers slowly, sustained.
+    LinkSlow {
+        /// Median answer time.
+        p50_ms: u64,
+    },
+    /// The link switched between primary and backup.
+    LinkSwitched {
+        /// The link now in use (`"backup"`, `"primary"`).
+        to: String,
+        /// Why.
+        reason: String,
+    },
+    /// A supervised driver failed (panicked or hung) or was restarted.
+    DriverRestarted {
+        /// The device.
+        device: DeviceKind,
+        /// What happened.
+        reason: String,
     },
     /// A security alarm: fraud, or the cash box taken out outside a clearing.
     SecurityAlarm {

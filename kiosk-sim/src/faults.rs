@@ -12,6 +12,7 @@
 
 mod link;
 mod log;
+mod sabotage;
 mod reader;
 
 use core::fmt;
@@ -24,6 +25,7 @@ use crate::rng::SimRng;
 pub use link::{FaultyLink, LinkFault, LinkOp};
 pub(crate) use log::LogSink;
 pub use log::{FaultLog, InjectedFault};
+pub use sabotage::{Sabotage, SabotageMode, Sabotaged};
 pub use reader::{FaultyReader, ReaderFault};
 
 /// When a fault hits.

@@ -47,6 +47,11 @@ impl Kiosk {
             }
             StaffCommand::Enable => {
                 self.disabled = None;
+                let now = self.clock.now();
+                let changes =
+                    self.tickets
+                        .fault_kind_cleared(DeviceKind::Kiosk, "device-damaged", now);
+                self.apply_ticket_changes(changes)?;
                 (true, "in service".to_string())
             }
             StaffCommand::PrintTest => match self.print_test().await {
@@ -68,6 +73,11 @@ impl Kiosk {
                     reporter: reporter.clone(),
                     description: description.clone(),
                 });
+                self.ticket_for(
+                    DeviceKind::Kiosk,
+                    "device-damaged",
+                    format!("{description} (reported by {reporter})"),
+                )?;
                 (
                     true,
                     format!("out of service: {description} (reported by {reporter})"),

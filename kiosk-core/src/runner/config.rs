@@ -6,7 +6,7 @@ use crate::ids::KioskId;
 use crate::session::SessionConfig;
 
 /// Settings of a [`Kiosk`](super::Kiosk).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct KioskConfig {
     /// This kiosk's id (default `"K01"`).
@@ -31,6 +31,10 @@ pub struct KioskConfig {
     /// People who may open a clearing, two at a time (default none: no
     /// clearing can be opened until they are configured).
     pub authorised_operators: Vec<String>,
+    /// Fault tickets: escalation window, severities.
+    pub tickets: crate::tickets::TicketPolicy,
+    /// Health monitoring: failure-rate window, link-slow thresholds.
+    pub health: crate::health::HealthPolicy,
 }
 
 impl Default for KioskConfig {
@@ -46,6 +50,8 @@ impl Default for KioskConfig {
             health_check_interval_ms: 2_000,
             self_test_account: "0".into(),
             authorised_operators: Vec::new(),
+            tickets: crate::tickets::TicketPolicy::default(),
+            health: crate::health::HealthPolicy::default(),
         }
     }
 }

@@ -41,10 +41,20 @@ impl Kiosk {
 
         if self.faults.contains_key(&DeviceKind::Acceptor) {
             // The driver recovers by itself where it can; a reset helps it along.
-            match self.devices.acceptor.reset().await {
-                Ok(()) => tracing::info!("acceptor reset"),
-                Err(e) => tracing::debug!(error = %e, "acceptor reset failed"),
+            let result = match self.devices.acceptor.reset().await {
+                Ok(()) => "reset accepted".to_string(),
+                Err(e) => format!("reset failed: {e}"),
+            };
+            let now = self.clock.now();
+            let changes = self
+                .tickets
+                .remote_fix_tried(DeviceKind::Acceptor, "reset", result, now);
+            if let Err(e) = self.apply_ticket_changes(changes) {
+                self.deferred_error.get_or_insert(e);
             }
+        }
+        if let Err(e) = self.report_supervisors() {
+            self.deferred_error.get_or_insert(e);
         }
     }
 }

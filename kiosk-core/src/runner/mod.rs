@@ -16,6 +16,7 @@ mod health;
 mod perform;
 mod recovery;
 mod retry;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,10 +31,14 @@ use tracing::Instrument;
 
 use crate::commands::StaffCommand;
 use crate::events::{DeviceKind, KioskEvent, KioskObserver};
+use crate::failover::FailoverHandle;
+use crate::health::HealthMonitor;
 use crate::ids::{Millis, SessionId};
 use crate::journal::{Journal, JournalError, NoteId, PendingPayment};
 use crate::screen::{Screen, ALTERNATIVE_CHANNELS};
 use crate::session::{CustomerAction, Input, Session};
+use crate::supervise::SupervisorReport;
+use crate::tickets::TicketBook;
 
 pub use config::KioskConfig;
 
@@ -130,6 +135,16 @@ pub struct Kiosk {
     clearing: Option<[String; 2]>,
     /// Staff and remote commands, read between sessions only.
     commands: Option<mpsc::Receiver<StaffCommand>>,
+    /// Fault tickets.
+    tickets: TicketBook,
+    /// Transaction failure rate and link latency.
+    health: HealthMonitor,
+    /// The failover link's handle, if the link is one.
+    failover: Option<FailoverHandle>,
+    /// Supervised drivers' reports.
+    supervisors: Vec<(DeviceKind, SupervisorReport)>,
+    /// A journal error from a place that could not return it.
+    deferred_error: Option<KioskError>,
 }
 
 impl Kiosk {
@@ -143,7 +158,18 @@ impl Kiosk {
         clock: Arc<dyn Clock>,
         observer: Box<dyn KioskObserver>,
     ) -> Kiosk {
+        let tickets = TicketBook::new(
+            config.kiosk_id.clone(),
+            config.session.site.clone(),
+            config.tickets.clone(),
+        );
+        let health = HealthMonitor::new(config.health.clone());
         Kiosk {
+            tickets,
+            health,
+            failover: None,
+            supervisors: Vec::new(),
+            deferred_error: None,
             config,
             devices,
             journal,
@@ -226,6 +252,7 @@ impl Kiosk {
             self.recover().await?;
             self.show_welcome();
             loop {
+                self.take_deferred_error()?;
                 let wake = self.next_wake();
                 let sleep = sleep_until(self.clock.as_ref(), wake);
                 tokio::select! {
@@ -254,6 +281,7 @@ impl Kiosk {
                     }
                     _ = sleep => {
                         self.retry_due().await?;
+                        self.poll_watch()?;
                         if self.clock.now() >= self.next_health_at {
                             self.check_health().await;
                             self.show_welcome();
@@ -267,11 +295,12 @@ impl Kiosk {
     }
 
     fn next_wake(&self) -> Millis {
-        let retry = self.retries.values().map(|r| r.next_at).min();
-        match retry {
-            Some(r) => r.min(self.next_health_at),
-            None => self.next_health_at,
-        }
+        self.retries
+            .values()
+            .map(|r| r.next_at)
+            .chain(self.tickets.next_deadline())
+            .chain(self.health.next_deadline())
+            .fold(self.next_health_at, Millis::min)
     }
 
     fn emit(&mut self, event: KioskEvent) {
@@ -389,6 +418,10 @@ impl Kiosk {
             self.faults.insert(device, kind);
             tracing::warn!(?device, %kind, "fault detected");
             self.emit(KioskEvent::FaultDetected { device, kind });
+            let symptom = format!("{device:?} reports {kind}").to_lowercase();
+            if let Err(e) = self.ticket_for(device, kind.as_str(), symptom) {
+                self.deferred_error.get_or_insert(e);
+            }
         }
     }
 
@@ -396,6 +429,18 @@ impl Kiosk {
         if self.faults.remove(&device).is_some() {
             tracing::info!(?device, "fault cleared");
             self.emit(KioskEvent::FaultCleared { device });
+            if let Err(e) = self.resolve_device_tickets(device) {
+                self.deferred_error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// A journal failure met where it could not be returned (in a health
+    /// update): the loop stops with it at the next step.
+    fn take_deferred_error(&mut self) -> Result<(), KioskError> {
+        match self.deferred_error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 }

@@ -61,9 +61,12 @@ impl Kiosk {
                 None
             }
             Action::LookupAccount(account) => {
+                let started = self.clock.now();
                 let answer =
                     with_timeout(lookup_ms, self.devices.link.lookup_account(&account)).await;
                 self.note_link(&answer);
+                let latency = self.clock.now().since(started);
+                self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency)?;
                 Some(Input::AccountAnswer(answer))
             }
             Action::EnableAcceptor(values) => self
@@ -100,8 +103,11 @@ impl Kiosk {
                     key: posting.key.clone(),
                     attempt,
                 });
+                let started = self.clock.now();
                 let answer = with_timeout(post_ms, self.devices.link.post_payment(&posting)).await;
                 self.note_link(&answer);
+                let latency = self.clock.now().since(started);
+                self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency)?;
                 Some(Input::PostingAnswer(answer))
             }
             Action::PrintReceipt(receipt) => Some(Input::PrintResult(self.print(&receipt).await)),
@@ -207,6 +213,7 @@ impl Kiosk {
                     session: id.clone(),
                     outcome,
                 });
+                self.note_transaction(outcome)?;
                 self.schedule_pending(now)?;
             }
         }

@@ -16,6 +16,12 @@ impl Kiosk {
     /// every pending payment is scheduled for a retry now.
     pub async fn recover(&mut self) -> Result<(), KioskError> {
         let now = self.clock.now();
+        self.tickets = crate::tickets::TicketBook::restore(
+            self.config.kiosk_id.clone(),
+            self.config.session.site.clone(),
+            self.config.tickets.clone(),
+            self.journal.tickets()?,
+        );
         let open = self.journal.open_sessions()?;
         let interrupted = open.len() as u32;
         for session in open {
@@ -125,9 +131,15 @@ impl Kiosk {
                 self.fault_detected(DeviceKind::CashBox, ErrorKind::Removed);
                 if self.clearing.is_none() {
                     tracing::error!("cash box removed outside an authorised clearing");
+                    let reason = "cash box removed outside an authorised clearing".to_string();
                     self.emit(KioskEvent::SecurityAlarm {
-                        reason: "cash box removed outside an authorised clearing".into(),
+                        reason: reason.clone(),
                     });
+                    if let Err(e) =
+                        self.ticket_for(DeviceKind::CashBox, "security:cash-box-removed", reason)
+                    {
+                        self.deferred_error.get_or_insert(e);
+                    }
                     // Nothing goes into a box that is not there.
                     self.disabled
                         .get_or_insert_with(|| "cash box removed: staff called".into());
@@ -136,9 +148,13 @@ impl Kiosk {
             AcceptorEvent::StackerReplaced => self.fault_cleared(DeviceKind::CashBox),
             AcceptorEvent::Fraud { kind } => {
                 tracing::error!(?kind, "fraud attempt at the acceptor");
+                let reason = format!("fraud attempt at the acceptor: {kind:?}").to_lowercase();
                 self.emit(KioskEvent::SecurityAlarm {
-                    reason: format!("fraud attempt at the acceptor: {kind:?}").to_lowercase(),
+                    reason: reason.clone(),
                 });
+                if let Err(e) = self.ticket_for(DeviceKind::Acceptor, "security:fraud", reason) {
+                    self.deferred_error.get_or_insert(e);
+                }
             }
             AcceptorEvent::JamCleared { .. } | AcceptorEvent::PowerUp { .. } => {
                 self.fault_cleared(DeviceKind::Acceptor)

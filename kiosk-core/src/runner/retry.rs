@@ -62,12 +62,17 @@ impl Kiosk {
                 method: p.method,
                 code: None,
             };
+            let started = self.clock.now();
             let answer = with_timeout(
                 self.config.post_timeout_ms,
                 self.devices.link.post_payment(&posting),
             )
             .await;
             let now = self.clock.now();
+            self.note_link_latency(
+                answer.as_ref().map(|_| ()).map_err(|k| *k),
+                now.since(started),
+            )?;
             match answer {
                 Ok(PostingAnswer::Credited {
                     backend_ref,

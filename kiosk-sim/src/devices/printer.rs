@@ -367,6 +367,15 @@ impl ReceiptPrinter for VirtualPrinter {
 }
 
 impl PrinterHandle {
+    /// A new driver handle onto the same physical printer: what restarting
+    /// the printer's driver gives (used by supervised drills).
+    pub fn driver(&self) -> VirtualPrinter {
+        VirtualPrinter {
+            state: Arc::clone(&self.state),
+            clock: self.clock,
+        }
+    }
+
     /// Every receipt physically printed so far, in order.
     pub fn receipts(&self) -> Vec<PrintedReceipt> {
         lock(&self.state).printed.clone()

@@ -42,14 +42,17 @@ pub const BUILTIN_DRILLS: &[BuiltinDrill] = &[
     drill!("printer-jam"),
     drill!("printer-cover-open"),
     drill!("reader-failure"),
+    drill!("frequent-failures"),
     drill!("device-damaged"),
     // Network faults
     drill!("link-down"),
     drill!("link-drop-mid-payment"),
+    drill!("link-slow"),
     drill!("lost-ack"),
     drill!("backend-rejects"),
     // Software faults
     drill!("power-loss-mid-payment"),
+    drill!("module-failure"),
     drill!("remote-restart"),
     // Operations
     drill!("daily-self-test"),

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::check::{check_expectations, check_money, timings};
 use super::customer::Counter;
 use super::report::{DrillReport, ExpectationResult};
-use super::scenario::{Scenario, StaffDoes};
+use super::scenario::{Scenario, StaffDoes, SupervisedDevice};
 use super::trace::{trace_hash, TraceEntry};
 use crate::backend::VirtualBackend;
 use crate::clock::SimClock;
@@ -18,7 +18,10 @@ use crate::devices::{
     CashBoxHandle, CashUnit, CodeWindow, CustomerSlot, PrinterHandle, VirtualPrinter, VirtualReader,
 };
 use crate::faults::{FaultLog, InjectedFault};
+use crate::faults::{Sabotage, Sabotaged};
 use crate::rng::SimRng;
+use kiosk_core::failover::FailoverLink;
+use kiosk_core::supervise::{DriverFactory, SupervisedPrinter};
 
 /// Why a drill could not run at all (as opposed to running and failing).
 #[derive(Debug)]
@@ -81,6 +84,13 @@ pub struct World {
     pub printer: PrinterHandle,
     /// When each planned fault actually struck.
     pub fault_log: FaultLog,
+    /// The failover link's handle, when a backup link is configured.
+    pub failover: Option<kiosk_core::failover::FailoverHandle>,
+    /// Supervised drivers' reports.
+    pub supervisors: Vec<(
+        kiosk_core::DeviceKind,
+        kiosk_core::supervise::SupervisorReport,
+    )>,
 }
 
 /// Builds the scenario's virtual devices and backend on `clock`, with
@@ -103,7 +113,31 @@ pub fn build_world(scenario: &Scenario, seed: u64, clock: SimClock) -> Result<Wo
     let (printer, printer_handle) =
         VirtualPrinter::new(&scenario.printer, clock, rng.fork("printer"))
             .map_err(|e| err(format!("[printer]: {}", e.message())))?;
+    let printer_handle_for_factory = printer_handle.clone();
     let printer = printer.with_fault_log(log.clone(), "printer");
+    let mut supervisors = Vec::new();
+    let sabotage = |device: SupervisedDevice| {
+        scenario
+            .driver_failures
+            .iter()
+            .find(|f| f.device == device)
+            .map(|f| Sabotage::new(Millis(f.at_ms), f.mode, clock))
+    };
+    let printer: Box<dyn kiosk_hal::ReceiptPrinter> = match sabotage(SupervisedDevice::Printer) {
+        None => Box::new(printer),
+        Some(plan) => {
+            // Restarting the driver gives a new handle on the same printer.
+            let factory: DriverFactory<dyn kiosk_hal::ReceiptPrinter> = Box::new(move || {
+                Ok(Box::new(Sabotaged::new(
+                    printer_handle_for_factory.driver(),
+                    plan.clone(),
+                )) as Box<dyn kiosk_hal::ReceiptPrinter>)
+            });
+            let supervised = SupervisedPrinter::new(factory, scenario.supervisor.clone());
+            supervisors.push((kiosk_core::DeviceKind::Printer, supervised.report()));
+            Box::new(supervised)
+        }
+    };
     let (reader, window) = match &scenario.reader {
         Some(cfg) => {
             let (r, w) = VirtualReader::with_faults(cfg, clock, rng.fork("reader"))
@@ -118,13 +152,30 @@ pub fn build_world(scenario: &Scenario, seed: u64, clock: SimClock) -> Result<Wo
         .link(&scenario.link, rng.fork("link"))
         .map_err(|e| err(format!("[link]: {}", e.message())))?
         .with_fault_log(log.clone(), "link");
+    let (link, failover): (Box<dyn kiosk_hal::NetworkLink>, _) = match &scenario.backup_link {
+        None => (Box::new(link), None),
+        Some(cfg) => {
+            let backup = backend
+                .link(cfg, rng.fork("backup-link"))
+                .map_err(|e| err(format!("[backup-link]: {}", e.message())))?
+                .with_fault_log(log.clone(), "backup-link");
+            let failover = FailoverLink::new(
+                Box::new(link),
+                Some(Box::new(backup)),
+                scenario.failover.clone(),
+                Arc::new(clock),
+            );
+            let handle = failover.handle();
+            (Box::new(failover), Some(handle))
+        }
+    };
     Ok(World {
         devices: Devices {
             acceptor: Box::new(unit.acceptor),
             cash_box: Box::new(unit.cash_box),
-            printer: Box::new(printer),
+            printer,
             reader,
-            link: Box::new(link),
+            link,
         },
         slot: unit.customer,
         window,
@@ -132,6 +183,8 @@ pub fn build_world(scenario: &Scenario, seed: u64, clock: SimClock) -> Result<Wo
         staff: unit.staff,
         printer: printer_handle,
         fault_log: log,
+        failover,
+        supervisors,
     })
 }
 
@@ -237,6 +290,12 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                 );
                 if let Some(rx) = commands.take() {
                     kiosk.set_commands(rx);
+                }
+                if let Some(handle) = &world.failover {
+                    kiosk.set_failover(handle.clone());
+                }
+                for (device, report) in &world.supervisors {
+                    kiosk.watch_supervisor(*device, report.clone());
                 }
                 match outages.next() {
                     None => {

@@ -80,6 +80,18 @@ pub struct Scenario {
     /// The link to the backend.
     #[serde(default)]
     pub link: LinkConfig,
+    /// A backup link (another network path to the same backend); absent: none.
+    #[serde(default)]
+    pub backup_link: Option<LinkConfig>,
+    /// When to fail over, and back.
+    #[serde(default)]
+    pub failover: kiosk_core::failover::FailoverPolicy,
+    /// Driver failures (panic or hang) for the supervisor to catch.
+    #[serde(default)]
+    pub driver_failures: Vec<DriverFailure>,
+    /// How supervised drivers are watched and restarted.
+    #[serde(default)]
+    pub supervisor: kiosk_core::supervise::SupervisorPolicy,
     /// The backend's accounts.
     #[serde(default)]
     pub backend: BackendConfig,
@@ -160,6 +172,35 @@ pub struct ScheduledCommand {
     pub at_ms: u64,
     /// What.
     pub command: kiosk_core::StaffCommand,
+}
+
+/// A driver that panics or hangs once.
+///
+/// ```toml
+/// [[driver-failures]]
+/// device = "printer"   # or "acceptor"
+/// at-ms = 30000
+/// mode = "hang"        # or "panic"
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DriverFailure {
+    /// Which driver.
+    pub device: SupervisedDevice,
+    /// When (virtual ms): the first call at or after it fails.
+    pub at_ms: u64,
+    /// How.
+    pub mode: crate::faults::SabotageMode,
+}
+
+/// A device whose driver can run supervised in a drill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SupervisedDevice {
+    /// The receipt printer.
+    Printer,
+    /// The bill acceptor.
+    Acceptor,
 }
 
 /// Something staff physically do, at a time.

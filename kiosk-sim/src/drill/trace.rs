@@ -93,6 +93,13 @@ pub const EVENT_TAGS: &[&str] = &[
     "damage-reported",
     "security-alarm",
     "clearing-report",
+    "ticket-opened",
+    "ticket-escalated",
+    "ticket-resolved",
+    "frequent-failures",
+    "link-slow",
+    "link-switched",
+    "driver-restarted",
 ];
 
 impl EventPattern {
