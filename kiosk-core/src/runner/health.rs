@@ -19,17 +19,7 @@ impl Kiosk {
             Err(e) => self.fault_detected(DeviceKind::Printer, e.kind()),
         }
 
-        match self.devices.cash_box.status().await {
-            Ok(s) if !s.present => self.fault_detected(DeviceKind::CashBox, ErrorKind::Removed),
-            Ok(s) if s.level == FillLevel::Full => {
-                self.fault_detected(DeviceKind::CashBox, ErrorKind::Full)
-            }
-            Ok(s) if s.level == FillLevel::NearFull => {
-                self.fault_detected(DeviceKind::CashBox, ErrorKind::NearFull)
-            }
-            Ok(_) => self.fault_cleared(DeviceKind::CashBox),
-            Err(e) => self.fault_detected(DeviceKind::CashBox, e.kind()),
-        }
+        self.check_cash_box().await;
 
         if let Some(reader) = self.devices.reader.as_mut() {
             let result = reader.check().await;
@@ -55,6 +45,24 @@ impl Kiosk {
         }
         if let Err(e) = self.report_supervisors() {
             self.deferred_error.get_or_insert(e);
+        }
+    }
+}
+
+impl Kiosk {
+    /// Reads the cash box's presence and fill level (between sessions, and
+    /// after every stacked note so near-full is reported at once).
+    pub(super) async fn check_cash_box(&mut self) {
+        match self.devices.cash_box.status().await {
+            Ok(s) if !s.present => self.fault_detected(DeviceKind::CashBox, ErrorKind::Removed),
+            Ok(s) if s.level == FillLevel::Full => {
+                self.fault_detected(DeviceKind::CashBox, ErrorKind::Full)
+            }
+            Ok(s) if s.level == FillLevel::NearFull => {
+                self.fault_detected(DeviceKind::CashBox, ErrorKind::NearFull)
+            }
+            Ok(_) => self.fault_cleared(DeviceKind::CashBox),
+            Err(e) => self.fault_detected(DeviceKind::CashBox, e.kind()),
         }
     }
 }

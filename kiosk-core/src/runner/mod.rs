@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_hal::{
-    AccountNumber, BillAcceptor, CashBox, ErrorKind, IdempotencyKey, NetworkLink, PaymentMethod,
-    PaymentReader, ReceiptPrinter,
+    AcceptorEvent, AccountNumber, BillAcceptor, CashBox, ErrorKind, IdempotencyKey, NetworkLink,
+    PaymentMethod, PaymentReader, ReceiptPrinter,
 };
 use tokio::sync::mpsc;
 use tracing::Instrument;
@@ -387,6 +387,11 @@ impl Kiosk {
                 if let Some(Input::Acceptor(e)) = &input {
                     self.emit(KioskEvent::Acceptor { acceptor: *e });
                     self.note_device_condition(e);
+                    if matches!(e, AcceptorEvent::Stacked { .. })
+                        && self.faults.get(&DeviceKind::CashBox) != Some(&ErrorKind::Full)
+                    {
+                        self.check_cash_box().await;
+                    }
                 }
                 if let Some(Input::AcceptorFailed(kind)) = &input {
                     self.fault_detected(DeviceKind::Acceptor, *kind);
