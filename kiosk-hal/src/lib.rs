@@ -21,6 +21,7 @@
 
 mod acceptor;
 mod cashbox;
+pub mod drivers;
 mod error;
 mod link;
 mod money;

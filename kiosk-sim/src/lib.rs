@@ -5,6 +5,8 @@ pub mod backend;
 pub mod clock;
 pub mod devices;
 pub mod drill;
+#[cfg(unix)]
+pub mod emulators;
 pub mod faults;
 pub mod fleet;
 pub mod rng;

@@ -1,0 +1,284 @@
+//! Wire codec throughput, and receipt encoding next to the `escpos` crate.
+//!
+//! - `decode-frames/*`, `decode-bytes/*`: the same streams measured in
+//!   frames (commands, lines, status answers) per second and in bytes per
+//!   second, pushed in 64-byte reads as a serial port delivers them.
+//! - `encode-receipt/*`: one receipt (bold heading, four text lines, a QR
+//!   code, feed and cut) rendered by `kiosk_hal::wire::escpos::render_receipt`
+//!   and by the `escpos` crate's `Printer` into a memory driver. Text is
+//!   ASCII: the `escpos` crate has no GBK page, so Chinese text could not be
+//!   compared like for like.
+//!
+//! Run with `cargo bench -p kiosk-benches --bench codecs` (about 30 s).
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::rc::Rc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use kiosk_hal::wire::escpos::{render_receipt, CommandDecoder, Paper, RealTimeStatus};
+use kiosk_hal::wire::id003::{CurrencyEntry, Decoder, RejectCode, StatusResponse};
+use kiosk_hal::wire::scanner::{classify, LineDecoder, Terminator, DEFAULT_MAX_LINE_LEN};
+use kiosk_hal::{PrinterStatus, Receipt, ReceiptLine};
+
+const READ: usize = 64;
+
+/// A codec's test stream and how many frames it holds.
+struct Stream {
+    name: &'static str,
+    bytes: Vec<u8>,
+    frames: u64,
+    decode: fn(&[u8]) -> u64,
+}
+
+fn id003_stream() -> Stream {
+    let table: Vec<CurrencyEntry> = (0..6)
+        .map(|i| CurrencyEntry {
+            escrow_code: 0x62 + i,
+            country_code: 0x1A,
+            value: 1 + i,
+            exponent: 1,
+        })
+        .collect();
+    let cycle = [
+        StatusResponse::Idling,
+        StatusResponse::Accepting,
+        StatusResponse::Escrow(0x63),
+        StatusResponse::Stacking,
+        StatusResponse::VendValid,
+        StatusResponse::Stacked,
+        StatusResponse::Rejecting(RejectCode::Discrimination),
+        StatusResponse::CurrencyAssign(table),
+    ];
+    let mut bytes = Vec::new();
+    for i in 0..1000 {
+        bytes.extend(cycle[i % cycle.len()].to_bytes().unwrap());
+    }
+    Stream {
+        name: "id003",
+        bytes,
+        frames: 1000,
+        decode: |bytes| {
+            let mut d = Decoder::new();
+            let mut n = 0;
+            for chunk in bytes.chunks(READ) {
+                d.push(chunk);
+                while let Some(frame) = d.next_frame() {
+                    n += u64::from(frame.is_ok());
+                }
+            }
+            n
+        },
+    }
+}
+
+fn receipt(n: usize) -> Receipt {
+    let reference = format!("K01-{n:06}");
+    Receipt {
+        reference: reference.clone(),
+        lines: vec![
+            ReceiptLine::Bold("PAYMENT RECEIPT".into()),
+            ReceiptLine::Text("Site: Xihu business hall".into()),
+            ReceiptLine::Text("Account: 0571-12345678".into()),
+            ReceiptLine::Text("Amount: CNY 70.00".into()),
+            ReceiptLine::Text(format!("Reference: {reference}")),
+            ReceiptLine::Qr(reference),
+        ],
+    }
+}
+
+fn escpos_stream() -> Stream {
+    let mut bytes = Vec::new();
+    for i in 0..100 {
+        bytes.extend(render_receipt(&receipt(i)));
+    }
+    let decode: fn(&[u8]) -> u64 = |bytes| {
+        let mut d = CommandDecoder::new();
+        let mut paper = Paper::new();
+        let mut n = 0;
+        for chunk in bytes.chunks(READ) {
+            d.push(chunk);
+            while let Some(cmd) = d.next_command() {
+                paper.apply(&cmd);
+                n += 1;
+            }
+        }
+        while let Some(cmd) = d.flush() {
+            paper.apply(&cmd);
+            n += 1;
+        }
+        black_box(paper.take_cut_receipts());
+        n
+    };
+    let frames = decode(&bytes);
+    Stream {
+        name: "escpos-commands",
+        bytes,
+        frames,
+        decode,
+    }
+}
+
+fn status_stream() -> Stream {
+    let kinds = [
+        PrinterStatus::Ready,
+        PrinterStatus::PaperNearEnd,
+        PrinterStatus::PaperOut,
+        PrinterStatus::CoverOpen,
+    ];
+    let mut bytes = Vec::new();
+    for i in 0..1000 {
+        let status = RealTimeStatus::from_printer_status(kinds[i % kinds.len()]).unwrap();
+        bytes.extend(status.answers());
+    }
+    Stream {
+        name: "escpos-status",
+        bytes,
+        frames: 1000,
+        decode: |bytes| {
+            bytes
+                .chunks_exact(4)
+                .filter_map(|a| RealTimeStatus::parse([a[0], a[1], a[2], a[3]]).ok())
+                .map(|s| u64::from(s.printer_status() != PrinterStatus::Offline))
+                .sum()
+        },
+    }
+}
+
+fn scanner_stream() -> Stream {
+    let mut bytes = Vec::new();
+    for i in 0..1000u64 {
+        let code = if i % 2 == 0 {
+            format!("13{:016}\r", i * 7919)
+        } else {
+            format!("28{:014}\r", i * 104_729)
+        };
+        bytes.extend(code.as_bytes());
+    }
+    Stream {
+        name: "scanner-lines",
+        bytes,
+        frames: 1000,
+        decode: |bytes| {
+            let mut d = LineDecoder::new(Terminator::Cr, DEFAULT_MAX_LINE_LEN);
+            let mut n = 0;
+            for chunk in bytes.chunks(READ) {
+                d.push(chunk);
+                while let Some(line) = d.next_line() {
+                    n += u64::from(classify(&line).is_ok());
+                }
+            }
+            n
+        },
+    }
+}
+
+fn decoding(c: &mut Criterion) {
+    let streams = [
+        id003_stream(),
+        escpos_stream(),
+        status_stream(),
+        scanner_stream(),
+    ];
+    for s in &streams {
+        assert_eq!(
+            (s.decode)(&s.bytes),
+            s.frames,
+            "{} decodes every frame",
+            s.name
+        );
+    }
+    let mut frames = c.benchmark_group("decode-frames");
+    for s in &streams {
+        frames.throughput(Throughput::Elements(s.frames));
+        frames.bench_function(s.name, |b| b.iter(|| (s.decode)(black_box(&s.bytes))));
+    }
+    frames.finish();
+    let mut bytes = c.benchmark_group("decode-bytes");
+    for s in &streams {
+        bytes.throughput(Throughput::Bytes(s.bytes.len() as u64));
+        bytes.bench_function(s.name, |b| b.iter(|| (s.decode)(black_box(&s.bytes))));
+    }
+    bytes.finish();
+}
+
+/// An `escpos` driver that keeps what it is sent.
+#[derive(Clone, Default)]
+struct Memory(Rc<RefCell<Vec<u8>>>);
+
+impl escpos::driver::Driver for Memory {
+    fn name(&self) -> String {
+        "memory".into()
+    }
+    fn write(&self, data: &[u8]) -> escpos::errors::Result<()> {
+        self.0.borrow_mut().extend_from_slice(data);
+        Ok(())
+    }
+    fn read(&self, _buf: &mut [u8]) -> escpos::errors::Result<usize> {
+        Ok(0)
+    }
+    fn flush(&self) -> escpos::errors::Result<()> {
+        Ok(())
+    }
+}
+
+/// The same receipt through the `escpos` crate.
+fn escpos_crate(r: &Receipt) -> Vec<u8> {
+    use escpos::printer::Printer;
+    use escpos::utils::{Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption};
+    let memory = Memory::default();
+    let mut p = Printer::new(memory.clone(), Protocol::default(), None);
+    let mut run = || -> escpos::errors::Result<()> {
+        p.init()?;
+        for line in &r.lines {
+            match line {
+                ReceiptLine::Text(t) => {
+                    p.writeln(t)?;
+                }
+                ReceiptLine::Bold(t) => {
+                    p.bold(true)?.write(t)?.bold(false)?.feed()?;
+                }
+                ReceiptLine::Qr(q) => {
+                    let qr = QRCodeOption::new(QRCodeModel::Model2, 6, QRCodeCorrectionLevel::M);
+                    p.qrcode_option(q, qr)?;
+                }
+            }
+        }
+        p.feeds(3)?.print_cut()?;
+        Ok(())
+    };
+    run().expect("the escpos crate encodes the receipt");
+    let bytes = memory.0.borrow().clone();
+    bytes
+}
+
+fn encoding(c: &mut Criterion) {
+    let r = receipt(42);
+    let ours = render_receipt(&r);
+    let theirs = escpos_crate(&r);
+    println!(
+        "encode-receipt: kiosk-hal {} bytes, escpos crate {} bytes",
+        ours.len(),
+        theirs.len()
+    );
+    let mut group = c.benchmark_group("encode-receipt");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("kiosk-hal", |b| b.iter(|| render_receipt(black_box(&r))));
+    group.bench_function("escpos-crate", |b| b.iter(|| escpos_crate(black_box(&r))));
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1500))
+        .sample_size(20)
+}
+
+criterion_group! {
+    name = codecs;
+    config = config();
+    targets = decoding, encoding
+}
+criterion_main!(codecs);

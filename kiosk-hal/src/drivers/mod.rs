@@ -1,0 +1,45 @@
+//! Device drivers: real hardware behind the HAL traits.
+//!
+//! Every serial driver is split the sans-IO way (see `shared/docs/style.md`):
+//!
+//! - a **host state machine** that owns the protocol and nothing else: feed
+//!   it decoded answers and the time, ask it what to send next and what
+//!   happened ([`id003::Id003Host`], [`escpos::EscPosHost`],
+//!   [`scanner::ScannerHost`]). These compile without any feature and are
+//!   what the unit tests and property tests drive;
+//! - a **thin shell** (feature `serial`): one I/O thread per port doing
+//!   blocking `serialport` reads with a short timeout, reopening the port
+//!   with bounded exponential backoff when it disappears, and talking to the
+//!   async trait implementation through tokio channels. `next_event` and
+//!   `read_code` are plain channel receives, so they are cancel safe.
+//!
+//! GPIO drivers (feature `gpio`) follow the same split: a pulse counter
+//! ([`pulse::PulseCounter`]) fed with pin levels and the time, and sampling
+//! shells over `embedded_hal::digital::InputPin`.
+//!
+//! [`config`] describes a kiosk's devices in a serde (TOML) file; with the
+//! `serial` feature `config::build_devices` turns it into boxed HAL trait
+//! objects, so an integrator changes hardware by editing that file.
+//!
+//! # What is deliberately omitted
+//!
+//! - A Linux GPIO character-device backend (`gpio-cdev`): the GPIO drivers
+//!   take any `embedded-hal` pin; pick a pin crate for your board.
+//! - ID-003 encryption and the 0xC0 denomination bit meaning (⚠ disputed
+//!   between drivers): the acceptor driver sends configurable bits and
+//!   filters denominations itself.
+
+pub mod backoff;
+pub mod config;
+pub mod escpos;
+#[cfg(feature = "gpio")]
+pub mod gpio;
+pub mod id003;
+pub mod line;
+pub mod pulse;
+pub mod scanner;
+#[cfg(feature = "serial")]
+pub mod serial;
+
+pub use backoff::{Backoff, ReconnectConfig};
+pub use line::{Parity, SerialLine};

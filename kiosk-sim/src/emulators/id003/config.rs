@@ -1,0 +1,159 @@
+//! Settings of the ID-003 emulator.
+
+use kiosk_hal::wire::id003::CurrencyEntry;
+use kiosk_hal::{Currency, Money, NoteAtPowerUp};
+use serde::{Deserialize, Serialize};
+
+use crate::devices::{AcceptorConfig, CashBoxConfig};
+use crate::emulators::line::LineFaultConfig;
+use crate::faults::ConfigError;
+
+/// One escrow code of the emulated validator's currency dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct EscrowCode {
+    /// The code sent with status 0x13.
+    pub code: u8,
+    /// The note it stands for.
+    pub value: Money,
+}
+
+fn default_codes() -> Vec<EscrowCode> {
+    // Deliberately not 0x61.. in value order: drivers must read the table.
+    [
+        (0x62, 1),
+        (0x63, 5),
+        (0x64, 10),
+        (0x65, 20),
+        (0x66, 50),
+        (0x67, 100),
+    ]
+    .iter()
+    .map(|&(code, major)| EscrowCode {
+        code,
+        value: Money::major(major, Currency::CNY),
+    })
+    .collect()
+}
+
+/// The ID-003 emulator: the virtual acceptor's timings and fault plan
+/// (the same serde config a drill uses), the dataset, and line faults.
+///
+/// ```toml
+/// seed = 7
+/// power-up = "in-stacker"
+/// [acceptor]
+/// validate-ms = 200
+/// stack-ms = 200
+/// [[line.faults]]
+/// trigger = { when = "nth-call", n = 5 }
+/// fault = { type = "corrupt", bits = 1 }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Id003EmulatorConfig {
+    /// The virtual acceptor behind the protocol (timings in real ms here).
+    /// Default: validate 300, stack 300, return 200, no faults.
+    pub acceptor: AcceptorConfig,
+    /// The cash box behind it. Default: empty CNY box of 1000 notes.
+    pub cash_box: CashBoxConfig,
+    /// The currency dataset answered to 0x8A. Default CNY 1, 5, 10, 20,
+    /// 50, 100 at codes 0x62–0x67.
+    pub escrow_codes: Vec<EscrowCode>,
+    /// The raw country byte of each 0x8A entry. Default 0x1A.
+    pub country_code: u8,
+    /// The status the device shows from start until the host resets it.
+    /// Default `none` (plain power up, 0x40).
+    pub power_up: NoteAtPowerUp,
+    /// Polls a rejection shows before idling again. Default 2.
+    pub reject_polls: u32,
+    /// Polls a cheat shows. Default 2.
+    pub cheat_polls: u32,
+    /// Polls "initialize" shows after a reset. Default 1.
+    pub init_polls: u32,
+    /// Line faults.
+    pub line: LineFaultConfig,
+    /// Seed of the line faults' and the acceptor's generators. Default 1.
+    pub seed: u64,
+}
+
+impl Default for Id003EmulatorConfig {
+    fn default() -> Self {
+        Id003EmulatorConfig {
+            acceptor: AcceptorConfig {
+                validate_ms: 300,
+                stack_ms: 300,
+                return_ms: 200,
+                faults: Vec::new(),
+            },
+            cash_box: CashBoxConfig::default(),
+            escrow_codes: default_codes(),
+            country_code: 0x1A,
+            power_up: NoteAtPowerUp::None,
+            reject_polls: 2,
+            cheat_polls: 2,
+            init_polls: 1,
+            line: LineFaultConfig::default(),
+            seed: 1,
+        }
+    }
+}
+
+impl Id003EmulatorConfig {
+    /// The 0x8A entries: each value as `value × 10^exponent` major units.
+    pub fn currency_entries(&self) -> Result<Vec<CurrencyEntry>, ConfigError> {
+        self.escrow_codes
+            .iter()
+            .map(|e| {
+                let scale = 10i64.pow(e.value.currency.minor_exponent());
+                if e.value.minor <= 0 || e.value.minor % scale != 0 {
+                    return Err(ConfigError::new(format!(
+                        "escrow code 0x{:02X}: {} is not a whole number of major units",
+                        e.code, e.value
+                    )));
+                }
+                let (mut value, mut exponent) = (e.value.minor / scale, 0u8);
+                while value % 10 == 0 {
+                    value /= 10;
+                    exponent += 1;
+                }
+                let value = u8::try_from(value).map_err(|_| {
+                    ConfigError::new(format!(
+                        "escrow code 0x{:02X}: {} does not fit",
+                        e.code, e.value
+                    ))
+                })?;
+                Ok(CurrencyEntry {
+                    escrow_code: e.code,
+                    country_code: self.country_code,
+                    value,
+                    exponent,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiosk_hal::wire::id003::CurrencyTable;
+
+    #[test]
+    fn the_dataset_round_trips_through_the_currency_table() {
+        let config = Id003EmulatorConfig::default();
+        let entries = config.currency_entries().unwrap();
+        let table = CurrencyTable::from_entries(&entries, Currency::CNY);
+        for e in &config.escrow_codes {
+            assert_eq!(table.value(e.code), Some(e.value));
+        }
+        let odd = Id003EmulatorConfig {
+            escrow_codes: vec![EscrowCode {
+                code: 1,
+                value: Money::new(150, Currency::CNY),
+            }],
+            ..Id003EmulatorConfig::default()
+        };
+        assert!(odd.currency_entries().is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! The ID-003 bill validator emulator: a protocol adapter in front of the
+//! [`VirtualAcceptor`](crate::devices::VirtualAcceptor), on a pty.
+//!
+//! Why an adapter and not a model of its own: the virtual acceptor already
+//! decides what happens to a note (validation time, counterfeit, jams,
+//! cheats, power cycles, outages, the cash box) and is configured by the
+//! serde fault plans the drills use. The adapter adds only what is
+//! ID-003's: the status sequence one poll at a time, VEND VALID held until
+//! the host's ACK, escrow codes from a currency dataset, echoes and the
+//! 0x8A answer. So a drill's fault plan means the same thing on the wire.
+//!
+//! Where the protocol has no fact (⚠): after a jam clears with the note in
+//! the box the emulator shows VEND VALID; with the note returned,
+//! "returning"; with its fate unknown, "initialize". The 0xC0 denomination
+//! bits are echoed and ignored: the inhibit command enables every value of
+//! the dataset, and the driver filters values itself.
+
+mod config;
+mod model;
+
+use std::path::{Path, PathBuf};
+
+use kiosk_hal::wire::id003::StatusResponse;
+use kiosk_hal::Money;
+
+pub use config::{EscrowCode, Id003EmulatorConfig};
+pub use model::Id003EmulatorStats;
+
+use super::line::LineFaults;
+use super::pty::PtyEndpoint;
+use super::runner::{lock, start, Emulation, LineControl};
+use super::EmulatorError;
+use crate::clock::SimClock;
+use crate::devices::{CashBoxHandle, CashUnit, CustomerSlot, SlotRefusal};
+use crate::rng::SimRng;
+use model::Id003Device;
+
+/// A running ID-003 emulator. Stops (and removes its path) when dropped.
+///
+/// Runs in real time: do not use it under a paused tokio clock.
+pub struct Id003Emulator {
+    emulation: Emulation<Id003Device>,
+    customer: CustomerSlot,
+    staff: CashBoxHandle,
+    path: PathBuf,
+}
+
+impl Id003Emulator {
+    /// Starts the emulator on a new pty published at `path` (a symlink).
+    pub fn start(
+        path: impl AsRef<Path>,
+        config: &Id003EmulatorConfig,
+    ) -> Result<Id003Emulator, EmulatorError> {
+        let path = path.as_ref().to_path_buf();
+        let entries = config.currency_entries()?;
+        let denominations: Vec<Money> = config.escrow_codes.iter().map(|e| e.value).collect();
+        let clock =
+            SimClock::starting_at(tokio::time::Instant::from_std(std::time::Instant::now()));
+        let rng = SimRng::new(config.seed);
+        let unit = CashUnit::new(
+            &config.acceptor,
+            &config.cash_box,
+            clock,
+            rng.fork("acceptor"),
+        )?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        let device = Id003Device::new(
+            rt,
+            unit.acceptor,
+            entries,
+            denominations,
+            config.power_up,
+            config.reject_polls,
+            config.cheat_polls,
+            config.init_polls,
+        );
+        let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
+        let pty = PtyEndpoint::create(&path)?;
+        let emulation = start(device, pty, faults, "id003-emulator")?;
+        Ok(Id003Emulator {
+            emulation,
+            customer: unit.customer,
+            staff: unit.staff,
+            path,
+        })
+    }
+
+    /// The path the driver opens.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The line: faults, silence, unplugging.
+    pub fn line(&self) -> LineControl {
+        self.emulation.line.clone()
+    }
+
+    /// The customer inserts a note (`genuine = false`: a counterfeit). The
+    /// device shows "accepting" until its verdict.
+    pub fn insert_note(&self, value: Money, genuine: bool) -> Result<(), SlotRefusal> {
+        self.customer.insert_note(value, genuine)?;
+        lock(&self.emulation.device).accepting = true;
+        Ok(())
+    }
+
+    /// The note slot (notes given back to the customer).
+    pub fn customer(&self) -> &CustomerSlot {
+        &self.customer
+    }
+
+    /// The physical cash box: the ground truth for the money invariant.
+    pub fn staff(&self) -> &CashBoxHandle {
+        &self.staff
+    }
+
+    /// Answers every status request with `status` (e.g. a failure code)
+    /// until called with `None`.
+    pub fn force_status(&self, status: Option<StatusResponse>) {
+        lock(&self.emulation.device).forced = status;
+    }
+
+    /// Counters and the escrow-to-stack latencies measured on the wire.
+    pub fn stats(&self) -> Id003EmulatorStats {
+        lock(&self.emulation.device).stats.clone()
+    }
+}

@@ -1,0 +1,280 @@
+//! The ID-003 driver against the ID-003 emulator over a pty, in real time.
+//!
+//! Timings are shortened (poll 40 ms, answer timeout 250 ms) so each test
+//! takes a second or two.
+
+use std::path::Path;
+use std::time::Duration;
+
+use kiosk_hal::drivers::id003::{Id003Acceptor, Id003Config};
+use kiosk_hal::{
+    AcceptorEvent, BillAcceptor, CashBox, Currency, ErrorKind, FraudKind, JamLocation, Money,
+    NoteAtPowerUp, NoteFate, RejectReason,
+};
+use kiosk_sim::devices::{AcceptorConfig, AcceptorFault};
+use kiosk_sim::emulators::{Id003Emulator, Id003EmulatorConfig, LineFault};
+use kiosk_sim::{FaultRule, Trigger};
+
+fn cny(major: i64) -> Money {
+    Money::major(major, Currency::CNY)
+}
+
+fn notes() -> Vec<Money> {
+    [10, 20, 50, 100].map(cny).to_vec()
+}
+
+fn driver(path: &Path) -> Id003Acceptor {
+    Id003Acceptor::open(&Id003Config {
+        poll_interval_ms: 40,
+        answer_timeout_ms: 250,
+        offline_after_missed: 3,
+        reconnect_initial_ms: 100,
+        reconnect_max_ms: 400,
+        ..Id003Config::for_port(path)
+    })
+    .unwrap()
+}
+
+fn emulator(dir: &Path, config: Id003EmulatorConfig) -> Id003Emulator {
+    Id003Emulator::start(dir.join("id003"), &config).unwrap()
+}
+
+fn acceptor_with(faults: Vec<FaultRule<AcceptorFault>>) -> AcceptorConfig {
+    AcceptorConfig {
+        validate_ms: 150,
+        stack_ms: 150,
+        return_ms: 100,
+        faults,
+    }
+}
+
+/// The next event within `ms`.
+async fn next(acceptor: &mut Id003Acceptor, ms: u64) -> Result<AcceptorEvent, ErrorKind> {
+    tokio::time::timeout(Duration::from_millis(ms), acceptor.next_event())
+        .await
+        .unwrap_or_else(|_| panic!("no event within {ms} ms"))
+        .map_err(|e| e.kind())
+}
+
+/// Starts: the emulator's power-up is reported, then notes are enabled.
+async fn started(acceptor: &mut Id003Acceptor) {
+    let first = next(acceptor, 2000).await;
+    assert_eq!(
+        first,
+        Ok(AcceptorEvent::PowerUp {
+            note: NoteAtPowerUp::None
+        })
+    );
+    for _ in 0..100 {
+        if acceptor.is_running() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    acceptor.enable(&notes()).await.unwrap();
+}
+
+/// Inserts a note and stacks it once escrowed; returns the events after escrow.
+async fn pay(emu: &Id003Emulator, acceptor: &mut Id003Acceptor, value: Money) -> AcceptorEvent {
+    emu.insert_note(value, true).unwrap();
+    assert_eq!(
+        next(acceptor, 2000).await,
+        Ok(AcceptorEvent::Escrowed { value })
+    );
+    acceptor.stack().await.unwrap();
+    next(acceptor, 2000).await.unwrap()
+}
+
+/// Nothing more happens for `ms`.
+async fn quiet(acceptor: &mut Id003Acceptor, ms: u64) {
+    let more = tokio::time::timeout(Duration::from_millis(ms), acceptor.next_event()).await;
+    assert!(more.is_err(), "unexpected {more:?}");
+}
+
+#[tokio::test]
+async fn a_note_is_escrowed_stacked_acked_and_credited_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Id003EmulatorConfig {
+        acceptor: acceptor_with(vec![]),
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    started(&mut acceptor).await;
+    let event = pay(&emu, &mut acceptor, cny(50)).await;
+    assert_eq!(event, AcceptorEvent::Stacked { value: cny(50) });
+    // Polled through VEND VALID, stacked and idle: no second credit.
+    quiet(&mut acceptor, 400).await;
+    assert!(emu.stats().acks >= 1);
+    assert_eq!(emu.staff().physical_contents().value, cny(50));
+    let box_status = acceptor.cash_box().status().await.unwrap();
+    assert!(box_status.present);
+}
+
+#[tokio::test]
+async fn a_counterfeit_is_rejected_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Id003EmulatorConfig {
+        acceptor: acceptor_with(vec![]),
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    started(&mut acceptor).await;
+    emu.insert_note(cny(100), false).unwrap();
+    let rejected = AcceptorEvent::Rejected {
+        reason: RejectReason::Counterfeit,
+    };
+    assert_eq!(next(&mut acceptor, 2000).await, Ok(rejected));
+    quiet(&mut acceptor, 300).await;
+    assert_eq!(emu.customer().returned_notes(), [cny(100)]);
+    assert!(emu.staff().notes().is_empty());
+}
+
+#[tokio::test]
+async fn a_stacker_jam_is_reported_and_clears_into_the_cash_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let jam = AcceptorFault::JamInStacker {
+        fate: NoteFate::InCashBox,
+        clear_after_ms: Some(400),
+    };
+    let config = Id003EmulatorConfig {
+        acceptor: acceptor_with(vec![FaultRule::new(Trigger::NthCall { n: 1 }, jam)]),
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    started(&mut acceptor).await;
+    let event = pay(&emu, &mut acceptor, cny(20)).await;
+    let jammed = AcceptorEvent::Jammed {
+        location: JamLocation::Stacker,
+        value: Some(cny(20)),
+    };
+    assert_eq!(event, jammed);
+    let cleared = AcceptorEvent::JamCleared {
+        fate: NoteFate::InCashBox,
+    };
+    assert_eq!(next(&mut acceptor, 2000).await, Ok(cleared));
+    quiet(&mut acceptor, 300).await;
+    assert_eq!(emu.staff().physical_contents().value, cny(20));
+}
+
+#[tokio::test]
+async fn a_cheat_is_reported_as_fraud_and_nothing_is_credited() {
+    let dir = tempfile::tempdir().unwrap();
+    let fraud = AcceptorFault::Fraud {
+        kind: FraudKind::StringOrFishing,
+    };
+    let config = Id003EmulatorConfig {
+        acceptor: acceptor_with(vec![FaultRule::new(Trigger::NthCall { n: 1 }, fraud)]),
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    started(&mut acceptor).await;
+    emu.insert_note(cny(100), true).unwrap();
+    let fraud = AcceptorEvent::Fraud {
+        kind: FraudKind::Unspecified,
+    };
+    assert_eq!(next(&mut acceptor, 2000).await, Ok(fraud));
+    quiet(&mut acceptor, 300).await;
+    assert!(emu.staff().notes().is_empty());
+}
+
+#[tokio::test]
+async fn power_up_with_a_bill_in_the_stacker_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Id003EmulatorConfig {
+        power_up: NoteAtPowerUp::InStacker,
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    let first = next(&mut acceptor, 2000).await;
+    let in_stacker = AcceptorEvent::PowerUp {
+        note: NoteAtPowerUp::InStacker,
+    };
+    assert_eq!(first, Ok(in_stacker));
+    quiet(&mut acceptor, 300).await;
+}
+
+#[tokio::test]
+async fn garbage_and_corrupted_frames_are_survived_without_losing_a_credit() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = kiosk_sim::emulators::LineFaultConfig {
+        faults: vec![
+            FaultRule::new(
+                Trigger::Probability { p: 0.15 },
+                LineFault::Corrupt { bits: 1 },
+            ),
+            FaultRule::new(
+                Trigger::Probability { p: 0.15 },
+                LineFault::Garbage { bytes: 7 },
+            ),
+        ],
+    };
+    let config = Id003EmulatorConfig {
+        acceptor: acceptor_with(vec![]),
+        line,
+        seed: 11,
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    started(&mut acceptor).await;
+    for value in [cny(10), cny(20), cny(50)] {
+        let event = pay(&emu, &mut acceptor, value).await;
+        assert_eq!(event, AcceptorEvent::Stacked { value });
+    }
+    quiet(&mut acceptor, 400).await;
+    let line = emu.line().stats();
+    let decoder = acceptor.decoder_stats();
+    assert!(line.corrupted > 0 && line.garbage_bytes > 0, "{line:?}");
+    assert!(decoder.crc_errors > 0, "{decoder:?}");
+    assert!(acceptor.host_stats().resends > 0);
+    assert_eq!(emu.staff().physical_contents().value, cny(80));
+}
+
+#[tokio::test]
+async fn silence_is_offline_once_and_the_device_is_found_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Id003EmulatorConfig {
+        acceptor: acceptor_with(vec![]),
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    started(&mut acceptor).await;
+    emu.line().set_silent(true);
+    assert_eq!(next(&mut acceptor, 3000).await, Err(ErrorKind::Offline));
+    let status = acceptor.status().await.unwrap_err();
+    assert_eq!(status.kind(), ErrorKind::Offline);
+    let refused = acceptor.enable(&notes()).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Offline);
+    quiet(&mut acceptor, 300).await;
+    emu.line().set_silent(false);
+    started(&mut acceptor).await;
+    let event = pay(&emu, &mut acceptor, cny(10)).await;
+    assert_eq!(event, AcceptorEvent::Stacked { value: cny(10) });
+}
+
+#[tokio::test]
+async fn unplugging_is_offline_and_replugging_at_the_same_path_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Id003EmulatorConfig {
+        acceptor: acceptor_with(vec![]),
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    started(&mut acceptor).await;
+    emu.line().unplug();
+    assert_eq!(next(&mut acceptor, 1000).await, Err(ErrorKind::Offline));
+    // Reopening fails while the path is gone; no second Offline.
+    quiet(&mut acceptor, 500).await;
+    emu.line().replug().unwrap();
+    started(&mut acceptor).await;
+    let event = pay(&emu, &mut acceptor, cny(100)).await;
+    assert_eq!(event, AcceptorEvent::Stacked { value: cny(100) });
+    assert_eq!(acceptor.host_stats().offline_episodes, 1);
+}
