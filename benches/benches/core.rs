@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kiosk_core::session::{Input, Session, SessionConfig};
 use kiosk_core::{CustomerAction, KioskId, Millis, SessionId};
 use kiosk_hal::{
-    AccountAnswer, AccountInfo, AccountNumber, AcceptorEvent, Currency, Money, PaymentMethod,
+    AcceptorEvent, AccountAnswer, AccountInfo, AccountNumber, Currency, Money, PaymentMethod,
     PostingAnswer, PrintOutcome,
 };
 use kiosk_sim::drill::{run_once, Scenario};
@@ -50,8 +50,14 @@ fn one_session(config: &SessionConfig) -> usize {
         }),
     );
     for v in [50, 20, 100] {
-        feed(&mut s, Input::Acceptor(AcceptorEvent::Escrowed { value: cny(v) }));
-        feed(&mut s, Input::Acceptor(AcceptorEvent::Stacked { value: cny(v) }));
+        feed(
+            &mut s,
+            Input::Acceptor(AcceptorEvent::Escrowed { value: cny(v) }),
+        );
+        feed(
+            &mut s,
+            Input::Acceptor(AcceptorEvent::Stacked { value: cny(v) }),
+        );
     }
     feed(&mut s, Input::Customer(CustomerAction::Confirm));
     feed(

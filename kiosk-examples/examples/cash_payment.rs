@@ -38,7 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             clock,
             rng.fork("acceptor"),
         )?;
-        let (printer, printed) = VirtualPrinter::new(&PrinterConfig::default(), clock, rng.fork("printer"))?;
+        let (printer, printed) =
+            VirtualPrinter::new(&PrinterConfig::default(), clock, rng.fork("printer"))?;
         let backend_config: BackendConfig = toml::from_str(ACCOUNTS)?;
         let backend = VirtualBackend::new(&backend_config, clock);
         let link = backend.link(&LinkConfig::default(), rng.fork("link"))?;
@@ -70,10 +71,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let step = |ms| clock.sleep_until(Millis(ms));
             step(1_000).await;
             let account = AccountNumber("13800000001".into());
-            buttons.send(CustomerAction::EnterAccount { account }).await.ok();
+            buttons
+                .send(CustomerAction::EnterAccount { account })
+                .await
+                .ok();
             step(3_000).await;
             let method = PaymentMethod::Cash;
-            buttons.send(CustomerAction::ChooseMethod { method }).await.ok();
+            buttons
+                .send(CustomerAction::ChooseMethod { method })
+                .await
+                .ok();
             step(5_000).await;
             slot.insert_note(Money::major(50, Currency::CNY), true).ok();
             step(9_000).await;

@@ -8,7 +8,9 @@ use kiosk_sim::drill::{builtin, run_drill};
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
-    let id = args.next().unwrap_or_else(|| "link-drop-mid-payment".into());
+    let id = args
+        .next()
+        .unwrap_or_else(|| "link-drop-mid-payment".into());
     let seed = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
     let scenario = match builtin(&id) {
         Ok(s) => s,

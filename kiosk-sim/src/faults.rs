@@ -12,8 +12,8 @@
 
 mod link;
 mod log;
-mod sabotage;
 mod reader;
+mod sabotage;
 
 use core::fmt;
 
@@ -25,8 +25,8 @@ use crate::rng::SimRng;
 pub use link::{FaultyLink, LinkFault, LinkOp};
 pub(crate) use log::LogSink;
 pub use log::{FaultLog, InjectedFault};
-pub use sabotage::{Sabotage, SabotageMode, Sabotaged};
 pub use reader::{FaultyReader, ReaderFault};
+pub use sabotage::{Sabotage, SabotageMode, Sabotaged};
 
 /// When a fault hits.
 ///
