@@ -6,7 +6,16 @@
 //! - [`session`]: one customer's payment as a sans-IO state machine.
 //! - [`journal`]: the durable record of every money event (SQLite).
 //! - [`runner`]: the thin async shell that drives sessions over real or
-//!   virtual devices, retries pending payments and recovers after a crash.
+//!   virtual devices, retries pending payments, recovers after a crash,
+//!   watches device health and performs staff [`commands`].
+//! - [`tickets`]: fault tickets opened by detection, escalated, resolved.
+//! - [`health`]: transaction failure rate and link latency, sans-IO.
+//! - [`supervise`]: drivers restarted after a panic or a hang.
+//! - [`failover`]: a backup link, same idempotency key on both.
+//!
+//! The money rule everything here keeps: value of notes in the cash box =
+//! credited + pending + refused-and-held in the journal, in-doubt notes
+//! bounded, and no payment ever credited twice.
 #![warn(missing_docs)]
 
 pub mod commands;

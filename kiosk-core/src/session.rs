@@ -349,12 +349,6 @@ impl Session {
         self.phase == Phase::ReadingCode
     }
 
-    /// Whether the session holds customer money not yet settled (notes
-    /// stacked or in escrow, or a posting in flight): remote commands wait.
-    pub fn holds_money(&self) -> bool {
-        !self.total.is_zero() || self.escrow.is_some() || self.posting.is_some()
-    }
-
     /// When [`Session::on_timeout`] must be called, if a timer runs.
     pub fn deadline(&self) -> Option<Millis> {
         self.deadline

@@ -89,7 +89,8 @@
 //! # Layout
 //!
 //! `schema` (tables, safe open), `sessions`, `notes`, `settle`, `payments`,
-//! `receipts`, `queries` (read-only reports), `events` (audit rows), `codec`
+//! `receipts`, `clearing` (dual-control clearings), `tickets` (fault
+//! tickets), `queries` (read-only reports), `events` (audit rows), `codec`
 //! (how records are spelled in the file), `fail` (internal errors).
 
 mod clearing;

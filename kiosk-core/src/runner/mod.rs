@@ -452,7 +452,7 @@ impl Kiosk {
 
 /// Whether a fault of this kind stops the device being used (a warning
 /// such as paper running low does not).
-fn blocks_use(kind: ErrorKind) -> bool {
+pub(super) fn blocks_use(kind: ErrorKind) -> bool {
     !matches!(kind, ErrorKind::PaperLow | ErrorKind::NearFull)
 }
 

@@ -117,7 +117,7 @@ impl Kiosk {
     /// Prints unless the printer is known to be unable to.
     async fn print(&mut self, receipt: &Receipt) -> Result<PrintOutcome, ErrorKind> {
         if let Some(kind) = self.faults.get(&DeviceKind::Printer).copied() {
-            if kind != ErrorKind::PaperLow {
+            if super::blocks_use(kind) {
                 // Known faulty: do not wait on it; the receipt is kept.
                 return Err(kind);
             }
