@@ -15,16 +15,16 @@
 //!
 //! GPIO drivers (feature `gpio`) follow the same split: a pulse counter
 //! ([`pulse::PulseCounter`]) fed with pin levels and the time, and sampling
-//! shells over `embedded_hal::digital::InputPin`.
+//! shells over `embedded_hal::digital::InputPin`. Feature `gpio-cdev` adds
+//! real pins on Linux's GPIO character device (`gpio::CdevInputPin`).
 //!
 //! [`config`] describes a kiosk's devices in a serde (TOML) file; with the
 //! `serial` feature `config::build_devices` turns it into boxed HAL trait
-//! objects, so an integrator changes hardware by editing that file.
+//! objects (with `gpio-cdev` too, pulse acceptors and cash-box switches on
+//! GPIO lines), so an integrator changes hardware by editing that file.
 //!
 //! # What is deliberately omitted
 //!
-//! - A Linux GPIO character-device backend (`gpio-cdev`): the GPIO drivers
-//!   take any `embedded-hal` pin; pick a pin crate for your board.
 //! - ID-003 encryption and the 0xC0 denomination bit meaning (⚠ disputed
 //!   between drivers): the acceptor driver sends configurable bits and
 //!   filters denominations itself.

@@ -7,6 +7,7 @@
 //! that sample a real pin are in `drivers::gpio` (feature `gpio`).
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,8 +25,15 @@ pub struct PulseValue {
 
 /// A pulse acceptor's settings.
 ///
+/// `chip` and `line` name the GPIO line the pulse output is wired to; with
+/// them and the `gpio-cdev` feature, `config::build_acceptor` opens it on
+/// Linux. Without them, build the acceptor in code on any `embedded-hal`
+/// pin (`drivers::gpio::PulseAcceptor`).
+///
 /// ```toml
 /// kind = "pulse"
+/// chip = "/dev/gpiochip0"
+/// line = 17
 /// debounce-ms = 10
 /// train-gap-ms = 300
 /// pulses = [
@@ -48,6 +56,14 @@ pub struct PulseConfig {
     pub train_gap_ms: u64,
     /// The sampling shell reads the pin this often. Default 2.
     pub sample_interval_ms: u64,
+    /// The GPIO chip the pulse output is wired to (`/dev/gpiochip0`), for
+    /// building the acceptor from this file (feature `gpio-cdev`). Default
+    /// none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip: Option<PathBuf>,
+    /// The line (offset) on `chip`. Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
 }
 
 impl Default for PulseConfig {
@@ -58,6 +74,8 @@ impl Default for PulseConfig {
             debounce_ms: 10,
             train_gap_ms: 300,
             sample_interval_ms: 2,
+            chip: None,
+            line: None,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Building boxed HAL trait objects from a [`DevicesConfig`].
 
-use super::{BuildError, CashBoxSource, DeviceConfig, DevicesConfig, Role};
+use super::{BuildError, CashBoxSource, CashBoxSwitchConfig, DeviceConfig, DevicesConfig, Role};
 use crate::drivers::escpos::EscPosPrinter;
 use crate::drivers::id003::Id003Acceptor;
+use crate::drivers::pulse::PulseConfig;
 use crate::drivers::scanner::SerialScanner;
-use crate::{BillAcceptor, CashBox, PaymentReader, ReceiptPrinter};
+use crate::{BillAcceptor, CashBox, DeviceError, ErrorKind, PaymentReader, ReceiptPrinter};
 
 /// The devices built from a [`DevicesConfig`].
 pub struct BuiltDevices {
@@ -20,7 +21,7 @@ pub struct BuiltDevices {
 
 fn not_here(role: Role, config: &DeviceConfig) -> BuildError {
     match config {
-        DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => BuildError::NotFromConfig {
+        DeviceConfig::Virtual {} => BuildError::NotFromConfig {
             role,
             kind: config.kind_name(),
         },
@@ -36,8 +37,12 @@ pub type AcceptorAndBox = (Box<dyn BillAcceptor>, Box<dyn CashBox>);
 
 /// The bill acceptor and its stacker's cash box view.
 ///
-/// Drivers start their I/O threads at once; a missing device shows as
-/// `Offline` later, not as an error here.
+/// Serial drivers start their I/O threads at once; a missing device shows
+/// as `Offline` later, not as an error here. A `pulse` acceptor (feature
+/// `gpio-cdev`, with `chip` and `line`) opens its GPIO line now, so a
+/// missing chip is an error here; it senses no cash box, so its box view
+/// answers every `status` with an error ([`build_devices`] requires a
+/// `gpio` cash box beside it).
 pub fn build_acceptor(config: &DeviceConfig) -> Result<AcceptorAndBox, BuildError> {
     match config {
         DeviceConfig::Id003(c) => {
@@ -45,7 +50,55 @@ pub fn build_acceptor(config: &DeviceConfig) -> Result<AcceptorAndBox, BuildErro
             let cash_box = acceptor.cash_box();
             Ok((Box::new(acceptor), Box::new(cash_box)))
         }
+        DeviceConfig::Pulse(c) => Ok((build_pulse(c)?, Box::new(UnsensedCashBox))),
         other => Err(not_here(Role::Acceptor, other)),
+    }
+}
+
+#[cfg(feature = "gpio-cdev")]
+fn build_pulse(config: &PulseConfig) -> Result<Box<dyn BillAcceptor>, BuildError> {
+    if config.chip.is_none() || config.line.is_none() {
+        return Err(BuildError::NotFromConfig {
+            role: Role::Acceptor,
+            kind: "pulse",
+        });
+    }
+    let acceptor = crate::drivers::gpio::open_pulse_acceptor(config).map_err(BuildError::Device)?;
+    Ok(Box::new(acceptor))
+}
+
+#[cfg(not(feature = "gpio-cdev"))]
+fn build_pulse(_config: &PulseConfig) -> Result<Box<dyn BillAcceptor>, BuildError> {
+    Err(BuildError::NotFromConfig {
+        role: Role::Acceptor,
+        kind: "pulse",
+    })
+}
+
+#[cfg(feature = "gpio-cdev")]
+fn build_switch(config: &CashBoxSwitchConfig) -> Result<Box<dyn CashBox>, BuildError> {
+    let switch = crate::drivers::gpio::open_cash_box_switch(config).map_err(BuildError::Device)?;
+    Ok(Box::new(switch))
+}
+
+#[cfg(not(feature = "gpio-cdev"))]
+fn build_switch(_config: &CashBoxSwitchConfig) -> Result<Box<dyn CashBox>, BuildError> {
+    Err(BuildError::NotFromConfig {
+        role: Role::Acceptor,
+        kind: "gpio",
+    })
+}
+
+const PULSE_NO_BOX: &str = "pulse acceptor: it senses no cash box; \
+    configure `[cash-box.gpio]` with the box's presence switch";
+
+/// A pulse acceptor's cash box view: there is none to read.
+struct UnsensedCashBox;
+
+#[async_trait::async_trait]
+impl CashBox for UnsensedCashBox {
+    async fn status(&mut self) -> Result<crate::CashBoxStatus, DeviceError> {
+        Err(DeviceError::new(ErrorKind::Other, PULSE_NO_BOX))
     }
 }
 
@@ -70,7 +123,10 @@ pub fn build_reader(config: &DeviceConfig) -> Result<Box<dyn PaymentReader>, Bui
 }
 
 /// Every device of the kiosk. `virtual` devices and a `virtual` cash box
-/// are refused ([`BuildError::NotFromConfig`]): `kiosk-sim` builds those.
+/// are refused ([`BuildError::NotFromConfig`]): `kiosk-sim` builds those;
+/// so are a `pulse` acceptor and a `gpio` cash box without the `gpio-cdev`
+/// feature. A `pulse` acceptor needs a `gpio` cash box
+/// ([`BuildError::Device`] otherwise).
 pub fn build_devices(config: &DevicesConfig) -> Result<BuiltDevices, BuildError> {
     if config.cash_box == CashBoxSource::Virtual {
         return Err(BuildError::NotFromConfig {
@@ -78,7 +134,16 @@ pub fn build_devices(config: &DevicesConfig) -> Result<BuiltDevices, BuildError>
             kind: "virtual",
         });
     }
-    let (acceptor, cash_box) = build_acceptor(&config.acceptor)?;
+    let pulse = matches!(config.acceptor, DeviceConfig::Pulse(_));
+    if pulse && !matches!(config.cash_box, CashBoxSource::Gpio(_)) {
+        let e = DeviceError::new(ErrorKind::Other, PULSE_NO_BOX);
+        return Err(BuildError::Device(e));
+    }
+    let (acceptor, acceptor_box) = build_acceptor(&config.acceptor)?;
+    let cash_box = match &config.cash_box {
+        CashBoxSource::Gpio(c) => build_switch(c)?,
+        _ => acceptor_box,
+    };
     let printer = build_printer(&config.printer)?;
     let reader = config.reader.as_ref().map(build_reader).transpose()?;
     Ok(BuiltDevices {

@@ -1,5 +1,21 @@
 //! A kiosk's devices as configuration, and (feature `serial`) the function
-//! that builds them.
+//! that builds them. With the `gpio-cdev` feature too, a `pulse` acceptor
+//! and a `gpio` cash box are built on Linux GPIO lines:
+//!
+//! ```toml
+//! [acceptor]
+//! kind = "pulse"
+//! chip = "/dev/gpiochip0"
+//! line = 17
+//! active-low = true
+//! pulses = [{ pulses = 1, value = { minor = 1000, currency = "CNY" } }]
+//!
+//! [cash-box.gpio]
+//! chip = "/dev/gpiochip0"
+//! line = 22
+//! ```
+//!
+//! A serial kiosk:
 //!
 //! ```toml
 //! [acceptor]
@@ -22,6 +38,8 @@
 //! implements the same HAL trait. Unknown fields are errors, so a typo
 //! never silently falls back to a default.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 use super::escpos::EscPosConfig;
@@ -39,10 +57,10 @@ pub enum DeviceConfig {
     Escpos(EscPosConfig),
     /// A barcode / QR scanner on a serial port.
     Scanner(ScannerConfig),
-    /// A pulse-output bill acceptor on a GPIO pin. Its pins come from the
-    /// board, not from this file: build it in code
-    /// (`drivers::gpio::PulseAcceptor`, feature `gpio`)
-    /// with this configuration.
+    /// A pulse-output bill acceptor on a GPIO pin. With `chip` and `line`
+    /// and the `gpio-cdev` feature it is built from this file on Linux;
+    /// otherwise build it in code (`drivers::gpio::PulseAcceptor`, feature
+    /// `gpio`) on your board's pin with this configuration.
     Pulse(PulseConfig),
     /// A simulated device (`kiosk-sim` builds it).
     Virtual {},
@@ -71,8 +89,9 @@ impl DeviceConfig {
     }
 }
 
-/// Where the kiosk reads its cash box from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Where the kiosk reads its cash box from: `cash-box = "acceptor"`,
+/// `cash-box = "virtual"`, or a `[cash-box.gpio]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CashBoxSource {
     /// From the bill acceptor's stacker sensing (ID-003 stacker open / full).
@@ -80,6 +99,43 @@ pub enum CashBoxSource {
     Acceptor,
     /// A simulated box (`kiosk-sim` builds it).
     Virtual,
+    /// Switches on Linux GPIO lines (built with the `gpio-cdev` feature;
+    /// in code, `drivers::gpio::CashBoxSwitch` takes any `embedded-hal` pin).
+    Gpio(CashBoxSwitchConfig),
+}
+
+/// A cash box sensed by a presence switch and, optionally, a near-full
+/// switch on one GPIO chip.
+///
+/// ```toml
+/// [cash-box.gpio]
+/// chip = "/dev/gpiochip0"
+/// line = 22
+/// active-low = true
+/// near-full-line = 23
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CashBoxSwitchConfig {
+    /// The GPIO chip, e.g. `/dev/gpiochip0`.
+    pub chip: PathBuf,
+    /// The presence switch's line (offset) on `chip`.
+    pub line: u32,
+    /// The presence switch pulls the line low when the box is in place.
+    /// Default true (a switch closing to ground, with a pull-up).
+    #[serde(default = "yes")]
+    pub active_low: bool,
+    /// The near-full switch's line on `chip`, if fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near_full_line: Option<u32>,
+    /// The near-full switch pulls its line low when the box is nearly full.
+    /// Default true.
+    #[serde(default = "yes")]
+    pub near_full_active_low: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The devices of one kiosk.
@@ -93,7 +149,8 @@ pub struct DevicesConfig {
     /// The card / QR reader, if fitted.
     #[serde(default)]
     pub reader: Option<DeviceConfig>,
-    /// Where the cash box is read from. Default `acceptor`.
+    /// Where the cash box is read from. Default `acceptor`. A `pulse`
+    /// acceptor senses no box: give it a `gpio` one.
     #[serde(default)]
     pub cash_box: CashBoxSource,
 }
@@ -120,7 +177,9 @@ pub enum BuildError {
         kind: &'static str,
     },
     /// The kind exists but is not built from a file here: `virtual` (built
-    /// by `kiosk-sim`) and `pulse` (its pins come from the board).
+    /// by `kiosk-sim`), and `pulse` or a `gpio` cash box without the
+    /// `gpio-cdev` feature (or a `pulse` without `chip` and `line`): their
+    /// pins then come from the board, in code.
     NotFromConfig {
         /// The role.
         role: Role,
@@ -139,10 +198,26 @@ impl core::fmt::Display for BuildError {
             }
             BuildError::NotFromConfig { role, kind } => write!(
                 f,
-                "the {role:?} of kind {kind:?} is not built from configuration here"
+                "the {role:?} of kind {kind:?} is not built from configuration here{}",
+                not_from_config_hint(kind)
             ),
             BuildError::Device(e) => write!(f, "device failed to start: {e}"),
         }
+    }
+}
+
+/// What to do about a kind that is not built from configuration.
+fn not_from_config_hint(kind: &str) -> &'static str {
+    match kind {
+        "virtual" => " (kiosk-sim builds virtual devices)",
+        #[cfg(feature = "gpio-cdev")]
+        "pulse" => " without its `chip` and `line`: give them, or build it in code on your pin",
+        #[cfg(not(feature = "gpio-cdev"))]
+        "pulse" | "gpio" => {
+            ": enable kiosk-hal's `gpio-cdev` feature to open its GPIO lines on Linux, \
+             or build it in code on your board's pins (feature `gpio`)"
+        }
+        _ => "",
     }
 }
 
@@ -193,5 +268,143 @@ mod tests {
             DeviceConfig::Virtual {}
         );
         assert!(serde_json::from_str::<DeviceConfig>(r#"{ "kind": "usb" }"#).is_err());
+    }
+
+    /// The pulse acceptor and cash box on GPIO lines, as an integrator writes them.
+    const GPIO_KIOSK: &str = r#"
+        cash-box.gpio = { chip = "/dev/gpiochip0", line = 22, near-full-line = 23 }
+
+        [acceptor]
+        kind = "pulse"
+        chip = "/dev/gpiochip0"
+        line = 17
+        active-low = true
+        pulses = [
+          { pulses = 1, value = { minor = 1000, currency = "CNY" } },
+          { pulses = 2, value = { minor = 2000, currency = "CNY" } },
+          { pulses = 5, value = { minor = 5000, currency = "CNY" } },
+        ]
+
+        [printer]
+        kind = "escpos"
+        port = "/dev/ttyUSB1"
+    "#;
+
+    #[test]
+    fn pulse_acceptor_and_gpio_cash_box_parse_from_toml() {
+        let c: DevicesConfig = toml::from_str(GPIO_KIOSK).unwrap();
+        let DeviceConfig::Pulse(p) = &c.acceptor else {
+            panic!("{c:?}")
+        };
+        assert_eq!(
+            p.chip.as_deref(),
+            Some(std::path::Path::new("/dev/gpiochip0"))
+        );
+        assert_eq!((p.line, p.active_low, p.debounce_ms), (Some(17), true, 10));
+        let cny = |major| crate::Money::major(major, crate::Currency::CNY);
+        assert_eq!(p.value_of(5), Some(cny(50)));
+        assert_eq!(p.value_of(3), None);
+        let CashBoxSource::Gpio(b) = &c.cash_box else {
+            panic!("{c:?}")
+        };
+        assert_eq!((b.line, b.near_full_line), (22, Some(23)));
+        assert!(
+            b.active_low && b.near_full_active_low,
+            "defaults: active low"
+        );
+        // It writes back to the same configuration.
+        let again: DevicesConfig = toml::from_str(&toml::to_string(&c).unwrap()).unwrap();
+        assert_eq!(again, c);
+        // Typos are refused here too.
+        let typo = GPIO_KIOSK.replace("near-full-line", "nearfull-line");
+        let err = toml::from_str::<DevicesConfig>(&typo).unwrap_err();
+        assert!(err.to_string().contains("nearfull-line"), "{err}");
+        // A pulse acceptor without lines still parses (built in code).
+        let bare = r#"{ "kind": "pulse", "pulses": [] }"#;
+        let DeviceConfig::Pulse(p) = serde_json::from_str(bare).unwrap() else {
+            panic!()
+        };
+        assert_eq!((p.chip, p.line), (None, None));
+    }
+
+    #[cfg(not(feature = "gpio-cdev"))]
+    #[test]
+    fn without_gpio_cdev_the_error_names_the_feature() {
+        for kind in ["pulse", "gpio"] {
+            let e = BuildError::NotFromConfig {
+                role: Role::Acceptor,
+                kind,
+            };
+            assert!(e.to_string().contains("`gpio-cdev` feature"), "{e}");
+        }
+    }
+
+    #[cfg(feature = "serial")]
+    mod build {
+        use super::super::*;
+        use super::GPIO_KIOSK;
+        use crate::ErrorKind;
+
+        fn gpio_kiosk() -> DevicesConfig {
+            toml::from_str(GPIO_KIOSK).unwrap()
+        }
+
+        #[test]
+        fn a_pulse_acceptor_needs_a_gpio_cash_box() {
+            let mut c = gpio_kiosk();
+            c.cash_box = CashBoxSource::Acceptor;
+            let Err(BuildError::Device(e)) = build_devices(&c) else {
+                panic!("a pulse acceptor senses no box")
+            };
+            assert!(e.message().contains("[cash-box.gpio]"), "{e}");
+            // A pulse printer is the wrong kind, whatever the features.
+            assert!(matches!(
+                build_printer(&c.acceptor),
+                Err(BuildError::WrongKind { kind: "pulse", .. })
+            ));
+        }
+
+        #[cfg(not(feature = "gpio-cdev"))]
+        #[test]
+        fn without_gpio_cdev_gpio_devices_are_not_built_and_the_feature_is_named() {
+            let c = gpio_kiosk();
+            let Err(e) = build_acceptor(&c.acceptor) else {
+                panic!("built without the feature")
+            };
+            assert!(
+                matches!(e, BuildError::NotFromConfig { kind: "pulse", .. }),
+                "{e}"
+            );
+            assert!(e.to_string().contains("`gpio-cdev` feature"), "{e}");
+            let Err(e) = build_devices(&c) else { panic!() };
+            assert!(e.to_string().contains("`gpio-cdev` feature"), "{e}");
+        }
+
+        #[cfg(feature = "gpio-cdev")]
+        #[test]
+        fn with_gpio_cdev_a_missing_chip_fails_the_build_naming_it() {
+            let missing = "/dev/gpiochip-kiosk-test-missing";
+            let mut c = gpio_kiosk();
+            let DeviceConfig::Pulse(p) = &mut c.acceptor else {
+                panic!()
+            };
+            p.chip = Some(missing.into());
+            let Err(BuildError::Device(e)) = build_devices(&c) else {
+                panic!("no such chip")
+            };
+            assert_eq!(e.kind(), ErrorKind::Offline);
+            assert!(e.message().contains(missing), "{e}");
+
+            // Without its lines a pulse acceptor is still built in code.
+            p.line = None;
+            let Err(e) = build_acceptor(&c.acceptor) else {
+                panic!()
+            };
+            assert!(
+                matches!(e, BuildError::NotFromConfig { kind: "pulse", .. }),
+                "{e}"
+            );
+            assert!(e.to_string().contains("`line`"), "{e}");
+        }
     }
 }

@@ -21,14 +21,23 @@
 //! on stable Rust. Wrap it in your own `BillAcceptor` for a concrete pin
 //! type whose futures are `Send` (as [`SimPin`]'s are).
 //!
-//! Out of scope: a Linux `gpio-cdev` backend (pick a pin crate for your
-//! board; any `embedded-hal` 1.0 pin works).
+//! - Feature `gpio-cdev` (Linux): [`CdevInputPin`], a real input line on
+//!   the GPIO character device (`/dev/gpiochipN`), opened with
+//!   [`open_input_line`]; [`open_pulse_acceptor`] and
+//!   [`open_cash_box_switch`] build the drivers on such lines from their
+//!   configuration. On other boards, any `embedded-hal` 1.0 pin works.
 
 mod acceptor;
+#[cfg(feature = "gpio-cdev")]
+mod cdev;
 mod sim_pin;
 mod switches;
 
 pub use acceptor::{InhibitLine, PulseAcceptor};
+#[cfg(feature = "gpio-cdev")]
+pub use cdev::{
+    open_cash_box_switch, open_input_line, open_pulse_acceptor, CdevInputPin, CdevPinError,
+};
 pub use sim_pin::SimPin;
 pub use switches::{CashBoxSwitch, DoorSwitch};
 
