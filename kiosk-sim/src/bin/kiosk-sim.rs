@@ -5,6 +5,7 @@
 //! kiosk-sim drill printer-paper-out counterfeit-note --seed 7
 //! kiosk-sim drill --all --seeds 20
 //! kiosk-sim drill --file my-drill.toml --json
+//! RUST_LOG=info kiosk-sim drill bill-jam      # with the kiosk's own log
 //! ```
 
 use std::io::{IsTerminal, Write};
@@ -67,6 +68,14 @@ struct DrillArgs {
 }
 
 fn main() -> ExitCode {
+    // `RUST_LOG=info kiosk-sim drill …` shows the kiosk's own log, with
+    // kiosk and session ids on every line; silent otherwise.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Drill(args) => drill(args),
