@@ -211,7 +211,7 @@ fn not_from_config_hint(kind: &str) -> &'static str {
     match kind {
         "virtual" => " (kiosk-sim builds virtual devices)",
         #[cfg(feature = "gpio-cdev")]
-        "pulse" => " without its `chip` and `line`: give them, or build it in code on your pin",
+        "pulse" => ": it has no `chip` and `line` (give them, or build it in code on your pin)",
         #[cfg(not(feature = "gpio-cdev"))]
         "pulse" | "gpio" => {
             ": enable kiosk-hal's `gpio-cdev` feature to open its GPIO lines on Linux, \
@@ -343,7 +343,6 @@ mod tests {
     mod build {
         use super::super::*;
         use super::GPIO_KIOSK;
-        use crate::ErrorKind;
 
         fn gpio_kiosk() -> DevicesConfig {
             toml::from_str(GPIO_KIOSK).unwrap()
@@ -385,19 +384,20 @@ mod tests {
         fn with_gpio_cdev_a_missing_chip_fails_the_build_naming_it() {
             let missing = "/dev/gpiochip-kiosk-test-missing";
             let mut c = gpio_kiosk();
-            let DeviceConfig::Pulse(p) = &mut c.acceptor else {
+            let DeviceConfig::Pulse(mut p) = c.acceptor.clone() else {
                 panic!()
             };
             p.chip = Some(missing.into());
+            c.acceptor = DeviceConfig::Pulse(p.clone());
             let Err(BuildError::Device(e)) = build_devices(&c) else {
                 panic!("no such chip")
             };
-            assert_eq!(e.kind(), ErrorKind::Offline);
+            assert_eq!(e.kind(), crate::ErrorKind::Offline);
             assert!(e.message().contains(missing), "{e}");
 
             // Without its lines a pulse acceptor is still built in code.
             p.line = None;
-            let Err(e) = build_acceptor(&c.acceptor) else {
+            let Err(e) = build_acceptor(&DeviceConfig::Pulse(p)) else {
                 panic!()
             };
             assert!(
