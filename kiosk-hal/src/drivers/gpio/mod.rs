@@ -21,11 +21,11 @@
 //! on stable Rust. Wrap it in your own `BillAcceptor` for a concrete pin
 //! type whose futures are `Send` (as [`SimPin`]'s are).
 //!
-//! - Feature `gpio-cdev` (Linux): [`CdevInputPin`], a real input line on
+//! - Feature `gpio-cdev` (Linux): `CdevInputPin`, a real input line on
 //!   the GPIO character device (`/dev/gpiochipN`), opened with
-//!   [`open_input_line`]; [`open_pulse_acceptor`] and
-//!   [`open_cash_box_switch`] build the drivers on such lines from their
-//!   configuration. On other boards, any `embedded-hal` 1.0 pin works.
+//!   `open_input_line`; `open_pulse_acceptor` and `open_cash_box_switch`
+//!   build the drivers on such lines from their configuration. On other
+//!   boards, any `embedded-hal` 1.0 pin works.
 
 mod acceptor;
 #[cfg(feature = "gpio-cdev")]
