@@ -382,6 +382,8 @@ impl Kiosk {
                             }
                         }),
                         _ = sleep, if deadline.is_some() => None,
+                        // Nothing can move the session (checked below).
+                        else => None,
                     }
                 };
                 if let Some(Input::Acceptor(e)) = &input {
@@ -408,7 +410,9 @@ impl Kiosk {
                     && !customers_open
                     && session.outcome().is_none()
                 {
-                    // Nothing can ever move this session again.
+                    // Nothing can ever move this session again: it stays
+                    // open in the journal, and recovery closes it as
+                    // interrupted, crediting what it stacked.
                     break;
                 }
             }
