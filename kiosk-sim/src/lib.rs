@@ -1,4 +1,25 @@
-//! Simulation.
+//! # kiosk-sim
+//!
+//! Rehearse a payment kiosk's contingency plan in simulation.
+//!
+//! - [`devices`]: virtual bill acceptor, cash box, printer and QR reader,
+//!   each implementing its `kiosk-hal` trait, each configured (with planned
+//!   faults) from serde so a scenario file can stage any failure. They run
+//!   on tokio's paused clock and cost nothing while idle.
+//! - [`backend`]: a virtual billing backend with idempotent posting that
+//!   records how often each key was applied, and links to it with faults.
+//! - [`faults`]: when faults strike (at a time, in a window, on the n-th
+//!   call, with a seeded probability), wrapper devices in the smoltcp
+//!   manner, and driver sabotage for supervisor drills.
+//! - [`emulators`]: the same virtual devices behind the real protocol bytes
+//!   (ID-003, ESC/POS, serial scanner) on pseudo-terminals, so the real
+//!   drivers are what gets tested (unix).
+//! - [`fleet`]: a discrete-event model of a business hall for the site drills.
+//! - [`drill`]: scenario files, the drill runner and its reports; the
+//!   `kiosk-sim` binary is its command line.
+//!
+//! Everything is seeded: a drill is a scenario plus a `u64` seed, and the
+//! same seed gives the same trace.
 #![warn(missing_docs)]
 
 pub mod backend;
