@@ -21,8 +21,9 @@
 //! - [`wire`]: pure parse/emit codecs for JCM ID-003, ESC/POS and serial QR
 //!   scanners, with streaming decoders that resync after garbage. No I/O.
 //! - [`drivers`]: real drivers built on those codecs — serial ones behind
-//!   the `serial` feature, GPIO ones (embedded-hal 1.0) behind `gpio` — and
-//!   a TOML-friendly `DeviceConfig` to choose them at run time.
+//!   the `serial` feature, GPIO ones (embedded-hal 1.0) behind `gpio`, with
+//!   Linux character-device pins behind `gpio-cdev` — and a TOML-friendly
+//!   `DeviceConfig` to choose them at run time.
 #![warn(missing_docs)]
 
 mod acceptor;
