@@ -7,7 +7,7 @@ use kiosk_hal::ErrorKind;
 
 use super::{Kiosk, KioskError};
 use crate::events::{DeviceKind, KioskEvent};
-use crate::failover::FailoverHandle;
+use crate::failover::{FailoverHandle, LinkChoice};
 use crate::health::{HealthChange, Outcome};
 use crate::journal::SessionOutcome;
 use crate::supervise::SupervisorReport;
@@ -82,14 +82,14 @@ impl Kiosk {
         self.apply_ticket_changes(changes)
     }
 
-    /// Resolves the device's open tickets, except security ones (staff close those).
+    /// Resolves the device's open tickets that a recovery clears.
     pub(super) fn resolve_device_tickets(&mut self, device: DeviceKind) -> Result<(), KioskError> {
         let now = self.clock.now();
         let kinds: Vec<String> = self
             .tickets
             .open_tickets()
             .iter()
-            .filter(|t| t.device == device && !is_security(&t.kind))
+            .filter(|t| t.device == device && cleared_with_device(&t.kind))
             .map(|t| t.kind.clone())
             .collect();
         for kind in kinds {
@@ -143,8 +143,7 @@ impl Kiosk {
             .filter(|c| matches!(c, HealthChange::LinkSlow { .. } | HealthChange::LinkFast))
             .collect();
         self.apply_health(changes)?;
-        self.report_link_switches();
-        Ok(())
+        self.report_link_switches()
     }
 
     fn apply_health(&mut self, changes: Vec<HealthChange>) -> Result<(), KioskError> {
@@ -190,7 +189,7 @@ impl Kiosk {
                             tracing::warn!("switched to the backup link");
                         }
                     }
-                    self.report_link_switches();
+                    self.report_link_switches()?;
                 }
                 HealthChange::LinkFast => {
                     let now = self.clock.now();
@@ -205,13 +204,37 @@ impl Kiosk {
         Ok(())
     }
 
-    fn report_link_switches(&mut self) {
-        let Some(f) = &self.failover else { return };
-        for s in f.take_switches() {
+    /// Reports link switches, and keeps a ticket open while traffic runs on
+    /// the backup (the primary is still broken even though payments work).
+    fn report_link_switches(&mut self) -> Result<(), KioskError> {
+        let Some(f) = self.failover.clone() else {
+            return Ok(());
+        };
+        let switches = f.take_switches();
+        if switches.is_empty() {
+            return Ok(());
+        }
+        let mut last_reason = String::new();
+        for s in switches {
+            last_reason = s.reason.clone();
             self.emit(KioskEvent::LinkSwitched {
                 to: format!("{:?}", s.to).to_lowercase(),
                 reason: s.reason,
             });
+        }
+        match f.active() {
+            LinkChoice::Backup => self.ticket_for(
+                DeviceKind::Link,
+                PRIMARY_LINK_DOWN,
+                format!("running on the backup link: {last_reason}"),
+            ),
+            LinkChoice::Primary => {
+                let now = self.clock.now();
+                let changes =
+                    self.tickets
+                        .fault_kind_cleared(DeviceKind::Link, PRIMARY_LINK_DOWN, now);
+                self.apply_ticket_changes(changes)
+            }
         }
     }
 
@@ -243,10 +266,17 @@ impl Kiosk {
     }
 }
 
+/// The ticket kind kept open while the kiosk runs on its backup link.
+const PRIMARY_LINK_DOWN: &str = "primary-link-down";
+
 /// The supervisor's reason for a successful restart.
 const RESTARTED: &str = "restarted";
 
-/// Security tickets are closed by staff, never by a device coming back.
-fn is_security(kind: &str) -> bool {
-    kind.starts_with("security:") || kind == "fraud" || kind == "tampered"
+/// Whether a ticket of this kind is resolved when its device answers again.
+/// Not security tickets (staff close those), and not those with a clearing
+/// rule of their own: the primary link (cleared when traffic is back on it)
+/// and slowness (cleared by fast answers).
+fn cleared_with_device(kind: &str) -> bool {
+    let security = kind.starts_with("security:") || kind == "fraud" || kind == "tampered";
+    !security && kind != PRIMARY_LINK_DOWN && kind != "link-slow"
 }
