@@ -80,3 +80,31 @@ fn unknown_drill_ids_and_malformed_files_are_clear_errors() {
     assert!(err.message.contains("line 6"), "{err}");
     assert!(err.message.contains("paper-gone"), "{err}");
 }
+
+#[test]
+fn an_offline_acceptor_is_reset_with_backoff_and_its_ticket_records_each_try() {
+    let scenario = builtin("acceptor-offline").unwrap();
+    let run = kiosk_sim::drill::run_once(&scenario, 1).unwrap();
+    let tickets = run.kiosk.journal().tickets().unwrap();
+    let offline = tickets
+        .iter()
+        .find(|t| t.device == kiosk_core::DeviceKind::Acceptor && t.kind == "offline")
+        .expect("a ticket for the offline acceptor");
+    assert!(offline.remote_fix_at.is_some(), "a remote fix was tried");
+    assert!(
+        offline.dispatched_at.is_some(),
+        "escalated after the window"
+    );
+    assert!(
+        offline.resolved_at.is_some(),
+        "resolved when the device came back"
+    );
+    let resets = offline
+        .actions
+        .iter()
+        .filter(|a| a.action.contains("reset"))
+        .count();
+    // A 60 s outage with resets at 2, 4, 8, 16, 32 s intervals: a handful
+    // of tries, not one per 2 s health check.
+    assert!((3..=8).contains(&resets), "{resets} reset tries");
+}

@@ -29,8 +29,20 @@ impl Kiosk {
             }
         }
 
-        if self.faults.contains_key(&DeviceKind::Acceptor) {
-            // The driver recovers by itself where it can; a reset helps it along.
+        if !self.faults.contains_key(&DeviceKind::Acceptor) {
+            self.reset_backoff = None;
+        } else if self
+            .reset_backoff
+            .map_or(true, |(next_at, _)| now >= next_at)
+        {
+            // The driver recovers by itself where it can; a reset helps it
+            // along, tried again with doubling intervals up to the maximum.
+            let wait_ms = self
+                .reset_backoff
+                .map_or(self.config.retry_initial_ms, |(_, ms)| {
+                    (ms * 2).min(self.config.retry_max_ms)
+                });
+            self.reset_backoff = Some((now.plus_ms(wait_ms), wait_ms));
             let result = match self.devices.acceptor.reset().await {
                 Ok(()) => "reset accepted".to_string(),
                 Err(e) => format!("reset failed: {e}"),

@@ -145,6 +145,8 @@ pub struct Kiosk {
     supervisors: Vec<(DeviceKind, SupervisorReport)>,
     /// A journal error from a place that could not return it.
     deferred_error: Option<KioskError>,
+    /// When to try resetting a faulty acceptor next, and the current interval.
+    reset_backoff: Option<(Millis, u64)>,
 }
 
 impl Kiosk {
@@ -170,6 +172,7 @@ impl Kiosk {
             failover: None,
             supervisors: Vec::new(),
             deferred_error: None,
+            reset_backoff: None,
             config,
             devices,
             journal,
