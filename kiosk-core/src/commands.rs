@@ -30,6 +30,9 @@ pub enum StaffCommand {
     Enable,
     /// Print a test receipt.
     PrintTest,
+    /// Print the receipts kept because the printer could not print them
+    /// (after paper was loaded or the printer fixed), oldest first.
+    ReprintReceipts,
     /// Opens a clearing (清箱): two different authorised people are present.
     /// The kiosk stops taking cash; taking the box out is then expected.
     BeginClearing {
@@ -61,6 +64,7 @@ impl StaffCommand {
             StaffCommand::Disable { .. } => "disable",
             StaffCommand::Enable => "enable",
             StaffCommand::PrintTest => "print-test",
+            StaffCommand::ReprintReceipts => "reprint-receipts",
             StaffCommand::ReportDamage { .. } => "report-damage",
             StaffCommand::BeginClearing { .. } => "begin-clearing",
             StaffCommand::EndClearing { .. } => "end-clearing",

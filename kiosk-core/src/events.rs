@@ -227,6 +227,11 @@ pub enum KioskEvent {
         /// What.
         description: String,
     },
+    /// A kept receipt was printed after all.
+    ReceiptReprinted {
+        /// Its session.
+        session: SessionId,
+    },
     /// A receipt could not be printed and is kept for reprint.
     ReceiptKept {
         /// Its session.

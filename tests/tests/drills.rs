@@ -108,3 +108,16 @@ fn an_offline_acceptor_is_reset_with_backoff_and_its_ticket_records_each_try() {
     // of tries, not one per 2 s health check.
     assert!((3..=8).contains(&resets), "{resets} reset tries");
 }
+
+#[test]
+fn a_kept_receipt_is_reprinted_once_the_printer_is_serviced() {
+    let scenario = builtin("printer-paper-out").unwrap();
+    let run = kiosk_sim::drill::run_once(&scenario, 1).unwrap();
+    assert!(
+        run.kiosk.journal().unprinted_receipts().unwrap().is_empty(),
+        "nothing is owed after the reprint"
+    );
+    let printed = run.printer.receipts();
+    assert_eq!(printed.len(), 1, "the paper ran out before the first print");
+    assert_eq!(printed[0].receipt.reference, "K01-000001");
+}

@@ -59,6 +59,7 @@ impl Kiosk {
                 Ok(PrintOutcome::Unknown) => (true, "sent; the printer cannot confirm".to_string()),
                 Err(kind) => (false, format!("test receipt failed: {kind}")),
             },
+            StaffCommand::ReprintReceipts => self.reprint_receipts().await?,
             StaffCommand::BeginClearing { operators } => self.begin_clearing(operators).await,
             StaffCommand::EndClearing {
                 counted,
@@ -90,6 +91,43 @@ impl Kiosk {
             detail,
         });
         Ok(())
+    }
+
+    /// Prints every kept receipt; each one printed with evidence is marked
+    /// reprinted, the rest stay kept. Stops at the first that is not.
+    async fn reprint_receipts(&mut self) -> Result<(bool, String), KioskError> {
+        let kept = self.journal.unprinted_receipts()?;
+        let mut done = 0;
+        for owed in &kept {
+            let result = with_timeout(
+                self.config.print_timeout_ms,
+                self.devices.printer.print(&owed.receipt),
+            )
+            .await;
+            match result {
+                Ok(PrintOutcome::Printed) => {
+                    let now = self.clock.now();
+                    self.journal.receipt_reprinted(&owed.session, now)?;
+                    self.emit(KioskEvent::ReceiptReprinted {
+                        session: owed.session.clone(),
+                    });
+                    done += 1;
+                }
+                Ok(PrintOutcome::Unknown) => {
+                    let detail = format!(
+                        "{done} of {} reprinted; the printer cannot confirm the next",
+                        kept.len()
+                    );
+                    return Ok((false, detail));
+                }
+                Err(kind) => {
+                    self.fault_detected(DeviceKind::Printer, kind);
+                    let detail = format!("{done} of {} reprinted: {kind}", kept.len());
+                    return Ok((false, detail));
+                }
+            }
+        }
+        Ok((true, format!("{done} receipts reprinted")))
     }
 
     async fn begin_clearing(&mut self, operators: [String; 2]) -> (bool, String) {

@@ -271,6 +271,7 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                             .extend(notes);
                     }
                     StaffDoes::InsertCashBox => world.staff.insert_box(),
+                    StaffDoes::ServicePrinter => world.printer.service(),
                 }
             }
         };

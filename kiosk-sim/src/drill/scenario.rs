@@ -208,7 +208,7 @@ pub enum SupervisedDevice {
 /// ```toml
 /// [[staff]]
 /// at-ms = 100000
-/// action = "remove-cash-box"   # or "insert-cash-box"
+/// action = "remove-cash-box"   # or "insert-cash-box", "service-printer"
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -227,6 +227,8 @@ pub enum StaffDoes {
     RemoveCashBox,
     /// Put the (empty) cash box back.
     InsertCashBox,
+    /// A technician services the printer: every fault fixed, a full roll loaded.
+    ServicePrinter,
 }
 
 /// The kiosk loses power.

@@ -88,6 +88,7 @@ pub const EVENT_TAGS: &[&str] = &[
     "note-in-doubt",
     "in-doubt-settled",
     "receipt-kept",
+    "receipt-reprinted",
     "command-done",
     "self-test",
     "damage-reported",
