@@ -4,6 +4,7 @@ use kiosk_hal::{AcceptorEvent, DeviceError, IdempotencyKey, NoteAtPowerUp, NoteF
 
 use super::{Kiosk, KioskError};
 use crate::events::{DeviceKind, KioskEvent, SettlementKind};
+use crate::ids::SessionId;
 use crate::journal::{SessionOutcome, Settlement};
 
 impl Kiosk {
@@ -42,6 +43,11 @@ impl Kiosk {
             tracing::warn!(session = %session.id, "session interrupted by restart, recovered");
         }
         self.session_seq = self.session_seq.max(self.journal.max_session_seq()?);
+        if self.last_session.is_none() && self.session_seq > 0 {
+            // A note the acceptor reports after a restart, outside any
+            // session, is journaled in doubt against the last session.
+            self.last_session = Some(SessionId::new(&self.config.kiosk_id, self.session_seq));
+        }
         let in_doubt = self.journal.in_doubt_notes()?;
         if self.awaiting_report.is_none() {
             self.awaiting_report = in_doubt.last().map(|n| n.id);
@@ -108,6 +114,17 @@ impl Kiosk {
                         .journal
                         .note_in_doubt(&session, None, Some(value), now)?;
                     self.emit(KioskEvent::NoteInDoubt { note });
+                } else {
+                    // No session was ever journaled, so there is nothing to
+                    // attach the note to: staff must count it out by hand.
+                    let reason = format!(
+                        "a note of {value} reached the cash box before any session: count it at clearing"
+                    );
+                    tracing::error!(%reason);
+                    self.emit(KioskEvent::SecurityAlarm {
+                        reason: reason.clone(),
+                    });
+                    self.ticket_for(DeviceKind::Acceptor, "security:unexpected-note", reason)?;
                 }
             }
             _ => self.note_device_condition(&event),
