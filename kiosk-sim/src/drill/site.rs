@@ -178,12 +178,18 @@ pub fn run_site_drill(
         } => {
             let r = fault_statistics(config, seed, *days);
             let again = fault_statistics(config, seed, *days);
+            let by_kind: u64 = r.by_kind.iter().map(|k| k.count).sum();
             expectations.push(ExpectationResult {
-                expectation: "every fault is resolved or still open at the end".into(),
-                passed: r.resolved + r.open_at_end == r.total,
+                expectation: "the faults by kind add up to the total".into(),
+                passed: by_kind == r.total,
+                observed: format!("{by_kind} by kind, {} in total", r.total),
+            });
+            expectations.push(ExpectationResult {
+                expectation: "no fault was resolved without a response first".into(),
+                passed: r.response_s.count >= r.resolved,
                 observed: format!(
-                    "{} faults, {} resolved, {} open",
-                    r.total, r.resolved, r.open_at_end
+                    "{} responded, {} resolved, {} open at the end",
+                    r.response_s.count, r.resolved, r.open_at_end
                 ),
             });
             expectations.push(ExpectationResult {
