@@ -99,12 +99,7 @@ impl Kiosk {
         let kept = self.journal.unprinted_receipts()?;
         let mut done = 0;
         for owed in &kept {
-            let result = with_timeout(
-                self.config.print_timeout_ms,
-                self.devices.printer.print(&owed.receipt),
-            )
-            .await;
-            match result {
+            match self.try_print(&owed.receipt).await {
                 Ok(PrintOutcome::Printed) => {
                     let now = self.clock.now();
                     self.journal.receipt_reprinted(&owed.session, now)?;
@@ -121,7 +116,6 @@ impl Kiosk {
                     return Ok((false, detail));
                 }
                 Err(kind) => {
-                    self.fault_detected(DeviceKind::Printer, kind);
                     let detail = format!("{done} of {} reprinted: {kind}", kept.len());
                     return Ok((false, detail));
                 }
@@ -192,15 +186,7 @@ impl Kiosk {
                 ReceiptLine::Qr("TEST".into()),
             ],
         };
-        let result = with_timeout(
-            self.config.print_timeout_ms,
-            self.devices.printer.print(&receipt),
-        )
-        .await;
-        if let Err(kind) = &result {
-            self.fault_detected(DeviceKind::Printer, *kind);
-        }
-        result
+        self.try_print(&receipt).await
     }
 
     /// The start-of-day inspection: every device checked, pass or fail each.

@@ -122,6 +122,13 @@ impl Kiosk {
                 return Err(kind);
             }
         }
+        self.try_print(receipt).await
+    }
+
+    /// Prints `receipt` whatever the printer's known state (a test print, a
+    /// reprint after service), with the print timeout; a failure is
+    /// recorded as a printer fault.
+    pub(super) async fn try_print(&mut self, receipt: &Receipt) -> Result<PrintOutcome, ErrorKind> {
         let result = with_timeout(
             self.config.print_timeout_ms,
             self.devices.printer.print(receipt),
