@@ -24,6 +24,7 @@ pub mod failover;
 pub mod health;
 pub mod ids;
 pub mod journal;
+pub mod machine;
 pub mod receipt;
 pub mod runner;
 pub mod screen;

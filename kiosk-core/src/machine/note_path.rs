@@ -1,0 +1,255 @@
+//! Which in-doubt note the acceptor's next report describes.
+//!
+//! A bill acceptor has one note path. When a note's fate becomes unknown
+//! while it is still in that path (a jam, the acceptor going offline or
+//! restarting with a note in escrow, the kiosk dying with a note escrowed),
+//! the device's next report about its path — `JamCleared { fate }`,
+//! `PowerUp { note }`, a late `Stacked` or `Returned` — describes *that*
+//! note and no other. This module holds that one slot and turns each report
+//! into a decision:
+//!
+//! - a report that describes the note in the path settles that note, once;
+//! - a report that puts a note in the box when no note is in the path is a
+//!   note no journal row accounts for: it is journaled in doubt with an
+//!   alarm, never ignored;
+//! - a report that says the path is empty, or a healthy idle acceptor,
+//!   releases the slot: the note stays in doubt for staff to settle at a
+//!   clearing, and nothing later can settle it by accident.
+//!
+//! The slot never blocks payments: a note in doubt is a state for
+//! reconciliation, not a lock on the kiosk.
+
+use kiosk_hal::{AcceptorEvent, AcceptorStatus, Money, NoteAtPowerUp, NoteFate};
+
+use crate::journal::NoteId;
+
+/// A note of unknown fate that is (as far as the kiosk knows) still in the
+/// acceptor's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoteInPath {
+    /// Its journal row (in doubt).
+    pub note: NoteId,
+    /// Its value, if the device had validated it.
+    pub value: Option<Money>,
+}
+
+/// What a report from the acceptor means for the books.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathDecision {
+    /// Settle this in-doubt note with the device's word on where it went.
+    Settle {
+        /// The note.
+        note: NoteId,
+        /// Where the device says it is.
+        fate: NoteFate,
+    },
+    /// A note that no journal row accounts for is in the cash box: journal
+    /// it in doubt (with its value if the device gave one) and alarm.
+    UnaccountedInBox {
+        /// Its value, if the device reported one.
+        value: Option<Money>,
+    },
+    /// The note in the path left it without the device saying where: it
+    /// stays in doubt for staff; the slot is free.
+    Released {
+        /// The note.
+        note: NoteId,
+    },
+    /// Nothing for the books.
+    Nothing,
+}
+
+/// The slot for the note the acceptor's next report describes. See the
+/// module docs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotePath {
+    in_path: Option<NoteInPath>,
+}
+
+impl NotePath {
+    /// An empty path.
+    pub fn new() -> NotePath {
+        NotePath::default()
+    }
+
+    /// The note the next report describes, if any.
+    pub fn in_path(&self) -> Option<NoteInPath> {
+        self.in_path
+    }
+
+    /// A note went in doubt while physically in the path. A note already in
+    /// the slot is released: the path holds one note, so the older one has
+    /// left it and stays in doubt for staff.
+    pub fn note_in_doubt(&mut self, note: NoteId, value: Option<Money>) -> Option<PathDecision> {
+        let released = self
+            .in_path
+            .replace(NoteInPath { note, value })
+            .filter(|old| old.note != note)
+            .map(|old| PathDecision::Released { note: old.note });
+        debug_assert!(self.in_path.is_some());
+        released
+    }
+
+    /// Forgets the slot after its note was settled by other means (staff).
+    pub fn forget(&mut self, note: NoteId) {
+        if self.in_path.is_some_and(|p| p.note == note) {
+            self.in_path = None;
+        }
+    }
+
+    /// An acceptor event outside a session (or one the session did not
+    /// claim): what it means for the books.
+    pub fn on_report(&mut self, event: &AcceptorEvent) -> PathDecision {
+        match *event {
+            AcceptorEvent::PowerUp { note } => match note {
+                NoteAtPowerUp::InStacker => self.found(NoteFate::InCashBox, None),
+                NoteAtPowerUp::InAcceptor => self.found(NoteFate::Returned, None),
+                NoteAtPowerUp::None => self.release(),
+            },
+            AcceptorEvent::JamCleared { fate } => match fate {
+                NoteFate::InCashBox | NoteFate::Returned => self.found(fate, None),
+                NoteFate::Unknown => self.release(),
+            },
+            AcceptorEvent::Stacked { value } => self.found(NoteFate::InCashBox, Some(value)),
+            AcceptorEvent::Returned { value } => self.found(NoteFate::Returned, Some(value)),
+            _ => PathDecision::Nothing,
+        }
+    }
+
+    /// A status read between sessions. An idle acceptor (no jam, nothing in
+    /// escrow) has no note in its path: the slot is released.
+    pub fn on_status(&mut self, status: AcceptorStatus) -> PathDecision {
+        match status {
+            AcceptorStatus::Accepting | AcceptorStatus::Inhibited => self.release(),
+            _ => PathDecision::Nothing,
+        }
+    }
+
+    /// The device says a note went to `fate`, with `value` if it said one.
+    fn found(&mut self, fate: NoteFate, value: Option<Money>) -> PathDecision {
+        match self.in_path.take() {
+            Some(p) if value.is_none() || p.value.is_none() || p.value == value => {
+                PathDecision::Settle { note: p.note, fate }
+            }
+            // The device names a value that is not the path note's: it
+            // describes some other note. The path note stays in doubt for
+            // staff (the slot is free); this one is journaled if in the box.
+            Some(_) => self.unaccounted(fate, value),
+            None => self.unaccounted(fate, value),
+        }
+    }
+
+    fn unaccounted(&self, fate: NoteFate, value: Option<Money>) -> PathDecision {
+        match fate {
+            NoteFate::InCashBox => PathDecision::UnaccountedInBox { value },
+            // A note nobody knew of went back out, or nobody can tell: the
+            // box is unchanged as far as anyone knows.
+            NoteFate::Returned | NoteFate::Unknown => PathDecision::Nothing,
+        }
+    }
+
+    fn release(&mut self) -> PathDecision {
+        match self.in_path.take() {
+            Some(p) => PathDecision::Released { note: p.note },
+            None => PathDecision::Nothing,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiosk_hal::Currency;
+
+    fn yuan(v: i64) -> Money {
+        Money::major(v, Currency::CNY)
+    }
+
+    /// Regression (known break 1): a power-up that reports a note in the
+    /// stacker with no note in the path was ignored.
+    #[test]
+    fn a_note_in_the_box_with_nothing_in_the_path_is_unaccounted() {
+        let mut path = NotePath::new();
+        let d = path.on_report(&AcceptorEvent::PowerUp {
+            note: NoteAtPowerUp::InStacker,
+        });
+        assert_eq!(d, PathDecision::UnaccountedInBox { value: None });
+        let d = path.on_report(&AcceptorEvent::Stacked { value: yuan(20) });
+        assert_eq!(
+            d,
+            PathDecision::UnaccountedInBox {
+                value: Some(yuan(20))
+            }
+        );
+    }
+
+    /// Regression (known break 2): a report settles the note in the path
+    /// once; a later, unrelated report cannot settle it again.
+    #[test]
+    fn a_report_settles_the_note_in_the_path_once() {
+        let mut path = NotePath::new();
+        assert_eq!(path.note_in_doubt(NoteId(4), Some(yuan(10))), None);
+        let d = path.on_report(&AcceptorEvent::PowerUp {
+            note: NoteAtPowerUp::InStacker,
+        });
+        assert_eq!(
+            d,
+            PathDecision::Settle {
+                note: NoteId(4),
+                fate: NoteFate::InCashBox
+            }
+        );
+        let d = path.on_report(&AcceptorEvent::PowerUp {
+            note: NoteAtPowerUp::InAcceptor,
+        });
+        assert_eq!(d, PathDecision::Nothing);
+    }
+
+    /// Regression (known break 4): a clean power-up or an idle status frees
+    /// the slot; the note stays in doubt for staff.
+    #[test]
+    fn an_empty_path_releases_the_note() {
+        let mut path = NotePath::new();
+        path.note_in_doubt(NoteId(1), None);
+        assert_eq!(
+            path.on_report(&AcceptorEvent::PowerUp {
+                note: NoteAtPowerUp::None
+            }),
+            PathDecision::Released { note: NoteId(1) }
+        );
+        path.note_in_doubt(NoteId(2), None);
+        assert_eq!(
+            path.on_status(AcceptorStatus::Jammed),
+            PathDecision::Nothing
+        );
+        assert_eq!(
+            path.on_status(AcceptorStatus::Inhibited),
+            PathDecision::Released { note: NoteId(2) }
+        );
+        assert_eq!(path.in_path(), None);
+    }
+
+    #[test]
+    fn a_second_note_in_doubt_releases_the_first() {
+        let mut path = NotePath::new();
+        path.note_in_doubt(NoteId(1), None);
+        assert_eq!(
+            path.note_in_doubt(NoteId(2), None),
+            Some(PathDecision::Released { note: NoteId(1) })
+        );
+        assert_eq!(path.in_path().map(|p| p.note), Some(NoteId(2)));
+    }
+
+    #[test]
+    fn a_stacked_note_of_another_value_does_not_settle_the_note_in_the_path() {
+        let mut path = NotePath::new();
+        path.note_in_doubt(NoteId(3), Some(yuan(50)));
+        assert_eq!(
+            path.on_report(&AcceptorEvent::Stacked { value: yuan(100) }),
+            PathDecision::UnaccountedInBox {
+                value: Some(yuan(100))
+            }
+        );
+        assert_eq!(path.in_path(), None);
+    }
+}
