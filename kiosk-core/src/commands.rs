@@ -6,8 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use kiosk_hal::NoteFate;
+
 use crate::events::DeviceKind;
 use crate::ids::Millis;
+use crate::journal::NoteId;
 
 /// A command to a kiosk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +48,12 @@ pub enum StaffCommand {
         counted: kiosk_hal::Money,
         /// Counterfeit notes found at counting.
         counterfeit_found: u32,
+        /// In-doubt notes the two people settled against the count (a note
+        /// found in the box, or known to have gone back to its customer).
+        /// Each is settled exactly once; a note in the box gets its own
+        /// pending payment to its session's account.
+        #[serde(default)]
+        settle: Vec<StaffSettlement>,
     },
     /// Staff report physical damage: out of service until enabled again.
     ReportDamage {
@@ -53,6 +62,16 @@ pub enum StaffCommand {
         /// What is damaged.
         description: String,
     },
+}
+
+/// Staff's word on one in-doubt note, given at a clearing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct StaffSettlement {
+    /// The note's journal row (as listed in the clearing report).
+    pub note: NoteId,
+    /// Where the count says it is: `in-cash-box` or `returned`.
+    pub fate: NoteFate,
 }
 
 impl StaffCommand {

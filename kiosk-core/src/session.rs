@@ -23,8 +23,8 @@
 //!   leaves it pending for the runner's retries, never re-keyed.
 
 use kiosk_hal::{
-    AcceptorEvent, AccountAnswer, AccountNumber, ErrorKind, IdempotencyKey, Money, PaymentCode,
-    PaymentMethod, PaymentPosting, PostingAnswer, PrintOutcome, Receipt, RejectReason,
+    AcceptorEvent, AccountAnswer, AccountNumber, ErrorKind, IdempotencyKey, Money, NoteAtPowerUp,
+    PaymentCode, PaymentMethod, PaymentPosting, PostingAnswer, PrintOutcome, Receipt, RejectReason,
 };
 use serde::{Deserialize, Serialize};
 
@@ -173,6 +173,10 @@ pub enum SessionAlert {
     NoteJammed,
     /// A device failed in the middle of a session.
     DeviceFailedMidSession,
+    /// The acceptor stacked a note this session cannot count (another
+    /// currency, or a total that would overflow): it is journaled in doubt
+    /// for staff, never dropped.
+    UncountableNote,
 }
 
 /// What the runner must do next, in order.
@@ -339,6 +343,24 @@ impl Session {
         self.posting.as_ref()
     }
 
+    /// Whether `event` is the device's report on this session's own
+    /// escrowed note (a power-up that says where it is). The runner hands
+    /// every other report to the [`NotePath`](crate::machine::NotePath).
+    pub fn claims_report(&self, event: &AcceptorEvent) -> bool {
+        self.escrow.is_some()
+            && matches!(
+                event,
+                AcceptorEvent::PowerUp {
+                    note: NoteAtPowerUp::InStacker | NoteAtPowerUp::InAcceptor
+                }
+            )
+    }
+
+    /// A note this session can add to its total: its currency, a positive value.
+    fn countable(&self, value: Money) -> bool {
+        value.currency == self.total.currency && value.minor > 0
+    }
+
     /// Whether the runner should deliver acceptor events now.
     pub fn wants_acceptor_events(&self) -> bool {
         self.phase == Phase::Inserting
@@ -498,9 +520,17 @@ impl Session {
 
     fn on_acceptor(&mut self, event: AcceptorEvent, now: Millis, out: &mut Vec<Action>) {
         match event {
+            AcceptorEvent::Escrowed { value } if !self.countable(value) => {
+                // A note of another currency (or a nonsensical value) is
+                // given straight back: it cannot join this session's notes,
+                // so no escrow row is written for it. Should the device
+                // stack it anyway, the `Stacked` arm journals it in doubt.
+                self.escrow = Some(value);
+                self.deadline = None;
+                out.push(Action::ReturnNote);
+            }
             AcceptorEvent::Escrowed { value } => {
-                let acceptable = value.currency == self.total.currency
-                    && self.config.accepted_notes.contains(&value);
+                let acceptable = self.config.accepted_notes.contains(&value);
                 // Journal the escrow first: if the kiosk dies between here and
                 // the stack, recovery knows a note was in the path.
                 out.push(Action::Record(Record::NoteEscrowed { value }));
@@ -512,17 +542,34 @@ impl Session {
                     out.push(Action::StackNote);
                 }
             }
-            AcceptorEvent::Stacked { value } => {
-                // Durable before the customer sees it counted.
-                out.push(Action::Record(Record::NoteStacked { value }));
-                self.escrow = None;
-                self.total = self.total.checked_add(value).unwrap_or(self.total);
-                out.push(Action::Show(Screen::NoteAccepted {
-                    value,
-                    total: self.total,
-                }));
-                self.after_note_settled(now, out);
-            }
+            AcceptorEvent::Stacked { value } => match self.total.checked_add(value) {
+                Some(total) if self.countable(value) => {
+                    // Durable before the customer sees it counted.
+                    out.push(Action::Record(Record::NoteStacked { value }));
+                    self.escrow = None;
+                    self.total = total;
+                    out.push(Action::Show(Screen::NoteAccepted {
+                        value,
+                        total: self.total,
+                    }));
+                    self.after_note_settled(now, out);
+                }
+                _ => {
+                    // In the box, but not a note this session can count: in
+                    // doubt for staff with an alarm; never dropped. Its
+                    // value is journaled only if the journal can hold it
+                    // beside the session's other notes.
+                    let journaled_value = self.countable(value).then_some(value);
+                    self.escrow = None;
+                    self.note_in_doubt = true;
+                    out.push(Action::Record(Record::NoteInDoubt {
+                        value: journaled_value,
+                    }));
+                    out.push(Action::Alert(SessionAlert::UncountableNote));
+                    self.ending = true;
+                    self.stop_inserting(out);
+                }
+            },
             AcceptorEvent::Returned { .. } => {
                 if self.escrow.take().is_some() {
                     out.push(Action::Record(Record::NoteReturned));
@@ -578,6 +625,27 @@ impl Session {
                 } else {
                     self.stop_inserting(out);
                 }
+            }
+            AcceptorEvent::PowerUp { note } if self.escrow.is_some() => {
+                // The device restarted under us and says what it found in
+                // its path: that is this session's escrowed note.
+                match note {
+                    NoteAtPowerUp::InStacker => {
+                        if let Some(value) = self.escrow {
+                            self.on_acceptor(AcceptorEvent::Stacked { value }, now, out);
+                        }
+                    }
+                    NoteAtPowerUp::InAcceptor => {
+                        self.escrow = None;
+                        out.push(Action::Record(Record::NoteReturned));
+                    }
+                    // Nothing in the path: nobody can say where it went.
+                    NoteAtPowerUp::None => self.note_went_in_doubt(None, out),
+                }
+                out.push(Action::InhibitAcceptor);
+                out.push(Action::Alert(SessionAlert::DeviceFailedMidSession));
+                self.ending = true;
+                self.stop_inserting(out);
             }
             AcceptorEvent::PowerUp { .. } | AcceptorEvent::Failure => {
                 // The device restarted or failed under us: whatever was in
@@ -680,7 +748,7 @@ impl Session {
     }
 
     fn post(&mut self, amount: Money, code: Option<PaymentCode>, out: &mut Vec<Action>) {
-        let key = IdempotencyKey(format!("{}-p1", self.id));
+        let key = crate::machine::keys::session_payment(&self.id);
         let posting = PaymentPosting {
             key: key.clone(),
             account: self.account.clone(),

@@ -126,6 +126,18 @@ pub struct PaymentPosting {
     pub code: Option<crate::PaymentCode>,
 }
 
+impl PaymentPosting {
+    /// Whether `other` posts the same payment: the fields a retry carries
+    /// (key, account, amount, method) are equal. The payment code is left
+    /// out on purpose: a retry never carries it (see [`NetworkLink`]).
+    pub fn same_payment(&self, other: &PaymentPosting) -> bool {
+        self.key == other.key
+            && self.account == other.account
+            && self.amount == other.amount
+            && self.method == other.method
+    }
+}
+
 /// The backend's answer to a posting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "answer")]
@@ -156,6 +168,13 @@ pub enum PostingAnswer {
 ///   keeps it pending and retries with the same key; it never re-keys.
 /// - An error of kind `Protocol` means the backend answered nonsense; treat
 ///   it like a lost answer.
+/// - **What a retry carries.** A retry repeats the first posting's key,
+///   account, amount and method exactly, and never the payment code: a
+///   code is a single-use token the kiosk does not store. A backend that
+///   has the key answers with its stored answer (and may flag a retry whose
+///   key, account, amount or method differ: [`PaymentPosting::same_payment`]
+///   is that comparison); one that never saw the key refuses a code payment
+///   without a code, which takes nothing from the customer.
 #[async_trait]
 pub trait NetworkLink: Send {
     /// Checks an account before any money is taken.

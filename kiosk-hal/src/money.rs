@@ -102,11 +102,25 @@ impl Money {
     }
 
     /// An amount in whole major units (yuan, euro): `Money::major(50, CNY)` is 50.00.
+    ///
+    /// For amounts known to fit (constants, values already checked). It
+    /// panics, in release builds too, rather than wrap on an amount beyond
+    /// `i64` minor units; for anything read from a file, a device or a
+    /// person use [`Money::try_major`].
     pub fn major(units: i64, currency: Currency) -> Money {
-        Money {
-            minor: units * 10i64.pow(currency.minor_exponent()),
-            currency,
+        match Money::try_major(units, currency) {
+            Some(m) => m,
+            None => panic!("{units} {currency} in minor units overflows i64"),
         }
+    }
+
+    /// An amount in whole major units, or `None` if it does not fit in
+    /// `i64` minor units.
+    pub fn try_major(units: i64, currency: Currency) -> Option<Money> {
+        let minor = 10i64
+            .checked_pow(currency.minor_exponent())?
+            .checked_mul(units)?;
+        Some(Money { minor, currency })
     }
 
     /// Sum of two amounts; `None` on currency mismatch or overflow.
@@ -178,6 +192,12 @@ mod tests {
 
     #[test]
     fn refuses_mixed_currencies_and_overflow() {
+        assert_eq!(Money::try_major(i64::MAX / 10, Currency::CNY), None);
+        assert_eq!(
+            Money::try_major(-3, Currency::CNY),
+            Some(Money::new(-300, Currency::CNY))
+        );
+        assert!(std::panic::catch_unwind(|| Money::major(10i64.pow(17), Currency::CNY)).is_err());
         let a = Money::major(10, Currency::CNY);
         assert_eq!(a.checked_add(Money::major(1, Currency::EUR)), None);
         assert_eq!(

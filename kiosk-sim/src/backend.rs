@@ -253,7 +253,9 @@ impl VirtualBackend {
         let mut s = self.lock();
         if let Some(record) = s.postings.get_mut(&posting.key) {
             record.times_received += 1;
-            if record.posting != *posting {
+            // A retry carries no payment code by design: compare what it
+            // does carry.
+            if !record.posting.same_payment(posting) {
                 record.conflicting_retries += 1;
             }
             return record.answer.clone();
@@ -445,6 +447,42 @@ mod tests {
         b.post(&cash("K1-2", cny(20)));
         assert_eq!(b.key_conflicts(), vec![IdempotencyKey("K1-2".into())]);
         assert_eq!(b.postings().len(), 2);
+    }
+
+    /// Regression (known break 5): every QR posting whose answer was lost
+    /// was flagged "a retry changed the posting under the same key",
+    /// because the retry leaves out the payment code by design.
+    #[test]
+    fn a_code_retry_without_the_code_is_the_same_payment() {
+        let b = backend(SimClock::new());
+        let mut first = cash("Q-1", cny(30));
+        first.method = PaymentMethod::Code;
+        first.code = Some(PaymentCode::new(
+            kiosk_hal::PaymentScheme::Alipay,
+            "281234567890123456",
+        ));
+        let answer = b.post(&first);
+        assert!(matches!(answer, PostingAnswer::Credited { .. }));
+        let retry = PaymentPosting {
+            code: None,
+            ..first.clone()
+        };
+        assert_eq!(b.post(&retry), answer);
+        assert!(b.key_conflicts().is_empty());
+        // A retry that changes what it does carry is still a conflict.
+        let changed = PaymentPosting {
+            amount: cny(31),
+            ..retry
+        };
+        b.post(&changed);
+        assert_eq!(b.key_conflicts(), vec![IdempotencyKey("Q-1".into())]);
+        // A key the backend never saw, retried without its code, charges nothing.
+        let unseen = PaymentPosting {
+            key: IdempotencyKey("Q-2".into()),
+            code: None,
+            ..first
+        };
+        assert!(matches!(b.post(&unseen), PostingAnswer::Refused { .. }));
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl Trigger {
     /// Whether `now` lies in `[start, end)` of a timed trigger (`At` has no end).
     pub fn covers(&self, now: Millis) -> bool {
         match self.start() {
-            Some(start) => now >= start && self.end().map_or(true, |end| now < end),
+            Some(start) => now >= start && self.end().is_none_or(|end| now < end),
             None => false,
         }
     }

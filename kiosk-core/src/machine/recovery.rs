@@ -95,7 +95,10 @@ mod tests {
 
     #[test]
     fn every_open_session_ends_and_its_money_is_kept() {
-        let steps = plan(&[open("S1", &[3], Some(70), false), open("S2", &[], None, true)]);
+        let steps = plan(&[
+            open("S1", &[3], Some(70), false),
+            open("S2", &[], None, true),
+        ]);
         assert_eq!(steps.len(), 4);
         assert!(matches!(&steps[0], RecoveryStep::NoteInDoubt { note, .. } if *note == NoteId(3)));
         assert!(

@@ -48,6 +48,32 @@ impl RetryPolicy {
     }
 }
 
+/// A sequence of waits under a [`RetryPolicy`]: the initial wait, then
+/// doubling up to the cap, forever.
+#[derive(Debug)]
+pub struct Waits {
+    policy: RetryPolicy,
+    waits: ExponentialBackoff,
+}
+
+impl Waits {
+    /// Starts the sequence.
+    pub fn new(policy: RetryPolicy) -> Waits {
+        Waits {
+            policy,
+            waits: policy.backoff(),
+        }
+    }
+
+    /// The next wait, in milliseconds.
+    pub fn next_ms(&mut self) -> u64 {
+        // Never ends (without_max_times); fall back to the cap regardless.
+        self.waits
+            .next()
+            .map_or(self.policy.max_ms, |d| d.as_millis() as u64)
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
     pending: PendingPayment,

@@ -3,7 +3,7 @@
 use kiosk_hal::{AccountNumber, FillLevel, PrintOutcome, PrinterStatus, Receipt, ReceiptLine};
 
 use super::{with_timeout, Kiosk, KioskError};
-use crate::commands::{DeviceCheck, SelfTestReport, StaffCommand};
+use crate::commands::{DeviceCheck, SelfTestReport, StaffCommand, StaffSettlement};
 use crate::events::{DeviceKind, KioskEvent};
 
 impl Kiosk {
@@ -64,7 +64,8 @@ impl Kiosk {
             StaffCommand::EndClearing {
                 counted,
                 counterfeit_found,
-            } => self.end_clearing(counted, counterfeit_found)?,
+                settle,
+            } => self.end_clearing(counted, counterfeit_found, &settle)?,
             StaffCommand::ReportDamage {
                 reporter,
                 description,
@@ -153,10 +154,50 @@ impl Kiosk {
         &mut self,
         counted: kiosk_hal::Money,
         counterfeit_found: u32,
+        settle: &[StaffSettlement],
     ) -> Result<(bool, String), KioskError> {
         let Some(operators) = self.clearing.take() else {
             return Ok((false, "refused: no clearing is open".into()));
         };
+        // Staff settle in-doubt notes first, so the clearing record reports
+        // what is still in doubt after their count. A note that is not in
+        // doubt (already settled, unknown) refuses the whole clearing and
+        // leaves it open: nothing is settled twice.
+        let in_doubt: Vec<_> = self
+            .journal
+            .in_doubt_notes()?
+            .into_iter()
+            .map(|n| n.id)
+            .collect();
+        if let Some(s) = settle.iter().find(|s| !in_doubt.contains(&s.note)) {
+            self.clearing = Some(operators);
+            return Ok((false, format!("refused: note {} is not in doubt", s.note.0)));
+        }
+        if let Some((i, s)) = settle
+            .iter()
+            .enumerate()
+            .find(|(i, s)| settle[..*i].iter().any(|t| t.note == s.note))
+        {
+            debug_assert!(i > 0);
+            self.clearing = Some(operators);
+            return Ok((false, format!("refused: note {} is named twice", s.note.0)));
+        }
+        if let Some(s) = settle
+            .iter()
+            .find(|s| s.fate == kiosk_hal::NoteFate::Unknown)
+        {
+            self.clearing = Some(operators);
+            return Ok((
+                false,
+                format!(
+                    "refused: note {} needs a fate (in the box or returned)",
+                    s.note.0
+                ),
+            ));
+        }
+        for s in settle {
+            self.settle_note(s.note, s.fate)?;
+        }
         let now = self.clock.now();
         let record = self
             .journal

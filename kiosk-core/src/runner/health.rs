@@ -1,9 +1,10 @@
 //! Device health between sessions: detection from status, never from being told.
 
-use kiosk_hal::{ErrorKind, FillLevel, PrinterStatus};
+use kiosk_hal::{AcceptorStatus, ErrorKind, FillLevel, PrinterStatus};
 
 use super::Kiosk;
 use crate::events::DeviceKind;
+use crate::machine::retry::{RetryPolicy, Waits};
 
 impl Kiosk {
     /// Reads every device's status once and updates the fault set.
@@ -29,20 +30,28 @@ impl Kiosk {
             }
         }
 
+        if self.note_path.in_path().is_some() {
+            self.check_note_path().await;
+        }
+
         if !self.faults.contains_key(&DeviceKind::Acceptor) {
             self.reset_backoff = None;
         } else if self
             .reset_backoff
-            .map_or(true, |(next_at, _)| now >= next_at)
+            .as_ref()
+            .is_none_or(|(next_at, _)| now >= *next_at)
         {
             // The driver recovers by itself where it can; a reset helps it
             // along, tried again with doubling intervals up to the maximum.
-            let wait_ms = self
-                .reset_backoff
-                .map_or(self.config.retry_initial_ms, |(_, ms)| {
-                    (ms * 2).min(self.config.retry_max_ms)
-                });
-            self.reset_backoff = Some((now.plus_ms(wait_ms), wait_ms));
+            let mut waits = match self.reset_backoff.take() {
+                Some((_, waits)) => waits,
+                None => Waits::new(RetryPolicy {
+                    initial_ms: self.config.retry_initial_ms,
+                    max_ms: self.config.retry_max_ms,
+                }),
+            };
+            let wait_ms = waits.next_ms();
+            self.reset_backoff = Some((now.plus_ms(wait_ms), waits));
             let result = match self.devices.acceptor.reset().await {
                 Ok(()) => "reset accepted".to_string(),
                 Err(e) => format!("reset failed: {e}"),
@@ -62,6 +71,27 @@ impl Kiosk {
 }
 
 impl Kiosk {
+    /// An in-doubt note may still be in the acceptor's path: ask the device.
+    /// An idle acceptor has none (the note stays in doubt for staff); one
+    /// that still holds a note in escrow outside any session gives it back,
+    /// and its `Returned` report settles the note.
+    async fn check_note_path(&mut self) {
+        match self.devices.acceptor.status().await {
+            Ok(AcceptorStatus::Escrow) => {
+                if let Err(e) = self.devices.acceptor.return_note().await {
+                    tracing::warn!(error = %e, "return of a note left in escrow failed");
+                }
+            }
+            Ok(status) => {
+                let decision = self.note_path.on_status(status);
+                if let Err(e) = self.apply_path_decision(decision) {
+                    self.deferred_error.get_or_insert(e);
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "acceptor status unavailable"),
+        }
+    }
+
     /// Reads the cash box's presence and fill level (between sessions, and
     /// after every stacked note so near-full is reported at once).
     pub(super) async fn check_cash_box(&mut self) {

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_hal::{
-    AcceptorEvent, AccountNumber, BillAcceptor, CashBox, ErrorKind, IdempotencyKey, NetworkLink,
-    PaymentMethod, PaymentReader, ReceiptPrinter,
+    AcceptorEvent, AccountNumber, BillAcceptor, CashBox, ErrorKind, NetworkLink, PaymentMethod,
+    PaymentReader, ReceiptPrinter,
 };
 use tokio::sync::mpsc;
 use tracing::Instrument;
@@ -34,7 +34,8 @@ use crate::events::{DeviceKind, KioskEvent, KioskObserver};
 use crate::failover::FailoverHandle;
 use crate::health::HealthMonitor;
 use crate::ids::{Millis, SessionId};
-use crate::journal::{Journal, JournalError, NoteId, PendingPayment};
+use crate::journal::{Journal, JournalError};
+use crate::machine::{NotePath, RetryPolicy, RetrySchedule};
 use crate::screen::{Screen, ALTERNATIVE_CHANNELS};
 use crate::session::{CustomerAction, Input, Session};
 use crate::supervise::SupervisorReport;
@@ -104,14 +105,6 @@ impl From<JournalError> for KioskError {
     }
 }
 
-/// A pending payment and when to try it next.
-#[derive(Debug, Clone)]
-struct RetryState {
-    pending: PendingPayment,
-    next_at: Millis,
-    backoff_ms: u64,
-}
-
 /// A kiosk: devices, journal, clock and the loop that serves customers.
 pub struct Kiosk {
     config: KioskConfig,
@@ -120,11 +113,13 @@ pub struct Kiosk {
     clock: Arc<dyn Clock>,
     observer: Box<dyn KioskObserver>,
     session_seq: u64,
-    retries: BTreeMap<IdempotencyKey, RetryState>,
+    /// Pending payments and when to post each next (pure; see [`crate::machine::retry`]).
+    retries: RetrySchedule,
     /// Devices currently faulty, and how.
     faults: BTreeMap<DeviceKind, ErrorKind>,
-    /// An in-doubt note that waits for the acceptor's own report (jam cleared, power-up).
-    awaiting_report: Option<NoteId>,
+    /// The in-doubt note the acceptor's next report describes, if any
+    /// (pure; see [`crate::machine::note_path`]). It never blocks payments.
+    note_path: NotePath,
     last_session: Option<SessionId>,
     next_health_at: Millis,
     /// The screen shown last, so an unchanged idle screen is not re-sent.
@@ -146,7 +141,7 @@ pub struct Kiosk {
     /// A journal error from a place that could not return it.
     deferred_error: Option<KioskError>,
     /// When to try resetting a faulty acceptor next, and the current interval.
-    reset_backoff: Option<(Millis, u64)>,
+    reset_backoff: Option<(Millis, crate::machine::retry::Waits)>,
 }
 
 impl Kiosk {
@@ -166,6 +161,10 @@ impl Kiosk {
             config.tickets.clone(),
         );
         let health = HealthMonitor::new(config.health.clone());
+        let retry_policy = RetryPolicy {
+            initial_ms: config.retry_initial_ms,
+            max_ms: config.retry_max_ms,
+        };
         Kiosk {
             tickets,
             health,
@@ -179,9 +178,9 @@ impl Kiosk {
             clock,
             observer,
             session_seq: 0,
-            retries: BTreeMap::new(),
+            retries: RetrySchedule::new(retry_policy),
             faults: BTreeMap::new(),
-            awaiting_report: None,
+            note_path: NotePath::new(),
             last_session: None,
             next_health_at: Millis(0),
             last_screen: None,
@@ -230,9 +229,9 @@ impl Kiosk {
             return methods;
         }
         let blocks = |d: DeviceKind| self.faults.get(&d).is_some_and(|k| blocks_use(*k));
-        let cash_ok = !blocks(DeviceKind::Acceptor)
-            && !blocks(DeviceKind::CashBox)
-            && self.awaiting_report.is_none();
+        // A note in doubt is for staff to reconcile, not a lock: cash is
+        // offered whenever the acceptor and the box can take it.
+        let cash_ok = !blocks(DeviceKind::Acceptor) && !blocks(DeviceKind::CashBox);
         if cash_ok {
             methods.push(PaymentMethod::Cash);
         }
@@ -299,8 +298,8 @@ impl Kiosk {
 
     fn next_wake(&self) -> Millis {
         self.retries
-            .values()
-            .map(|r| r.next_at)
+            .next_deadline()
+            .into_iter()
             .chain(self.tickets.next_deadline())
             .chain(self.health.next_deadline())
             .fold(self.next_health_at, Millis::min)
@@ -401,12 +400,25 @@ impl Kiosk {
                 if let Some(Input::AcceptorFailed(kind)) = &input {
                     self.fault_detected(DeviceKind::Acceptor, *kind);
                 }
+                // A report about the acceptor's path that is not about this
+                // session's own escrowed note goes to the note path, after
+                // the session has acted on it.
+                let path_report = match &input {
+                    Some(Input::Acceptor(
+                        e @ (AcceptorEvent::PowerUp { .. } | AcceptorEvent::JamCleared { .. }),
+                    )) if !session.claims_report(e) => Some(*e),
+                    _ => None,
+                };
                 let now = self.clock.now();
                 let actions = match input {
                     Some(i) => session.handle(i, now),
                     None => session.on_timeout(now),
                 };
                 self.perform(&mut session, actions, &mut ctx).await?;
+                if let Some(report) = path_report {
+                    let decision = self.note_path.on_report(&report);
+                    self.apply_path_decision(decision)?;
+                }
                 if deadline.is_none()
                     && !session.wants_acceptor_events()
                     && !session.wants_code()
@@ -499,3 +511,6 @@ async fn with_timeout<T>(
         Err(_) => Err(ErrorKind::Timeout),
     }
 }
+
+#[cfg(test)]
+mod tests;

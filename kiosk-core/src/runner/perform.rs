@@ -187,7 +187,7 @@ impl Kiosk {
             }
             Record::NoteInDoubt { value } => {
                 let note = journal.note_in_doubt(id, ctx.escrow_note.take(), value, now)?;
-                self.awaiting_report = Some(note);
+                self.note_went_in_doubt(note, value);
                 self.emit(KioskEvent::NoteInDoubt { note });
             }
             Record::PaymentPending { key, amount } => {

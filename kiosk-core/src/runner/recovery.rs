@@ -1,20 +1,25 @@
-//! Start-up recovery, and settling in-doubt notes from the acceptor's own reports.
+//! Start-up recovery, and what the acceptor's reports between sessions mean
+//! for the books. The decisions are the pure [`recovery`] plan and the
+//! [`NotePath`](crate::machine::NotePath); this performs them.
 
-use kiosk_hal::{AcceptorEvent, DeviceError, IdempotencyKey, NoteAtPowerUp, NoteFate};
+use kiosk_hal::{AcceptorEvent, DeviceError, Money, NoteFate};
 
 use super::{Kiosk, KioskError};
 use crate::events::{DeviceKind, KioskEvent, SettlementKind};
 use crate::ids::SessionId;
-use crate::journal::{SessionOutcome, Settlement};
+use crate::journal::{NoteId, SessionOutcome, Settlement};
+use crate::machine::recovery::{self, RecoveryStep};
+use crate::machine::PathDecision;
 
 impl Kiosk {
     /// Recovers what a crash or power loss left in the journal.
     ///
     /// Nothing half-done is trusted: a note that was in escrow becomes
-    /// in-doubt (the acceptor's power-up report may settle it); stacked
-    /// notes of an interrupted session become a pending payment under the
-    /// session's own key, so recovering twice never creates two payments;
-    /// every pending payment is scheduled for a retry now.
+    /// in-doubt (the acceptor's next report settles it); stacked notes of an
+    /// interrupted session become a pending payment under the key
+    /// [`keys::recovered_payment`](crate::machine::keys::recovered_payment)
+    /// gives, so recovering twice never creates two payments; every pending
+    /// payment is retried now.
     pub async fn recover(&mut self) -> Result<(), KioskError> {
         let now = self.clock.now();
         self.tickets = crate::tickets::TicketBook::restore(
@@ -25,22 +30,32 @@ impl Kiosk {
         );
         let open = self.journal.open_sessions()?;
         let interrupted = open.len() as u32;
-        for session in open {
-            for (note, _value) in &session.escrowed {
-                let id = self
-                    .journal
-                    .note_in_doubt(&session.id, Some(*note), None, now)?;
-                self.awaiting_report = Some(id);
+        for step in recovery::plan(&open) {
+            match step {
+                RecoveryStep::NoteInDoubt {
+                    session,
+                    note,
+                    value,
+                } => {
+                    let id = self
+                        .journal
+                        .note_in_doubt(&session, Some(note), None, now)?;
+                    // It was in escrow: the acceptor's next report describes it.
+                    self.note_went_in_doubt(id, Some(value));
+                }
+                RecoveryStep::PaymentPending {
+                    session,
+                    key,
+                    amount,
+                } => {
+                    self.journal.payment_pending(&session, &key, amount, now)?;
+                }
+                RecoveryStep::EndInterrupted { session } => {
+                    self.journal
+                        .end_session(&session, SessionOutcome::Interrupted, now)?;
+                    tracing::warn!(%session, "session interrupted by restart, recovered");
+                }
             }
-            if let Some(amount) = session.unposted_stacked {
-                let suffix = if session.has_payment { "r1" } else { "p1" };
-                let key = IdempotencyKey(format!("{}-{suffix}", session.id));
-                self.journal
-                    .payment_pending(&session.id, &key, amount, now)?;
-            }
-            self.journal
-                .end_session(&session.id, SessionOutcome::Interrupted, now)?;
-            tracing::warn!(session = %session.id, "session interrupted by restart, recovered");
         }
         self.session_seq = self.session_seq.max(self.journal.max_session_seq()?);
         if self.last_session.is_none() && self.session_seq > 0 {
@@ -49,14 +64,9 @@ impl Kiosk {
             self.last_session = Some(SessionId::new(&self.config.kiosk_id, self.session_seq));
         }
         let in_doubt = self.journal.in_doubt_notes()?;
-        if self.awaiting_report.is_none() {
-            self.awaiting_report = in_doubt.last().map(|n| n.id);
-        }
         self.schedule_pending(now)?;
         // Retry at once after a restart: the link may well be back.
-        for r in self.retries.values_mut() {
-            r.next_at = now;
-        }
+        self.retries.retry_all_now(now);
         self.emit(KioskEvent::Recovered {
             interrupted_sessions: interrupted,
             pending_payments: self.retries.len() as u32,
@@ -78,58 +88,78 @@ impl Kiosk {
             }
         };
         self.emit(KioskEvent::Acceptor { acceptor: event });
-        match event {
-            AcceptorEvent::JamCleared { fate } => {
-                self.fault_cleared(DeviceKind::Acceptor);
-                self.settle_awaiting(fate)?;
+        self.note_device_condition(&event);
+        if let AcceptorEvent::Escrowed { .. } = event {
+            // No session takes money now: give it back.
+            if let Err(e) = self.devices.acceptor.return_note().await {
+                tracing::warn!(error = %e, "return of unexpected note failed");
             }
-            AcceptorEvent::PowerUp { note } => {
-                self.fault_cleared(DeviceKind::Acceptor);
-                match note {
-                    NoteAtPowerUp::InStacker => self.settle_awaiting(NoteFate::InCashBox)?,
-                    NoteAtPowerUp::InAcceptor => self.settle_awaiting(NoteFate::Returned)?,
-                    // A clean power-up says nothing about a note that was in
-                    // the path: it stays in doubt for staff.
-                    NoteAtPowerUp::None => {}
-                }
-                if let Err(e) = self.devices.acceptor.inhibit().await {
-                    tracing::warn!(error = %e, "inhibit after power-up failed");
-                }
+            return Ok(());
+        }
+        let decision = self.note_path.on_report(&event);
+        self.apply_path_decision(decision)?;
+        if let AcceptorEvent::PowerUp { .. } = event {
+            if let Err(e) = self.devices.acceptor.inhibit().await {
+                tracing::warn!(error = %e, "inhibit after power-up failed");
             }
-            AcceptorEvent::Escrowed { .. } => {
-                // No session takes money now: give it back.
-                if let Err(e) = self.devices.acceptor.return_note().await {
-                    tracing::warn!(error = %e, "return of unexpected note failed");
-                }
-            }
-            AcceptorEvent::Stacked { value } => {
-                // A note reached the box with no session to credit: if a note
-                // awaits the device's report this settles it, otherwise it is
-                // recorded in doubt for staff.
-                if self.awaiting_report.is_some() {
-                    self.settle_awaiting(NoteFate::InCashBox)?;
-                } else if let Some(session) = self.last_session.clone() {
-                    let now = self.clock.now();
-                    let note = self
-                        .journal
-                        .note_in_doubt(&session, None, Some(value), now)?;
-                    self.emit(KioskEvent::NoteInDoubt { note });
-                } else {
-                    // No session was ever journaled, so there is nothing to
-                    // attach the note to: staff must count it out by hand.
-                    let reason = format!(
-                        "a note of {value} reached the cash box before any session: count it at clearing"
-                    );
-                    tracing::error!(%reason);
-                    self.emit(KioskEvent::SecurityAlarm {
-                        reason: reason.clone(),
-                    });
-                    self.ticket_for(DeviceKind::Acceptor, "security:unexpected-note", reason)?;
-                }
-            }
-            _ => self.note_device_condition(&event),
         }
         Ok(())
+    }
+
+    /// A note went in doubt while in the acceptor's path: the device's next
+    /// report describes it. A note the path held before has left it and
+    /// stays in doubt for staff.
+    pub(super) fn note_went_in_doubt(&mut self, note: NoteId, value: Option<Money>) {
+        if let Some(PathDecision::Released { note: old }) =
+            self.note_path.note_in_doubt(note, value)
+        {
+            tracing::warn!(
+                note = old.0,
+                "in-doubt note left the path unreported: for staff"
+            );
+        }
+    }
+
+    /// Performs what the note path decided about an acceptor report.
+    pub(super) fn apply_path_decision(&mut self, decision: PathDecision) -> Result<(), KioskError> {
+        match decision {
+            PathDecision::Settle { note, fate } => self.settle_note(note, fate),
+            PathDecision::UnaccountedInBox { value } => self.journal_unaccounted_note(value),
+            PathDecision::Released { note } => {
+                tracing::warn!(
+                    note = note.0,
+                    "in-doubt note left the acceptor unreported: staff settle it at clearing"
+                );
+                Ok(())
+            }
+            PathDecision::Nothing => Ok(()),
+        }
+    }
+
+    /// A note no journal row accounts for is in the cash box: journal it in
+    /// doubt against the last session, with an alarm, so the box and the
+    /// books still agree.
+    fn journal_unaccounted_note(&mut self, value: Option<Money>) -> Result<(), KioskError> {
+        let shown = value.map_or("unknown value".to_string(), |v| v.to_string());
+        let reason = format!("a note ({shown}) reached the cash box outside any session");
+        tracing::error!(%reason);
+        self.emit(KioskEvent::SecurityAlarm {
+            reason: reason.clone(),
+        });
+        match self.last_session.clone() {
+            Some(session) => {
+                let now = self.clock.now();
+                let note = self.journal.note_in_doubt(&session, None, value, now)?;
+                self.emit(KioskEvent::NoteInDoubt { note });
+                Ok(())
+            }
+            None => {
+                // No session was ever journaled, so there is no row to
+                // attach the note to: staff must count it out by hand.
+                let reason = format!("{reason}, before any session: count it at clearing");
+                self.ticket_for(DeviceKind::Acceptor, "security:unexpected-note", reason)
+            }
+        }
     }
 
     /// Updates device health from what an acceptor event says about the
@@ -180,31 +210,24 @@ impl Kiosk {
         }
     }
 
-    /// Settles the note that waits for the acceptor's report, exactly once.
-    fn settle_awaiting(&mut self, fate: NoteFate) -> Result<(), KioskError> {
-        let Some(note) = self.awaiting_report else {
-            return Ok(());
-        };
+    /// Settles in-doubt note `note` by the device's report, exactly once.
+    pub(super) fn settle_note(&mut self, note: NoteId, fate: NoteFate) -> Result<(), KioskError> {
         let now = self.clock.now();
         let settlement = self.journal.settle_in_doubt(note, fate, now)?;
+        self.note_path.forget(note);
         let kind = match &settlement {
             Settlement::Credit(_) => SettlementKind::Credit,
             Settlement::Returned => SettlementKind::Returned,
             Settlement::StillInDoubt => SettlementKind::StillInDoubt,
             Settlement::InBoxValueUnknown => SettlementKind::InBoxValueUnknown,
         };
-        if kind != SettlementKind::StillInDoubt {
-            self.awaiting_report = None;
-        }
         self.emit(KioskEvent::InDoubtSettled {
             note,
             settlement: kind,
         });
-        if let Settlement::Credit(_) = settlement {
-            self.schedule_pending(now)?;
-            for r in self.retries.values_mut() {
-                r.next_at = r.next_at.min(now);
-            }
+        if let Settlement::Credit(pending) = settlement {
+            self.retries.track(pending, now);
+            self.retries.retry_all_now(now);
         }
         Ok(())
     }

@@ -1,8 +1,10 @@
-//! Retrying pending payments: same key, bounded backoff, until the backend answers.
+//! Performing retries of pending payments. What to post, when, and with
+//! which key is the [`RetrySchedule`](crate::machine::RetrySchedule)'s to
+//! decide; this only posts and reports back.
 
-use kiosk_hal::{PaymentPosting, PostingAnswer};
+use kiosk_hal::PostingAnswer;
 
-use super::{with_timeout, Kiosk, KioskError, RetryState};
+use super::{with_timeout, Kiosk, KioskError};
 use crate::events::{DeviceKind, KioskEvent};
 use crate::ids::Millis;
 
@@ -10,17 +12,7 @@ impl Kiosk {
     /// Adds journaled pending payments that are not yet scheduled.
     pub(super) fn schedule_pending(&mut self, now: Millis) -> Result<(), KioskError> {
         for pending in self.journal.pending_payments()? {
-            if !self.retries.contains_key(&pending.key) {
-                let next_at = now.plus_ms(self.config.retry_initial_ms);
-                self.retries.insert(
-                    pending.key.clone(),
-                    RetryState {
-                        pending,
-                        next_at,
-                        backoff_ms: self.config.retry_initial_ms,
-                    },
-                );
-            }
+            self.retries.track(pending, now);
         }
         Ok(())
     }
@@ -36,32 +28,16 @@ impl Kiosk {
     /// applied (its answer lost) is answered again without a second credit.
     pub(super) async fn retry_due(&mut self) -> Result<(), KioskError> {
         let now = self.clock.now();
-        let due: Vec<_> = self
-            .retries
-            .iter()
-            .filter(|(_, r)| r.next_at <= now)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in due {
-            let Some(state) = self.retries.get(&key).cloned() else {
+        for key in self.retries.due(now) {
+            let Some(posting) = self.retries.posting(&key) else {
                 continue;
             };
-            let p = &state.pending;
             let now = self.clock.now();
             let attempt = self.journal.posting_attempted(&key, now)?;
             self.emit(KioskEvent::PostingAttempt {
                 key: key.clone(),
                 attempt,
             });
-            // A payment code is a single-use token and is never stored: a
-            // retry asks the backend to settle the key as it stands.
-            let posting = PaymentPosting {
-                key: key.clone(),
-                account: p.account.clone(),
-                amount: p.amount,
-                method: p.method,
-                code: None,
-            };
             let started = self.clock.now();
             let answer = with_timeout(
                 self.config.post_timeout_ms,
@@ -81,7 +57,7 @@ impl Kiosk {
                     self.fault_cleared(DeviceKind::Link);
                     self.journal
                         .payment_credited(&key, &backend_ref, new_balance, now)?;
-                    self.retries.remove(&key);
+                    self.retries.answered(&key);
                     tracing::info!(%key, attempt, "pending payment credited");
                     self.emit(KioskEvent::PaymentCredited {
                         key,
@@ -91,18 +67,14 @@ impl Kiosk {
                 Ok(PostingAnswer::Refused { reason }) => {
                     self.fault_cleared(DeviceKind::Link);
                     self.journal.payment_refused(&key, &reason, now)?;
-                    self.retries.remove(&key);
+                    self.retries.answered(&key);
                     self.emit(KioskEvent::PaymentRefused { key, reason });
                 }
                 Err(kind) => {
                     self.fault_detected(DeviceKind::Link, kind);
-                    let backoff_ms = (state.backoff_ms * 2).min(self.config.retry_max_ms);
-                    let next_at = now.plus_ms(backoff_ms);
-                    if let Some(r) = self.retries.get_mut(&key) {
-                        r.backoff_ms = backoff_ms;
-                        r.next_at = next_at;
+                    if let Some(at) = self.retries.unanswered(&key, now) {
+                        self.emit(KioskEvent::PaymentRetryScheduled { key, at });
                     }
-                    self.emit(KioskEvent::PaymentRetryScheduled { key, at: next_at });
                 }
             }
         }

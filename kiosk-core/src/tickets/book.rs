@@ -352,9 +352,9 @@ fn push_action(t: &mut Ticket, max: usize, step: TicketAction) {
 
 /// `600000` → `"10 min"`, `90000` → `"90 s"`, `1500` → `"1500 ms"`.
 fn duration_text(ms: u64) -> String {
-    if ms % 60_000 == 0 && ms > 0 {
+    if ms.is_multiple_of(60_000) && ms > 0 {
         format!("{} min", ms / 60_000)
-    } else if ms % 1_000 == 0 {
+    } else if ms.is_multiple_of(1_000) {
         format!("{} s", ms / 1_000)
     } else {
         format!("{ms} ms")

@@ -263,7 +263,7 @@ fn print_summary(reports: &[DrillReport], seeds: u64) {
             "n/a"
         } else if runs
             .iter()
-            .all(|r| r.invariant.as_ref().map_or(true, |i| i.holds))
+            .all(|r| r.invariant.as_ref().is_none_or(|i| i.holds))
         {
             "holds"
         } else {

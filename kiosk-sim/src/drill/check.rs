@@ -192,7 +192,7 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
                 Some(l) => format!("fault detected ({p}) within {l} ms"),
                 None => format!("fault detected ({p})"),
             },
-            passed: t.detect_ms.is_some_and(|d| limit.map_or(true, |l| d <= l)),
+            passed: t.detect_ms.is_some_and(|d| limit.is_none_or(|l| d <= l)),
             observed: ms(t.detect_ms),
         });
     }
@@ -203,9 +203,7 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
                 Some(l) => format!("customer told / fallback ({p}) within {l} ms of detection"),
                 None => format!("customer told / fallback ({p})"),
             },
-            passed: t
-                .fallback_ms
-                .is_some_and(|d| limit.map_or(true, |l| d <= l)),
+            passed: t.fallback_ms.is_some_and(|d| limit.is_none_or(|l| d <= l)),
             observed: ms(t.fallback_ms),
         });
     }

@@ -414,6 +414,20 @@ impl Scenario {
             if c.method == PaymentMethod::Code && c.code.is_none() {
                 return Err(format!("customers[{i}]: method \"code\" needs a `code`"));
             }
+            for (j, note) in c.notes.iter().enumerate() {
+                let (major, _) = note.parts();
+                let currency = self
+                    .kiosk
+                    .session
+                    .accepted_notes
+                    .first()
+                    .map_or(kiosk_hal::Currency::CNY, |m| m.currency);
+                if major <= 0 || kiosk_hal::Money::try_major(major, currency).is_none() {
+                    return Err(format!(
+                        "customers[{i}].notes[{j}]: {major} is not a note value (a positive whole number of yuan that fits the books)"
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -66,7 +66,7 @@ impl fmt::Display for TimeOfDay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.ms / 1000;
         write!(f, "{:02}:{:02}", s / 3600, (s / 60) % 60)?;
-        if s % 60 != 0 {
+        if !s.is_multiple_of(60) {
             write!(f, ":{:02}", s % 60)?;
         }
         Ok(())

@@ -73,7 +73,7 @@ pub(crate) fn choose(
                 }
                 let wait = k.expected_wait_ms(now);
                 // Strictly less: ties go to the kiosk nearer the entrance.
-                if best.map_or(true, |(w, _)| wait < w) {
+                if best.is_none_or(|(w, _)| wait < w) {
                     best = Some((wait, i));
                 }
             }

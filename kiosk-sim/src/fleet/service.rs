@@ -487,7 +487,7 @@ mod tests {
             }
             let deadline = s.session.deadline().map(|d| d.0);
             let actions = match (pending, deadline) {
-                (Some((at, step)), d) if d.map_or(true, |d| at < d) => {
+                (Some((at, step)), d) if d.is_none_or(|d| at < d) => {
                     now = at;
                     pending = None;
                     let input = s.input(step, |_| false);

@@ -40,7 +40,7 @@ impl CurrencyEntry {
 
     /// Splits answer data into entries; `None` unless its length is a multiple of 4.
     pub fn parse_all(data: &[u8]) -> Option<Vec<CurrencyEntry>> {
-        if data.len() % Self::LEN != 0 {
+        if !data.len().is_multiple_of(Self::LEN) {
             return None;
         }
         Some(

@@ -584,7 +584,7 @@ impl Machine for AcceptorMachine {
             let mut next: Option<(usize, Millis)> = None;
             for (source, at) in due.iter().enumerate() {
                 if let Some(at) = *at {
-                    if at <= now && next.map_or(true, |(_, best)| at < best) {
+                    if at <= now && next.is_none_or(|(_, best)| at < best) {
                         next = Some((source, at));
                     }
                 }
