@@ -188,6 +188,19 @@ pub trait NetworkLink: Send {
         &mut self,
         posting: &PaymentPosting,
     ) -> Result<PostingAnswer, DeviceError>;
+
+    /// A cheap call with no side effects that proves the backend answers.
+    /// An idle kiosk calls it between customers so that a dead or slow link
+    /// is seen before a customer tries to pay.
+    ///
+    /// The default looks up an account number no backend issues (empty):
+    /// any answer, even "unknown account", proves the link works. A link
+    /// with a real health endpoint overrides it.
+    async fn heartbeat(&mut self) -> Result<(), DeviceError> {
+        self.lookup_account(&AccountNumber(String::new()))
+            .await
+            .map(|_| ())
+    }
 }
 
 #[async_trait]
@@ -203,5 +216,8 @@ impl<T: NetworkLink + ?Sized> NetworkLink for Box<T> {
         posting: &PaymentPosting,
     ) -> Result<PostingAnswer, DeviceError> {
         (**self).post_payment(posting).await
+    }
+    async fn heartbeat(&mut self) -> Result<(), DeviceError> {
+        (**self).heartbeat().await
     }
 }

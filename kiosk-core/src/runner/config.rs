@@ -25,6 +25,13 @@ pub struct KioskConfig {
     pub retry_max_ms: u64,
     /// Device health is checked this often between sessions (default 2 000 ms).
     pub health_check_interval_ms: u64,
+    /// An idle kiosk sends the backend a heartbeat when the link has not
+    /// answered for this long, so a dead link is seen before a customer
+    /// tries to pay (default 2 000 ms; 0 turns probing off).
+    pub link_probe_interval_ms: u64,
+    /// Longest wait for a heartbeat's answer (default 5 000 ms: longer than
+    /// a slow but working backend takes, shorter than the account check).
+    pub link_probe_timeout_ms: u64,
     /// The account the self-test looks up to prove the backend answers
     /// (default `"0"`; any answer, even "unknown account", passes).
     pub self_test_account: String,
@@ -48,6 +55,8 @@ impl Default for KioskConfig {
             retry_initial_ms: 2_000,
             retry_max_ms: 60_000,
             health_check_interval_ms: 2_000,
+            link_probe_interval_ms: 2_000,
+            link_probe_timeout_ms: 5_000,
             self_test_account: "0".into(),
             authorised_operators: Vec::new(),
             tickets: crate::tickets::TicketPolicy::default(),

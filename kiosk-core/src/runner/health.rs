@@ -2,7 +2,7 @@
 
 use kiosk_hal::{AcceptorStatus, ErrorKind, FillLevel, PrinterStatus};
 
-use super::Kiosk;
+use super::{with_timeout, Kiosk};
 use crate::events::DeviceKind;
 use crate::machine::retry::{RetryPolicy, Waits};
 
@@ -32,6 +32,11 @@ impl Kiosk {
 
         if self.note_path.in_path().is_some() {
             self.check_note_path().await;
+        }
+
+        let probe_ms = self.config.link_probe_interval_ms;
+        if probe_ms > 0 && now.since(self.last_link_call) >= probe_ms {
+            self.probe_link().await;
         }
 
         if !self.faults.contains_key(&DeviceKind::Acceptor) {
@@ -71,6 +76,33 @@ impl Kiosk {
 }
 
 impl Kiosk {
+    /// The idle heartbeat: a dead link takes the kiosk's methods off the
+    /// welcome screen before a customer tries; its latency feeds link-slow
+    /// detection; a link that answers again makes pending payments due now.
+    async fn probe_link(&mut self) {
+        let started = self.clock.now();
+        let answer = with_timeout(
+            self.config.link_probe_timeout_ms,
+            self.devices.link.heartbeat(),
+        )
+        .await;
+        let now = self.clock.now();
+        let was_down = self.faults.contains_key(&DeviceKind::Link);
+        self.link_unreachable = super::unreachable(&answer);
+        match answer {
+            Ok(()) => {
+                self.fault_cleared(DeviceKind::Link);
+                if was_down {
+                    self.retries.retry_all_now(now);
+                }
+            }
+            Err(kind) => self.fault_detected(DeviceKind::Link, kind),
+        }
+        if let Err(e) = self.note_link_latency(answer, now.since(started)) {
+            self.deferred_error.get_or_insert(e);
+        }
+    }
+
     /// An in-doubt note may still be in the acceptor's path: ask the device.
     /// An idle acceptor has none (the note stays in doubt for staff); one
     /// that still holds a note in escrow outside any session gives it back,

@@ -44,21 +44,53 @@ use crate::tickets::TicketBook;
 pub use config::KioskConfig;
 
 /// Where the kiosk gets the time. The core never reads a clock itself.
+///
+/// Kiosk time must be **monotonic**: deadlines (idle timeouts, retries,
+/// escalation windows) are measured on it, so a wall clock stepped by NTP
+/// or by hand must not fire every deadline at once or stall retries. It is
+/// also written into journal rows and receipts, so it should read as wall
+/// time: [`SystemClock`] does both by anchoring a monotonic clock to the
+/// wall clock once, at start.
 pub trait Clock: Send + Sync {
-    /// Now, in kiosk milliseconds.
+    /// Now, in kiosk milliseconds. Never goes backwards.
     fn now(&self) -> Millis;
 }
 
-/// Wall-clock time: milliseconds since the Unix epoch.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+/// The real clock: milliseconds since the Unix epoch as read once at
+/// start, advanced by the OS's monotonic clock from then on.
+///
+/// A wall-clock step while the kiosk runs therefore moves neither its
+/// deadlines nor its retries; records drift from the stepped wall clock by
+/// the size of the step until the next start re-anchors.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock {
+    anchor_wall_ms: u64,
+    anchor: std::time::Instant,
+}
 
-impl Clock for SystemClock {
-    fn now(&self) -> Millis {
+impl SystemClock {
+    /// A clock anchored to the wall clock now.
+    pub fn new() -> SystemClock {
         let since = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        Millis(since.as_millis() as u64)
+        SystemClock {
+            anchor_wall_ms: since.as_millis() as u64,
+            anchor: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock::new()
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Millis {
+        let elapsed = self.anchor.elapsed().as_millis() as u64;
+        Millis(self.anchor_wall_ms.saturating_add(elapsed))
     }
 }
 
@@ -140,6 +172,13 @@ pub struct Kiosk {
     supervisors: Vec<(DeviceKind, SupervisorReport)>,
     /// A journal error from a place that could not return it.
     deferred_error: Option<KioskError>,
+    /// When the backend last answered (or failed to), for the idle heartbeat.
+    last_link_call: Millis,
+    /// The last account check or heartbeat got no answer at all (offline,
+    /// timed out): no account can be checked, so nothing is offered. A
+    /// posting that fails does not set this: the backend may still check
+    /// accounts, and the failure rate watches postings.
+    link_unreachable: bool,
     /// When to try resetting a faulty acceptor next, and the current interval.
     reset_backoff: Option<(Millis, crate::machine::retry::Waits)>,
 }
@@ -183,6 +222,8 @@ impl Kiosk {
             note_path: NotePath::new(),
             last_session: None,
             next_health_at: Millis(0),
+            last_link_call: Millis(0),
+            link_unreachable: false,
             last_screen: None,
             disabled: None,
             clearing: None,
@@ -229,6 +270,10 @@ impl Kiosk {
             return methods;
         }
         let blocks = |d: DeviceKind| self.faults.get(&d).is_some_and(|k| blocks_use(*k));
+        if self.link_unreachable {
+            // No account can be checked: nothing can be paid here now.
+            return methods;
+        }
         // A note in doubt is for staff to reconcile, not a lock: cash is
         // offered whenever the acceptor and the box can take it.
         let cash_ok = !blocks(DeviceKind::Acceptor) && !blocks(DeviceKind::CashBox);
@@ -265,6 +310,14 @@ impl Kiosk {
                     }
                     action = customers.recv() => match action {
                         None => return Ok(()),
+                        Some(CustomerAction::EnterAccount { .. })
+                            if self.offered_methods().is_empty() =>
+                        {
+                            // Nothing can be paid here now: say so again
+                            // rather than start a session that cannot end well.
+                            self.last_screen = None;
+                            self.show_welcome();
+                        }
                         Some(CustomerAction::EnterAccount { account }) => {
                             self.serve(account, customers).await?;
                             self.retry_due().await?;
@@ -467,6 +520,12 @@ impl Kiosk {
             None => Ok(()),
         }
     }
+}
+
+/// Whether an answer to an account check or heartbeat says the backend
+/// cannot be reached at all.
+pub(super) fn unreachable<T>(answer: &Result<T, ErrorKind>) -> bool {
+    matches!(answer, Err(ErrorKind::Offline | ErrorKind::Timeout))
 }
 
 /// Whether a fault of this kind stops the device being used (a warning

@@ -65,6 +65,7 @@ impl Kiosk {
                 let answer =
                     with_timeout(lookup_ms, self.devices.link.lookup_account(&account)).await;
                 self.note_link(&answer);
+                self.link_unreachable = super::unreachable(&answer);
                 let latency = self.clock.now().since(started);
                 self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency)?;
                 Some(Input::AccountAnswer(answer))

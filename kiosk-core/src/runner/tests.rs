@@ -100,11 +100,25 @@ impl ReceiptPrinter for Printer {
 
 struct Backend {
     seen: Shared,
+    down: Arc<Mutex<bool>>,
+}
+
+impl Backend {
+    fn reachable(&self) -> Result<(), DeviceError> {
+        if *self.down.lock().unwrap() {
+            return Err(DeviceError::new(
+                kiosk_hal::ErrorKind::Offline,
+                "no route to the backend",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl NetworkLink for Backend {
     async fn lookup_account(&mut self, _: &AccountNumber) -> Result<AccountAnswer, DeviceError> {
+        self.reachable()?;
         Ok(AccountAnswer::Payable(AccountInfo {
             holder_name: "张三".into(),
             amount_due: yuan(100),
@@ -112,6 +126,7 @@ impl NetworkLink for Backend {
         }))
     }
     async fn post_payment(&mut self, p: &PaymentPosting) -> Result<PostingAnswer, DeviceError> {
+        self.reachable()?;
         self.seen.lock().unwrap().posted.push(p.clone());
         Ok(PostingAnswer::Credited {
             backend_ref: format!("B-{}", p.key),
@@ -134,6 +149,7 @@ struct Rig {
     customer: mpsc::Sender<CustomerAction>,
     commands: mpsc::Sender<StaffCommand>,
     status: Arc<Mutex<AcceptorStatus>>,
+    link_down: Arc<Mutex<bool>>,
     seen: Shared,
     kiosk: tokio::task::JoinHandle<Kiosk>,
     _dir: tempfile::TempDir,
@@ -146,6 +162,7 @@ impl Rig {
         let seen: Shared = Arc::default();
         let status = Arc::new(Mutex::new(AcceptorStatus::Inhibited));
         let (device, events) = mpsc::unbounded_channel();
+        let link_down = Arc::new(Mutex::new(false));
         let devices = Devices {
             acceptor: Box::new(ScriptedAcceptor {
                 events,
@@ -155,7 +172,10 @@ impl Rig {
             cash_box: Box::new(Box_),
             printer: Box::new(Printer),
             reader: None,
-            link: Box::new(Backend { seen: seen.clone() }),
+            link: Box::new(Backend {
+                seen: seen.clone(),
+                down: link_down.clone(),
+            }),
         };
         let observed = seen.clone();
         let observer =
@@ -183,6 +203,7 @@ impl Rig {
             customer,
             commands,
             status,
+            link_down,
             seen,
             kiosk,
             _dir: dir,
@@ -455,4 +476,48 @@ async fn a_note_of_another_currency_in_the_box_is_in_doubt_with_an_alert() {
         eur.in_box.minor, 0,
         "not counted as stacked in any currency"
     );
+}
+
+/// An idle kiosk knows its link: the heartbeat takes payments off the
+/// welcome screen within seconds of the backend going away, before any
+/// customer tries, and puts them back when it answers again.
+#[tokio::test(start_paused = true)]
+async fn an_idle_kiosk_sees_a_dead_link_before_a_customer_does() {
+    let rig = Rig::start();
+    rig.until("cash offered", offers_cash).await;
+    let went_down = tokio::time::Instant::now();
+    *rig.link_down.lock().unwrap() = true;
+    rig.until("out of service", |s| !offers_cash(s)).await;
+    let seen_after = went_down.elapsed();
+    assert!(
+        seen_after <= Duration::from_secs(5),
+        "seen after {seen_after:?}"
+    );
+    // A customer who tries anyway starts no session.
+    rig.customer(CustomerAction::EnterAccount {
+        account: AccountNumber("1001".into()),
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(rig.calls("enable"), 0);
+    *rig.link_down.lock().unwrap() = false;
+    rig.until("cash offered again", offers_cash).await;
+    let (_, kiosk) = rig.finish().await;
+    assert!(kiosk.journal().open_sessions().unwrap().is_empty());
+}
+
+#[test]
+fn the_system_clock_reads_as_wall_time_and_never_goes_back() {
+    let clock = SystemClock::new();
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let mut last = clock.now();
+    assert!(last.0.abs_diff(wall) < 1_000, "{last:?} vs {wall}");
+    for _ in 0..1_000 {
+        let now = clock.now();
+        assert!(now >= last);
+        last = now;
+    }
 }

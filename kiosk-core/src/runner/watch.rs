@@ -135,6 +135,7 @@ impl Kiosk {
             Err(kind) => Outcome::Err { kind, latency_ms },
         };
         let now = self.clock.now();
+        self.last_link_call = now;
         let changes = self.health.record(DeviceKind::Link, outcome, now);
         // Link up/down is tracked from the answers themselves; keep only
         // what the monitor adds: slowness.
