@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use kiosk_hal::wire::id003::StatusResponse;
 use kiosk_hal::Money;
 
-pub use config::{EscrowCode, Id003EmulatorConfig};
+pub use config::{EscrowCode, Id003EmulatorConfig, LeftPlace, NoteLeftInside};
 pub use model::Id003EmulatorStats;
 
 use super::line::LineFaults;
@@ -63,6 +63,10 @@ impl Id003Emulator {
             clock,
             rng.fork("acceptor"),
         )?;
+        // The first status shown is the device's own power-up report, from
+        // where the note left inside really is.
+        unit.acceptor
+            .power_on(NoteLeftInside::after_cut(config.left_inside));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
@@ -71,7 +75,6 @@ impl Id003Emulator {
             unit.acceptor,
             entries,
             denominations,
-            config.power_up,
             config.reject_polls,
             config.cheat_polls,
             config.init_polls,
