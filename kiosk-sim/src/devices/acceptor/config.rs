@@ -23,10 +23,13 @@ pub struct AcceptorConfig {
     /// Time from a note's insertion to its verdict (escrowed, rejected,
     /// fraud). Default 1500.
     pub validate_ms: u64,
-    /// Time from `stack()` to `Stacked` (or to the jam / power cycle that
-    /// replaces it). Default 800.
+    /// Time from `stack()` to `Stacked` (or to the jam that replaces it).
+    /// A power cut during it places the note by how much of it had passed
+    /// (see [`STACK_POINT_OF_NO_RETURN_PERCENT`]). Default 800.
     pub stack_ms: u64,
-    /// Time from `return_note()` to `Returned`. Default 500.
+    /// Time from `return_note()` to `Returned`. A power cut during it
+    /// places the note by how much of it had passed (see
+    /// [`RETURN_OUT_PERCENT`]). Default 500.
     pub return_ms: u64,
     /// Planned faults, tried in order. Default none.
     pub faults: Vec<FaultRule<AcceptorFault>>,
@@ -121,6 +124,9 @@ pub const RETURN_OUT_PERCENT: u64 = 50;
 /// | being stacked, from that point on | in the cash box | `in-stacker` |
 /// | being returned, before [`RETURN_OUT_PERCENT`] of `return-ms` | in the acceptor, given back | `in-acceptor` |
 /// | being returned, from that point on | at the customer's | `none` |
+///
+/// A jammed note is not in this path: a cut leaves it jammed where it is,
+/// and only the jam's clearing reports it (`JamCleared { fate }`).
 ///
 /// Only the explicit lying faults (`misreport-*`) make a report differ from
 /// where the note is; they never move a note.
