@@ -547,7 +547,10 @@ impl AcceptorMachine {
     /// power cut before it was (the ID-003 emulator's start): the note is
     /// settled and the device reports its first power-up.
     pub(crate) fn power_on(&mut self, now: Millis, left: AfterCut) {
-        debug_assert!(matches!(self.path, Path::Idle), "power_on is the first thing");
+        debug_assert!(
+            matches!(self.path, Path::Idle),
+            "power_on is the first thing"
+        );
         self.settle(left);
         self.power_up(now, left.sensed());
     }

@@ -1,7 +1,7 @@
 use kiosk_core::Millis;
 use kiosk_hal::{
-    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, Currency, DeviceError, ErrorKind, FillLevel,
-    FraudKind, JamLocation, Money, NoteAtPowerUp, NoteFate, RejectReason,
+    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, Currency, DeviceError, ErrorKind,
+    FillLevel, FraudKind, JamLocation, Money, NoteAtPowerUp, NoteFate, RejectReason,
 };
 use tokio::time::Duration;
 
@@ -644,9 +644,9 @@ fn scripted_session(m: &mut AcceptorMachine, until: Millis) -> Seen {
             // real device, and the script goes on.
             let _refused = match event {
                 AcceptorEvent::Escrowed { value } if value == cny(50) => m.stack(at),
-                AcceptorEvent::Stacked { .. } => m.insert(at, cny(100), true).map_err(|_| {
-                    DeviceError::new(ErrorKind::InvalidState, "slot busy")
-                }),
+                AcceptorEvent::Stacked { .. } => m
+                    .insert(at, cny(100), true)
+                    .map_err(|_| DeviceError::new(ErrorKind::InvalidState, "slot busy")),
                 AcceptorEvent::Escrowed { .. } => m.return_note(at),
                 _ => Ok(()),
             };
@@ -885,7 +885,11 @@ async fn a_jam_cleared_by_reset_consults_the_lie_at_the_reset() {
         },
         "the lie is active from 10 s"
     );
-    assert_eq!(u.staff.physical_contents().notes, 0, "but the note came back");
+    assert_eq!(
+        u.staff.physical_contents().notes,
+        0,
+        "but the note came back"
+    );
     assert_eq!(u.customer.returned_notes(), vec![cny(20)]);
 }
 
@@ -936,7 +940,9 @@ fn power_cycle_and_misreport_configs_are_checked() {
         trigger = { when = "at", at-ms = 1 }
         fault = { type = "power-cycle", note = "in-stacker" }
     "#;
-    let refused = toml::from_str::<AcceptorConfig>(old).unwrap_err().to_string();
+    let refused = toml::from_str::<AcceptorConfig>(old)
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("unknown field `note`"), "{refused}");
     let lies: AcceptorConfig = toml::from_str(
         r#"
