@@ -328,11 +328,15 @@ async fn fraud_pulls_the_note_back_and_power_cycle_mid_stack_boxes_it() {
         AcceptorEvent::Escrowed { .. }
     ));
     u.acceptor.stack().await.unwrap();
+    // Stacked from 3000 for 800 ms: the cut comes at 80 %, 3640.
     assert_eq!(
-        next(&mut u.acceptor).await.1,
-        AcceptorEvent::PowerUp {
-            note: NoteAtPowerUp::InStacker
-        }
+        next(&mut u.acceptor).await,
+        (
+            Millis(3640),
+            AcceptorEvent::PowerUp {
+                note: NoteAtPowerUp::InStacker
+            }
+        )
     );
     assert_eq!(u.staff.physical_contents().value, cny(20));
     assert_eq!(

@@ -9,6 +9,11 @@
 //! the host's ACK, escrow codes from a currency dataset, echoes and the
 //! 0x8A answer. So a drill's fault plan means the same thing on the wire.
 //!
+//! Power-up statuses (0x40 / 0x41 / 0x42), at start and after any power
+//! cut, are the virtual acceptor's own reports of where the note really is
+//! (a note [left inside](NoteLeftInside) at start is settled in the box or
+//! given back first); only a `misreport-power-up` fault makes them lie.
+//!
 //! Where the protocol has no fact (⚠): after a jam clears with the note in
 //! the box the emulator shows VEND VALID; with the note returned,
 //! "returning"; with its fate unknown, "initialize". The 0xC0 denomination
