@@ -44,7 +44,10 @@ enum Fault {
     LostAnswer(u64),
     LinkNonsense(u64),
     Jam(u64, bool, NoteFate),
-    PowerCycleWhileStacking(u64),
+    /// Power cut on the n-th stack, this far (percent) into the stacking:
+    /// where the note ends up (box or back to the customer) is the
+    /// acceptor's physics.
+    PowerCycleWhileStacking(u64, u8),
     Fraud(u64),
     AcceptorOffline(u64, u64),
     KioskPowerLoss(u64, u64),
@@ -96,7 +99,7 @@ fn fault() -> impl Strategy<Value = Fault> {
             ]
         )
             .prop_map(|(n, stacker, fate)| Fault::Jam(n, stacker, fate)),
-        (1u64..6).prop_map(Fault::PowerCycleWhileStacking),
+        (1u64..6, 0u8..100).prop_map(|(n, percent)| Fault::PowerCycleWhileStacking(n, percent)),
         (1u64..6).prop_map(Fault::Fraud),
         (t.clone(), 1_000u64..60_000).prop_map(|(at, len)| Fault::AcceptorOffline(at, len)),
         (t, 1_000u64..20_000).prop_map(|(at, len)| Fault::KioskPowerLoss(at, len)),
@@ -161,10 +164,10 @@ fn scenario(customers: &[Customer], faults: &[Fault]) -> Scenario {
                     }
                 },
             )),
-            Fault::PowerCycleWhileStacking(n) => s.acceptor.faults.push(FaultRule::new(
+            Fault::PowerCycleWhileStacking(n, percent) => s.acceptor.faults.push(FaultRule::new(
                 Trigger::NthCall { n },
                 AcceptorFault::PowerCycle {
-                    note: kiosk_hal::NoteAtPowerUp::InStacker,
+                    stack_percent: Some(percent),
                 },
             )),
             Fault::Fraud(n) => s.acceptor.faults.push(FaultRule::new(

@@ -12,7 +12,9 @@ use kiosk_hal::{
     NoteAtPowerUp, NoteFate, RejectReason,
 };
 use kiosk_sim::devices::{AcceptorConfig, AcceptorFault};
-use kiosk_sim::emulators::{Id003Emulator, Id003EmulatorConfig, LineFault};
+use kiosk_sim::emulators::{
+    Id003Emulator, Id003EmulatorConfig, LeftPlace, LineFault, NoteLeftInside,
+};
 use kiosk_sim::{FaultRule, Trigger};
 
 fn cny(major: i64) -> Money {
@@ -182,10 +184,13 @@ async fn a_cheat_is_reported_as_fraud_and_nothing_is_credited() {
 }
 
 #[tokio::test]
-async fn power_up_with_a_bill_in_the_stacker_is_reported() {
+async fn power_up_with_a_bill_in_the_stacker_is_reported_and_the_bill_is_in_the_box() {
     let dir = tempfile::tempdir().unwrap();
     let config = Id003EmulatorConfig {
-        power_up: NoteAtPowerUp::InStacker,
+        left_inside: Some(NoteLeftInside {
+            place: LeftPlace::InStacker,
+            value: cny(100),
+        }),
         ..Id003EmulatorConfig::default()
     };
     let emu = emulator(dir.path(), config);
@@ -196,6 +201,73 @@ async fn power_up_with_a_bill_in_the_stacker_is_reported() {
     };
     assert_eq!(first, Ok(in_stacker));
     quiet(&mut acceptor, 300).await;
+    // The report is the device's real state: the note is in the box.
+    assert_eq!(emu.staff().notes(), [cny(100)]);
+    assert!(emu.customer().returned_notes().is_empty());
+}
+
+#[tokio::test]
+async fn power_up_with_a_bill_in_the_acceptor_gives_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Id003EmulatorConfig {
+        left_inside: Some(NoteLeftInside {
+            place: LeftPlace::InAcceptor,
+            value: cny(20),
+        }),
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    let in_acceptor = AcceptorEvent::PowerUp {
+        note: NoteAtPowerUp::InAcceptor,
+    };
+    assert_eq!(next(&mut acceptor, 2000).await, Ok(in_acceptor));
+    quiet(&mut acceptor, 300).await;
+    assert!(emu.staff().notes().is_empty());
+    assert_eq!(emu.customer().returned_notes(), [cny(20)]);
+}
+
+#[tokio::test]
+async fn a_power_cut_late_in_a_stack_is_reported_in_the_stacker_on_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = AcceptorFault::PowerCycle {
+        stack_percent: Some(80),
+    };
+    let config = Id003EmulatorConfig {
+        acceptor: acceptor_with(vec![FaultRule::new(Trigger::NthCall { n: 1 }, cut)]),
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    started(&mut acceptor).await;
+    let event = pay(&emu, &mut acceptor, cny(50)).await;
+    let in_stacker = AcceptorEvent::PowerUp {
+        note: NoteAtPowerUp::InStacker,
+    };
+    assert_eq!(event, in_stacker);
+    quiet(&mut acceptor, 300).await;
+    assert_eq!(emu.staff().notes(), [cny(50)]);
+}
+
+#[tokio::test]
+async fn a_misreporting_device_lies_on_the_wire_but_moves_no_note() {
+    let dir = tempfile::tempdir().unwrap();
+    // Power-up 1 is the emulator's start: it claims a bill in the stacker.
+    let lie = AcceptorFault::MisreportPowerUp {
+        report: NoteAtPowerUp::InStacker,
+    };
+    let config = Id003EmulatorConfig {
+        acceptor: acceptor_with(vec![FaultRule::new(Trigger::NthCall { n: 1 }, lie)]),
+        ..Id003EmulatorConfig::default()
+    };
+    let emu = emulator(dir.path(), config);
+    let mut acceptor = driver(emu.path());
+    let claimed = AcceptorEvent::PowerUp {
+        note: NoteAtPowerUp::InStacker,
+    };
+    assert_eq!(next(&mut acceptor, 2000).await, Ok(claimed));
+    quiet(&mut acceptor, 300).await;
+    assert!(emu.staff().notes().is_empty(), "the box is still empty");
 }
 
 #[tokio::test]

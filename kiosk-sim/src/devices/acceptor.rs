@@ -7,21 +7,29 @@
 //! ```
 //!
 //! Faults ([`AcceptorFault`]) replace a step with a jam, a cheat, a power
-//! cycle, an outage or a pulled cash box. Every event is queued and
+//! cycle, an outage or a pulled cash box. A power cut only says *when*:
+//! where the note then ends up, and so what the device reports at power-up,
+//! follows from where it was in its path (the table on [`AcceptorFault`]).
+//! Only the explicit `misreport-*` faults make the device report something
+//! other than where a note really is. Every event is queued and
 //! [`next_event`](kiosk_hal::BillAcceptor::next_event) pops the queue, so it
 //! is cancel safe; a waiting `next_event` sleeps until the device's next
 //! deadline or until someone acts on it, never on a polling timer.
 
 mod config;
 mod machine;
+mod path;
 
 use core::fmt;
 
 use async_trait::async_trait;
 use kiosk_hal::{AcceptorEvent, AcceptorStatus, BillAcceptor, DeviceError, Money};
 
-pub use config::{AcceptorConfig, AcceptorFault};
+pub use config::{
+    AcceptorConfig, AcceptorFault, RETURN_OUT_PERCENT, STACK_POINT_OF_NO_RETURN_PERCENT,
+};
 pub(crate) use machine::AcceptorMachine;
+pub(crate) use path::AfterCut;
 
 use super::cashbox::{BoxState, CashBoxConfig, CashBoxHandle, VirtualCashBox};
 use super::shared::Shared;
@@ -124,6 +132,15 @@ impl VirtualAcceptor {
         *self.unit.clock()
     }
 
+    /// Switches the device on with `left` in its path (a note a power cut
+    /// left there before): the note is settled where it is and the device
+    /// queues its first `PowerUp` report, as a real validator shows power-up
+    /// at switch-on. Only the ID-003 emulator starts this way; a drill's
+    /// acceptor starts clean and silent.
+    pub(crate) fn power_on(&self, left: AfterCut) {
+        self.unit.with(|m, now| m.power_on(now, left))
+    }
+
     #[cfg(test)]
     pub(crate) fn wakeups(&self) -> u64 {
         self.unit.wakeups()
@@ -157,7 +174,7 @@ impl BillAcceptor for VirtualAcceptor {
     }
 
     async fn reset(&mut self) -> Result<(), DeviceError> {
-        self.unit.with(|m, _| m.reset())
+        self.unit.with(|m, now| m.reset(now))
     }
 }
 

@@ -9,8 +9,10 @@ mod printer;
 mod reader;
 mod shared;
 
+pub(crate) use acceptor::AfterCut;
 pub use acceptor::{
     AcceptorConfig, AcceptorFault, CashUnit, CustomerSlot, SlotRefusal, VirtualAcceptor,
+    RETURN_OUT_PERCENT, STACK_POINT_OF_NO_RETURN_PERCENT,
 };
 pub use cashbox::{CashBoxConfig, CashBoxHandle, VirtualCashBox};
 pub use printer::{PrintedReceipt, PrinterConfig, PrinterFault, PrinterHandle, VirtualPrinter};

@@ -30,7 +30,9 @@ mod runner;
 mod scanner;
 
 pub use escpos::{receipt_text, EscPosEmulator, EscPosEmulatorConfig};
-pub use id003::{EscrowCode, Id003Emulator, Id003EmulatorConfig, Id003EmulatorStats};
+pub use id003::{
+    EscrowCode, Id003Emulator, Id003EmulatorConfig, Id003EmulatorStats, LeftPlace, NoteLeftInside,
+};
 pub use line::{LineFault, LineFaultConfig, LineFaults, LineStats, Verdict};
 pub use pty::PtyEndpoint;
 pub use runner::LineControl;

@@ -9,69 +9,12 @@ use kiosk_hal::{
 };
 
 use super::config::{AcceptorConfig, AcceptorFault};
+use super::path::{into_stacking, AfterCut, Path, StackEnd};
 use super::SlotRefusal;
 use crate::devices::cashbox::BoxState;
 use crate::devices::shared::Machine;
 use crate::faults::{ConfigError, FaultPlan, LogSink, Trigger};
 use crate::rng::SimRng;
-
-/// How a stack request will end, decided when it is made.
-#[derive(Debug, Clone, Copy)]
-enum StackEnd {
-    Stacked,
-    Jam {
-        location: JamLocation,
-        fate: NoteFate,
-        clear_after_ms: Option<u64>,
-    },
-    PowerCycle(NoteAtPowerUp),
-}
-
-/// Where the current note is.
-#[derive(Debug, Clone, Copy)]
-enum Path {
-    Idle,
-    Validating {
-        value: Money,
-        genuine: bool,
-        number: u64,
-        done_at: Millis,
-    },
-    Escrow {
-        value: Money,
-    },
-    Stacking {
-        value: Money,
-        done_at: Millis,
-        end: StackEnd,
-        fault: Option<AcceptorFault>,
-    },
-    Returning {
-        value: Money,
-        done_at: Millis,
-    },
-}
-
-impl Path {
-    fn deadline(&self) -> Option<Millis> {
-        match self {
-            Path::Validating { done_at, .. }
-            | Path::Stacking { done_at, .. }
-            | Path::Returning { done_at, .. } => Some(*done_at),
-            Path::Idle | Path::Escrow { .. } => None,
-        }
-    }
-
-    fn note(&self) -> Option<Money> {
-        match self {
-            Path::Idle => None,
-            Path::Validating { value, .. }
-            | Path::Escrow { value }
-            | Path::Stacking { value, .. }
-            | Path::Returning { value, .. } => Some(*value),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 struct Jam {
@@ -85,7 +28,7 @@ struct Jam {
 enum TimedAction {
     GoOffline,
     BackOnline,
-    PowerCycle(NoteAtPowerUp),
+    PowerCycle,
     RemoveBox,
     ReplaceBox,
 }
@@ -128,6 +71,11 @@ pub(crate) struct AcceptorMachine {
     plan: FaultPlan<AcceptorFault>,
     inserted: u64,
     stacks: u64,
+    /// Power-up reports made so far (what `nth-call` of a
+    /// `misreport-power-up` counts).
+    power_ups: u64,
+    /// Jam clearings so far (what `nth-call` of a `misreport-jam-fate` counts).
+    jam_clearings: u64,
     returned_to_customer: Vec<Money>,
     retrieved_by_staff: Vec<Money>,
 }
@@ -156,8 +104,8 @@ impl AcceptorMachine {
                 AcceptorFault::StackerRemoved {} => {
                     (TimedAction::RemoveBox, TimedAction::ReplaceBox)
                 }
-                AcceptorFault::PowerCycle { note } => {
-                    (TimedAction::PowerCycle(note), TimedAction::PowerCycle(note))
+                AcceptorFault::PowerCycle { .. } => {
+                    (TimedAction::PowerCycle, TimedAction::PowerCycle)
                 }
                 _ => unreachable!("only offline, stacker-removed and power-cycle are timed"),
             };
@@ -196,6 +144,8 @@ impl AcceptorMachine {
             plan: FaultPlan::new(consulted, rng)?,
             inserted: 0,
             stacks: 0,
+            power_ups: 0,
+            jam_clearings: 0,
             returned_to_customer: Vec::new(),
             retrieved_by_staff: Vec::new(),
         })
@@ -329,11 +279,16 @@ impl AcceptorMachine {
                 fate,
                 clear_after_ms,
             },
-            Some(AcceptorFault::PowerCycle { note }) => StackEnd::PowerCycle(note),
+            Some(AcceptorFault::PowerCycle {
+                stack_percent: Some(percent),
+            }) => StackEnd::PowerCut {
+                at: into_stacking(now, self.stack_ms, percent),
+            },
             _ => StackEnd::Stacked,
         };
         self.path = Path::Stacking {
             value,
+            started_at: now,
             done_at: now.plus_ms(self.stack_ms),
             end,
             fault,
@@ -348,6 +303,7 @@ impl AcceptorMachine {
         };
         self.path = Path::Returning {
             value,
+            started_at: now,
             done_at: now.plus_ms(self.return_ms),
         };
         Ok(())
@@ -373,10 +329,10 @@ impl AcceptorMachine {
         })
     }
 
-    pub(crate) fn reset(&mut self) -> Result<(), DeviceError> {
+    pub(crate) fn reset(&mut self, now: Millis) -> Result<(), DeviceError> {
         self.online()?;
         if self.jam.is_some() {
-            self.clear_jam();
+            self.clear_jam(now);
         }
         if let Path::Escrow { value } = self.path {
             self.path = Path::Idle;
@@ -414,7 +370,11 @@ impl AcceptorMachine {
                 ..
             } => self.verdict(at, value, genuine, number),
             Path::Stacking {
-                value, end, fault, ..
+                value,
+                started_at,
+                done_at,
+                end,
+                fault,
             } => match end {
                 StackEnd::Stacked => {
                     self.cash.push(value);
@@ -443,17 +403,18 @@ impl AcceptorMachine {
                         value: Some(value),
                     });
                 }
-                StackEnd::PowerCycle(note) => {
-                    // Power lost while the note moved; it ends where the
-                    // device will say it found it.
+                StackEnd::PowerCut { .. } => {
+                    // Power is cut while the note moves: put the path back
+                    // as it was at the cut, and let physics place the note.
                     self.note_fault(at, fault);
-                    if note == NoteAtPowerUp::InStacker {
-                        self.cash.push(value);
-                    } else {
-                        self.returned_to_customer.push(value);
-                    }
-                    self.inhibited = true;
-                    self.emit(AcceptorEvent::PowerUp { note });
+                    self.path = Path::Stacking {
+                        value,
+                        started_at,
+                        done_at,
+                        end,
+                        fault,
+                    };
+                    self.power_cycle(at);
                 }
             },
             Path::Returning { value, .. } => {
@@ -498,7 +459,9 @@ impl AcceptorMachine {
         }
     }
 
-    fn clear_jam(&mut self) {
+    /// Clears the jam: the note goes where the jam's fate puts it, and the
+    /// device reports that fate unless a `misreport-jam-fate` is active.
+    fn clear_jam(&mut self, at: Millis) {
         let Some(jam) = self.jam.take() else {
             return;
         };
@@ -506,36 +469,90 @@ impl AcceptorMachine {
             NoteFate::InCashBox if jam.location == JamLocation::Acceptor => {
                 self.cash.push(jam.value)
             }
+            // A stacker jam with this fate put the note in the box when it jammed.
             NoteFate::InCashBox => {}
             NoteFate::Returned => self.returned_to_customer.push(jam.value),
             NoteFate::Unknown => self.retrieved_by_staff.push(jam.value),
         }
-        self.emit(AcceptorEvent::JamCleared { fate: jam.fate });
+        self.jam_clearings += 1;
+        let n = self.jam_clearings;
+        let lie = self
+            .plan
+            .active_by(at, |rule| {
+                matches!(rule.fault, AcceptorFault::MisreportJamFate { .. }).then_some(n)
+            })
+            .cloned();
+        let fate = match lie {
+            Some(fault @ AcceptorFault::MisreportJamFate { report }) => {
+                self.log.record(at, &fault);
+                report
+            }
+            _ => jam.fate,
+        };
+        self.emit(AcceptorEvent::JamCleared { fate });
     }
 
-    /// Settles the note in the path after a power loss and says what the
-    /// device will find: `InStacker` puts it in the box, anything else returns it.
-    fn lose_power(&mut self, into_box: bool) -> NoteAtPowerUp {
-        match std::mem::replace(&mut self.path, Path::Idle).note() {
-            None => NoteAtPowerUp::None,
-            Some(value) if into_box => {
-                self.cash.push(value);
-                NoteAtPowerUp::InStacker
+    /// Power is cut at `at`: the note in the path ends where physics puts
+    /// it (see [`Path::after_power_cut`]). Returns what the device's
+    /// sensors will find when power is back.
+    fn lose_power(&mut self, at: Millis) -> NoteAtPowerUp {
+        let after = std::mem::replace(&mut self.path, Path::Idle).after_power_cut(at);
+        self.settle(after);
+        after.sensed()
+    }
+
+    /// Puts a note where a power cut left it.
+    fn settle(&mut self, after: AfterCut) {
+        match after {
+            AfterCut::Empty => {}
+            AfterCut::InAcceptor(value) | AfterCut::AtCustomer(value) => {
+                self.returned_to_customer.push(value)
             }
-            Some(value) => {
-                self.returned_to_customer.push(value);
-                NoteAtPowerUp::InAcceptor
-            }
+            AfterCut::InBox(value) => self.cash.push(value),
         }
     }
 
-    fn power_cycle(&mut self, note: NoteAtPowerUp) {
+    /// Power is back: the device comes up inhibited and reports what it
+    /// found, `found`, unless a `misreport-power-up` is active.
+    fn power_up(&mut self, at: Millis, found: NoteAtPowerUp) {
+        self.power_ups += 1;
+        let n = self.power_ups;
+        let lie = self
+            .plan
+            .active_by(at, |rule| {
+                matches!(rule.fault, AcceptorFault::MisreportPowerUp { .. }).then_some(n)
+            })
+            .cloned();
+        let note = match lie {
+            Some(fault @ AcceptorFault::MisreportPowerUp { report }) => {
+                self.log.record(at, &fault);
+                report
+            }
+            _ => found,
+        };
+        self.inhibited = true;
+        self.emit(AcceptorEvent::PowerUp { note });
+    }
+
+    /// Power is cut at `at` and comes back at once.
+    fn power_cycle(&mut self, at: Millis) {
         if self.offline {
             return;
         }
-        self.lose_power(note == NoteAtPowerUp::InStacker);
-        self.inhibited = true;
-        self.emit(AcceptorEvent::PowerUp { note });
+        let found = self.lose_power(at);
+        self.power_up(at, found);
+    }
+
+    /// The device is switched on with `left` in its path, left there by a
+    /// power cut before it was (the ID-003 emulator's start): the note is
+    /// settled and the device reports its first power-up.
+    pub(crate) fn power_on(&mut self, now: Millis, left: AfterCut) {
+        debug_assert!(
+            matches!(self.path, Path::Idle),
+            "power_on is the first thing"
+        );
+        self.settle(left);
+        self.power_up(now, left.sensed());
     }
 
     fn timed(&mut self, entry: TimedEntry) {
@@ -547,21 +564,19 @@ impl AcceptorMachine {
         }
         match entry.action {
             TimedAction::GoOffline if !self.offline => {
-                let stacking = matches!(self.path, Path::Stacking { .. });
-                self.found_at_power_up = self.lose_power(stacking);
+                self.found_at_power_up = self.lose_power(entry.at);
                 self.offline = true;
                 self.queue.push_back(Queued::WentOffline);
             }
             TimedAction::BackOnline if self.offline => {
                 self.offline = false;
-                self.inhibited = true;
-                let note = std::mem::replace(&mut self.found_at_power_up, NoteAtPowerUp::None);
-                self.emit(AcceptorEvent::PowerUp { note });
+                let found = std::mem::replace(&mut self.found_at_power_up, NoteAtPowerUp::None);
+                self.power_up(entry.at, found);
                 for event in std::mem::take(&mut self.held) {
                     self.emit(event);
                 }
             }
-            TimedAction::PowerCycle(note) => self.power_cycle(note),
+            TimedAction::PowerCycle => self.power_cycle(entry.at),
             TimedAction::RemoveBox if self.cash.present() => {
                 self.cash.set_present(false);
                 self.emit(AcceptorEvent::StackerRemoved);
@@ -592,7 +607,7 @@ impl Machine for AcceptorMachine {
             match next {
                 None => break,
                 Some((0, at)) => self.finish_path(at),
-                Some((1, _)) => self.clear_jam(),
+                Some((1, at)) => self.clear_jam(at),
                 Some(_) => {
                     if let Some(entry) = self.timeline.pop_front() {
                         self.timed(entry);

@@ -1,11 +1,12 @@
 use kiosk_core::Millis;
 use kiosk_hal::{
-    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, Currency, ErrorKind, FillLevel,
-    FraudKind, JamLocation, Money, NoteAtPowerUp, NoteFate, RejectReason,
+    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, Currency, DeviceError, ErrorKind,
+    FillLevel, FraudKind, JamLocation, Money, NoteAtPowerUp, NoteFate, RejectReason,
 };
 use tokio::time::Duration;
 
 use super::*;
+use crate::devices::shared::Machine;
 use crate::faults::{FaultRule, Trigger};
 
 fn cny(major: i64) -> Money {
@@ -304,8 +305,9 @@ async fn fraud_pulls_the_note_back_and_power_cycle_mid_stack_boxes_it() {
     let fraud = AcceptorFault::Fraud {
         kind: FraudKind::StringOrFishing,
     };
+    // Cut late in the stacking: past the point of no return, the note is in the box.
     let power = AcceptorFault::PowerCycle {
-        note: NoteAtPowerUp::InStacker,
+        stack_percent: Some(80),
     };
     let mut u = unit(vec![
         FaultRule::new(Trigger::NthCall { n: 1 }, fraud),
@@ -326,11 +328,15 @@ async fn fraud_pulls_the_note_back_and_power_cycle_mid_stack_boxes_it() {
         AcceptorEvent::Escrowed { .. }
     ));
     u.acceptor.stack().await.unwrap();
+    // Stacked from 3000 for 800 ms: the cut comes at 80 %, 3640.
     assert_eq!(
-        next(&mut u.acceptor).await.1,
-        AcceptorEvent::PowerUp {
-            note: NoteAtPowerUp::InStacker
-        }
+        next(&mut u.acceptor).await,
+        (
+            Millis(3640),
+            AcceptorEvent::PowerUp {
+                note: NoteAtPowerUp::InStacker
+            }
+        )
     );
     assert_eq!(u.staff.physical_contents().value, cny(20));
     assert_eq!(
@@ -476,7 +482,7 @@ fn config_reads_from_toml_with_defaults() {
     assert_eq!(
         config.faults[2].fault,
         AcceptorFault::PowerCycle {
-            note: NoteAtPowerUp::InStacker
+            stack_percent: None
         }
     );
     assert!(toml::from_str::<AcceptorConfig>("stack-time = 1").is_err());
@@ -557,4 +563,499 @@ async fn the_fault_log_says_when_each_fault_struck() {
             ),
         ]
     );
+}
+
+// ----- power cuts: physics, not configuration -----
+
+/// A timed power cut at `at_ms`, wherever the note is.
+fn cut_at(at_ms: u64) -> FaultRule<AcceptorFault> {
+    FaultRule::new(
+        Trigger::At { at_ms },
+        AcceptorFault::PowerCycle {
+            stack_percent: None,
+        },
+    )
+}
+
+/// The bare machine (sans-IO) with these faults, default timings, default box.
+fn machine(faults: Vec<FaultRule<AcceptorFault>>) -> AcceptorMachine {
+    machine_timed(faults, 800, 500)
+}
+
+fn machine_timed(
+    faults: Vec<FaultRule<AcceptorFault>>,
+    stack_ms: u64,
+    return_ms: u64,
+) -> AcceptorMachine {
+    let config = AcceptorConfig {
+        stack_ms,
+        return_ms,
+        faults,
+        ..AcceptorConfig::default()
+    };
+    let cash = BoxState::new(&CashBoxConfig::default());
+    AcceptorMachine::new(&config, cash, SimRng::new(7)).unwrap()
+}
+
+/// What a scripted session saw: every event with its time, the notes the
+/// box holds and the notes the customer got back.
+#[derive(Debug)]
+struct Seen {
+    events: Vec<(Millis, AcceptorEvent)>,
+    in_box: Vec<Money>,
+    returned: Vec<Money>,
+}
+
+impl Seen {
+    fn power_ups(&self) -> Vec<NoteAtPowerUp> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                AcceptorEvent::PowerUp { note } => Some(*note),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn stacked(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|(_, e)| matches!(e, AcceptorEvent::Stacked { .. }))
+            .count()
+    }
+
+    /// Notes in the box that no `Stacked` event announced: those a power
+    /// cut (or a jam) put there.
+    fn boxed_silently(&self) -> usize {
+        self.in_box.len() - self.stacked()
+    }
+}
+
+/// The host and the customer of a scripted session, reacting to events:
+/// a 50 inserted at 0 and stacked once escrowed, then a 100 inserted and
+/// returned once escrowed. Runs the machine deadline by deadline until
+/// `until`.
+fn scripted_session(m: &mut AcceptorMachine, until: Millis) -> Seen {
+    let mut events = Vec::new();
+    m.enable(&[cny(50), cny(100)]).unwrap();
+    m.insert(Millis(0), cny(50), true).unwrap();
+    while let Some(at) = m.next_deadline().filter(|at| *at <= until) {
+        m.advance(at);
+        while let Some(event) = m.pop_event() {
+            let event = event.expect("no offline fault here");
+            // A cut in the same instant as the event may have emptied the
+            // path already: then the host's call fails, as it would on a
+            // real device, and the script goes on.
+            let _refused = match event {
+                AcceptorEvent::Escrowed { value } if value == cny(50) => m.stack(at),
+                AcceptorEvent::Stacked { .. } => m
+                    .insert(at, cny(100), true)
+                    .map_err(|_| DeviceError::new(ErrorKind::InvalidState, "slot busy")),
+                AcceptorEvent::Escrowed { .. } => m.return_note(at),
+                _ => Ok(()),
+            };
+            events.push((at, event));
+        }
+    }
+    Seen {
+        events,
+        in_box: m.cash().notes().to_vec(),
+        returned: m.returned_to_customer().to_vec(),
+    }
+}
+
+/// Where the scripted session's note is at `t`, worked out by hand from
+/// the default timings (validate 1500, stack 800, return 500) and the
+/// physics table on `AcceptorFault`: the honest power-up report for a cut
+/// at `t`. On a tie the note's own step completes first.
+fn honest_report_at(t: u64) -> NoteAtPowerUp {
+    match t {
+        // The 50 is being validated, then waits in escrow.
+        0..=1500 => NoteAtPowerUp::InAcceptor,
+        // Stacking 1500..2300: the point of no return is 50 %, at 1900.
+        1501..=1899 => NoteAtPowerUp::InAcceptor,
+        1900..=2299 => NoteAtPowerUp::InStacker,
+        // Stacked at 2300 (before the cut), then the 100 is validated.
+        2300 => NoteAtPowerUp::None,
+        2301..=3800 => NoteAtPowerUp::InAcceptor,
+        // Returning 3800..4300: out at the customer's from 50 %, 4050.
+        3801..=4049 => NoteAtPowerUp::InAcceptor,
+        _ => NoteAtPowerUp::None,
+    }
+}
+
+#[test]
+fn power_lost_while_validating_never_boxes_the_note() {
+    // Regression: the old model dropped a note that was only being
+    // validated into the box whenever the fault said `in-stacker`.
+    for at_ms in [1, 700, 1499] {
+        let mut m = machine(vec![cut_at(at_ms)]);
+        let seen = scripted_session(&mut m, Millis(at_ms));
+        assert_eq!(
+            seen.events,
+            vec![(
+                Millis(at_ms),
+                AcceptorEvent::PowerUp {
+                    note: NoteAtPowerUp::InAcceptor
+                }
+            )],
+            "cut at {at_ms}"
+        );
+        assert!(seen.in_box.is_empty(), "cut at {at_ms}: {seen:?}");
+        assert_eq!(seen.returned, vec![cny(50)], "the device gives it back");
+        assert_eq!(m.status().unwrap(), AcceptorStatus::Inhibited);
+    }
+}
+
+#[test]
+fn power_lost_while_idle_reports_nothing_found() {
+    // Regression: the old model reported the configured `in-stacker` with
+    // an empty path and nothing added to the box.
+    let mut m = machine(vec![cut_at(10_000)]);
+    let seen = scripted_session(&mut m, Millis(10_000));
+    assert_eq!(seen.power_ups(), vec![NoteAtPowerUp::None]);
+    assert_eq!(seen.in_box, vec![cny(50)], "only the note stacked before");
+    assert_eq!(seen.returned, vec![cny(100)]);
+}
+
+#[test]
+fn power_cut_on_a_stack_places_the_note_by_how_far_it_moved() {
+    for (percent, report, in_box) in [
+        (0, NoteAtPowerUp::InAcceptor, 0),
+        (49, NoteAtPowerUp::InAcceptor, 0),
+        (50, NoteAtPowerUp::InStacker, 1),
+        (99, NoteAtPowerUp::InStacker, 1),
+    ] {
+        let cut = AcceptorFault::PowerCycle {
+            stack_percent: Some(percent),
+        };
+        let mut m = machine(vec![FaultRule::new(Trigger::NthCall { n: 1 }, cut)]);
+        let seen = scripted_session(&mut m, Millis(5_000));
+        let cut_at = 1500 + 800 * u64::from(percent) / 100;
+        assert_eq!(
+            seen.events[1],
+            (Millis(cut_at), AcceptorEvent::PowerUp { note: report }),
+            "{percent} %"
+        );
+        assert_eq!(seen.in_box.len(), in_box, "{percent} %");
+        assert_eq!(seen.returned.len(), 1 - in_box, "{percent} %");
+        assert_eq!(seen.stacked(), 0, "the cut replaces the Stacked event");
+    }
+}
+
+#[test]
+fn power_cut_while_returning_never_boxes_the_note() {
+    for (at_ms, report) in [
+        (3900, NoteAtPowerUp::InAcceptor),
+        (4100, NoteAtPowerUp::None),
+    ] {
+        let mut m = machine(vec![cut_at(at_ms)]);
+        let seen = scripted_session(&mut m, Millis(at_ms));
+        assert_eq!(seen.power_ups(), vec![report], "cut at {at_ms}");
+        assert_eq!(seen.in_box, vec![cny(50)]);
+        assert_eq!(seen.returned, vec![cny(100)]);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn going_offline_early_in_a_stack_gives_the_note_back() {
+    // Stack at 1500 for 800 ms; power goes at 1600 (12 %): not yet past the gate.
+    let window = Trigger::Between {
+        from_ms: 1600,
+        until_ms: Some(5000),
+    };
+    let mut u = unit(vec![FaultRule::new(window, AcceptorFault::Offline {})]);
+    u.acceptor.enable(&[cny(100)]).await.unwrap();
+    u.customer.insert_note(cny(100), true).unwrap();
+    next(&mut u.acceptor).await;
+    u.acceptor.stack().await.unwrap();
+    assert_eq!(
+        u.acceptor.next_event().await.unwrap_err().kind(),
+        ErrorKind::Offline
+    );
+    assert_eq!(
+        next(&mut u.acceptor).await,
+        (
+            Millis(5000),
+            AcceptorEvent::PowerUp {
+                note: NoteAtPowerUp::InAcceptor
+            }
+        )
+    );
+    assert_eq!(u.staff.physical_contents().notes, 0);
+    assert_eq!(u.customer.returned_notes(), vec![cny(100)]);
+}
+
+#[test]
+fn only_a_misreport_fault_makes_the_power_up_report_lie() {
+    // Power goes while the 50 is validated: it is in the acceptor and is
+    // given back. The lying device claims it reached the box.
+    let lie = AcceptorFault::MisreportPowerUp {
+        report: NoteAtPowerUp::InStacker,
+    };
+    let log = crate::faults::FaultLog::new();
+    let mut m = machine(vec![
+        FaultRule::new(Trigger::NthCall { n: 1 }, lie),
+        cut_at(700),
+    ]);
+    m.set_log(crate::faults::LogSink::new(log.clone(), "acceptor"));
+    let seen = scripted_session(&mut m, Millis(700));
+    assert_eq!(seen.power_ups(), vec![NoteAtPowerUp::InStacker]);
+    assert!(seen.in_box.is_empty(), "the lie moves no note");
+    assert_eq!(seen.returned, vec![cny(50)]);
+    let logged: Vec<String> = log.entries().into_iter().map(|e| e.fault).collect();
+    assert_eq!(
+        logged,
+        vec![
+            "PowerCycle { stack_percent: None }".to_string(),
+            "MisreportPowerUp { report: InStacker }".to_string()
+        ]
+    );
+
+    // nth-call counts power-ups: the second one lies, the first does not.
+    let lie = AcceptorFault::MisreportPowerUp {
+        report: NoteAtPowerUp::None,
+    };
+    let mut m = machine(vec![
+        FaultRule::new(Trigger::NthCall { n: 2 }, lie),
+        cut_at(700),
+        cut_at(1000),
+    ]);
+    let seen = scripted_session(&mut m, Millis(1000));
+    assert_eq!(
+        seen.power_ups(),
+        vec![NoteAtPowerUp::InAcceptor, NoteAtPowerUp::None]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_jam_clearing_reports_the_real_fate_unless_the_device_lies() {
+    for (lie, reported) in [
+        (None, NoteFate::InCashBox),
+        (Some(NoteFate::Returned), NoteFate::Returned),
+    ] {
+        let jam = AcceptorFault::JamInAcceptor {
+            fate: NoteFate::InCashBox,
+            clear_after_ms: Some(1000),
+        };
+        let mut faults = vec![FaultRule::new(Trigger::NthCall { n: 1 }, jam)];
+        if let Some(report) = lie {
+            let misreport = AcceptorFault::MisreportJamFate { report };
+            faults.push(FaultRule::new(Trigger::NthCall { n: 1 }, misreport));
+        }
+        let mut u = unit(faults);
+        u.acceptor.enable(&[cny(20)]).await.unwrap();
+        u.customer.insert_note(cny(20), true).unwrap();
+        next(&mut u.acceptor).await;
+        u.acceptor.stack().await.unwrap();
+        assert!(matches!(
+            next(&mut u.acceptor).await.1,
+            AcceptorEvent::Jammed { .. }
+        ));
+        assert_eq!(
+            next(&mut u.acceptor).await,
+            (Millis(3300), AcceptorEvent::JamCleared { fate: reported })
+        );
+        // Either way the note is where the jam's fate put it.
+        assert_eq!(u.staff.notes(), vec![cny(20)], "lie: {lie:?}");
+        assert!(u.customer.returned_notes().is_empty());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_jam_cleared_by_reset_consults_the_lie_at_the_reset() {
+    let jam = AcceptorFault::JamInStacker {
+        fate: NoteFate::Returned,
+        clear_after_ms: None,
+    };
+    let lie = AcceptorFault::MisreportJamFate {
+        report: NoteFate::InCashBox,
+    };
+    let mut u = unit(vec![
+        FaultRule::new(Trigger::NthCall { n: 1 }, jam),
+        FaultRule::new(Trigger::At { at_ms: 10_000 }, lie),
+    ]);
+    u.acceptor.enable(&[cny(20)]).await.unwrap();
+    u.customer.insert_note(cny(20), true).unwrap();
+    next(&mut u.acceptor).await;
+    u.acceptor.stack().await.unwrap();
+    next(&mut u.acceptor).await;
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    u.acceptor.reset().await.unwrap();
+    assert_eq!(
+        next(&mut u.acceptor).await.1,
+        AcceptorEvent::JamCleared {
+            fate: NoteFate::InCashBox
+        },
+        "the lie is active from 10 s"
+    );
+    assert_eq!(
+        u.staff.physical_contents().notes,
+        0,
+        "but the note came back"
+    );
+    assert_eq!(u.customer.returned_notes(), vec![cny(20)]);
+}
+
+#[test]
+fn power_cycle_and_misreport_configs_are_checked() {
+    let build = |trigger: Trigger, fault: AcceptorFault| {
+        let config = AcceptorConfig {
+            faults: vec![FaultRule::new(trigger, fault)],
+            ..AcceptorConfig::default()
+        };
+        AcceptorMachine::new(
+            &config,
+            BoxState::new(&CashBoxConfig::default()),
+            SimRng::new(0),
+        )
+        .err()
+        .map(|e| e.message().to_string())
+    };
+    let on_stack = |p| AcceptorFault::PowerCycle { stack_percent: p };
+    let nth = Trigger::NthCall { n: 1 };
+    let at = Trigger::At { at_ms: 1 };
+    assert!(build(nth.clone(), on_stack(None))
+        .unwrap()
+        .contains("stack-percent = 0..=99"));
+    assert!(build(nth.clone(), on_stack(Some(100)))
+        .unwrap()
+        .contains("not in 0..=99"));
+    assert!(build(at.clone(), on_stack(Some(50)))
+        .unwrap()
+        .contains("cut at that instant"));
+    let window = Trigger::Between {
+        from_ms: 1,
+        until_ms: None,
+    };
+    assert!(build(window, on_stack(None)).is_some());
+    assert_eq!(build(nth.clone(), on_stack(Some(99))), None);
+    assert_eq!(build(at.clone(), on_stack(None)), None);
+    let lie = AcceptorFault::MisreportPowerUp {
+        report: NoteAtPowerUp::None,
+    };
+    for trigger in [nth, at, Trigger::Probability { p: 0.5 }] {
+        assert_eq!(build(trigger, lie), None);
+    }
+
+    // The old way of choosing the report is refused, by name.
+    let old = r#"
+        [[faults]]
+        trigger = { when = "at", at-ms = 1 }
+        fault = { type = "power-cycle", note = "in-stacker" }
+    "#;
+    let refused = toml::from_str::<AcceptorConfig>(old)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("unknown field `note`"), "{refused}");
+    let lies: AcceptorConfig = toml::from_str(
+        r#"
+        [[faults]]
+        trigger = { when = "nth-call", n = 1 }
+        fault = { type = "misreport-power-up", report = "in-acceptor" }
+        [[faults]]
+        trigger = { when = "probability", p = 0.5 }
+        fault = { type = "misreport-jam-fate", report = "unknown" }
+        [[faults]]
+        trigger = { when = "nth-call", n = 2 }
+        fault = { type = "power-cycle", stack-percent = 80 }
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        lies.faults
+            .iter()
+            .map(|rule| rule.fault)
+            .collect::<Vec<_>>(),
+        vec![
+            AcceptorFault::MisreportPowerUp {
+                report: NoteAtPowerUp::InAcceptor
+            },
+            AcceptorFault::MisreportJamFate {
+                report: NoteFate::Unknown
+            },
+            AcceptorFault::PowerCycle {
+                stack_percent: Some(80)
+            },
+        ]
+    );
+    for bad in [
+        r#"fault = { type = "misreport-power-up" }"#,
+        r#"fault = { type = "misreport-power-up", report = "in-box" }"#,
+        r#"fault = { type = "misreport-jam-fate", report = "in-stacker" }"#,
+        r#"fault = { type = "power-cycle", stack-percent = -1 }"#,
+    ] {
+        let text = format!("[[faults]]\ntrigger = {{ when = \"at\", at-ms = 1 }}\n{bad}");
+        assert!(toml::from_str::<AcceptorConfig>(&text).is_err(), "{bad}");
+    }
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn any_report() -> impl Strategy<Value = NoteAtPowerUp> {
+        prop_oneof![
+            Just(NoteAtPowerUp::None),
+            Just(NoteAtPowerUp::InAcceptor),
+            Just(NoteAtPowerUp::InStacker),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Wherever in the session power is cut, the box gains a note
+        /// without a `Stacked` event iff the device reports `in-stacker`,
+        /// no note is lost or doubled, and the report is where the note
+        /// really is. With a `misreport-power-up` the report is the lie,
+        /// and the note is still where physics put it.
+        #[test]
+        fn power_up_report_matches_the_box_unless_the_device_lies(
+            cut in 0u64..5_000,
+            lie in proptest::option::of(any_report()),
+        ) {
+            let mut faults = vec![cut_at(cut)];
+            if let Some(report) = lie {
+                let misreport = AcceptorFault::MisreportPowerUp { report };
+                faults.push(FaultRule::new(Trigger::NthCall { n: 1 }, misreport));
+            }
+            let mut m = machine(faults);
+            let seen = scripted_session(&mut m, Millis(10_000));
+            let honest = honest_report_at(cut);
+            prop_assert_eq!(seen.power_ups(), vec![lie.unwrap_or(honest)]);
+            prop_assert_eq!(
+                seen.boxed_silently(),
+                usize::from(honest == NoteAtPowerUp::InStacker),
+                "{:?}", seen
+            );
+            // Every note inserted before the cut is in the box or back
+            // with the customer, exactly once.
+            let inserted = if cut < 2300 { 1 } else { 2 };
+            prop_assert_eq!(seen.in_box.len() + seen.returned.len(), inserted);
+        }
+
+        /// A cut `stack-percent` into a stacking of any length: the note is
+        /// in the box iff the cut is at or past the point of no return, and
+        /// the report says so.
+        #[test]
+        fn a_cut_on_a_stack_boxes_the_note_iff_past_the_point_of_no_return(
+            stack_ms in 200u64..5_000,
+            percent in 0u8..100,
+        ) {
+            let cut = AcceptorFault::PowerCycle { stack_percent: Some(percent) };
+            let mut m = machine_timed(
+                vec![FaultRule::new(Trigger::NthCall { n: 1 }, cut)],
+                stack_ms,
+                500,
+            );
+            let seen = scripted_session(&mut m, Millis(20_000));
+            let past = u64::from(percent) >= STACK_POINT_OF_NO_RETURN_PERCENT;
+            let expected = if past { NoteAtPowerUp::InStacker } else { NoteAtPowerUp::InAcceptor };
+            prop_assert_eq!(seen.power_ups(), vec![expected]);
+            prop_assert_eq!(seen.in_box.len(), usize::from(past));
+            prop_assert_eq!(seen.returned.len(), usize::from(!past));
+        }
+    }
 }

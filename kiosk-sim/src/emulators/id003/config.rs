@@ -1,10 +1,10 @@
 //! Settings of the ID-003 emulator.
 
 use kiosk_hal::wire::id003::CurrencyEntry;
-use kiosk_hal::{Currency, Money, NoteAtPowerUp};
+use kiosk_hal::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
-use crate::devices::{AcceptorConfig, CashBoxConfig};
+use crate::devices::{AcceptorConfig, AfterCut, CashBoxConfig};
 use crate::emulators::line::LineFaultConfig;
 use crate::faults::ConfigError;
 
@@ -36,12 +36,54 @@ fn default_codes() -> Vec<EscrowCode> {
     .collect()
 }
 
+/// Where in the validator a note left by an earlier power cut sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeftPlace {
+    /// In the acceptor head: the device shows "power up with bill in
+    /// acceptor" (0x41) and gives the note back to the customer.
+    InAcceptor,
+    /// Past the stacker gate: the note is in the cash box from the start and
+    /// the device shows "power up with bill in stacker" (0x42).
+    InStacker,
+}
+
+/// A note a power cut left inside the validator before the emulator started.
+///
+/// ```toml
+/// left-inside = { place = "in-stacker", value = { minor = 10000, currency = "CNY" } }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NoteLeftInside {
+    /// Where it sits.
+    pub place: LeftPlace,
+    /// The note.
+    pub value: Money,
+}
+
+impl NoteLeftInside {
+    pub(crate) fn after_cut(left: Option<NoteLeftInside>) -> AfterCut {
+        match left {
+            None => AfterCut::Empty,
+            Some(NoteLeftInside {
+                place: LeftPlace::InAcceptor,
+                value,
+            }) => AfterCut::InAcceptor(value),
+            Some(NoteLeftInside {
+                place: LeftPlace::InStacker,
+                value,
+            }) => AfterCut::InBox(value),
+        }
+    }
+}
+
 /// The ID-003 emulator: the virtual acceptor's timings and fault plan
 /// (the same serde config a drill uses), the dataset, and line faults.
 ///
 /// ```toml
 /// seed = 7
-/// power-up = "in-stacker"
+/// left-inside = { place = "in-stacker", value = { minor = 10000, currency = "CNY" } }
 /// [acceptor]
 /// validate-ms = 200
 /// stack-ms = 200
@@ -62,9 +104,12 @@ pub struct Id003EmulatorConfig {
     pub escrow_codes: Vec<EscrowCode>,
     /// The raw country byte of each 0x8A entry. Default 0x1A.
     pub country_code: u8,
-    /// The status the device shows from start until the host resets it.
-    /// Default `none` (plain power up, 0x40).
-    pub power_up: NoteAtPowerUp,
+    /// A note left in the validator's path when it starts. The device's
+    /// power-up status (shown until the host resets it) reports where it
+    /// really is, as any later power-up does; a `misreport-power-up` acceptor
+    /// fault counting this as power-up 1 makes it lie. Default none (plain
+    /// power up, 0x40).
+    pub left_inside: Option<NoteLeftInside>,
     /// Polls a rejection shows before idling again. Default 2.
     pub reject_polls: u32,
     /// Polls a cheat shows. Default 2.
@@ -89,7 +134,7 @@ impl Default for Id003EmulatorConfig {
             cash_box: CashBoxConfig::default(),
             escrow_codes: default_codes(),
             country_code: 0x1A,
-            power_up: NoteAtPowerUp::None,
+            left_inside: None,
             reject_polls: 2,
             cheat_polls: 2,
             init_polls: 1,

@@ -9,6 +9,11 @@
 //! the host's ACK, escrow codes from a currency dataset, echoes and the
 //! 0x8A answer. So a drill's fault plan means the same thing on the wire.
 //!
+//! Power-up statuses (0x40 / 0x41 / 0x42), at start and after any power
+//! cut, are the virtual acceptor's own reports of where the note really is
+//! (a note [left inside](NoteLeftInside) at start is settled in the box or
+//! given back first); only a `misreport-power-up` fault makes them lie.
+//!
 //! Where the protocol has no fact (⚠): after a jam clears with the note in
 //! the box the emulator shows VEND VALID; with the note returned,
 //! "returning"; with its fate unknown, "initialize". The 0xC0 denomination
@@ -23,7 +28,7 @@ use std::path::{Path, PathBuf};
 use kiosk_hal::wire::id003::StatusResponse;
 use kiosk_hal::Money;
 
-pub use config::{EscrowCode, Id003EmulatorConfig};
+pub use config::{EscrowCode, Id003EmulatorConfig, LeftPlace, NoteLeftInside};
 pub use model::Id003EmulatorStats;
 
 use super::line::LineFaults;
@@ -63,6 +68,10 @@ impl Id003Emulator {
             clock,
             rng.fork("acceptor"),
         )?;
+        // The first status shown is the device's own power-up report, from
+        // where the note left inside really is.
+        unit.acceptor
+            .power_on(NoteLeftInside::after_cut(config.left_inside));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
@@ -71,7 +80,6 @@ impl Id003Emulator {
             unit.acceptor,
             entries,
             denominations,
-            config.power_up,
             config.reject_polls,
             config.cheat_polls,
             config.init_polls,

@@ -89,13 +89,11 @@ pub(crate) struct Id003Device {
 }
 
 impl Id003Device {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         rt: Runtime,
         acceptor: VirtualAcceptor,
         entries: Vec<CurrencyEntry>,
         denominations: Vec<Money>,
-        power_up: NoteAtPowerUp,
         reject_polls: u32,
         cheat_polls: u32,
         init_polls: u32,
@@ -106,7 +104,9 @@ impl Id003Device {
             entries,
             denominations,
             decoder: Decoder::new(),
-            shown: Shown::PowerUp(power_up),
+            // The virtual acceptor queued its power-up report at switch-on:
+            // the first poll drains and shows it.
+            shown: Shown::Idle,
             pending: VecDeque::new(),
             offline: false,
             inhibited: true,
