@@ -5,6 +5,7 @@ use kiosk_hal::{AccountNumber, FillLevel, PrintOutcome, PrinterStatus, Receipt, 
 use super::{with_timeout, Kiosk, KioskError};
 use crate::commands::{DeviceCheck, SelfTestReport, StaffCommand, StaffSettlement};
 use crate::events::{DeviceKind, KioskEvent};
+use crate::machine::clearing;
 
 impl Kiosk {
     /// Performs one command and reports its result as a [`KioskEvent::CommandDone`].
@@ -42,11 +43,11 @@ impl Kiosk {
                 (ok, detail)
             }
             StaffCommand::Disable { reason } => {
-                self.disabled = Some(reason.clone());
+                self.availability.set_disabled(Some(reason.clone()));
                 (true, format!("out of service: {reason}"))
             }
             StaffCommand::Enable => {
-                self.disabled = None;
+                self.availability.set_disabled(None);
                 let now = self.clock.now();
                 let changes =
                     self.tickets
@@ -70,7 +71,7 @@ impl Kiosk {
                 reporter,
                 description,
             } => {
-                self.disabled = Some("under repair".into());
+                self.availability.set_disabled(Some("under repair".into()));
                 self.emit(KioskEvent::DamageReported {
                     reporter: reporter.clone(),
                     description: description.clone(),
@@ -126,24 +127,17 @@ impl Kiosk {
     }
 
     async fn begin_clearing(&mut self, operators: [String; 2]) -> (bool, String) {
-        let authorised = |name: &String| self.config.authorised_operators.contains(name);
-        if operators[0] == operators[1] {
-            return (
-                false,
-                "refused: a clearing needs two different people".into(),
-            );
-        }
-        if let Some(stranger) = operators.iter().find(|o| !authorised(o)) {
-            return (
-                false,
-                format!("refused: {stranger} is not an authorised operator"),
-            );
+        if let Err(refusal) =
+            clearing::check_operators(&operators, &self.config.authorised_operators)
+        {
+            return (false, refusal.to_string());
         }
         if let Err(e) = self.devices.acceptor.inhibit().await {
             tracing::warn!(error = %e, "inhibit for clearing failed");
         }
         self.clearing = Some(operators.clone());
-        self.disabled = Some("cash clearing in progress".into());
+        self.availability
+            .set_disabled(Some("cash clearing in progress".into()));
         (
             true,
             format!("clearing opened by {} and {}", operators[0], operators[1]),
@@ -160,40 +154,17 @@ impl Kiosk {
             return Ok((false, "refused: no clearing is open".into()));
         };
         // Staff settle in-doubt notes first, so the clearing record reports
-        // what is still in doubt after their count. A note that is not in
-        // doubt (already settled, unknown) refuses the whole clearing and
-        // leaves it open: nothing is settled twice.
+        // what is still in doubt after their count. A list that cannot be
+        // applied whole is refused whole and leaves the clearing open.
         let in_doubt: Vec<_> = self
             .journal
             .in_doubt_notes()?
             .into_iter()
             .map(|n| n.id)
             .collect();
-        if let Some(s) = settle.iter().find(|s| !in_doubt.contains(&s.note)) {
+        if let Err(refusal) = clearing::check_settlements(settle, &in_doubt) {
             self.clearing = Some(operators);
-            return Ok((false, format!("refused: note {} is not in doubt", s.note.0)));
-        }
-        if let Some((i, s)) = settle
-            .iter()
-            .enumerate()
-            .find(|(i, s)| settle[..*i].iter().any(|t| t.note == s.note))
-        {
-            debug_assert!(i > 0);
-            self.clearing = Some(operators);
-            return Ok((false, format!("refused: note {} is named twice", s.note.0)));
-        }
-        if let Some(s) = settle
-            .iter()
-            .find(|s| s.fate == kiosk_hal::NoteFate::Unknown)
-        {
-            self.clearing = Some(operators);
-            return Ok((
-                false,
-                format!(
-                    "refused: note {} needs a fate (in the box or returned)",
-                    s.note.0
-                ),
-            ));
+            return Ok((false, refusal.to_string()));
         }
         for s in settle {
             self.settle_note(s.note, s.fate)?;
@@ -214,7 +185,7 @@ impl Kiosk {
             record.in_doubt_notes
         );
         self.emit(KioskEvent::ClearingReport { record });
-        self.disabled = None;
+        self.availability.set_disabled(None);
         Ok((true, detail))
     }
 

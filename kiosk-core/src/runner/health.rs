@@ -39,7 +39,7 @@ impl Kiosk {
             self.probe_link().await;
         }
 
-        if !self.faults.contains_key(&DeviceKind::Acceptor) {
+        if self.availability.fault_of(DeviceKind::Acceptor).is_none() {
             self.reset_backoff = None;
         } else if self
             .reset_backoff
@@ -87,8 +87,9 @@ impl Kiosk {
         )
         .await;
         let now = self.clock.now();
-        let was_down = self.faults.contains_key(&DeviceKind::Link);
-        self.link_unreachable = super::unreachable(&answer);
+        let was_down = self.availability.fault_of(DeviceKind::Link).is_some();
+        self.availability
+            .set_link_unreachable(super::unreachable(&answer));
         match answer {
             Ok(()) => {
                 self.fault_cleared(DeviceKind::Link);

@@ -35,8 +35,8 @@ use crate::failover::FailoverHandle;
 use crate::health::HealthMonitor;
 use crate::ids::{Millis, SessionId};
 use crate::journal::{Journal, JournalError};
-use crate::machine::{NotePath, RetryPolicy, RetrySchedule};
-use crate::screen::{Screen, ALTERNATIVE_CHANNELS};
+use crate::machine::{Availability, NotePath, RetryPolicy, RetrySchedule};
+use crate::screen::Screen;
 use crate::session::{CustomerAction, Input, Session};
 use crate::supervise::SupervisorReport;
 use crate::tickets::TicketBook;
@@ -147,8 +147,9 @@ pub struct Kiosk {
     session_seq: u64,
     /// Pending payments and when to post each next (pure; see [`crate::machine::retry`]).
     retries: RetrySchedule,
-    /// Devices currently faulty, and how.
-    faults: BTreeMap<DeviceKind, ErrorKind>,
+    /// Faults, the link's reachability and staff's orders: what can be
+    /// offered (pure; see [`crate::machine::availability`]).
+    availability: Availability,
     /// The in-doubt note the acceptor's next report describes, if any
     /// (pure; see [`crate::machine::note_path`]). It never blocks payments.
     note_path: NotePath,
@@ -156,8 +157,6 @@ pub struct Kiosk {
     next_health_at: Millis,
     /// The screen shown last, so an unchanged idle screen is not re-sent.
     last_screen: Option<Screen>,
-    /// Out of service by command, and why.
-    disabled: Option<String>,
     /// The open clearing's two operators.
     clearing: Option<[String; 2]>,
     /// Staff and remote commands, read between sessions only.
@@ -174,11 +173,7 @@ pub struct Kiosk {
     deferred_error: Option<KioskError>,
     /// When the backend last answered (or failed to), for the idle heartbeat.
     last_link_call: Millis,
-    /// The last account check or heartbeat got no answer at all (offline,
-    /// timed out): no account can be checked, so nothing is offered. A
-    /// posting that fails does not set this: the backend may still check
-    /// accounts, and the failure rate watches postings.
-    link_unreachable: bool,
+
     /// When to try resetting a faulty acceptor next, and the current interval.
     reset_backoff: Option<(Millis, crate::machine::retry::Waits)>,
 }
@@ -200,6 +195,7 @@ impl Kiosk {
             config.tickets.clone(),
         );
         let health = HealthMonitor::new(config.health.clone());
+        let availability = Availability::new(devices.reader.is_some());
         let retry_policy = RetryPolicy {
             initial_ms: config.retry_initial_ms,
             max_ms: config.retry_max_ms,
@@ -218,14 +214,14 @@ impl Kiosk {
             observer,
             session_seq: 0,
             retries: RetrySchedule::new(retry_policy),
-            faults: BTreeMap::new(),
+            availability,
             note_path: NotePath::new(),
             last_session: None,
             next_health_at: Millis(0),
             last_link_call: Millis(0),
-            link_unreachable: false,
+
             last_screen: None,
-            disabled: None,
+
             clearing: None,
             commands: None,
         }
@@ -260,30 +256,12 @@ impl Kiosk {
 
     /// Devices currently faulty.
     pub fn faults(&self) -> &BTreeMap<DeviceKind, ErrorKind> {
-        &self.faults
+        self.availability.faults()
     }
 
     /// Payment methods the kiosk can offer now, from device health.
     pub fn offered_methods(&self) -> Vec<PaymentMethod> {
-        let mut methods = Vec::new();
-        if self.disabled.is_some() {
-            return methods;
-        }
-        let blocks = |d: DeviceKind| self.faults.get(&d).is_some_and(|k| blocks_use(*k));
-        if self.link_unreachable {
-            // No account can be checked: nothing can be paid here now.
-            return methods;
-        }
-        // A note in doubt is for staff to reconcile, not a lock: cash is
-        // offered whenever the acceptor and the box can take it.
-        let cash_ok = !blocks(DeviceKind::Acceptor) && !blocks(DeviceKind::CashBox);
-        if cash_ok {
-            methods.push(PaymentMethod::Cash);
-        }
-        if self.devices.reader.is_some() && !blocks(DeviceKind::Reader) {
-            methods.push(PaymentMethod::Code);
-        }
-        methods
+        self.availability.offered()
     }
 
     /// Serves customers until `customers` closes. Recovers the journal first.
@@ -371,20 +349,7 @@ impl Kiosk {
     /// Shows the idle screen for the kiosk's current health, unless it is
     /// already showing.
     fn show_welcome(&mut self) {
-        let methods = self.offered_methods();
-        let screen = if methods.is_empty() {
-            let reason = match (&self.disabled, self.faults.keys().next()) {
-                (Some(reason), _) => reason.clone(),
-                (None, Some(device)) => format!("{device:?} fault").to_lowercase(),
-                (None, None) => "no payment method available".into(),
-            };
-            Screen::OutOfService {
-                reason,
-                alternatives: ALTERNATIVE_CHANNELS.iter().map(|s| s.to_string()).collect(),
-            }
-        } else {
-            Screen::Welcome { methods }
-        };
+        let screen = self.availability.idle_screen();
         if self.last_screen.as_ref() != Some(&screen) {
             self.show(screen);
         }
@@ -445,7 +410,7 @@ impl Kiosk {
                     self.emit(KioskEvent::Acceptor { acceptor: *e });
                     self.note_device_condition(e);
                     if matches!(e, AcceptorEvent::Stacked { .. })
-                        && self.faults.get(&DeviceKind::CashBox) != Some(&ErrorKind::Full)
+                        && self.availability.fault_of(DeviceKind::CashBox) != Some(ErrorKind::Full)
                     {
                         self.check_cash_box().await;
                     }
@@ -491,8 +456,7 @@ impl Kiosk {
     }
 
     fn fault_detected(&mut self, device: DeviceKind, kind: ErrorKind) {
-        if self.faults.get(&device) != Some(&kind) {
-            self.faults.insert(device, kind);
+        if self.availability.fault(device, kind) {
             tracing::warn!(?device, %kind, "fault detected");
             self.emit(KioskEvent::FaultDetected { device, kind });
             let symptom = format!("{device:?} reports {kind}").to_lowercase();
@@ -503,7 +467,7 @@ impl Kiosk {
     }
 
     fn fault_cleared(&mut self, device: DeviceKind) {
-        if self.faults.remove(&device).is_some() {
+        if self.availability.cleared(device) {
             tracing::info!(?device, "fault cleared");
             self.emit(KioskEvent::FaultCleared { device });
             if let Err(e) = self.resolve_device_tickets(device) {
@@ -526,12 +490,6 @@ impl Kiosk {
 /// cannot be reached at all.
 pub(super) fn unreachable<T>(answer: &Result<T, ErrorKind>) -> bool {
     matches!(answer, Err(ErrorKind::Offline | ErrorKind::Timeout))
-}
-
-/// Whether a fault of this kind stops the device being used (a warning
-/// such as paper running low does not).
-pub(super) fn blocks_use(kind: ErrorKind) -> bool {
-    !matches!(kind, ErrorKind::PaperLow | ErrorKind::NearFull)
 }
 
 async fn next_command(commands: &mut Option<mpsc::Receiver<StaffCommand>>) -> Option<StaffCommand> {

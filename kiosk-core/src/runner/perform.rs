@@ -7,6 +7,7 @@ use kiosk_hal::{ErrorKind, PrintOutcome, Receipt};
 use super::{with_timeout, Kiosk, KioskError};
 use crate::events::{DeviceKind, KioskEvent};
 use crate::journal::{NoteId, SessionStart};
+use crate::machine::availability::blocks_use;
 use crate::session::{Action, Input, Record, Session};
 
 /// Per-session bookkeeping the runner keeps beside the session.
@@ -65,7 +66,8 @@ impl Kiosk {
                 let answer =
                     with_timeout(lookup_ms, self.devices.link.lookup_account(&account)).await;
                 self.note_link(&answer);
-                self.link_unreachable = super::unreachable(&answer);
+                self.availability
+                    .set_link_unreachable(super::unreachable(&answer));
                 let latency = self.clock.now().since(started);
                 self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency)?;
                 Some(Input::AccountAnswer(answer))
@@ -117,8 +119,8 @@ impl Kiosk {
 
     /// Prints unless the printer is known to be unable to.
     async fn print(&mut self, receipt: &Receipt) -> Result<PrintOutcome, ErrorKind> {
-        if let Some(kind) = self.faults.get(&DeviceKind::Printer).copied() {
-            if super::blocks_use(kind) {
+        if let Some(kind) = self.availability.fault_of(DeviceKind::Printer) {
+            if blocks_use(kind) {
                 // Known faulty: do not wait on it; the receipt is kept.
                 return Err(kind);
             }

@@ -188,8 +188,8 @@ impl Kiosk {
                         self.deferred_error.get_or_insert(e);
                     }
                     // Nothing goes into a box that is not there.
-                    self.disabled
-                        .get_or_insert_with(|| "cash box removed: staff called".into());
+                    self.availability
+                        .disable_unless_disabled("cash box removed: staff called");
                 }
             }
             AcceptorEvent::StackerReplaced => self.fault_cleared(DeviceKind::CashBox),

@@ -1,0 +1,177 @@
+//! What the kiosk can offer a customer now, from what it knows of its
+//! devices, its link and staff's orders.
+//!
+//! Pure: the runner reports faults as it detects them and clears them as
+//! devices recover; this decides which payment methods the welcome screen
+//! offers and what an out-of-service screen says. It is the one place that
+//! says which faults stop a device being used (a warning such as paper
+//! running low does not).
+
+use std::collections::BTreeMap;
+
+use kiosk_hal::{ErrorKind, PaymentMethod};
+
+use crate::events::DeviceKind;
+use crate::screen::{Screen, ALTERNATIVE_CHANNELS};
+
+/// Device faults, the link's reachability and staff's orders. See the
+/// module docs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Availability {
+    faults: BTreeMap<DeviceKind, ErrorKind>,
+    /// Out of service by staff's order or a security measure, and why.
+    disabled: Option<String>,
+    /// The last account check or heartbeat got no answer at all.
+    link_unreachable: bool,
+    /// A card / QR reader is fitted.
+    reader_fitted: bool,
+}
+
+impl Availability {
+    /// Nothing faulty; `reader_fitted` says whether codes can be taken at all.
+    pub fn new(reader_fitted: bool) -> Availability {
+        Availability {
+            reader_fitted,
+            ..Availability::default()
+        }
+    }
+
+    /// A device is faulty in this way. Returns whether that is news.
+    pub fn fault(&mut self, device: DeviceKind, kind: ErrorKind) -> bool {
+        self.faults.insert(device, kind) != Some(kind)
+    }
+
+    /// A device works again. Returns whether it had been faulty.
+    pub fn cleared(&mut self, device: DeviceKind) -> bool {
+        self.faults.remove(&device).is_some()
+    }
+
+    /// Devices currently faulty, and how.
+    pub fn faults(&self) -> &BTreeMap<DeviceKind, ErrorKind> {
+        &self.faults
+    }
+
+    /// The device's current fault, if any.
+    pub fn fault_of(&self, device: DeviceKind) -> Option<ErrorKind> {
+        self.faults.get(&device).copied()
+    }
+
+    /// Whether the device's fault stops it being used.
+    pub fn blocks(&self, device: DeviceKind) -> bool {
+        self.fault_of(device).is_some_and(blocks_use)
+    }
+
+    /// An account check or heartbeat got no answer at all (`true`), or
+    /// some answer (`false`).
+    pub fn set_link_unreachable(&mut self, unreachable: bool) {
+        self.link_unreachable = unreachable;
+    }
+
+    /// Out of service by order, with the reason shown to customers
+    /// (`None`: back in service).
+    pub fn set_disabled(&mut self, reason: Option<String>) {
+        self.disabled = reason;
+    }
+
+    /// Out of service unless already so for another reason (a security
+    /// measure does not overwrite staff's own reason).
+    pub fn disable_unless_disabled(&mut self, reason: &str) {
+        self.disabled.get_or_insert_with(|| reason.to_string());
+    }
+
+    /// Why the kiosk is out of service by order, if it is.
+    pub fn disabled(&self) -> Option<&str> {
+        self.disabled.as_deref()
+    }
+
+    /// The payment methods a customer may choose now.
+    ///
+    /// A note in doubt is for staff to reconcile, not a lock: cash is
+    /// offered whenever the acceptor and the box can take it. With no
+    /// answer from the backend no account can be checked, so nothing is.
+    pub fn offered(&self) -> Vec<PaymentMethod> {
+        let mut methods = Vec::new();
+        if self.disabled.is_some() || self.link_unreachable {
+            return methods;
+        }
+        if !self.blocks(DeviceKind::Acceptor) && !self.blocks(DeviceKind::CashBox) {
+            methods.push(PaymentMethod::Cash);
+        }
+        if self.reader_fitted && !self.blocks(DeviceKind::Reader) {
+            methods.push(PaymentMethod::Code);
+        }
+        methods
+    }
+
+    /// The screen an idle kiosk shows: welcome with what it offers, or out
+    /// of service with the reason and where else to pay.
+    pub fn idle_screen(&self) -> Screen {
+        let methods = self.offered();
+        if !methods.is_empty() {
+            return Screen::Welcome { methods };
+        }
+        let reason = match (&self.disabled, self.link_unreachable) {
+            (Some(reason), _) => reason.clone(),
+            (None, true) => "backend unreachable".into(),
+            (None, false) => match self.faults.iter().find(|(_, k)| blocks_use(**k)) {
+                Some((device, _)) => format!("{device:?} fault").to_lowercase(),
+                None => "no payment method available".into(),
+            },
+        };
+        Screen::OutOfService {
+            reason,
+            alternatives: ALTERNATIVE_CHANNELS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// Whether a fault of this kind stops the device being used (a warning
+/// such as paper running low or a box nearly full does not).
+pub fn blocks_use(kind: ErrorKind) -> bool {
+    !matches!(kind, ErrorKind::PaperLow | ErrorKind::NearFull)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_offer_everything_faults_take_their_method_away() {
+        let mut a = Availability::new(true);
+        assert_eq!(a.offered(), [PaymentMethod::Cash, PaymentMethod::Code]);
+        assert!(a.fault(DeviceKind::CashBox, ErrorKind::NearFull));
+        assert!(
+            !a.fault(DeviceKind::CashBox, ErrorKind::NearFull),
+            "not news"
+        );
+        assert_eq!(a.offered(), [PaymentMethod::Cash, PaymentMethod::Code]);
+        a.fault(DeviceKind::CashBox, ErrorKind::Full);
+        assert_eq!(a.offered(), [PaymentMethod::Code]);
+        a.fault(DeviceKind::Reader, ErrorKind::Offline);
+        assert!(matches!(
+            a.idle_screen(),
+            Screen::OutOfService { reason, .. } if reason == "cashbox fault"
+        ));
+        assert!(a.cleared(DeviceKind::CashBox));
+        assert!(!a.cleared(DeviceKind::CashBox));
+        assert_eq!(a.offered(), [PaymentMethod::Cash]);
+    }
+
+    #[test]
+    fn an_unreachable_backend_or_an_order_offers_nothing() {
+        let mut a = Availability::new(false);
+        a.set_link_unreachable(true);
+        assert!(a.offered().is_empty());
+        assert!(matches!(
+            a.idle_screen(),
+            Screen::OutOfService { reason, .. } if reason == "backend unreachable"
+        ));
+        a.set_link_unreachable(false);
+        a.disable_unless_disabled("under repair");
+        a.disable_unless_disabled("cash box removed");
+        assert_eq!(a.disabled(), Some("under repair"));
+        assert!(a.offered().is_empty());
+        a.set_disabled(None);
+        assert_eq!(a.offered(), [PaymentMethod::Cash]);
+    }
+}
