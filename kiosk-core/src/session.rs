@@ -393,6 +393,7 @@ impl Session {
             Phase::Inserting if self.escrow.is_none() => self.stop_inserting(&mut out),
             _ => {}
         }
+        self.debug_check(&out);
         out
     }
 
@@ -441,7 +442,44 @@ impl Session {
             // acceptor events outside insertion are the runner's to handle.
             _ => {}
         }
+        self.debug_check(&out);
         out
+    }
+
+    /// The session's invariants, checked after every step in debug builds
+    /// (the journal's SQL constraints are the other half of the pair).
+    fn debug_check(&self, out: &[Action]) {
+        debug_assert!(self.total.minor >= 0, "negative total {}", self.total);
+        debug_assert!(
+            self.phase == Phase::Inserting || self.escrow.is_none(),
+            "a note in escrow outside insertion ({:?})",
+            self.phase
+        );
+        debug_assert!(
+            !matches!(self.phase, Phase::Posting | Phase::Printing) || self.posting.is_some(),
+            "posting phase without a posting"
+        );
+        // Durable before acknowledged: a note is shown counted only after
+        // its stack is journaled, a payment posted only after it is pending.
+        for (i, action) in out.iter().enumerate() {
+            let earlier = &out[..i];
+            match action {
+                Action::Show(Screen::NoteAccepted { .. }) => debug_assert!(
+                    earlier
+                        .iter()
+                        .any(|a| matches!(a, Action::Record(Record::NoteStacked { .. }))),
+                    "a note shown counted before it was journaled: {out:?}"
+                ),
+                Action::PostPayment(p) => debug_assert!(
+                    earlier.iter().any(|a| matches!(
+                        a,
+                        Action::Record(Record::PaymentPending { key, .. }) if *key == p.key
+                    )),
+                    "a payment posted before it was journaled pending: {out:?}"
+                ),
+                _ => {}
+            }
+        }
     }
 
     fn on_account_answer(

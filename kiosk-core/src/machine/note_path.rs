@@ -253,3 +253,132 @@ mod tests {
         assert_eq!(path.in_path(), None);
     }
 }
+
+/// Property: against a truthful acceptor (its reports say where the note in
+/// its path physically went), a decision never settles a note with a fate
+/// other than where it is, never settles one twice, and every note that
+/// reaches the box is either credited by a settlement or journaled as
+/// unaccounted: the box never holds a note the books do not.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use kiosk_hal::Currency;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    /// What happens to the one note path, physically.
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        /// A note gets stuck or the device drops offline holding it: the
+        /// kiosk journals it in doubt (value known or not).
+        NoteStuck { value_known: bool },
+        /// The stuck note ends in the box or back out, and the device's
+        /// next report says so (a jam clearing or a power-up).
+        Resolves { into_box: bool, by_power_up: bool },
+        /// The device powers up with an empty path.
+        CleanPowerUp,
+        /// A status read between sessions.
+        Status { idle: bool },
+        /// A note nobody journaled is stacked and reported.
+        StrayStack,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            any::<bool>().prop_map(|value_known| Step::NoteStuck { value_known }),
+            (any::<bool>(), any::<bool>()).prop_map(|(into_box, by_power_up)| Step::Resolves {
+                into_box,
+                by_power_up
+            }),
+            Just(Step::CleanPowerUp),
+            any::<bool>().prop_map(|idle| Step::Status { idle }),
+            Just(Step::StrayStack),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn decisions_follow_the_physics(steps in proptest::collection::vec(step(), 1..60)) {
+            let ten = Money::major(10, Currency::CNY);
+            let mut path = NotePath::new();
+            let mut next_id = 0;
+            // Physically: the stuck note (id) still in the path, if any.
+            let mut physically_in_path: Option<NoteId> = None;
+            let mut in_box_physically = 0u32;
+            let mut credited_or_journaled = 0u32;
+            let mut settled = BTreeSet::new();
+            for s in steps {
+                // The note this step physically moved, and whether into the box.
+                let mut moved: Option<(NoteId, bool)> = None;
+                let decision = match s {
+                    Step::NoteStuck { value_known } => {
+                        if physically_in_path.is_some() {
+                            continue; // one note path
+                        }
+                        next_id += 1;
+                        let id = NoteId(next_id);
+                        physically_in_path = Some(id);
+                        path.note_in_doubt(id, value_known.then_some(ten));
+                        None
+                    }
+                    Step::Resolves { into_box, by_power_up } => {
+                        let Some(note) = physically_in_path.take() else { continue };
+                        moved = Some((note, into_box));
+                        if into_box {
+                            in_box_physically += 1;
+                        }
+                        let report = match (by_power_up, into_box) {
+                            (true, true) => AcceptorEvent::PowerUp { note: NoteAtPowerUp::InStacker },
+                            (true, false) => AcceptorEvent::PowerUp { note: NoteAtPowerUp::InAcceptor },
+                            (false, true) => AcceptorEvent::JamCleared { fate: NoteFate::InCashBox },
+                            (false, false) => AcceptorEvent::JamCleared { fate: NoteFate::Returned },
+                        };
+                        Some(path.on_report(&report))
+                    }
+                    Step::CleanPowerUp => {
+                        if physically_in_path.is_some() {
+                            continue; // a truthful device would not say "empty"
+                        }
+                        Some(path.on_report(&AcceptorEvent::PowerUp { note: NoteAtPowerUp::None }))
+                    }
+                    Step::Status { idle } => {
+                        if idle && physically_in_path.is_some() {
+                            continue; // not idle while it holds a note
+                        }
+                        let status = if idle { AcceptorStatus::Inhibited } else { AcceptorStatus::Jammed };
+                        Some(path.on_status(status))
+                    }
+                    Step::StrayStack => {
+                        if physically_in_path.is_some() {
+                            continue;
+                        }
+                        in_box_physically += 1;
+                        Some(path.on_report(&AcceptorEvent::Stacked { value: ten }))
+                    }
+                };
+                match decision {
+                    Some(PathDecision::Settle { note, fate }) => {
+                        prop_assert!(settled.insert(note), "note {note:?} settled twice");
+                        prop_assert_eq!(
+                            moved,
+                            Some((note, fate == NoteFate::InCashBox)),
+                            "settled by a report about another note, or against the physics"
+                        );
+                        if fate == NoteFate::InCashBox {
+                            credited_or_journaled += 1;
+                        }
+                    }
+                    Some(PathDecision::UnaccountedInBox { .. }) => credited_or_journaled += 1,
+                    Some(PathDecision::Released { note }) => {
+                        prop_assert!(!settled.contains(&note));
+                    }
+                    Some(PathDecision::Nothing) | None => {}
+                }
+                prop_assert_eq!(
+                    in_box_physically, credited_or_journaled,
+                    "every note in the box is on the books"
+                );
+            }
+        }
+    }
+}
