@@ -153,6 +153,10 @@ pub struct Kiosk {
     /// The in-doubt note the acceptor's next report describes, if any
     /// (pure; see [`crate::machine::note_path`]). It never blocks payments.
     note_path: NotePath,
+    /// The last session the journal holds: a note that reaches the box
+    /// outside any session is journaled in doubt against it. Only a
+    /// journaled session will do (the journal refuses a note of a session
+    /// it does not know), so it is set when a session's start is journaled.
     last_session: Option<SessionId>,
     next_health_at: Millis,
     /// The screen shown last, so an unchanged idle screen is not re-sent.
@@ -364,7 +368,6 @@ impl Kiosk {
         self.session_seq += 1;
         let id = SessionId::new(&self.config.kiosk_id, self.session_seq);
         let span = tracing::info_span!("session", kiosk = %self.config.kiosk_id, session = %id);
-        self.last_session = Some(id.clone());
         async {
             let (mut session, actions) = Session::start(
                 id,

@@ -170,6 +170,7 @@ impl Kiosk {
                     method,
                     at: now,
                 })?;
+                self.last_session = Some(id.clone());
                 self.emit(KioskEvent::SessionStarted {
                     session: id.clone(),
                 });

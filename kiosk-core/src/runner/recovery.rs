@@ -57,11 +57,13 @@ impl Kiosk {
                 }
             }
         }
-        self.session_seq = self.session_seq.max(self.journal.max_session_seq()?);
-        if self.last_session.is_none() && self.session_seq > 0 {
+        let journaled_seq = self.journal.max_session_seq()?;
+        self.session_seq = self.session_seq.max(journaled_seq);
+        if self.last_session.is_none() && journaled_seq > 0 {
             // A note the acceptor reports after a restart, outside any
-            // session, is journaled in doubt against the last session.
-            self.last_session = Some(SessionId::new(&self.config.kiosk_id, self.session_seq));
+            // session, is journaled in doubt against the last session the
+            // journal holds.
+            self.last_session = Some(SessionId::new(&self.config.kiosk_id, journaled_seq));
         }
         let in_doubt = self.journal.in_doubt_notes()?;
         self.schedule_pending(now)?;

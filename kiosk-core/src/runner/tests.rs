@@ -521,3 +521,50 @@ fn the_system_clock_reads_as_wall_time_and_never_goes_back() {
         last = now;
     }
 }
+
+/// Regression (found by the crash test's 1,000-kill run): a note reported
+/// in the stacker after a session that was never journaled (the customer
+/// left at the account screen) was journaled against that session, which
+/// the journal does not know: the journal refused, and the kiosk went out
+/// of service.
+#[tokio::test(start_paused = true)]
+async fn an_unaccounted_note_after_an_unjournaled_session_keeps_the_kiosk_running() {
+    let rig = Rig::start();
+    rig.start_cash_session().await;
+    rig.customer(CustomerAction::Cancel).await;
+    rig.until("session ended", |s| {
+        s.events
+            .iter()
+            .any(|e| matches!(e, KioskEvent::SessionEnded { .. }))
+    })
+    .await;
+    // A customer who only looks at their account: nothing journaled.
+    rig.customer(CustomerAction::EnterAccount {
+        account: AccountNumber("1001".into()),
+    })
+    .await;
+    rig.until("account shown", |s| {
+        s.events.iter().any(|e| {
+            matches!(
+                e,
+                KioskEvent::Screen {
+                    screen: Screen::ConfirmAccount { .. }
+                }
+            )
+        })
+    })
+    .await;
+    rig.customer(CustomerAction::Cancel).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    rig.device(AcceptorEvent::PowerUp {
+        note: NoteAtPowerUp::InStacker,
+    });
+    rig.until("alarm", |s| {
+        s.events
+            .iter()
+            .any(|e| matches!(e, KioskEvent::SecurityAlarm { .. }))
+    })
+    .await;
+    let (totals, _) = rig.finish().await;
+    assert_eq!(totals.in_doubt_notes, 1);
+}
