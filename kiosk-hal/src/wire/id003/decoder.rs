@@ -23,10 +23,12 @@ pub const DEFAULT_BUFFER_CAPACITY: usize = 1024;
 ///   it, so a real frame hidden behind a false SYNC is still found. A CRC
 ///   failure counts as a CRC error, a bad LNG as a framing error.
 /// - A false SYNC with a large LNG therefore holds back the frames behind
-///   it until LNG bytes have arrived (at most 255: 270 ms at 9600 baud). A
-///   driver whose reply timeout expires with a frame still incomplete calls
-///   [`abandon_incomplete`](Decoder::abandon_incomplete): a real frame is
-///   never that slow, so its SYNC was noise.
+///   it until LNG bytes have arrived (at most 255, about 290 ms of line
+///   time at 9600 baud 8E1, but a validator only sends when polled). The
+///   driver calls [`abandon_incomplete`](Decoder::abandon_incomplete) when
+///   its next command goes out, after an answer or a reply timeout: the
+///   validator speaks only when asked, so a frame still incomplete then
+///   was noise.
 /// - At most [`DEFAULT_BUFFER_CAPACITY`] bytes are kept; drain the decoder
 ///   after each push, or the oldest bytes are dropped (and counted).
 #[derive(Debug, Clone)]
@@ -149,7 +151,7 @@ impl Decoder {
     ///
     /// Unlike [`clear`](Decoder::clear) this keeps a real frame that arrived
     /// behind a false SYNC. Call it only after a pause longer than any frame
-    /// takes to arrive (255 bytes ≈ 270 ms at 9600 baud), never between two
+    /// takes to arrive (255 bytes ≈ 290 ms at 9600 baud 8E1), never between two
     /// reads of one answer: that would reopen the split-delivery bug.
     pub fn abandon_incomplete(&mut self) -> bool {
         let Some(p) = self.buf.iter().position(|&b| b == SYNC) else {
