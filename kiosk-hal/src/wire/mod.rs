@@ -31,7 +31,15 @@
 //!
 //! Nothing. Every parser checks lengths before indexing; garbage gives a
 //! [`WireError`] or is skipped and counted in [`DecoderStats`]. Decoders
-//! bound the bytes they buffer.
+//! bound the bytes they buffer when drained after each push.
+//!
+//! # Lengths are commitments
+//!
+//! A decoder that has read a length field waits for that many bytes and
+//! never decodes anything inside them unless the whole thing proves bad
+//! (an ID-003 CRC failure): data can hold bytes that look like a frame or a
+//! command, and split delivery must not change what comes out. Every
+//! decoder gives the same results for any chunking of the same bytes.
 
 use core::fmt;
 

@@ -55,7 +55,15 @@ impl PortProtocol for Id003Port {
     }
 
     fn transmit(&mut self, now_ms: u64) -> Option<Vec<u8>> {
-        self.host.poll_transmit(now_ms).map(|cmd| cmd.to_bytes())
+        let cmd = self.host.poll_transmit(now_ms)?;
+        // The validator speaks only when asked, so a frame still incomplete
+        // when the next command goes out (after an answer or a timeout) is
+        // noise; the decoder, committed to its length, would hold back the
+        // answers behind it. Give it up and decode what it held.
+        while self.decoder.abandon_incomplete() {
+            self.received(now_ms, &[]);
+        }
+        Some(cmd.to_bytes())
     }
 
     fn deliver(&mut self) {
@@ -220,5 +228,40 @@ impl CashBox for Id003CashBox {
     async fn status(&mut self) -> Result<CashBoxStatus, DeviceError> {
         let status = self.shared.lock().host.cash_box();
         status.map_err(|kind| request_error(DEVICE, kind))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drivers::id003::Id003Config;
+    use crate::wire::id003::{StatusResponse, SYNC};
+
+    #[test]
+    fn a_false_sync_does_not_hold_answers_past_the_next_command() {
+        let config = Id003Config::for_port("/dev/null");
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let mut port = Id003Port {
+            host: Id003Host::new(&config),
+            decoder: Decoder::new(),
+            events: tx,
+            waiters: HashMap::new(),
+            next_token: 1,
+            offline_reason: String::new(),
+        };
+        port.opened(0);
+        assert!(port.transmit(0).is_some(), "the first command goes out");
+        // Line noise `FC FF` commits the decoder to 255 bytes; the answer
+        // behind it is held.
+        port.received(10, &[SYNC, 0xFF]);
+        port.received(20, &StatusResponse::Idling.to_bytes().unwrap());
+        assert_eq!(port.decoder.stats().frames_ok, 0);
+        // The answer times out and the command is sent again: the noise is
+        // given up and the held answer decoded.
+        let later = config.answer_timeout_ms + 100;
+        assert!((0..=later).step_by(10).any(|t| port.transmit(t).is_some()));
+        let stats = port.decoder.stats();
+        assert_eq!((stats.frames_ok, stats.framing_errors), (1, 1));
+        assert_eq!(port.decoder.buffered(), 0);
     }
 }

@@ -1,58 +1,17 @@
-//! The printer side: bytes to commands.
+//! The printer side: bytes to commands, in any chunking.
 
-use super::CutMode;
+use super::command::PrinterCommand;
+use super::parse::{parse, parse_text, Step};
 use crate::wire::DecoderStats;
 
-/// Bytes a [`CommandDecoder`] buffers at most (room for the longest GS ( k
-/// command); the oldest are dropped beyond this.
+/// Bytes a drained [`CommandDecoder`] holds at most: the longest command it
+/// keeps whole (GS ( k with 65 535 parameter bytes) fits. Image and other
+/// bulk data is passed over as it arrives and never held.
 pub const DECODER_CAPACITY: usize = 70_000;
 
 /// Longest text run returned as one [`PrinterCommand::Text`]; longer runs
 /// are split (at a character boundary).
 pub const MAX_TEXT_RUN: usize = 4096;
-
-/// A QR code setting (GS ( k, cn = 49).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum QrSetting {
-    /// Function 65: the model byte `n1` (49 model 1, 50 model 2, 51 micro).
-    Model(u8),
-    /// Function 67: module size in dots.
-    ModuleSize(u8),
-    /// Function 69: error correction level byte (48–51).
-    ErrorCorrection(u8),
-}
-
-/// One command a printer received.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PrinterCommand {
-    /// ESC @: initialise.
-    Init,
-    /// Printable text, decoded from ASCII or (in Chinese mode) GBK. Bytes
-    /// with no meaning in the current mode decode as U+FFFD.
-    Text(String),
-    /// ESC E n: bold on or off (bit 0 of n).
-    Bold(bool),
-    /// LF: print the line.
-    LineFeed,
-    /// ESC d n: print and feed n lines.
-    Feed(u8),
-    /// GS V: cut.
-    Cut(CutMode),
-    /// FS & (`true`) or FS . (`false`): Chinese two-byte mode on or off.
-    ChineseMode(bool),
-    /// GS ( k fn 80: store QR data (decoded as UTF-8, lossy).
-    QrStore(String),
-    /// GS ( k fn 81: print the stored QR code.
-    QrPrint,
-    /// GS ( k fn 65 / 67 / 69: a QR setting.
-    QrSetting(QrSetting),
-    /// DLE EOT n: real-time status request for `n`.
-    RealTimeStatus(u8),
-    /// GS a n: automatic status back.
-    AutoStatusBack(u8),
-    /// A command this decoder does not know, or stray bytes.
-    Unknown(Vec<u8>),
-}
 
 /// Parses an ESC/POS byte stream delivered in any chunking.
 ///
@@ -63,32 +22,53 @@ pub enum PrinterCommand {
 /// were chunked; at the end of the stream call
 /// [`flush`](CommandDecoder::flush) for what is left.
 ///
-/// Unknown ESC / GS commands are skipped with the parameter count of the
-/// common ones; others consume only their first two bytes. Like a real
-/// printer, a broken GS ( k length swallows the bytes it announces.
+/// Every command is decoded by its defined length (Epson's ESC/POS
+/// reference): image data (GS v 0, ESC *), barcode data (GS k), drawer
+/// pulse times (ESC p), GS ( x / FS ( x / ESC ( x parameter blocks and the
+/// like are never read as commands or text. Bulk data is counted and passed
+/// over as it arrives, so an image larger than [`DECODER_CAPACITY`] decodes
+/// as one [`PrinterCommand::Image`].
+///
+/// Decode errors come out as [`PrinterCommand::Unknown`] (and count as
+/// framing errors), by these rules:
+/// - `ESC x`, `GS x`, `FS x` with an `x` this decoder does not know: the two
+///   bytes (only the prefix when `x` is a control byte, which then starts
+///   its own command). What follows is decoded as usual, so an unknown
+///   command's parameters may show as text, as on many printers.
+/// - A known command whose length-defining parameter is out of range
+///   (ESC * m, GS V m, GS k m, ESC & y / c / x, DLE DC4 fn, GS v / GS 8 / FS g
+///   selector): the bytes up to that parameter. GS k m 0–6 without a NUL
+///   in 255 data bytes: the three bytes GS k m.
+/// - A stray control byte (NUL, BEL, a lone DLE …): that byte.
+/// - At [`flush`](CommandDecoder::flush), a command cut off by the end of
+///   the stream: its bytes (for one whose data was being passed over, its
+///   fixed part).
+///
+/// Memory: pushed bytes are held until decoded. Drained after each push,
+/// the decoder holds less than [`DECODER_CAPACITY`] bytes.
 #[derive(Debug, Clone)]
 pub struct CommandDecoder {
     buf: Vec<u8>,
     chinese: bool,
+    /// A command whose data is being passed over.
+    skipping: Option<Skipping>,
     stats: DecoderStats,
+}
+
+/// A command waiting for the rest of its data.
+#[derive(Debug, Clone)]
+struct Skipping {
+    cmd: PrinterCommand,
+    /// Its fixed part, for the decode error if the stream ends first.
+    head: Vec<u8>,
+    /// Data bytes still to pass over.
+    remaining: usize,
 }
 
 impl Default for CommandDecoder {
     fn default() -> CommandDecoder {
         CommandDecoder::new()
     }
-}
-
-/// ESC commands with one parameter byte (not decoded further).
-const ESC_ONE_PARAM: &[u8] = b" !-3JMRVaGt{";
-/// GS commands with one parameter byte (not decoded further).
-const GS_ONE_PARAM: &[u8] = b"!BHfhwrI";
-
-enum Step {
-    /// More bytes are needed.
-    Incomplete,
-    /// A command and the bytes it used.
-    Done(PrinterCommand, usize),
 }
 
 impl CommandDecoder {
@@ -103,6 +83,7 @@ impl CommandDecoder {
         CommandDecoder {
             buf: Vec::new(),
             chinese: on,
+            skipping: None,
             stats: DecoderStats::default(),
         }
     }
@@ -112,14 +93,18 @@ impl CommandDecoder {
         self.chinese
     }
 
-    /// Appends received bytes.
+    /// Appends received bytes. Data of a command being passed over is
+    /// consumed at once, without being buffered.
     pub fn push(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
-        if self.buf.len() > DECODER_CAPACITY {
-            let excess = self.buf.len() - DECODER_CAPACITY;
-            self.buf.drain(..excess);
-            self.stats.skipped(excess);
+        let mut bytes = bytes;
+        if let Some(s) = &mut self.skipping {
+            if self.buf.is_empty() {
+                let n = s.remaining.min(bytes.len());
+                s.remaining -= n;
+                bytes = &bytes[n..];
+            }
         }
+        self.buf.extend_from_slice(bytes);
     }
 
     /// The next complete command, or `None` when more bytes are needed.
@@ -134,182 +119,105 @@ impl CommandDecoder {
     }
 
     /// The decoder's counters: `frames_ok` counts known commands,
-    /// `framing_errors` unknown ones.
+    /// `framing_errors` decode errors ([`PrinterCommand::Unknown`]), and
+    /// `bytes_skipped` the bytes those held.
     pub fn stats(&self) -> DecoderStats {
         self.stats
     }
 
-    /// Bytes buffered and not yet decoded.
+    /// Bytes buffered and not yet decoded (data being passed over is not buffered).
     pub fn buffered(&self) -> usize {
         self.buf.len()
     }
 
     fn step(&mut self, eof: bool) -> Option<PrinterCommand> {
+        if let Some(s) = self.skipping.take() {
+            return self.continue_skip(s, eof);
+        }
         if self.buf.is_empty() {
             return None;
         }
-        let (cmd, n) = match parse(&self.buf, self.chinese) {
-            Step::Done(cmd, n) => (cmd, n),
+        let cmd = match parse(&self.buf, self.chinese) {
+            Step::Done(cmd, n) => {
+                debug_assert!(n > 0 && n <= self.buf.len());
+                self.buf.drain(..n);
+                cmd
+            }
+            Step::Skip { cmd, head, data } => {
+                debug_assert!(head > 0 && head <= self.buf.len());
+                let head: Vec<u8> = self.buf.drain(..head).collect();
+                return self.continue_skip(
+                    Skipping {
+                        cmd,
+                        head,
+                        remaining: data,
+                    },
+                    eof,
+                );
+            }
             // At the end of the stream an incomplete command owns every
             // byte left; an unterminated text run is text.
-            Step::Incomplete if eof => match self.buf[0] {
-                0x10 | 0x1B | 0x1C | 0x1D => {
-                    (PrinterCommand::Unknown(self.buf.clone()), self.buf.len())
-                }
-                _ => match parse_text(&self.buf, self.chinese, true) {
-                    Step::Done(cmd, n) => (cmd, n),
-                    Step::Incomplete => (PrinterCommand::Unknown(self.buf.clone()), self.buf.len()),
-                },
-            },
-            Step::Incomplete => return None,
+            Step::Incomplete if eof => {
+                let cmd = match self.buf[0] {
+                    0x10 | 0x1B | 0x1C | 0x1D => PrinterCommand::Unknown(self.buf.clone()),
+                    _ => match parse_text(&self.buf, self.chinese, true) {
+                        Step::Done(cmd, n) => {
+                            self.buf.drain(..n);
+                            return Some(self.count(cmd));
+                        }
+                        _ => PrinterCommand::Unknown(self.buf.clone()),
+                    },
+                };
+                self.buf.clear();
+                cmd
+            }
+            Step::Incomplete => {
+                debug_assert!(
+                    self.buf.len() < DECODER_CAPACITY,
+                    "every command held whole fits the capacity"
+                );
+                return None;
+            }
         };
-        self.buf.drain(..n.min(self.buf.len()));
+        Some(self.count(cmd))
+    }
+
+    /// Passes over buffered data of `s`; the command once all its data is in.
+    fn continue_skip(&mut self, mut s: Skipping, eof: bool) -> Option<PrinterCommand> {
+        let n = s.remaining.min(self.buf.len());
+        self.buf.drain(..n);
+        s.remaining -= n;
+        if s.remaining == 0 {
+            return Some(self.count(s.cmd));
+        }
+        if eof {
+            return Some(self.count(PrinterCommand::Unknown(s.head)));
+        }
+        self.skipping = Some(s);
+        None
+    }
+
+    /// Updates the counters and the text mode for a decoded command.
+    fn count(&mut self, cmd: PrinterCommand) -> PrinterCommand {
         match &cmd {
-            PrinterCommand::Unknown(_) => self.stats.framing_error(),
+            PrinterCommand::Unknown(bytes) => {
+                self.stats.framing_error();
+                self.stats.skipped(bytes.len());
+            }
             PrinterCommand::ChineseMode(on) => {
                 self.chinese = *on;
                 self.stats.ok();
             }
             _ => self.stats.ok(),
         }
-        Some(cmd)
+        cmd
     }
-}
-
-/// Parses the command at the start of `buf` (not empty).
-fn parse(buf: &[u8], chinese: bool) -> Step {
-    use PrinterCommand as C;
-    let unknown = |n: usize| match buf.get(..n) {
-        Some(b) => Step::Done(C::Unknown(b.to_vec()), n),
-        None => Step::Incomplete,
-    };
-    let param = |i: usize, f: &dyn Fn(u8) -> PrinterCommand| match buf.get(i) {
-        Some(&p) => Step::Done(f(p), i + 1),
-        None => Step::Incomplete,
-    };
-    let Some(&first) = buf.first() else {
-        return Step::Incomplete;
-    };
-    let Some(&second) = buf.get(1) else {
-        return match first {
-            0x0A => Step::Done(C::LineFeed, 1),
-            0x10 | 0x1B | 0x1C | 0x1D => Step::Incomplete,
-            _ => parse_text(buf, chinese, false),
-        };
-    };
-    match (first, second) {
-        (0x0A, _) => Step::Done(C::LineFeed, 1),
-        (0x10, 0x04) => param(2, &C::RealTimeStatus),
-        (0x10, _) => unknown(1),
-        (0x1B, 0x40) => Step::Done(C::Init, 2),
-        (0x1B, 0x45) => param(2, &|n| C::Bold(n & 1 == 1)),
-        (0x1B, 0x64) => param(2, &C::Feed),
-        (0x1B, b) if ESC_ONE_PARAM.contains(&b) => unknown(3),
-        (0x1C, 0x26) => Step::Done(C::ChineseMode(true), 2),
-        (0x1C, 0x2E) => Step::Done(C::ChineseMode(false), 2),
-        (0x1D, 0x56) => match buf.get(2) {
-            None => Step::Incomplete,
-            Some(0x00 | 0x30) => Step::Done(C::Cut(CutMode::Full), 3),
-            Some(0x01 | 0x31) => Step::Done(C::Cut(CutMode::Partial), 3),
-            Some(0x41) => param(3, &|n| C::Cut(CutMode::FeedAndFull(n))),
-            Some(0x42) => param(3, &|n| C::Cut(CutMode::FeedAndPartial(n))),
-            Some(_) => unknown(3),
-        },
-        (0x1D, 0x61) => param(2, &C::AutoStatusBack),
-        (0x1D, 0x28) => match (buf.get(3), buf.get(4)) {
-            (Some(&pl), Some(&ph)) => {
-                let end = 5 + usize::from(u16::from_le_bytes([pl, ph]));
-                match buf.get(..end) {
-                    Some(cmd) if buf[2] == 0x6B => Step::Done(parse_gs_k(cmd), end),
-                    Some(_) => unknown(end),
-                    None => Step::Incomplete,
-                }
-            }
-            _ => Step::Incomplete,
-        },
-        (0x1D, b) if GS_ONE_PARAM.contains(&b) => unknown(3),
-        (0x1B..=0x1D, _) => unknown(2),
-        _ => parse_text(buf, chinese, false),
-    }
-}
-
-/// A whole GS ( k command (header included, length already checked).
-fn parse_gs_k(cmd: &[u8]) -> PrinterCommand {
-    use PrinterCommand as C;
-    match cmd.get(5..).unwrap_or_default() {
-        [0x31, 0x41, n1, _] => C::QrSetting(QrSetting::Model(*n1)),
-        [0x31, 0x43, n] => C::QrSetting(QrSetting::ModuleSize(*n)),
-        [0x31, 0x45, n] => C::QrSetting(QrSetting::ErrorCorrection(*n)),
-        [0x31, 0x50, 0x30, data @ ..] => C::QrStore(String::from_utf8_lossy(data).into_owned()),
-        [0x31, 0x51, 0x30] => C::QrPrint,
-        _ => C::Unknown(cmd.to_vec()),
-    }
-}
-
-fn is_gbk_lead(b: u8) -> bool {
-    (0x81..=0xFE).contains(&b)
-}
-
-fn is_gbk_trail(b: u8) -> bool {
-    (0x40..=0x7E).contains(&b) || (0x80..=0xFE).contains(&b)
-}
-
-/// A text run at the start of `buf`: printable ASCII, and in Chinese mode
-/// GBK pairs. Ends before a control byte; `Incomplete` when the buffer ends
-/// first (unless `eof`). Returns `Done(_, 0)` when `buf` starts with a
-/// control byte that is not a command (the caller makes it `Unknown`).
-fn parse_text(buf: &[u8], chinese: bool, eof: bool) -> Step {
-    let mut text = String::new();
-    let mut i = 0;
-    while i < MAX_TEXT_RUN {
-        let Some(&b) = buf.get(i) else {
-            if eof {
-                break;
-            }
-            return Step::Incomplete;
-        };
-        match b {
-            0x20..=0x7E => {
-                text.push(char::from(b));
-                i += 1;
-            }
-            0x00..=0x1F | 0x7F => break,
-            _ if chinese && is_gbk_lead(b) => match buf.get(i + 1) {
-                Some(&t) if is_gbk_trail(t) => {
-                    let pair = [b, t];
-                    let (s, _) = encoding_rs::GBK.decode_without_bom_handling(&pair);
-                    text.push_str(&s);
-                    i += 2;
-                }
-                Some(_) => {
-                    text.push(char::REPLACEMENT_CHARACTER);
-                    i += 1;
-                }
-                None if eof => {
-                    text.push(char::REPLACEMENT_CHARACTER);
-                    i += 1;
-                }
-                None => return Step::Incomplete,
-            },
-            _ => {
-                text.push(char::REPLACEMENT_CHARACTER);
-                i += 1;
-            }
-        }
-    }
-    if i == 0 {
-        // A control byte that no command starts with.
-        return match buf.first() {
-            Some(&b) => Step::Done(PrinterCommand::Unknown(vec![b]), 1),
-            None => Step::Incomplete,
-        };
-    }
-    Step::Done(PrinterCommand::Text(text), i)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::escpos::{CutMode, Image, ImageFormat, QrSetting};
     use PrinterCommand as C;
 
     fn decode(bytes: &[u8], chinese: bool) -> Vec<PrinterCommand> {
@@ -375,19 +283,33 @@ mod tests {
     #[test]
     fn unknown_commands_and_stray_bytes() {
         let bytes: &[u8] = &[
-            0x1B, 0x61, 0x01, // ESC a 1 (justify): one parameter
+            0x1B, 0x61, 0x01, // ESC a 1 (justify): known, one parameter
             0x1B, 0x99, // unknown ESC
-            0x0D, // CR
-            0x1D, 0x28, 0x4C, 0x02, 0x00, 0x30, 0x32, // GS ( L: not QR
+            0x1B, 0x1B, 0x40, // ESC then ESC @: the control byte starts its own command
+            0x0D, // CR: known, nothing to show
+            0x07, // BEL: not ESC/POS
+            0x1D, 0x28, 0x4C, 0x02, 0x00, 0x30, 0x32, // GS ( L: graphics, passed over
             b'x',
         ];
         assert_eq!(
             decode(bytes, false),
             vec![
-                C::Unknown(vec![0x1B, 0x61, 0x01]),
+                C::Ignored {
+                    head: vec![0x1B, 0x61, 0x01],
+                    data_len: 0
+                },
                 C::Unknown(vec![0x1B, 0x99]),
-                C::Unknown(vec![0x0D]),
-                C::Unknown(vec![0x1D, 0x28, 0x4C, 0x02, 0x00, 0x30, 0x32]),
+                C::Unknown(vec![0x1B]),
+                C::Init,
+                C::Ignored {
+                    head: vec![0x0D],
+                    data_len: 0
+                },
+                C::Unknown(vec![0x07]),
+                C::Ignored {
+                    head: vec![0x1D, 0x28, 0x4C, 0x02, 0x00],
+                    data_len: 2
+                },
                 C::Text("x".into()),
             ]
         );
@@ -428,16 +350,59 @@ mod tests {
     }
 
     #[test]
-    fn long_text_is_split_and_buffer_is_bounded() {
+    fn long_text_is_split() {
         let out = decode(&vec![b'a'; MAX_TEXT_RUN + 10], false);
         assert_eq!(
             out,
             vec![C::Text("a".repeat(MAX_TEXT_RUN)), C::Text("a".repeat(10))]
         );
+    }
+
+    #[test]
+    fn image_data_larger_than_the_buffer_streams_through_as_one_command() {
+        // GS v 0: 72 bytes (576 dots) × 2000 rows = 144 000 data bytes, each
+        // 1000-byte piece full of cuts and line feeds.
+        let (width_bytes, rows) = (72u16, 2000u16);
+        let mut bytes = vec![0x1D, 0x76, 0x30, 0x00];
+        bytes.extend(width_bytes.to_le_bytes());
+        bytes.extend(rows.to_le_bytes());
+        let data_len = usize::from(width_bytes) * usize::from(rows);
+        bytes.extend([0x1D, 0x56, 0x00, 0x0A].iter().cycle().take(data_len));
+        bytes.extend([0x1D, 0x56, 0x01]);
         let mut d = CommandDecoder::new();
-        d.push(&[0x1D, 0x28, 0x6B, 0xFF, 0xFF]);
-        d.push(&vec![0u8; DECODER_CAPACITY]);
-        assert_eq!(d.buffered(), DECODER_CAPACITY);
-        assert_eq!(d.stats().bytes_skipped, 5);
+        let mut out = Vec::new();
+        for piece in bytes.chunks(1000) {
+            d.push(piece);
+            out.extend(std::iter::from_fn(|| d.next_command()));
+            assert!(d.buffered() < 8, "image data is not buffered");
+        }
+        assert_eq!(
+            out,
+            vec![
+                C::Image(Image {
+                    format: ImageFormat::Raster,
+                    mode: 0,
+                    width_dots: 576,
+                    height_dots: 2000,
+                    data_len,
+                }),
+                C::Cut(CutMode::Partial),
+            ]
+        );
+        assert_eq!(d.flush(), None);
+        assert_eq!(d.stats().frames_ok, 2);
+    }
+
+    #[test]
+    fn an_image_cut_off_by_the_end_of_the_stream_is_a_decode_error() {
+        let mut d = CommandDecoder::new();
+        d.push(&[0x1B, 0x2A, 0x21, 0x10, 0x00, 0xFF, 0xFF]);
+        assert_eq!(d.next_command(), None);
+        assert_eq!(
+            d.flush(),
+            Some(C::Unknown(vec![0x1B, 0x2A, 0x21, 0x10, 0x00]))
+        );
+        assert_eq!(d.flush(), None);
+        assert_eq!(d.stats().framing_errors, 1);
     }
 }

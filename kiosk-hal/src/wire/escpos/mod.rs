@@ -19,15 +19,22 @@
 //! Many USB printers are one-way: a driver that gets no status answer must
 //! report the status as unknown, never as "printed".
 //!
+//! The decoder reads every command by its defined length, so image,
+//! barcode and parameter bytes are never taken for commands; it was checked
+//! against what python-escpos sends (`kiosk-hal/tests/vectors/escpos/`).
+//!
 //! Nothing here panics: unknown or broken commands decode as
 //! [`PrinterCommand::Unknown`].
 
+mod command;
 mod decoder;
 mod encoder;
 mod paper;
+mod parse;
 mod status;
 
-pub use decoder::{CommandDecoder, PrinterCommand, QrSetting, DECODER_CAPACITY, MAX_TEXT_RUN};
+pub use command::{Image, ImageFormat, PrinterCommand, QrSetting};
+pub use decoder::{CommandDecoder, DECODER_CAPACITY, MAX_TEXT_RUN};
 pub use encoder::{
     render_receipt, Encoder, QrErrorCorrection, QrModel, QrOptions, QR_MAX_DATA_LEN,
 };

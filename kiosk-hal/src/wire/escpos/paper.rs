@@ -10,6 +10,8 @@ use crate::ReceiptLine;
 ///   a line is [`ReceiptLine::Bold`] if bold was on when its first text came.
 /// - LF with no text gives an empty `Text` line; feeds add no lines.
 /// - QR print adds a [`ReceiptLine::Qr`] with the stored data.
+/// - An image or a barcode ends the line before it but adds no line
+///   ([`ReceiptLine`] has no kind for them).
 /// - A cut closes the receipt: its lines move to
 ///   [`cut_receipts`](Paper::cut_receipts).
 /// - ESC @ discards the unprinted line, the stored QR data and bold.
@@ -61,10 +63,14 @@ impl Paper {
                     self.lines.push(ReceiptLine::Qr(data.clone()));
                 }
             }
+            // An image or barcode prints below the text before it.
+            PrinterCommand::Image(_) | PrinterCommand::Barcode { .. } => self.end_line(),
             PrinterCommand::ChineseMode(_)
             | PrinterCommand::QrSetting(_)
+            | PrinterCommand::DrawerPulse { .. }
             | PrinterCommand::RealTimeStatus(_)
             | PrinterCommand::AutoStatusBack(_)
+            | PrinterCommand::Ignored { .. }
             | PrinterCommand::Unknown(_) => {}
         }
     }

@@ -43,15 +43,59 @@ fn chunks<'a>(bytes: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
 }
 
 fn decode(bytes: &[u8], sizes: &[usize], chinese: bool) -> Vec<PrinterCommand> {
+    decode_with_stats(bytes, sizes, chinese).0
+}
+
+fn decode_with_stats(
+    bytes: &[u8],
+    sizes: &[usize],
+    chinese: bool,
+) -> (Vec<PrinterCommand>, crate::wire::DecoderStats) {
     let mut d = CommandDecoder::with_chinese_mode(chinese);
     let mut out = Vec::new();
     for chunk in chunks(bytes, sizes) {
         d.push(chunk);
         out.extend(std::iter::from_fn(|| d.next_command()));
+        assert!(d.buffered() < DECODER_CAPACITY);
     }
     out.extend(std::iter::from_fn(|| d.flush()));
     assert_eq!(d.buffered(), 0);
-    out
+    (out, d.stats())
+}
+
+/// Stream pieces dense in command starts: prefixes with random parameters,
+/// well-formed data commands, text and line feeds.
+fn arb_piece() -> impl Strategy<Value = Vec<u8>> {
+    let prefix = proptest::sample::select(vec![0x10u8, 0x1B, 0x1C, 0x1D]);
+    prop_oneof![
+        (prefix, vec(any::<u8>(), 0..6)).prop_map(|(p, rest)| [vec![p], rest].concat()),
+        (0u8..4, 0u16..4, 0u16..4, vec(any::<u8>(), 0..40)).prop_map(|(m, x, y, data)| {
+            let mut b = vec![0x1D, 0x76, 0x30, m];
+            b.extend(x.to_le_bytes());
+            b.extend(y.to_le_bytes());
+            b.extend(data);
+            b
+        }),
+        (
+            proptest::sample::select(vec![0u8, 1, 32, 33]),
+            0u16..8,
+            vec(any::<u8>(), 0..30)
+        )
+            .prop_map(|(m, n, data)| {
+                let mut b = vec![0x1B, 0x2A, m];
+                b.extend(n.to_le_bytes());
+                b.extend(data);
+                b
+            }),
+        (any::<u8>(), vec(any::<u8>(), 0..20))
+            .prop_map(|(m, data)| { [vec![0x1D, 0x6B, m, data.len() as u8], data].concat() }),
+        (any::<u8>(), vec(any::<u8>(), 0..20)).prop_map(|(x, data)| {
+            let [pl, ph] = (data.len() as u16).to_le_bytes();
+            [vec![0x1D, 0x28, x, pl, ph], data].concat()
+        }),
+        vec(0x20u8..0x7F, 0..10),
+        Just(vec![0x0A]),
+    ]
 }
 
 fn replay(cmds: &[PrinterCommand]) -> Paper {
@@ -96,10 +140,25 @@ proptest! {
         sizes in vec(1usize..64, 1..8),
         chinese in any::<bool>(),
     ) {
-        let whole = decode(&bytes, &[usize::MAX], chinese);
-        let chunked = decode(&bytes, &sizes, chinese);
+        let whole = decode_with_stats(&bytes, &[usize::MAX], chinese);
+        let chunked = decode_with_stats(&bytes, &sizes, chinese);
         prop_assert_eq!(&whole, &chunked);
-        let _ = replay(&chunked);
+        let _ = replay(&chunked.0);
+    }
+
+    #[test]
+    fn chunking_does_not_change_command_dense_streams(
+        pieces in vec(arb_piece(), 0..30),
+        sizes in vec(1usize..16, 1..8),
+        chinese in any::<bool>(),
+    ) {
+        let bytes = pieces.concat();
+        let whole = decode_with_stats(&bytes, &[usize::MAX], chinese);
+        let chunked = decode_with_stats(&bytes, &sizes, chinese);
+        prop_assert_eq!(&whole, &chunked);
+        let byte_by_byte = decode_with_stats(&bytes, &[1], chinese);
+        prop_assert_eq!(&whole, &byte_by_byte);
+        let _ = replay(&chunked.0);
     }
 
     #[test]

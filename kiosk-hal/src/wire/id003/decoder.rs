@@ -12,13 +12,23 @@ pub const DEFAULT_BUFFER_CAPACITY: usize = 1024;
 /// [`next_frame`](Decoder::next_frame) until it returns `None`.
 ///
 /// - Bytes before a SYNC are skipped and counted.
-/// - A frame with LNG < 5 or LNG above the configured maximum is a framing
-///   error; a frame whose CRC does not match is a CRC error. Either way only
-///   the SYNC byte is dropped and the search resumes right after it, so a
-///   real frame hidden behind a false SYNC is still found.
-/// - While a candidate frame is incomplete, a complete frame with a valid
-///   CRC further on wins: a stray `FC FF` in line noise does not stall the
-///   link until 255 more bytes have arrived.
+/// - Once SYNC and LNG are in, the decoder is committed to that frame: it
+///   waits for all LNG bytes, however they are split, and never takes a
+///   frame from inside them. Version strings, TITO ticket numbers and
+///   currency tables can carry bytes that form a complete, valid frame
+///   (VEND VALID, say); decoding those as frames would invent a credit.
+/// - Only when the committed frame is complete and fails its CRC (or LNG
+///   is below 5 or above the configured maximum) is its SYNC taken for
+///   noise: that one byte is dropped and the search resumes right after
+///   it, so a real frame hidden behind a false SYNC is still found. A CRC
+///   failure counts as a CRC error, a bad LNG as a framing error.
+/// - A false SYNC with a large LNG therefore holds back the frames behind
+///   it until LNG bytes have arrived (at most 255, about 290 ms of line
+///   time at 9600 baud 8E1, but a validator only sends when polled). The
+///   driver calls [`abandon_incomplete`](Decoder::abandon_incomplete) when
+///   its next command goes out, after an answer or a reply timeout: the
+///   validator speaks only when asked, so a frame still incomplete then
+///   was noise.
 /// - At most [`DEFAULT_BUFFER_CAPACITY`] bytes are kept; drain the decoder
 ///   after each push, or the oldest bytes are dropped (and counted).
 #[derive(Debug, Clone)]
@@ -73,47 +83,47 @@ impl Decoder {
     /// The next frame, an error for a broken frame, or `None` when more
     /// bytes are needed. Call again after an error: decoding goes on.
     pub fn next_frame(&mut self) -> Option<Result<FrameRepr, WireError>> {
-        loop {
-            match self.buf.iter().position(|&b| b == SYNC) {
-                None => {
-                    let n = self.buf.len();
-                    self.drop_front(n);
-                    return None;
-                }
-                Some(p) => self.drop_front(p),
+        match self.buf.iter().position(|&b| b == SYNC) {
+            Some(p) => self.drop_front(p),
+            None => {
+                let n = self.buf.len();
+                self.drop_front(n);
+                return None;
             }
-            let lng = usize::from(*self.buf.get(1)?);
-            if lng < MIN_FRAME_LEN || lng > self.max_frame_len {
-                self.drop_front(1);
-                self.stats.framing_error();
-                return Some(Err(WireError::BadLength(lng)));
-            }
-            if self.buf.len() < lng {
-                // Incomplete. A complete, valid frame further on means this
-                // SYNC was noise; otherwise wait for more bytes.
-                let p = self.complete_frame_after(1)?;
-                self.drop_front(p);
-                self.stats.framing_error();
-                continue;
-            }
-            return Some(match Frame::parse(&self.buf) {
-                Ok((frame, n)) => {
-                    let repr = frame.to_repr();
-                    self.buf.drain(..n);
-                    self.stats.ok();
-                    Ok(repr)
-                }
-                Err(e) => {
-                    if matches!(e, WireError::BadCrc { .. }) {
-                        self.stats.crc_error();
-                    } else {
-                        self.stats.framing_error();
-                    }
-                    self.drop_front(1);
-                    Err(e)
-                }
-            });
         }
+        let lng = usize::from(*self.buf.get(1)?);
+        if lng < MIN_FRAME_LEN || lng > self.max_frame_len {
+            self.drop_front(1);
+            self.stats.framing_error();
+            return Some(Err(WireError::BadLength(lng)));
+        }
+        // Committed to `lng` bytes: wait for all of them, even when a
+        // complete frame seems to start inside the bytes already here.
+        let candidate = self.buf.get(..lng)?;
+        debug_assert!(
+            lng <= DEFAULT_BUFFER_CAPACITY,
+            "a whole frame fits the buffer"
+        );
+        Some(match Frame::parse(candidate) {
+            Ok((frame, n)) => {
+                debug_assert_eq!(n, lng);
+                let repr = frame.to_repr();
+                self.buf.drain(..n);
+                self.stats.ok();
+                Ok(repr)
+            }
+            Err(e) => {
+                // Only a failed committed frame gives its bytes back to the
+                // search: drop its SYNC and look again right after it.
+                if matches!(e, WireError::BadCrc { .. }) {
+                    self.stats.crc_error();
+                } else {
+                    self.stats.framing_error();
+                }
+                self.drop_front(1);
+                Err(e)
+            }
+        })
     }
 
     /// The decoder's counters.
@@ -132,13 +142,27 @@ impl Decoder {
         self.drop_front(n);
     }
 
-    /// Position of the first SYNC at or after `from` that starts a complete
-    /// frame with a valid CRC and an acceptable length.
-    fn complete_frame_after(&self, from: usize) -> Option<usize> {
-        (from..self.buf.len()).find(|&p| {
-            self.buf[p] == SYNC
-                && matches!(Frame::parse(&self.buf[p..]), Ok((_, n)) if n <= self.max_frame_len)
-        })
+    /// Gives up on an incomplete frame when the line has gone quiet (a reply
+    /// timeout): its SYNC is taken for noise, dropped and counted as a framing
+    /// error, and the bytes behind it are searched again by the next
+    /// [`next_frame`](Decoder::next_frame). Returns whether there was an
+    /// incomplete frame to give up (a complete frame still waiting for
+    /// [`next_frame`](Decoder::next_frame) is left alone).
+    ///
+    /// Unlike [`clear`](Decoder::clear) this keeps a real frame that arrived
+    /// behind a false SYNC. Call it only after a pause longer than any frame
+    /// takes to arrive (255 bytes ≈ 290 ms at 9600 baud 8E1), never between two
+    /// reads of one answer: that would reopen the split-delivery bug.
+    pub fn abandon_incomplete(&mut self) -> bool {
+        let Some(p) = self.buf.iter().position(|&b| b == SYNC) else {
+            return false;
+        };
+        if Frame::parse(&self.buf[p..]) != Err(WireError::Truncated) {
+            return false;
+        }
+        self.drop_front(p + 1);
+        self.stats.framing_error();
+        true
     }
 
     fn drop_front(&mut self, n: usize) {
@@ -211,13 +235,49 @@ mod tests {
     }
 
     #[test]
-    fn false_sync_with_huge_length_does_not_stall() {
+    fn false_sync_with_huge_length_holds_frames_until_its_crc_fails() {
+        // `FC FF` commits to 255 bytes: the escrow behind it waits until they
+        // are in, then the false frame fails its CRC and the escrow is found.
         let mut d = Decoder::new();
         d.push(&[0xFC, 0xFF, 0x01]);
-        assert_eq!(drain(&mut d), vec![]);
         d.push(&ESCROW_63);
+        assert_eq!(drain(&mut d), vec![]);
+        let filler = vec![0x00; 255 - 3 - ESCROW_63.len()];
+        d.push(&filler);
+        let out = drain(&mut d);
+        assert!(
+            matches!(&out[..], [Err(WireError::BadCrc { .. }), Ok(f)] if *f == FrameRepr::new(0x13, [0x63])),
+            "{out:?}"
+        );
+        let s = d.stats();
+        assert_eq!(
+            (s.crc_errors, s.bytes_skipped),
+            (1, 3 + filler.len() as u64)
+        );
+    }
+
+    #[test]
+    fn abandoning_an_incomplete_frame_frees_the_frames_behind_it() {
+        let mut d = Decoder::new();
+        d.push(&[0x00, 0xFC, 0xFF, 0x01]);
+        d.push(&ESCROW_63);
+        d.push(&STATUS_REQUEST[..3]);
+        assert_eq!(drain(&mut d), vec![]);
+        assert!(d.abandon_incomplete());
         assert_eq!(drain(&mut d), vec![Ok(FrameRepr::new(0x13, [0x63]))]);
-        assert_eq!(d.stats().bytes_skipped, 3);
+        // The status request is a real, incomplete frame: abandoning it too
+        // is the caller's call (after a timeout); its bytes are counted.
+        assert!(d.abandon_incomplete());
+        assert_eq!(drain(&mut d), vec![]);
+        assert!(!d.abandon_incomplete());
+        let s = d.stats();
+        assert_eq!((s.frames_ok, s.framing_errors), (1, 2));
+        assert_eq!(s.bytes_skipped, 4 + 3);
+        assert_eq!(d.buffered(), 0);
+        // A complete frame not yet taken is never abandoned.
+        d.push(&STATUS_REQUEST);
+        assert!(!d.abandon_incomplete());
+        assert_eq!(drain(&mut d), vec![Ok(FrameRepr::new(0x11, []))]);
     }
 
     #[test]

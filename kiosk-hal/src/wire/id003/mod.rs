@@ -168,6 +168,8 @@ impl FrameRepr {
 }
 
 #[cfg(test)]
+mod embedded_frames;
+#[cfg(test)]
 mod proptests;
 
 #[cfg(test)]
