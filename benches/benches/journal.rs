@@ -125,22 +125,24 @@ fn raw_payment(c: &mut Connection, seq: u64, mut check: impl FnMut()) {
     }
 }
 
-/// Commit frames in the WAL beside `db` (valid frames only: those with the
-/// WAL header's salts). Each is one fsynced commit.
-fn wal_commits(db: &Path) -> u64 {
+/// Commit frames and all frames in the WAL beside `db` (valid frames only:
+/// those with the WAL header's salts). Each commit frame ends one fsynced
+/// commit; each frame is one page written.
+fn wal_frames(db: &Path) -> (u64, u64) {
     let wal = std::fs::read(sibling(db, "-wal")).unwrap_or_default();
     if wal.len() < 32 {
-        return 0;
+        return (0, 0);
     }
     let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
     let page = be(&wal[8..12]) as usize;
     let salts = &wal[16..24];
-    let (mut commits, mut at) = (0, 32);
+    let (mut commits, mut frames, mut at) = (0, 0, 32);
     while at + 24 + page <= wal.len() && &wal[at + 8..at + 16] == salts {
         commits += u64::from(be(&wal[at + 4..at + 8]) != 0);
+        frames += 1;
         at += 24 + page;
     }
-    commits
+    (commits, frames)
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -164,6 +166,7 @@ fn file_len(path: &Path) -> u64 {
 struct Run {
     events: u64,
     wal_commits: u64,
+    wal_bytes: u64,
     checkpoints_in_events: u64,
     customer_time: Duration,
     checkpoint_time: Duration,
@@ -285,7 +288,9 @@ impl<S: Side> Measured<S> {
             // The checkpoint between sessions restarts the WAL at the first
             // commit of the next. (With auto-checkpoint the WAL may restart
             // mid-session; the commits are then counted from there on.)
-            self.run.wal_commits += wal_commits(&self.path);
+            let (commits, frames) = wal_frames(&self.path);
+            self.run.wal_commits += commits;
+            self.run.wal_bytes += frames * (24 + 4096);
         } else {
             self.side.payment(seq, &mut || {});
         }
@@ -449,6 +454,11 @@ fn side_by_side(dir: &Path) {
         count_auto.checkpoints_in_events,
         count_auto.events
     );
+    println!(
+        "WAL bytes written per money event (page images): journal {:.0}, raw {:.0}",
+        count_j.wal_bytes as f64 / count_j.events as f64,
+        count_r.wal_bytes as f64 / count_r.events as f64
+    );
     let rate = |r: &Run| r.events as f64 / r.customer_time.as_secs_f64();
     println!(
         "throughput (money events on the customer's path): journal {:.0}/s, raw {:.0}/s, \
@@ -527,7 +537,7 @@ fn large(dir: &Path) {
     report("verify_full (books and quick_check)", &mut || {
         let mut j = Journal::open(&path).unwrap();
         let check = j.verify_full().unwrap();
-        format!("{}", ms(check.took))
+        ms(check.took)
     });
     report(
         "before: PRAGMA quick_check alone (what every open ran)",
