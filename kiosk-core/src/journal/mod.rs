@@ -348,6 +348,20 @@ impl Journal {
         self.shut().map_err(|f| f.at(&path))
     }
 
+    /// Lets go of the file the way a power cut would: no clean-shutdown
+    /// mark, no checkpoint (what is in the WAL stays there). For drills and
+    /// tests that simulate power loss, so that the next open takes the path
+    /// a real one would (the full check of the books).
+    pub fn abandon(mut self) {
+        self.closed = true;
+        if let Err(e) = self.conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        ) {
+            tracing::warn!(error = %e, "journal: abandoned with a checkpoint on close");
+        }
+    }
+
     /// The clean close (see [`Journal::close`]).
     fn shut(&mut self) -> Result<(), fail::Fail> {
         let tx = self

@@ -107,8 +107,9 @@ pub enum CheckKind {
 pub struct BooksCheck {
     /// Which check ran.
     pub kind: CheckKind,
-    /// Why: `true` when the previous shutdown was not clean (or the books'
-    /// triggers were missing), which is what makes an open check full.
+    /// Why an open check was full: `true` when the previous shutdown was not
+    /// clean or the books' triggers were missing; `false` for a new journal
+    /// or one from before the clean-shutdown mark (checked fully once).
     pub after_unclean_shutdown: bool,
     /// Payments whose notes were added up.
     pub payments_checked: u64,
@@ -181,9 +182,8 @@ pub(super) fn on_open(conn: &Connection) -> Result<BooksCheck, Fail> {
         )?
     };
     let all_triggers = usize::try_from(triggers).ok() == Some(BOOKS_TRIGGERS.len());
-    let marks = marks(conn)?.filter(|_| all_triggers);
-    match marks {
-        Some(m) if m.clean => {
+    match marks(conn)? {
+        Some(m) if m.clean && all_triggers => {
             let payments = cheap(conn, m)?;
             Ok(BooksCheck {
                 kind: CheckKind::Cheap,
@@ -192,11 +192,13 @@ pub(super) fn on_open(conn: &Connection) -> Result<BooksCheck, Fail> {
                 took: started.elapsed(),
             })
         }
-        _ => {
+        marks => {
+            // No mark at all: a new journal, or one from before the marks.
+            let after_unclean_shutdown = marks.is_some() || !all_triggers;
             let payments = full(conn)?;
             Ok(BooksCheck {
                 kind: CheckKind::Full,
-                after_unclean_shutdown: true,
+                after_unclean_shutdown,
                 payments_checked: payments,
                 took: started.elapsed(),
             })

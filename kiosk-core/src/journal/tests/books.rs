@@ -69,6 +69,29 @@ fn after_a_crash_the_open_checks_every_payment() {
 }
 
 #[test]
+fn an_abandoned_journal_opens_like_after_a_power_cut() {
+    let (_dir, path) = temp_path();
+    let mut j = Journal::open(&path).unwrap();
+    let s = begin(&mut j, 1, PaymentMethod::Cash);
+    j.note_stacked(&s, None, cny(5000), Millis(1)).unwrap();
+    j.abandon();
+    let wal = std::fs::metadata(path.with_extension("sqlite-wal")).unwrap();
+    assert!(wal.len() > 0, "the WAL stays as a power cut leaves it");
+    let j = Journal::open(&path).unwrap();
+    assert_eq!(j.opened_with().kind, CheckKind::Full);
+    assert!(j.opened_with().after_unclean_shutdown);
+    assert_eq!(
+        j.open_sessions().unwrap()[0].unposted_stacked,
+        Some(cny(5000))
+    );
+    drop(j);
+    assert_eq!(
+        Journal::open(&path).unwrap().opened_with().kind,
+        CheckKind::Cheap
+    );
+}
+
+#[test]
 fn a_crashed_journal_whose_payment_is_not_its_notes_is_refused() {
     let (dir, path) = temp_path();
     let copy = crash_image(dir.path(), &path);
@@ -238,6 +261,10 @@ fn a_journal_from_before_the_running_totals_gets_them_on_open() {
     );
     let j = Journal::open(&path).unwrap();
     assert_eq!(j.opened_with().kind, CheckKind::Full);
+    assert!(
+        !j.opened_with().after_unclean_shutdown,
+        "no mark: not a crash"
+    );
     let t = j.cash_totals(Currency::CNY).unwrap();
     assert_eq!((t.in_box, t.credited), (cny(60000), cny(60000)));
     let indexes: Vec<String> = j
