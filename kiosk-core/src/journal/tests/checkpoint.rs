@@ -133,3 +133,30 @@ fn a_clean_close_leaves_no_wal_behind() {
     let j = Journal::open(&path).unwrap();
     assert_eq!(j.max_session_seq().unwrap(), 1);
 }
+
+#[test]
+fn a_runner_that_never_checkpoints_still_has_a_bounded_wal() {
+    use crate::journal::BACKSTOP_CHECKPOINT_COMMITS;
+    let (_dir, path) = temp_path();
+    let mut j = Journal::open(&path).unwrap();
+    j.unsynced_for_tests();
+    let main_before = std::fs::read(&path).unwrap();
+    let sessions = BACKSTOP_CHECKPOINT_COMMITS / EVENTS_PER_SESSION + 2;
+    let mut main_changed_at = None;
+    for seq in 1..=sessions {
+        let main = std::fs::read(&path).unwrap();
+        one_session(&mut j, seq);
+        if main_changed_at.is_none() && std::fs::read(&path).unwrap() != main {
+            main_changed_at = Some(j.commits());
+        }
+    }
+    assert_ne!(std::fs::read(&path).unwrap(), main_before);
+    // The backstop ran once, at the end of the session that crossed it.
+    let at = main_changed_at.expect("a backstop checkpoint");
+    assert!(
+        (BACKSTOP_CHECKPOINT_COMMITS..BACKSTOP_CHECKPOINT_COMMITS + EVENTS_PER_SESSION)
+            .contains(&at),
+        "checkpointed after {at} commits"
+    );
+    assert_eq!(at % EVENTS_PER_SESSION, 0, "only at a session's end");
+}
