@@ -237,28 +237,36 @@ pub(super) fn open(path: &Path) -> Result<(Connection, BooksCheck), Fail> {
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
 
-    if fresh {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(SCHEMA_V1)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        tx.commit()?;
-    }
-    add_tables(&mut conn)?;
-    let check = match verify::on_open(&conn) {
+    // One transaction: the format brought up to date, the books checked,
+    // the file marked in use. If the check fails it rolls back, and the file
+    // is left as it was (a journal from before the running totals included).
+    let check = match settle_in(&mut conn, fresh) {
         Ok(check) => check,
         Err(e) => return refuse(conn, e),
     };
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
+    Ok((conn, check))
+}
+
+/// Creates the schema (`fresh`) or adds what the file lacks, checks the
+/// books (see `verify`) and marks the journal in use, in one transaction.
+fn settle_in(conn: &mut Connection, fresh: bool) -> Result<BooksCheck, Fail> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if fresh {
+        tx.execute_batch(SCHEMA_V1)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    }
+    add_tables(&tx)?;
+    let check = verify::on_open(&tx)?;
     // In use from now on: a crash before the clean close leaves the mark
     // cleared, and the next open checks everything. Triggers someone dropped
     // come back (the check above has just found the books as they are).
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(books::SCHEMA_BOOKS)?;
     tx.execute_batch(SCHEMA_INDEXES)?;
     verify::set_marks(&tx, false)?;
     tx.commit()?;
-    Ok((conn, check))
+    Ok(check)
 }
 
 /// `path` with `suffix` appended (`journal.sqlite` → `journal.sqlite-wal`).
@@ -268,9 +276,9 @@ fn sibling(path: &Path, suffix: &str) -> std::ffi::OsString {
     name
 }
 
-/// Creates the [`ADDED_TABLES`] the journal lacks, in one transaction;
-/// writes nothing when it has them all.
-fn add_tables(conn: &mut Connection) -> Result<(), Fail> {
+/// Creates the [`ADDED_TABLES`] the journal lacks (inside the caller's
+/// transaction); writes nothing when it has them all.
+fn add_tables(conn: &Connection) -> Result<(), Fail> {
     let mut missing: Vec<&str> = Vec::new();
     let mut new_books = false;
     for (name, sql) in ADDED_TABLES {
@@ -286,19 +294,14 @@ fn add_tables(conn: &mut Connection) -> Result<(), Fail> {
             }
         }
     }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for sql in missing {
-        tx.execute_batch(sql)?;
+        conn.execute_batch(sql)?;
     }
     if new_books {
         // A journal from before the running totals: fill them from the rows.
         // It has no clean-shutdown mark, so the check that follows is full.
-        books::rebuild(&tx)?;
+        books::rebuild(conn)?;
     }
-    tx.commit()?;
     Ok(())
 }
 

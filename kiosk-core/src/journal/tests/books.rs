@@ -293,6 +293,36 @@ fn a_journal_from_before_the_running_totals_gets_them_on_open() {
     );
 }
 
+#[test]
+fn a_journal_from_before_the_running_totals_that_does_not_balance_is_left_as_it_was() {
+    let (_dir, path) = closed_journal(2);
+    edit(
+        &path,
+        "DROP TRIGGER books_note_added; DROP TRIGGER books_note_changed;
+         DROP TRIGGER books_payment_added; DROP TRIGGER books_payment_changed;
+         DROP TRIGGER payments_money_fixed; DROP TRIGGER notes_assignment_fixed;
+         DROP TRIGGER notes_in_box_fixed; DROP TRIGGER books_no_delete;
+         DROP TABLE books; DROP TABLE marks;
+         UPDATE payments SET amount_minor = 9000 WHERE key = 'K01-000002';",
+    );
+    assert_unbalanced(
+        &path,
+        &["payment K01-000002 of CNY 90.00 has notes worth CNY 150.00"],
+    );
+    let c = Connection::open(&path).unwrap();
+    let tables: i64 = c
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name IN ('books', 'marks')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        tables, 0,
+        "the running totals were not added to a refused file"
+    );
+}
+
 /// The query plan of `sql`, one line.
 fn plan(j: &Journal, sql: &str) -> String {
     let mut stmt = j
