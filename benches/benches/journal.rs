@@ -22,7 +22,9 @@
 //!
 //! A payment here is one cash session: two notes escrowed and stacked, the
 //! payment journaled, one posting attempt, the backend's credit, the session
-//! ended (9 money events). Then criterion measures one payment through each.
+//! ended (9 money events). Then criterion measures one payment through each,
+//! one after the other: on a shared disk whose fsync time swings, read the
+//! interleaved ratio printed first, not the two criterion figures.
 //!
 //! Run with `cargo bench -p kiosk-benches --bench journal` (a few minutes;
 //! set `JOURNAL_BENCH_PAYMENTS` to change the 500,000, `JOURNAL_BENCH_KEEP`

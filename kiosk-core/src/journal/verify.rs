@@ -43,16 +43,16 @@
 //! # What it costs (measured)
 //!
 //! `cargo bench -p kiosk-benches --bench journal`, a journal of 500,000 cash
-//! payments (730 MB) on this project's 2-core build machine, page cache
-//! dropped for "cold":
+//! payments (730 MB) on this project's shared 2-core build machine, page
+//! cache dropped for "cold"; two runs, so ranges:
 //!
-//! | check                                   | cold     | warm    |
-//! |-----------------------------------------|----------|---------|
-//! | open + recovery reads, clean shutdown   | 23 ms    | 7 ms    |
-//! | of it the cheap check (64 payments)     | 1.7 ms   | 0.2 ms  |
-//! | open after an unclean shutdown (full)   | 3.5 s    | 2.6 s   |
-//! | [`crate::journal::Journal::verify_full`]| 11.2 s   | 9.1 s   |
-//! | before: `quick_check` on every open     | 7.1 s    | 5.8 s   |
+//! | check                                   | cold         | warm         |
+//! |-----------------------------------------|--------------|--------------|
+//! | open + recovery reads, clean shutdown   | 10–23 ms     | 5–7 ms       |
+//! | of it the cheap check (64 payments)     | 1.2–1.7 ms   | 0.2 ms       |
+//! | open after an unclean shutdown (full)   | 1.9–3.5 s    | 1.3–2.6 s    |
+//! | [`crate::journal::Journal::verify_full`]| 5.6–11.2 s   | 3.7–9.1 s    |
+//! | before: `quick_check` on every open     | 4.8–7.1 s    | 2.4–5.8 s    |
 //!
 //! So a kiosk that shuts down cleanly opens in milliseconds whatever its
 //! age; after a power cut the first open pays for reading every note and
