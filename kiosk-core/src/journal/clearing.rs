@@ -12,9 +12,9 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::books;
 use super::events::Event;
 use super::fail::Fail;
-use super::queries;
 use crate::ids::Millis;
 
 /// One clearing, as recorded.
@@ -53,13 +53,9 @@ pub(super) fn record(
     counted: Money,
     counterfeit_found: u32,
 ) -> Result<ClearingRecord, Fail> {
-    if operators[0].trim().is_empty() || operators[0] == operators[1] {
-        return Err(Fail::illegal(
-            "a clearing needs two different people (dual control)",
-        ));
-    }
+    dual_control(operators, "a clearing")?;
     let currency = counted.currency;
-    let totals = queries::cash_totals(conn, currency)?;
+    let totals = books::cash_totals(conn, currency)?;
     let cleared_before = cleared_total(conn, currency)?;
     let expected = Money::new(totals.in_box.minor - cleared_before, currency);
     conn.prepare_cached(
@@ -98,6 +94,19 @@ pub(super) fn record(
         pending: totals.pending,
         in_doubt_notes: totals.in_doubt_notes,
     })
+}
+
+/// `IllegalTransition` unless `operators` are two different people: both
+/// named (not blank), and not the same name twice (ignoring surrounding
+/// spaces). `what` says what needs them, for the message.
+pub(super) fn dual_control(operators: &[String; 2], what: &str) -> Result<(), Fail> {
+    let [a, b] = operators.each_ref().map(|o| o.trim());
+    if a.is_empty() || b.is_empty() || a == b {
+        return Err(Fail::illegal(format!(
+            "{what} needs two different people (dual control), got {operators:?}"
+        )));
+    }
+    Ok(())
 }
 
 /// What all clearings of `currency` expected, in minor units.

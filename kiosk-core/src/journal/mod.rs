@@ -16,6 +16,15 @@
 //! [`Journal::payment_pending`]), a note is assigned at most once, and rows of
 //! notes, payments and sessions are never deleted.
 //!
+//! The totals are kept as running totals (table `books`, updated by triggers
+//! in the same commit as each money event), so [`Journal::cash_totals`] is
+//! two lookups on a journal of any age. Whether the books balance, precisely,
+//! and when that is checked, is in the `verify` module: a cheap check on
+//! every open (bounded, whatever the journal's age), the full one over every
+//! row after an unclean shutdown, and [`Journal::verify_full`] on request. A
+//! file whose books do not balance is refused with
+//! [`JournalErrorKind::Unbalanced`], naming what does not add up.
+//!
 //! # Why SQLite
 //!
 //! - **Atomic multi-row changes.** Settling an in-doubt note into the box and
@@ -48,6 +57,15 @@
 //! rolled its transaction back: **nothing was written**. Read methods
 //! (`&self`) never write; they read one consistent snapshot.
 //!
+//! # Checkpoints between sessions
+//!
+//! SQLite's automatic checkpoint runs inside whichever commit crosses its
+//! threshold: a customer's money event would copy the WAL into the main file
+//! and sync both while the customer waits. It is off (`wal_autocheckpoint =
+//! 0`); the runner calls [`Journal::checkpoint`] between sessions, and a
+//! clean close checkpoints too. `journal_size_limit` keeps the `-wal` file
+//! from staying large after a long stretch without a checkpoint.
+//!
 //! # Idempotency and "exactly once"
 //!
 //! - A note leaves `Escrowed` once: it is stacked, returned or put in doubt at
@@ -76,23 +94,35 @@
 //! [`Journal::open`] writes nothing to a file before it knows the file is a
 //! kiosk journal (SQLite `application_id` [`APPLICATION_ID`]) or an empty
 //! database. A file that is something else, another application's database,
-//! a damaged journal (`PRAGMA quick_check`) or a journal from a newer build is
+//! or a journal from a newer build is
 //! reported with an error naming the path and left byte-for-byte untouched for
-//! staff: the journal is never silently emptied or recreated.
+//! staff: the journal is never silently emptied or recreated. Neither is a
+//! missing or empty main file whose `-wal` (or `-journal`) still holds
+//! acknowledged events ([`JournalErrorKind::OrphanLog`]).
+//!
+//! Opening does not read the whole file: SQLite's `quick_check` (seconds
+//! on a year of data) runs only in [`Journal::verify_full`]; a damaged page
+//! is still reported ([`JournalErrorKind::Corrupt`]) by the first call that
+//! reads it.
 //!
 //! # Limits
 //!
-//! One [`Journal`] per file and process: it is `Send` but not `Sync`. No
-//! cash-box clearing is journaled yet, so [`Journal::cash_totals`] covers the
-//! whole life of the file.
+//! One [`Journal`] per file and process: it is `Send` but not `Sync`.
+//! [`Journal::cash_totals`] covers the whole life of the file (clearings
+//! record what they took out); the file is not yet rotated per clearing, so
+//! a year of history stays in it. Nothing on the open path reads that
+//! history, but [`Journal::verify_full`] and the full check after an unclean
+//! shutdown do.
 //!
 //! # Layout
 //!
 //! `schema` (tables, safe open), `sessions`, `notes`, `settle`, `payments`,
 //! `receipts`, `clearing` (dual-control clearings), `tickets` (fault
-//! tickets), `queries` (read-only reports), `events` (audit rows), `codec`
+//! tickets), `queries` (read-only reports), `books` (running totals),
+//! `verify` (whether the books balance), `events` (audit rows), `codec`
 //! (how records are spelled in the file), `fail` (internal errors).
 
+mod books;
 mod clearing;
 mod codec;
 mod events;
@@ -106,6 +136,7 @@ mod sessions;
 mod settle;
 mod tickets;
 mod types;
+mod verify;
 
 #[cfg(test)]
 mod tests;
@@ -117,6 +148,7 @@ use kiosk_hal::{Currency, IdempotencyKey, Money, NoteFate, Receipt, RejectReason
 use crate::ids::{Millis, SessionId};
 pub use clearing::ClearingRecord;
 pub use types::*;
+pub use verify::{BooksCheck, CheckKind, RECENT_TAIL};
 
 /// Why the journal could not do what was asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -135,6 +167,14 @@ pub enum JournalErrorKind {
     IllegalTransition,
     /// No record with that id or key.
     UnknownRecord,
+    /// The main file is missing or empty but its `-wal` or `-journal` holds
+    /// acknowledged events: the main file was lost. Nothing was opened or
+    /// written; staff must restore the main file next to the log.
+    OrphanLog,
+    /// The books do not balance (a payment is not the sum of its notes, the
+    /// running totals disagree with the rows, …). The file is left as it
+    /// was, for staff to reconcile.
+    Unbalanced,
 }
 
 /// An error from the journal. Nothing was written when one is returned.
@@ -169,6 +209,10 @@ impl std::error::Error for JournalError {}
 /// The SQLite `application_id` that marks a file as a kiosk journal (`"KIOS"`).
 pub const APPLICATION_ID: i32 = 0x4B49_4F53;
 
+/// Commits without a [`Journal::checkpoint`] after which ending a session
+/// checkpoints anyway (about 30 MB of WAL; see [`Journal::end_session`]).
+pub const BACKSTOP_CHECKPOINT_COMMITS: u64 = 2_000;
+
 /// The schema version this build writes (SQLite `user_version`).
 pub const SCHEMA_VERSION: i32 = 1;
 
@@ -181,6 +225,29 @@ pub struct Journal {
     conn: rusqlite::Connection,
     path: PathBuf,
     commits: u64,
+    /// Commits since the last checkpoint (for the backstop in `end_session`).
+    since_checkpoint: u64,
+    opened_with: BooksCheck,
+    closed: bool,
+}
+
+/// What a [`Journal::checkpoint`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Frames (pages) in the WAL before the checkpoint.
+    pub wal_frames: u64,
+    /// Of those, how many are now in the main file. Fewer than
+    /// `wal_frames` only while another process (staff reading the file)
+    /// holds an old snapshot; the rest follow at the next checkpoint.
+    pub checkpointed: u64,
+}
+
+impl Checkpoint {
+    /// Whether the whole WAL is in the main file (the next commit starts the
+    /// WAL from its beginning again).
+    pub fn complete(&self) -> bool {
+        self.checkpointed == self.wal_frames
+    }
 }
 
 impl std::fmt::Debug for Journal {
@@ -196,19 +263,126 @@ impl Journal {
     ///
     /// An existing file is checked before anything is written to it: not an
     /// SQLite database, or another application's database →
-    /// [`JournalErrorKind::NotAJournal`]; a journal that fails `PRAGMA
-    /// quick_check` → [`JournalErrorKind::Corrupt`]; a journal written by a
-    /// newer schema → [`JournalErrorKind::SchemaVersion`]. The error names the
-    /// path, and the file is left exactly as it was. An empty (0-byte) file is
-    /// taken as a new journal.
+    /// [`JournalErrorKind::NotAJournal`]; a journal written by a newer schema
+    /// → [`JournalErrorKind::SchemaVersion`]; a journal whose books do not
+    /// balance → [`JournalErrorKind::Unbalanced`] (the cheap check after a
+    /// clean shutdown, the full one otherwise: see [`Journal::opened_with`]);
+    /// a damaged page met on the way → [`JournalErrorKind::Corrupt`]. The
+    /// error names the path, and the file is left exactly as it was. An empty
+    /// (0-byte) or missing file is taken as a new journal, unless a non-empty
+    /// `-wal` or `-journal` lies beside it → [`JournalErrorKind::OrphanLog`].
     pub fn open(path: impl AsRef<Path>) -> Result<Journal, JournalError> {
         let path = path.as_ref().to_path_buf();
-        let conn = schema::open(&path).map_err(|f| f.at(&path))?;
+        let (conn, opened_with) = schema::open(&path).map_err(|f| f.at(&path))?;
         Ok(Journal {
             conn,
             path,
             commits: 0,
+            since_checkpoint: 0,
+            opened_with,
+            closed: false,
         })
+    }
+
+    /// The check of the books that [`Journal::open`] ran, and what it cost.
+    pub fn opened_with(&self) -> BooksCheck {
+        self.opened_with
+    }
+
+    /// Checks every note and payment against the definition of balanced books
+    /// (see the `verify` module: each cash payment is exactly its notes, no
+    /// note is assigned twice or to nothing, in the box = credited + pending +
+    /// refused, the running totals agree with the rows) and every page of
+    /// the file (`quick_check`). Reads the whole file: run it between
+    /// sessions, at a clearing, or in maintenance, not on a customer's path.
+    /// Unbalanced → [`JournalErrorKind::Unbalanced`]; damaged →
+    /// [`JournalErrorKind::Corrupt`]. On success, later opens check only
+    /// what is written after it.
+    pub fn verify_full(&mut self) -> Result<BooksCheck, JournalError> {
+        let started = std::time::Instant::now();
+        let run = |conn: &mut rusqlite::Connection| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            verify::pages(&tx)?;
+            let payments = verify::full(&tx)?;
+            verify::set_marks(&tx, false)?;
+            tx.commit()?;
+            Ok(payments)
+        };
+        let payments = run(&mut self.conn).map_err(|f: fail::Fail| f.at(&self.path))?;
+        Ok(BooksCheck {
+            kind: CheckKind::FullWithPages,
+            after_unclean_shutdown: false,
+            payments_checked: payments,
+            took: started.elapsed(),
+        })
+    }
+
+    /// Copies the WAL into the main file: call it between sessions, never
+    /// while a customer waits (a money event's commit never checkpoints).
+    ///
+    /// PASSIVE: it never waits for, or blocks, a reader (staff looking at the
+    /// file with `sqlite3`); with none, it copies everything, and the next
+    /// commit writes the WAL from its start again, so the `-wal` file stays
+    /// the size of what is written between two checkpoints (a session or
+    /// so) and is overwritten in place rather than grown. (TRUNCATE would
+    /// wait on readers and make every next commit grow the file again; a
+    /// clean close truncates.)
+    pub fn checkpoint(&mut self) -> Result<Checkpoint, JournalError> {
+        let (busy, log, done): (i64, i64, i64) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(|e| fail::Fail::from(e).at(&self.path))?;
+        debug_assert_eq!(busy, 0, "a PASSIVE checkpoint is never busy");
+        self.since_checkpoint = 0;
+        // -1 / -1 when the journal is not in WAL mode: nothing to copy.
+        let frames = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(Checkpoint {
+            wal_frames: frames(log),
+            checkpointed: frames(done),
+        })
+    }
+
+    /// Closes the journal cleanly: checks the payments written since the
+    /// last verification, sets the clean-shutdown mark (so the next open runs
+    /// only the cheap check) and checkpoints the WAL into the main file.
+    /// Dropping a `Journal` does the same and logs a failure; `close` returns
+    /// it. If the check fails the mark is not set, and the next open checks
+    /// everything.
+    pub fn close(mut self) -> Result<(), JournalError> {
+        self.closed = true;
+        let path = self.path.clone();
+        self.shut().map_err(|f| f.at(&path))
+    }
+
+    /// Lets go of the file the way a power cut would: no clean-shutdown
+    /// mark, no checkpoint (what is in the WAL stays there). For drills and
+    /// tests that simulate power loss, so that the next open takes the path
+    /// a real one would (the full check of the books).
+    pub fn abandon(mut self) {
+        self.closed = true;
+        if let Err(e) = self.conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        ) {
+            tracing::warn!(error = %e, "journal: abandoned with a checkpoint on close");
+        }
+    }
+
+    /// The clean close (see [`Journal::close`]).
+    fn shut(&mut self) -> Result<(), fail::Fail> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(marks) = verify::marks(&tx)? {
+            verify::cheap(&tx, marks)?;
+            verify::set_marks(&tx, true)?;
+        }
+        tx.commit()?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// The file the journal lives in.
@@ -230,12 +404,15 @@ impl Journal {
         };
         let out = run(&mut self.conn).map_err(|f: fail::Fail| f.at(&self.path))?;
         self.commits += 1;
+        self.since_checkpoint += 1;
         Ok(out)
     }
 
-    /// Synced commits made through this handle since it was opened: one per
-    /// successful `&mut self` call. Tests and benchmarks use it to check that
-    /// a money event costs exactly one commit.
+    /// Synced commits of money events made through this handle since it was
+    /// opened: one per successful recording call (every `&mut self` method
+    /// but [`Journal::checkpoint`], [`Journal::verify_full`] and
+    /// [`Journal::close`], which run between sessions). Tests and benchmarks
+    /// use it to check that a money event costs exactly one commit.
     pub fn commits(&self) -> u64 {
         self.commits
     }
@@ -264,13 +441,26 @@ impl Journal {
     /// [`JournalErrorKind::UnknownRecord`]; ended already →
     /// [`JournalErrorKind::IllegalTransition`]. Its notes and payments are not
     /// touched: pending payments and in-doubt notes stay listed until settled.
+    ///
+    /// A backstop, not the plan: when [`BACKSTOP_CHECKPOINT_COMMITS`] commits
+    /// have passed without a [`Journal::checkpoint`] (the runner never
+    /// called it), the session's end, after its commit, checkpoints, so the
+    /// WAL cannot grow without bound. A runner that checkpoints between
+    /// sessions never reaches it.
     pub fn end_session(
         &mut self,
         session: &SessionId,
         outcome: SessionOutcome,
         at: Millis,
     ) -> Result<(), JournalError> {
-        self.write(|c| sessions::end(c, session, outcome, at))
+        self.write(|c| sessions::end(c, session, outcome, at))?;
+        if self.since_checkpoint >= BACKSTOP_CHECKPOINT_COMMITS {
+            if let Err(e) = self.checkpoint() {
+                // The session is journaled; the checkpoint is only retried.
+                tracing::warn!(error = %e, "journal: backstop checkpoint failed");
+            }
+        }
+        Ok(())
     }
 
     /// Records a note held in escrow (not in the box, not credited) and returns
@@ -354,7 +544,29 @@ impl Journal {
         fate: NoteFate,
         at: Millis,
     ) -> Result<Settlement, JournalError> {
-        self.write(|c| settle::settle(c, note, fate, at))
+        self.write(|c| settle::settle(c, note, fate, settle::SettledBy::Device, at))
+    }
+
+    /// Settles an in-doubt note on the word of two staff members at a
+    /// dual-control clearing (the device could not tell): exactly what
+    /// [`Journal::settle_in_doubt`] does with `fate` (found in the box with a
+    /// known value: a pending payment credits it under the note's key
+    /// `"{session}-n{note}"`; returned: `SettledReturned`; `Unknown`: still
+    /// in doubt, the report recorded), and the audit row
+    /// (`note-settled-by-staff`) names both `operators`.
+    ///
+    /// Settle before [`Journal::record_clearing`]: a note found in the box
+    /// then counts in the clearing's expectation, and the clearing balances.
+    /// Not two different, named people →
+    /// [`JournalErrorKind::IllegalTransition`], nothing written.
+    pub fn settle_in_doubt_by_staff(
+        &mut self,
+        note: NoteId,
+        fate: NoteFate,
+        operators: &[String; 2],
+        at: Millis,
+    ) -> Result<Settlement, JournalError> {
+        self.write(|c| settle::settle(c, note, fate, settle::SettledBy::Staff(operators), at))
     }
 
     /// Journals a payment before it is posted, under its idempotency key.
@@ -497,7 +709,7 @@ impl Journal {
     /// Notes of unknown value (settled in the box, or in doubt) count in
     /// `notes_in_box` / `in_doubt_notes` but add no value.
     pub fn cash_totals(&self, currency: Currency) -> Result<CashTotals, JournalError> {
-        self.read(|c| queries::cash_totals(c, currency))
+        self.read(|c| books::cash_totals(c, currency))
     }
 
     /// Rejected notes journaled with `from <= at < to` (e.g. one day's).
@@ -526,5 +738,19 @@ impl Journal {
         self.conn
             .pragma_update(None, "synchronous", "OFF")
             .expect("synchronous=OFF");
+    }
+}
+
+impl Drop for Journal {
+    /// A clean close (see [`Journal::close`]); a failure is logged, and the
+    /// next open then checks everything.
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        if let Err(f) = self.shut() {
+            let e = f.at(&self.path);
+            tracing::warn!(error = %e, "journal: not closed cleanly; the next open checks everything");
+        }
     }
 }

@@ -1,12 +1,12 @@
 //! Read-only reports: what recovery and the cash statement rely on.
 
-use kiosk_hal::{AccountNumber, Currency, IdempotencyKey, Money};
+use kiosk_hal::{AccountNumber, IdempotencyKey, Money};
 use rusqlite::{params, Connection};
 
 use super::codec::{method_from, money, opt_money};
 use super::fail::{count, Fail};
 use super::payments::{Raw, COLUMNS};
-use super::{CashTotals, InDoubtNote, NoteId, OpenSession, PaymentState, PendingPayment};
+use super::{InDoubtNote, NoteId, OpenSession, PaymentState, PendingPayment};
 use crate::ids::{Millis, SessionId};
 
 /// The state of the payment with `key`.
@@ -124,55 +124,6 @@ pub(super) fn in_doubt_notes(conn: &Connection) -> Result<Vec<InDoubtNote>, Fail
         })
     })
     .collect()
-}
-
-/// The books side of the money invariant in `currency`.
-pub(super) fn cash_totals(conn: &Connection, currency: Currency) -> Result<CashTotals, Fail> {
-    let code = currency.code();
-    let m = |minor: i64| Money::new(minor, currency);
-    // Notes of unknown value (settled in the box, or in doubt) count as notes
-    // in every currency's report but add no value to any.
-    let (in_box, notes_in_box, unassigned, in_doubt, in_doubt_notes): (i64, i64, i64, i64, i64) =
-        conn.prepare_cached(
-            "SELECT
-               coalesce(sum(value_minor) FILTER (WHERE state IN ('stacked', 'settled-in-box')), 0),
-               count(*) FILTER (WHERE state IN ('stacked', 'settled-in-box')),
-               coalesce(sum(value_minor) FILTER (WHERE state IN ('stacked', 'settled-in-box')
-                                                   AND payment_key IS NULL), 0),
-               coalesce(sum(value_minor) FILTER (WHERE state = 'in-doubt'), 0),
-               count(*) FILTER (WHERE state = 'in-doubt')
-             FROM notes
-             WHERE state IN ('stacked', 'settled-in-box', 'in-doubt')
-               AND (value_currency = ?1 OR value_currency IS NULL)",
-        )?
-        .query_row([code], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
-    let (credited, pending, refused): (i64, i64, i64) = conn
-        .prepare_cached(
-            "SELECT
-               coalesce(sum(amount_minor) FILTER (WHERE state = 'credited'), 0),
-               coalesce(sum(amount_minor) FILTER (WHERE state = 'pending'), 0),
-               coalesce(sum(amount_minor) FILTER (WHERE state = 'refused'), 0)
-             FROM payments WHERE method = 'cash' AND amount_currency = ?1",
-        )?
-        .query_row([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let rejected: i64 = conn
-        .prepare_cached("SELECT count(*) FROM rejects")?
-        .query_row([], |r| r.get(0))?;
-    let pending = pending
-        .checked_add(unassigned)
-        .ok_or_else(|| Fail::corrupt("pending total overflows"))?;
-    Ok(CashTotals {
-        in_box: m(in_box),
-        notes_in_box: count(notes_in_box),
-        credited: m(credited),
-        pending: m(pending),
-        refused: m(refused),
-        in_doubt: m(in_doubt),
-        in_doubt_notes: count(in_doubt_notes),
-        rejected_notes: count(rejected),
-    })
 }
 
 /// Rejected notes with `from <= at < to`.

@@ -5,7 +5,15 @@
 //! reported and left byte-for-byte as it was. A file that does not start with
 //! the SQLite header is not even opened with SQLite; an SQLite file is only
 //! read (with checkpoint-on-close off) until its `application_id`,
-//! `user_version` and `quick_check` have passed.
+//! `user_version` and the check that its books balance (`verify`) have
+//! passed. A missing or empty main file with a non-empty `-wal` or
+//! `-journal` beside it is refused: that log is the acknowledged events of a
+//! main file that was lost, and SQLite would discard it.
+//!
+//! Opening does not run `quick_check` (it reads every page: seconds on a
+//! year of data, cold); SQLite's WAL recovery keeps commits whole after a
+//! crash, and the books check finds what a crash or an edit could break in
+//! the money. `Journal::verify_full` runs `quick_check` on request.
 //!
 //! # Tables added to version 1
 //!
@@ -24,7 +32,9 @@ use std::path::Path;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+use super::books;
 use super::fail::Fail;
+use super::verify::{self, BooksCheck};
 use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
 
 /// The first 16 bytes of every SQLite 3 database file.
@@ -66,7 +76,6 @@ CREATE TABLE payments (
     changed_at         INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX payments_session ON payments (session);
-CREATE INDEX payments_state ON payments (state, method, amount_currency);
 
 CREATE TABLE notes (
     id              INTEGER PRIMARY KEY,
@@ -82,8 +91,6 @@ CREATE TABLE notes (
     CHECK (payment_key IS NULL OR state IN ('stacked', 'settled-in-box'))
 ) STRICT;
 CREATE INDEX notes_session ON notes (session, state);
-CREATE INDEX notes_state ON notes (state, value_currency);
-CREATE INDEX notes_payment ON notes (payment_key);
 
 CREATE TABLE rejects (
     id       INTEGER PRIMARY KEY,
@@ -163,37 +170,60 @@ CREATE TRIGGER IF NOT EXISTS tickets_no_delete BEFORE DELETE ON tickets
     BEGIN SELECT RAISE(ABORT, 'fault tickets are never deleted'); END;
 "#;
 
-/// Tables added to schema version 1, by name, with the SQL that creates
-/// them: created on open wherever missing.
-const ADDED_TABLES: &[(&str, &str)] = &[("tickets", SCHEMA_TICKETS)];
+/// The secondary indexes beyond those in [`SCHEMA_V1`], and the ones it once
+/// had that no query needs: run on every open after the checks (a no-op once
+/// applied). Each index costs its pages in every commit that touches it, so
+/// only what a query on the kiosk's path needs is kept: the states that are
+/// looked up (in doubt, pending) are small partial indexes; totals come from
+/// the running totals (`books`), not from an index over every note.
+const SCHEMA_INDEXES: &str = r#"
+DROP INDEX IF EXISTS notes_state;
+DROP INDEX IF EXISTS notes_payment;
+DROP INDEX IF EXISTS payments_state;
+CREATE INDEX IF NOT EXISTS notes_in_doubt ON notes (id) WHERE state = 'in-doubt';
+CREATE INDEX IF NOT EXISTS payments_pending ON payments (id) WHERE state = 'pending';
+"#;
 
-/// Opens (or creates) the journal at `path` and returns a connection set up
-/// for durable writes.
-pub(super) fn open(path: &Path) -> Result<Connection, Fail> {
+/// Tables added to schema version 1, by name, with the SQL that creates
+/// them: created on open wherever missing. (`books` and `marks` come from
+/// the same SQL; `books` is filled from the rows when it is created.)
+const ADDED_TABLES: &[(&str, &str)] = &[
+    ("tickets", SCHEMA_TICKETS),
+    ("books", books::SCHEMA_BOOKS),
+    ("marks", books::SCHEMA_BOOKS),
+];
+
+/// The WAL size SQLite truncates the `-wal` file back to when a checkpoint
+/// has emptied it (`journal_size_limit`): a few sessions' worth, so the
+/// file is reused (no growth, cheaper syncs) yet never stays large.
+const WAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
+
+/// Opens (or creates) the journal at `path`, checks that its books balance
+/// (see `verify`), and returns a connection set up for durable writes with
+/// what the check found.
+pub(super) fn open(path: &Path) -> Result<(Connection, BooksCheck), Fail> {
     check_header(path)?;
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let had_wal = Path::new(&wal).exists();
+    let had_wal = Path::new(&sibling(path, "-wal")).exists();
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    // Until the file is known to be ours, closing must not checkpoint a WAL
-    // it came with into it.
+    // Until the file is known to be ours and its books balance, closing must
+    // not checkpoint a WAL it came with into it.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    let refuse = |conn: Connection, e: Fail| {
+        if !had_wal {
+            // Nothing to checkpoint: let the close remove the empty WAL
+            // and shared-memory files that reading created.
+            let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false);
+        }
+        Err(e)
+    };
     let fresh = match inspect(&conn) {
         Ok(fresh) => fresh,
-        Err(e) => {
-            if !had_wal {
-                // Nothing to checkpoint: let the close remove the empty WAL
-                // and shared-memory files that reading created.
-                let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false);
-            }
-            return Err(e);
-        }
+        Err(e) => return refuse(conn, e),
     };
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
 
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -202,22 +232,55 @@ pub(super) fn open(path: &Path) -> Result<Connection, Fail> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // No checkpoint inside a money event's commit: the runner checkpoints
+    // between sessions (Journal::checkpoint), and a clean close does too.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
 
+    // One transaction: the format brought up to date, the books checked,
+    // the file marked in use. If the check fails it rolls back, and the file
+    // is left as it was (a journal from before the running totals included).
+    let check = match settle_in(&mut conn, fresh) {
+        Ok(check) => check,
+        Err(e) => return refuse(conn, e),
+    };
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
+    Ok((conn, check))
+}
+
+/// Creates the schema (`fresh`) or adds what the file lacks, checks the
+/// books (see `verify`) and marks the journal in use, in one transaction.
+fn settle_in(conn: &mut Connection, fresh: bool) -> Result<BooksCheck, Fail> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if fresh {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA_V1)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        tx.commit()?;
     }
-    add_tables(&mut conn)?;
-    Ok(conn)
+    add_tables(&tx)?;
+    let check = verify::on_open(&tx)?;
+    // In use from now on: a crash before the clean close leaves the mark
+    // cleared, and the next open checks everything. Triggers someone dropped
+    // come back (the check above has just found the books as they are).
+    tx.execute_batch(books::SCHEMA_BOOKS)?;
+    tx.execute_batch(SCHEMA_INDEXES)?;
+    verify::set_marks(&tx, false)?;
+    tx.commit()?;
+    Ok(check)
 }
 
-/// Creates the [`ADDED_TABLES`] the journal lacks, in one transaction;
-/// writes nothing when it has them all.
-fn add_tables(conn: &mut Connection) -> Result<(), Fail> {
-    let mut missing = Vec::new();
+/// `path` with `suffix` appended (`journal.sqlite` → `journal.sqlite-wal`).
+fn sibling(path: &Path, suffix: &str) -> std::ffi::OsString {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name
+}
+
+/// Creates the [`ADDED_TABLES`] the journal lacks (inside the caller's
+/// transaction); writes nothing when it has them all.
+fn add_tables(conn: &Connection) -> Result<(), Fail> {
+    let mut missing: Vec<&str> = Vec::new();
+    let mut new_books = false;
     for (name, sql) in ADDED_TABLES {
         let found: i64 = conn.query_row(
             "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
@@ -225,17 +288,20 @@ fn add_tables(conn: &mut Connection) -> Result<(), Fail> {
             |r| r.get(0),
         )?;
         if found == 0 {
-            missing.push(*sql);
+            new_books |= *name == "books";
+            if !missing.contains(sql) {
+                missing.push(sql);
+            }
         }
     }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for sql in missing {
-        tx.execute_batch(sql)?;
+        conn.execute_batch(sql)?;
     }
-    tx.commit()?;
+    if new_books {
+        // A journal from before the running totals: fill them from the rows.
+        // It has no clean-shutdown mark, so the check that follows is full.
+        books::rebuild(conn)?;
+    }
     Ok(())
 }
 
@@ -268,7 +334,6 @@ fn inspect(conn: &Connection) -> Result<bool, Fail> {
             "a kiosk journal with invalid schema version {version}; left untouched"
         )));
     }
-    quick_check(conn)?;
     Ok(false)
 }
 
@@ -278,7 +343,7 @@ fn check_header(path: &Path) -> Result<(), Fail> {
     let storage = |e: std::io::Error| Fail::new(JournalErrorKind::Storage, e.to_string());
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return refuse_orphan_log(path, 0),
         Err(e) => return Err(storage(e)),
     };
     if !meta.is_file() {
@@ -288,7 +353,7 @@ fn check_header(path: &Path) -> Result<(), Fail> {
         ));
     }
     if meta.len() == 0 {
-        return Ok(());
+        return refuse_orphan_log(path, 0);
     }
     let mut head = Vec::with_capacity(SQLITE_MAGIC.len());
     std::fs::File::open(path)
@@ -305,17 +370,38 @@ fn check_header(path: &Path) -> Result<(), Fail> {
     Ok(())
 }
 
-/// `PRAGMA quick_check`: any answer but `ok` means damage.
-fn quick_check(conn: &Connection) -> Result<(), Fail> {
-    let mut stmt = conn.prepare("PRAGMA quick_check(5)")?;
-    let problems: Vec<String> = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<Result<_, _>>()?;
-    if problems.len() == 1 && problems[0] == "ok" {
-        return Ok(());
+/// Refuses a missing or empty main file (`len` bytes) that has a non-empty
+/// write-ahead log or rollback journal beside it.
+///
+/// SQLite would take the empty file as a new database and, on the first
+/// write, reset the log: every event acknowledged in it would be gone. The
+/// log is only valid together with the main file it was written against, so
+/// neither is touched; staff must put the main file back.
+fn refuse_orphan_log(path: &Path, len: u64) -> Result<(), Fail> {
+    for suffix in ["-wal", "-journal"] {
+        let log = sibling(path, suffix);
+        let size = match std::fs::metadata(&log) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Fail::new(JournalErrorKind::Storage, e.to_string())),
+        };
+        if size > 0 {
+            let main = if path.exists() {
+                format!("is empty ({len} bytes)")
+            } else {
+                "is missing".to_string()
+            };
+            return Err(Fail::new(
+                JournalErrorKind::OrphanLog,
+                format!(
+                    "the journal file {main} but its log {} holds {size} bytes of \
+                     acknowledged events that belong to it; nothing was opened or written. \
+                     Restore the journal file (from the disk or a backup) next to the log \
+                     and open again; do not delete the log",
+                    Path::new(&log).display()
+                ),
+            ));
+        }
     }
-    Err(Fail::corrupt(format!(
-        "integrity check failed ({}); left untouched for staff",
-        problems.join("; ")
-    )))
+    Ok(())
 }

@@ -1,9 +1,11 @@
-//! Settling an in-doubt note from the device's own report, exactly once.
+//! Settling an in-doubt note, exactly once: from the device's own report, or
+//! by two staff members at a dual-control clearing.
 
 use kiosk_hal::{IdempotencyKey, NoteFate, PaymentMethod};
 use rusqlite::{params, Connection};
 use serde_json::json;
 
+use super::clearing::dual_control;
 use super::codec::{money_json, serde_name};
 use super::events::Event;
 use super::fail::Fail;
@@ -16,13 +18,26 @@ pub(super) fn note_key(session: &crate::ids::SessionId, note: i64) -> Idempotenc
     IdempotencyKey(format!("{session}-n{note}"))
 }
 
+/// Who settled a note.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum SettledBy<'a> {
+    /// The device reported the note's fate.
+    Device,
+    /// Two staff members found it (dual control), at a clearing.
+    Staff(&'a [String; 2]),
+}
+
 /// In-doubt → settled (or still in doubt), with the credit in the same transaction.
 pub(super) fn settle(
     conn: &Connection,
     note: NoteId,
     fate: NoteFate,
+    by: SettledBy<'_>,
     at: Millis,
 ) -> Result<Settlement, Fail> {
+    if let SettledBy::Staff(operators) = by {
+        dual_control(operators, "settling an in-doubt note")?;
+    }
     let row = notes::load(conn, note)?;
     expect_state(&row, NoteState::InDoubt)?;
     let settlement = match (fate, row.value) {
@@ -44,7 +59,11 @@ pub(super) fn settle(
                 created_at: at,
                 attempts: 0,
             };
-            payments::insert(conn, &pending, "in-doubt note settled in the cash box")?;
+            let cause = match by {
+                SettledBy::Device => "in-doubt note settled in the cash box",
+                SettledBy::Staff(_) => "in-doubt note found in the cash box by staff",
+            };
+            payments::insert(conn, &pending, cause)?;
             notes::set_state(conn, row.id, NoteState::SettledInBox, Some(value), at)?;
             conn.prepare_cached("UPDATE notes SET payment_key = ?2 WHERE id = ?1")?
                 .execute(params![row.id, pending.key.0])?;
@@ -64,13 +83,21 @@ pub(super) fn settle(
         Settlement::Credit(p) => Some(p.key.0.as_str()),
         _ => None,
     };
-    let mut event = Event::new("note-settled", at)
+    let value = row.value.map_or(serde_json::Value::Null, money_json);
+    let (kind, detail) = match by {
+        SettledBy::Device => (
+            "note-settled",
+            json!({ "fate": serde_name(&fate), "value": value }),
+        ),
+        SettledBy::Staff(operators) => (
+            "note-settled-by-staff",
+            json!({ "fate": serde_name(&fate), "value": value, "operators": operators }),
+        ),
+    };
+    let mut event = Event::new(kind, at)
         .session(&row.session)
         .note(row.id)
-        .detail(json!({
-            "fate": serde_name(&fate),
-            "value": row.value.map_or(serde_json::Value::Null, money_json),
-        }));
+        .detail(detail);
     event.key = key;
     event.append(conn)?;
     Ok(settlement)

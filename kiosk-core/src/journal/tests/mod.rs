@@ -1,10 +1,13 @@
 //! Tests of the journal, and the helpers they share.
 
+mod books;
+mod checkpoint;
 mod notes;
 mod open;
 mod payments;
 mod props;
 mod reports;
+mod staff;
 mod tickets;
 
 use std::path::PathBuf;
@@ -74,4 +77,26 @@ fn assert_balanced(t: &CashTotals) {
         t.in_box, books,
         "in_box != credited + pending + refused: {t:?}"
     );
+}
+
+/// A journal with one credited cash payment, and the files a power cut
+/// would leave of it (main file and WAL copied while it is open) in
+/// `dir/crashed/`, whose path is returned.
+fn crash_image(dir: &std::path::Path, path: &std::path::Path) -> PathBuf {
+    let mut j = Journal::open(path).unwrap();
+    let s = begin(&mut j, 1, kiosk_hal::PaymentMethod::Cash);
+    j.note_stacked(&s, None, cny(5000), Millis(1)).unwrap();
+    j.note_stacked(&s, None, cny(10000), Millis(2)).unwrap();
+    j.payment_pending(&s, &key("K01-000001"), cny(15000), Millis(3))
+        .unwrap();
+    j.payment_credited(&key("K01-000001"), "B1", cny(15000), Millis(4))
+        .unwrap();
+    let crashed = dir.join("crashed");
+    std::fs::create_dir(&crashed).unwrap();
+    let copy = crashed.join("journal.sqlite");
+    std::fs::copy(path, &copy).unwrap();
+    let wal = std::fs::read(path.with_extension("sqlite-wal")).unwrap();
+    assert!(!wal.is_empty(), "the commits are in the WAL");
+    std::fs::write(copy.with_extension("sqlite-wal"), wal).unwrap();
+    copy
 }

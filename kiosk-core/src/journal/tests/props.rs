@@ -311,5 +311,7 @@ proptest! {
             |r| r.get(0),
         ).unwrap();
         prop_assert_eq!(twice, 0);
+        // The running totals agree with the rows, and every payment is its notes.
+        j.verify_full().unwrap();
     }
 }

@@ -1,0 +1,367 @@
+//! The running totals and the check that the books balance.
+
+use kiosk_hal::{NoteFate, PaymentMethod};
+use rusqlite::Connection;
+
+use super::*;
+use crate::journal::{CheckKind, RECENT_TAIL};
+
+/// A file edited by someone else with `sql` (the kiosk is off).
+fn edit(path: &std::path::Path, sql: &str) {
+    let c = Connection::open(path).unwrap();
+    c.execute_batch(sql).unwrap();
+}
+
+/// Opening `path` fails with `Unbalanced`, names the file and every phrase in
+/// `says`, and leaves the main file's bytes as they were.
+fn assert_unbalanced(path: &std::path::Path, says: &[&str]) {
+    let before = std::fs::read(path).unwrap();
+    let err = Journal::open(path).expect_err("books that do not balance must be refused");
+    assert_eq!(err.kind(), JournalErrorKind::Unbalanced, "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    for phrase in says {
+        assert!(text.contains(phrase), "{phrase:?} not in: {text}");
+    }
+    assert_eq!(std::fs::read(path).unwrap(), before, "file bytes changed");
+}
+
+/// A closed journal of `payments` credited cash payments of two notes each.
+fn closed_journal(payments: u64) -> (tempfile::TempDir, PathBuf) {
+    let (dir, path) = temp_path();
+    let mut j = Journal::open(&path).unwrap();
+    for seq in 1..=payments {
+        let s = begin(&mut j, seq, PaymentMethod::Cash);
+        j.note_stacked(&s, None, cny(5000), Millis(seq)).unwrap();
+        j.note_stacked(&s, None, cny(10000), Millis(seq)).unwrap();
+        let k = key(&s.0);
+        j.payment_pending(&s, &k, cny(15000), Millis(seq)).unwrap();
+        j.payment_credited(&k, "B", cny(15000), Millis(seq))
+            .unwrap();
+    }
+    j.close().unwrap();
+    (dir, path)
+}
+
+#[test]
+fn a_clean_close_lets_the_next_open_check_only_the_newest_payments() {
+    let payments = RECENT_TAIL as u64 + 36;
+    let (_dir, path) = closed_journal(payments);
+    let j = Journal::open(&path).unwrap();
+    let check = j.opened_with();
+    assert_eq!(check.kind, CheckKind::Cheap);
+    assert!(!check.after_unclean_shutdown);
+    assert_eq!(check.payments_checked, RECENT_TAIL as u64);
+    let t = j.cash_totals(Currency::CNY).unwrap();
+    assert_eq!(t.credited, cny(15000 * payments as i64));
+    assert_balanced(&t);
+}
+
+#[test]
+fn after_a_crash_the_open_checks_every_payment() {
+    let (dir, path) = temp_path();
+    let copy = crash_image(dir.path(), &path);
+    let j = Journal::open(&copy).unwrap();
+    let check = j.opened_with();
+    assert_eq!(check.kind, CheckKind::Full);
+    assert!(check.after_unclean_shutdown);
+    assert_eq!(check.payments_checked, 1);
+}
+
+#[test]
+fn an_abandoned_journal_opens_like_after_a_power_cut() {
+    let (_dir, path) = temp_path();
+    let mut j = Journal::open(&path).unwrap();
+    let s = begin(&mut j, 1, PaymentMethod::Cash);
+    j.note_stacked(&s, None, cny(5000), Millis(1)).unwrap();
+    j.abandon();
+    let wal = std::fs::metadata(path.with_extension("sqlite-wal")).unwrap();
+    assert!(wal.len() > 0, "the WAL stays as a power cut leaves it");
+    let j = Journal::open(&path).unwrap();
+    assert_eq!(j.opened_with().kind, CheckKind::Full);
+    assert!(j.opened_with().after_unclean_shutdown);
+    assert_eq!(
+        j.open_sessions().unwrap()[0].unposted_stacked,
+        Some(cny(5000))
+    );
+    drop(j);
+    assert_eq!(
+        Journal::open(&path).unwrap().opened_with().kind,
+        CheckKind::Cheap
+    );
+}
+
+#[test]
+fn a_crashed_journal_whose_payment_is_not_its_notes_is_refused() {
+    let (dir, path) = temp_path();
+    let copy = crash_image(dir.path(), &path);
+    // Someone raises the payment behind the guards and the running totals.
+    edit(
+        &copy,
+        "DROP TRIGGER IF EXISTS payments_money_fixed;
+         DROP TRIGGER IF EXISTS books_payment_changed;
+         UPDATE payments SET amount_minor = 17000 WHERE key = 'K01-000001';",
+    );
+    assert_unbalanced(
+        &copy,
+        &[
+            "payment K01-000001 of CNY 170.00 has notes worth CNY 150.00",
+            "the books do not balance",
+            "in the box CNY 150.00 but credited CNY 170.00",
+        ],
+    );
+}
+
+#[test]
+fn a_note_edited_behind_the_triggers_after_a_clean_close_is_refused() {
+    let (_dir, path) = closed_journal(3);
+    // The guard refuses the edit while the triggers are in place ...
+    let c = Connection::open(&path).unwrap();
+    let err = c
+        .execute("UPDATE notes SET value_minor = 2000 WHERE id = 1", [])
+        .expect_err("a note in the box keeps its value");
+    assert!(err.to_string().contains("stays in it"), "{err}");
+    drop(c);
+    // ... so the editor drops them: the open sees they are gone and checks all.
+    edit(
+        &path,
+        "DROP TRIGGER IF EXISTS notes_in_box_fixed;
+         DROP TRIGGER IF EXISTS books_note_changed;
+         UPDATE notes SET value_minor = 2000 WHERE id = 1;",
+    );
+    assert_unbalanced(
+        &path,
+        &[
+            "payment K01-000001 of CNY 150.00 has notes worth CNY 120.00",
+            "CNY: running total of the box CNY 450.00, the rows say CNY 420.00",
+        ],
+    );
+}
+
+#[test]
+fn edited_running_totals_are_refused_by_the_cheap_check() {
+    let (_dir, path) = closed_journal(2);
+    edit(
+        &path,
+        "UPDATE books SET credited_minor = credited_minor + 100 WHERE currency = 'CNY';",
+    );
+    assert_unbalanced(
+        &path,
+        &["CNY: running totals: in the box CNY 300.00 but credited CNY 301.00"],
+    );
+}
+
+#[test]
+fn a_shortened_audit_trail_is_refused() {
+    let (_dir, path) = closed_journal(2);
+    edit(
+        &path,
+        "DROP TRIGGER events_no_delete;
+         DELETE FROM events WHERE id > (SELECT max(id) - 3 FROM events);",
+    );
+    assert_unbalanced(&path, &["acknowledged events are missing"]);
+}
+
+#[test]
+fn the_guards_keep_verified_facts_fixed() {
+    let (_dir, mut j) = journal();
+    let s = begin(&mut j, 1, PaymentMethod::Cash);
+    j.note_stacked(&s, None, cny(5000), Millis(1)).unwrap();
+    j.payment_pending(&s, &key("p"), cny(5000), Millis(2))
+        .unwrap();
+    for sql in [
+        "UPDATE payments SET amount_minor = 1 WHERE key = 'p'",
+        "UPDATE payments SET key = 'q' WHERE key = 'p'",
+        "UPDATE payments SET method = 'code' WHERE key = 'p'",
+        "UPDATE notes SET payment_key = NULL WHERE id = 1",
+        "UPDATE notes SET state = 'returned' WHERE id = 1",
+        "DELETE FROM books",
+    ] {
+        assert!(j.conn.execute(sql, []).is_err(), "{sql} went through");
+    }
+    j.verify_full().unwrap();
+}
+
+#[test]
+fn verify_full_finds_what_the_cheap_check_cannot() {
+    let (_dir, mut j) = journal();
+    for seq in 1..=3 {
+        let s = begin(&mut j, seq, PaymentMethod::Cash);
+        j.note_stacked(&s, None, cny(2000), Millis(seq)).unwrap();
+        j.payment_pending(&s, &key(&s.0), cny(2000), Millis(seq))
+            .unwrap();
+    }
+    let ok = j.verify_full().unwrap();
+    assert_eq!(
+        (ok.kind, ok.payments_checked),
+        (CheckKind::FullWithPages, 3)
+    );
+    // A note moved from one payment to another, totals untouched: every
+    // total still balances, only the per-payment sums show it.
+    j.conn
+        .execute_batch(
+            "DROP TRIGGER notes_assignment_fixed;
+             UPDATE notes SET payment_key = 'K01-000002' WHERE id = 1;",
+        )
+        .unwrap();
+    let err = j.verify_full().expect_err("must find the moved note");
+    assert_eq!(err.kind(), JournalErrorKind::Unbalanced);
+    let text = err.to_string();
+    assert!(
+        text.contains("payment K01-000001 of CNY 20.00 has no notes"),
+        "{text}"
+    );
+    assert!(text.contains("3 notes name a payment but only 2"), "{text}");
+}
+
+#[test]
+fn running_totals_follow_every_kind_of_change() {
+    let (_dir, mut j) = journal();
+    let s = begin(&mut j, 1, PaymentMethod::Cash);
+    let a = j.note_escrowed(&s, cny(5000), Millis(1)).unwrap();
+    j.note_stacked(&s, Some(a), cny(5000), Millis(2)).unwrap();
+    let b = j.note_escrowed(&s, cny(1000), Millis(3)).unwrap();
+    j.note_returned(b, Millis(4)).unwrap();
+    let c = j
+        .note_in_doubt(&s, None, Some(cny(2000)), Millis(5))
+        .unwrap();
+    let d = j.note_in_doubt(&s, None, None, Millis(6)).unwrap();
+    j.payment_pending(&s, &key("p"), cny(5000), Millis(7))
+        .unwrap();
+    j.payment_refused(&key("p"), "no", Millis(8)).unwrap();
+    j.settle_in_doubt(c, NoteFate::InCashBox, Millis(9))
+        .unwrap();
+    j.settle_in_doubt(d, NoteFate::InCashBox, Millis(10))
+        .unwrap();
+    let t = j.cash_totals(Currency::CNY).unwrap();
+    assert_eq!(
+        (t.in_box, t.notes_in_box, t.refused, t.pending),
+        (cny(7000), 3, cny(5000), cny(2000))
+    );
+    assert_eq!((t.in_doubt, t.in_doubt_notes), (cny(0), 0));
+    assert_balanced(&t);
+    j.verify_full().unwrap();
+}
+
+#[test]
+fn a_journal_from_before_the_running_totals_gets_them_on_open() {
+    let (_dir, path) = closed_journal(4);
+    // What the previous build left: no books, no marks, its indexes.
+    edit(
+        &path,
+        "DROP TRIGGER books_note_added; DROP TRIGGER books_note_changed;
+         DROP TRIGGER books_payment_added; DROP TRIGGER books_payment_changed;
+         DROP TRIGGER payments_money_fixed; DROP TRIGGER notes_assignment_fixed;
+         DROP TRIGGER notes_in_box_fixed; DROP TRIGGER books_no_delete;
+         DROP TABLE books; DROP TABLE marks;
+         DROP INDEX notes_in_doubt; DROP INDEX payments_pending;
+         CREATE INDEX notes_state ON notes (state, value_currency);
+         CREATE INDEX notes_payment ON notes (payment_key);
+         CREATE INDEX payments_state ON payments (state, method, amount_currency);",
+    );
+    let j = Journal::open(&path).unwrap();
+    assert_eq!(j.opened_with().kind, CheckKind::Full);
+    assert!(
+        !j.opened_with().after_unclean_shutdown,
+        "no mark: not a crash"
+    );
+    let t = j.cash_totals(Currency::CNY).unwrap();
+    assert_eq!((t.in_box, t.credited), (cny(60000), cny(60000)));
+    let indexes: Vec<String> = j
+        .conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        indexes,
+        [
+            "notes_in_doubt",
+            "notes_session",
+            "payments_pending",
+            "payments_session",
+            "rejects_at",
+            "rejects_session",
+            "sessions_open",
+            "sessions_seq",
+            "tickets_open"
+        ]
+    );
+}
+
+#[test]
+fn a_journal_from_before_the_running_totals_that_does_not_balance_is_left_as_it_was() {
+    let (_dir, path) = closed_journal(2);
+    edit(
+        &path,
+        "DROP TRIGGER books_note_added; DROP TRIGGER books_note_changed;
+         DROP TRIGGER books_payment_added; DROP TRIGGER books_payment_changed;
+         DROP TRIGGER payments_money_fixed; DROP TRIGGER notes_assignment_fixed;
+         DROP TRIGGER notes_in_box_fixed; DROP TRIGGER books_no_delete;
+         DROP TABLE books; DROP TABLE marks;
+         UPDATE payments SET amount_minor = 9000 WHERE key = 'K01-000002';",
+    );
+    assert_unbalanced(
+        &path,
+        &["payment K01-000002 of CNY 90.00 has notes worth CNY 150.00"],
+    );
+    let c = Connection::open(&path).unwrap();
+    let tables: i64 = c
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name IN ('books', 'marks')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        tables, 0,
+        "the running totals were not added to a refused file"
+    );
+}
+
+/// The query plan of `sql`, one line.
+fn plan(j: &Journal, sql: &str) -> String {
+    let mut stmt = j
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap();
+    let rows: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows.join(" | ")
+}
+
+#[test]
+fn the_recovery_queries_use_the_small_indexes_that_remain() {
+    let (_dir, j) = journal();
+    let in_doubt = plan(
+        &j,
+        "SELECT id FROM notes WHERE state = 'in-doubt' ORDER BY id",
+    );
+    assert!(in_doubt.contains("notes_in_doubt"), "{in_doubt}");
+    let pending = plan(
+        &j,
+        "SELECT key FROM payments WHERE state = 'pending' ORDER BY id",
+    );
+    assert!(pending.contains("payments_pending"), "{pending}");
+    let unposted = plan(
+        &j,
+        "SELECT value_minor FROM notes
+         WHERE session = 'x' AND state = 'stacked' AND payment_key IS NULL",
+    );
+    assert!(unposted.contains("notes_session"), "{unposted}");
+    let verify = plan(
+        &j,
+        "SELECT p.id, count(n.id) FROM payments p
+         LEFT JOIN notes n ON n.session = p.session AND n.payment_key = p.key
+         WHERE p.id > 0 GROUP BY p.id",
+    );
+    assert!(verify.contains("notes_session"), "{verify}");
+    assert!(!verify.contains("TEMP B-TREE"), "{verify}");
+}
