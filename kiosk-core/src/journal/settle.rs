@@ -1,7 +1,7 @@
 //! Settling an in-doubt note, exactly once: from the device's own report, or
 //! by two staff members at a dual-control clearing.
 
-use kiosk_hal::{IdempotencyKey, NoteFate, PaymentMethod};
+use kiosk_hal::{NoteFate, PaymentMethod};
 use rusqlite::{params, Connection};
 use serde_json::json;
 
@@ -12,11 +12,6 @@ use super::fail::Fail;
 use super::notes::{self, expect_state};
 use super::{payments, sessions, NoteId, NoteState, PendingPayment, Settlement};
 use crate::ids::Millis;
-
-/// The idempotency key of the payment that credits a settled note.
-pub(super) fn note_key(session: &crate::ids::SessionId, note: i64) -> IdempotencyKey {
-    IdempotencyKey(format!("{session}-n{note}"))
-}
 
 /// Who settled a note.
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +38,7 @@ pub(super) fn settle(
     let settlement = match (fate, row.value) {
         (NoteFate::InCashBox, Some(value)) => {
             let session = sessions::load(conn, &row.session)?;
-            let key = note_key(&row.session, row.id);
+            let key = crate::machine::keys::settled_note(&row.session, NoteId(row.id));
             if payments::load(conn, &key)?.is_some() {
                 return Err(Fail::illegal(format!(
                     "payment key {key} for note {} is taken",

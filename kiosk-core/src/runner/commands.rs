@@ -167,7 +167,7 @@ impl Kiosk {
             return Ok((false, refusal.to_string()));
         }
         for s in settle {
-            self.settle_note(s.note, s.fate)?;
+            self.settle_note(s.note, s.fate, Some(&operators))?;
         }
         let now = self.clock.now();
         let record = self

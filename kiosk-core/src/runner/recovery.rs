@@ -125,7 +125,7 @@ impl Kiosk {
     /// Performs what the note path decided about an acceptor report.
     pub(super) fn apply_path_decision(&mut self, decision: PathDecision) -> Result<(), KioskError> {
         match decision {
-            PathDecision::Settle { note, fate } => self.settle_note(note, fate),
+            PathDecision::Settle { note, fate } => self.settle_note(note, fate, None),
             PathDecision::UnaccountedInBox { value } => self.journal_unaccounted_note(value),
             PathDecision::Released { note } => {
                 tracing::warn!(
@@ -212,10 +212,21 @@ impl Kiosk {
         }
     }
 
-    /// Settles in-doubt note `note` by the device's report, exactly once.
-    pub(super) fn settle_note(&mut self, note: NoteId, fate: NoteFate) -> Result<(), KioskError> {
+    /// Settles in-doubt note `note`, exactly once: by the device's report,
+    /// or by the two people of a clearing (`staff`), who are journaled.
+    pub(super) fn settle_note(
+        &mut self,
+        note: NoteId,
+        fate: NoteFate,
+        staff: Option<&[String; 2]>,
+    ) -> Result<(), KioskError> {
         let now = self.clock.now();
-        let settlement = self.journal.settle_in_doubt(note, fate, now)?;
+        let settlement = match staff {
+            None => self.journal.settle_in_doubt(note, fate, now)?,
+            Some(operators) => self
+                .journal
+                .settle_in_doubt_by_staff(note, fate, operators, now)?,
+        };
         self.note_path.forget(note);
         let kind = match &settlement {
             Settlement::Credit(_) => SettlementKind::Credit,

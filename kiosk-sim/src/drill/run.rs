@@ -318,7 +318,9 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                         // Power is gone: whatever the kiosk was doing stops here.
                         commands = kiosk.take_commands();
                         let (d, journal) = kiosk.into_parts();
-                        drop(journal);
+                        // Let go of the file as a power cut would: no clean
+                        // close, so the next open checks like after a crash.
+                        journal.abandon();
                         devices = d;
                         // Buttons pressed while the screen is dark go nowhere.
                         clock
