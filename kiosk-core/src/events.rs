@@ -10,6 +10,7 @@ use crate::ids::{Millis, SessionId};
 use crate::journal::{NoteId, SessionOutcome};
 use crate::screen::Screen;
 use crate::session::SessionAlert;
+use crate::tickets::TicketKind;
 
 /// A device of the kiosk, for fault reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -157,8 +158,8 @@ pub enum KioskEvent {
         ticket: crate::tickets::TicketId,
         /// The device.
         device: DeviceKind,
-        /// The fault kind (`"paper-out"`, `"link-slow"`, …).
-        kind: String,
+        /// What it is about (`paper-out`, `link-slow`, …).
+        kind: TicketKind,
         /// How urgent.
         severity: crate::tickets::Severity,
     },
@@ -168,8 +169,8 @@ pub enum KioskEvent {
         ticket: crate::tickets::TicketId,
         /// The device.
         device: DeviceKind,
-        /// The fault kind.
-        kind: String,
+        /// What it is about.
+        kind: TicketKind,
     },
     /// A ticket was resolved.
     TicketResolved {
@@ -177,8 +178,8 @@ pub enum KioskEvent {
         ticket: crate::tickets::TicketId,
         /// The device.
         device: DeviceKind,
-        /// The fault kind.
-        kind: String,
+        /// What it is about.
+        kind: TicketKind,
         /// How long it was open.
         open_ms: u64,
     },

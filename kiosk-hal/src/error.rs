@@ -75,6 +75,31 @@ impl ErrorKind {
     }
 }
 
+impl ErrorKind {
+    /// The kind named `name` (the inverse of [`ErrorKind::as_str`]).
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        Some(match name {
+            "offline" => ErrorKind::Offline,
+            "timeout" => ErrorKind::Timeout,
+            "jam" => ErrorKind::Jam,
+            "full" => ErrorKind::Full,
+            "removed" => ErrorKind::Removed,
+            "tampered" => ErrorKind::Tampered,
+            "paper-out" => ErrorKind::PaperOut,
+            "paper-low" => ErrorKind::PaperLow,
+            "near-full" => ErrorKind::NearFull,
+            "cover-open" => ErrorKind::CoverOpen,
+            "indeterminate" => ErrorKind::Indeterminate,
+            "protocol" => ErrorKind::Protocol,
+            "invalid-state" => ErrorKind::InvalidState,
+            "hardware" => ErrorKind::Hardware,
+            "disabled" => ErrorKind::Disabled,
+            "other" => ErrorKind::Other,
+            _ => return None,
+        })
+    }
+}
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -88,7 +88,10 @@ fn an_offline_acceptor_is_reset_with_backoff_and_its_ticket_records_each_try() {
     let tickets = run.kiosk.journal().tickets().unwrap();
     let offline = tickets
         .iter()
-        .find(|t| t.device == kiosk_core::DeviceKind::Acceptor && t.kind == "offline")
+        .find(|t| {
+            t.device == kiosk_core::DeviceKind::Acceptor
+                && t.kind == kiosk_core::tickets::TicketKind::Device(kiosk_hal::ErrorKind::Offline)
+        })
         .expect("a ticket for the offline acceptor");
     assert!(offline.remote_fix_at.is_some(), "a remote fix was tried");
     assert!(

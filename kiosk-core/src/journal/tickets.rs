@@ -86,7 +86,7 @@ fn save(conn: &Connection, ticket: &Ticket) -> Result<(), Fail> {
         ticket.kiosk.0,
         ticket.site,
         serde_name(&ticket.device),
-        ticket.kind,
+        ticket.kind.to_string(),
         serde_name(&ticket.severity),
         state,
         ticket.opened_at.0,
@@ -106,7 +106,7 @@ fn save(conn: &Connection, ticket: &Ticket) -> Result<(), Fail> {
         .detail(json!({
             "ticket": ticket.id.0,
             "device": serde_name(&ticket.device),
-            "kind": ticket.kind,
+            "kind": ticket.kind.to_string(),
             "severity": serde_name(&ticket.severity),
             "state": state,
             "last_action": ticket.actions.last(),

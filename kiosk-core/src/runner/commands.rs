@@ -6,6 +6,7 @@ use super::{with_timeout, Kiosk, KioskError};
 use crate::commands::{DeviceCheck, SelfTestReport, StaffCommand, StaffSettlement};
 use crate::events::{DeviceKind, KioskEvent};
 use crate::machine::clearing;
+use crate::tickets::TicketKind;
 
 impl Kiosk {
     /// Performs one command and reports its result as a [`KioskEvent::CommandDone`].
@@ -49,9 +50,11 @@ impl Kiosk {
             StaffCommand::Enable => {
                 self.availability.set_disabled(None);
                 let now = self.clock.now();
-                let changes =
-                    self.tickets
-                        .fault_kind_cleared(DeviceKind::Kiosk, "device-damaged", now);
+                let changes = self.tickets.fault_kind_cleared(
+                    DeviceKind::Kiosk,
+                    TicketKind::DeviceDamaged,
+                    now,
+                );
                 self.apply_ticket_changes(changes)?;
                 (true, "in service".to_string())
             }
@@ -78,7 +81,7 @@ impl Kiosk {
                 });
                 self.ticket_for(
                     DeviceKind::Kiosk,
-                    "device-damaged",
+                    TicketKind::DeviceDamaged,
                     format!("{description} (reported by {reporter})"),
                 )?;
                 (

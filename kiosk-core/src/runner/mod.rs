@@ -39,7 +39,7 @@ use crate::machine::{Availability, NotePath, RetryPolicy, RetrySchedule};
 use crate::screen::Screen;
 use crate::session::{CustomerAction, Input, Session};
 use crate::supervise::SupervisorReport;
-use crate::tickets::TicketBook;
+use crate::tickets::{TicketBook, TicketKind};
 
 pub use config::KioskConfig;
 
@@ -474,7 +474,7 @@ impl Kiosk {
             tracing::warn!(?device, %kind, "fault detected");
             self.emit(KioskEvent::FaultDetected { device, kind });
             let symptom = format!("{device:?} reports {kind}").to_lowercase();
-            if let Err(e) = self.ticket_for(device, kind.as_str(), symptom) {
+            if let Err(e) = self.ticket_for(device, TicketKind::Device(kind), symptom) {
                 self.deferred_error.get_or_insert(e);
             }
         }

@@ -10,6 +10,7 @@ use crate::ids::SessionId;
 use crate::journal::{NoteId, SessionOutcome, Settlement};
 use crate::machine::recovery::{self, RecoveryStep};
 use crate::machine::PathDecision;
+use crate::tickets::{SecurityKind, TicketKind};
 
 impl Kiosk {
     /// Recovers what a crash or power loss left in the journal.
@@ -159,7 +160,11 @@ impl Kiosk {
                 // No session was ever journaled, so there is no row to
                 // attach the note to: staff must count it out by hand.
                 let reason = format!("{reason}, before any session: count it at clearing");
-                self.ticket_for(DeviceKind::Acceptor, "security:unexpected-note", reason)
+                self.ticket_for(
+                    DeviceKind::Acceptor,
+                    TicketKind::Security(SecurityKind::UnexpectedNote),
+                    reason,
+                )
             }
         }
     }
@@ -184,9 +189,11 @@ impl Kiosk {
                     self.emit(KioskEvent::SecurityAlarm {
                         reason: reason.clone(),
                     });
-                    if let Err(e) =
-                        self.ticket_for(DeviceKind::CashBox, "security:cash-box-removed", reason)
-                    {
+                    if let Err(e) = self.ticket_for(
+                        DeviceKind::CashBox,
+                        TicketKind::Security(SecurityKind::CashBoxRemoved),
+                        reason,
+                    ) {
                         self.deferred_error.get_or_insert(e);
                     }
                     // Nothing goes into a box that is not there.
@@ -201,7 +208,11 @@ impl Kiosk {
                 self.emit(KioskEvent::SecurityAlarm {
                     reason: reason.clone(),
                 });
-                if let Err(e) = self.ticket_for(DeviceKind::Acceptor, "security:fraud", reason) {
+                if let Err(e) = self.ticket_for(
+                    DeviceKind::Acceptor,
+                    TicketKind::Security(SecurityKind::Fraud),
+                    reason,
+                ) {
                     self.deferred_error.get_or_insert(e);
                 }
             }

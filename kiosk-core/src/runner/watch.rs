@@ -11,7 +11,7 @@ use crate::failover::{FailoverHandle, LinkChoice};
 use crate::health::{HealthChange, Outcome};
 use crate::journal::SessionOutcome;
 use crate::supervise::SupervisorReport;
-use crate::tickets::{TicketBook, TicketChange};
+use crate::tickets::{TicketBook, TicketChange, TicketKind};
 
 impl Kiosk {
     /// Lets the kiosk switch the link to its backup when the health monitor
@@ -38,7 +38,7 @@ impl Kiosk {
         for change in changes {
             let ticket = change.ticket().clone();
             self.journal.save_ticket(&ticket)?;
-            let (id, device, kind) = (ticket.id, ticket.device, ticket.kind.clone());
+            let (id, device, kind) = (ticket.id, ticket.device, ticket.kind);
             let event = match change {
                 TicketChange::Opened(_) => Some(KioskEvent::TicketOpened {
                     ticket: id,
@@ -74,7 +74,7 @@ impl Kiosk {
     pub(super) fn ticket_for(
         &mut self,
         device: DeviceKind,
-        kind: &str,
+        kind: TicketKind,
         symptom: String,
     ) -> Result<(), KioskError> {
         let now = self.clock.now();
@@ -85,15 +85,15 @@ impl Kiosk {
     /// Resolves the device's open tickets that a recovery clears.
     pub(super) fn resolve_device_tickets(&mut self, device: DeviceKind) -> Result<(), KioskError> {
         let now = self.clock.now();
-        let kinds: Vec<String> = self
+        let kinds: Vec<TicketKind> = self
             .tickets
             .open_tickets()
             .iter()
-            .filter(|t| t.device == device && cleared_with_device(&t.kind))
-            .map(|t| t.kind.clone())
+            .filter(|t| t.device == device && t.kind.cleared_when_device_recovers())
+            .map(|t| t.kind)
             .collect();
         for kind in kinds {
-            let changes = self.tickets.fault_kind_cleared(device, &kind, now);
+            let changes = self.tickets.fault_kind_cleared(device, kind, now);
             self.apply_ticket_changes(changes)?;
         }
         Ok(())
@@ -164,7 +164,7 @@ impl Kiosk {
                     });
                     self.ticket_for(
                         DeviceKind::Kiosk,
-                        "frequent-failures",
+                        TicketKind::FrequentFailures,
                         format!("{rate_pct}% of the last {samples} payments failed: {pattern}"),
                     )?;
                 }
@@ -172,7 +172,7 @@ impl Kiosk {
                     let now = self.clock.now();
                     let changes = self.tickets.fault_kind_cleared(
                         DeviceKind::Kiosk,
-                        "frequent-failures",
+                        TicketKind::FrequentFailures,
                         now,
                     );
                     self.apply_ticket_changes(changes)?;
@@ -182,7 +182,7 @@ impl Kiosk {
                     self.emit(KioskEvent::LinkSlow { p50_ms });
                     self.ticket_for(
                         DeviceKind::Link,
-                        "link-slow",
+                        TicketKind::LinkSlow,
                         format!("median answer {p50_ms} ms over {samples} calls"),
                     )?;
                     if let Some(f) = &self.failover {
@@ -194,9 +194,11 @@ impl Kiosk {
                 }
                 HealthChange::LinkFast => {
                     let now = self.clock.now();
-                    let changes =
-                        self.tickets
-                            .fault_kind_cleared(DeviceKind::Link, "link-slow", now);
+                    let changes = self.tickets.fault_kind_cleared(
+                        DeviceKind::Link,
+                        TicketKind::LinkSlow,
+                        now,
+                    );
                     self.apply_ticket_changes(changes)?;
                 }
                 HealthChange::Degraded { .. } | HealthChange::Recovered { .. } => {}
@@ -226,14 +228,16 @@ impl Kiosk {
         match f.active() {
             LinkChoice::Backup => self.ticket_for(
                 DeviceKind::Link,
-                PRIMARY_LINK_DOWN,
+                TicketKind::PrimaryLinkDown,
                 format!("running on the backup link: {last_reason}"),
             ),
             LinkChoice::Primary => {
                 let now = self.clock.now();
-                let changes =
-                    self.tickets
-                        .fault_kind_cleared(DeviceKind::Link, PRIMARY_LINK_DOWN, now);
+                let changes = self.tickets.fault_kind_cleared(
+                    DeviceKind::Link,
+                    TicketKind::PrimaryLinkDown,
+                    now,
+                );
                 self.apply_ticket_changes(changes)
             }
         }
@@ -255,29 +259,17 @@ impl Kiosk {
             });
             if reason == RESTARTED {
                 let now = self.clock.now();
-                let changes = self
-                    .tickets
-                    .fault_kind_cleared(device, "driver-failure", now);
+                let changes =
+                    self.tickets
+                        .fault_kind_cleared(device, TicketKind::DriverFailure, now);
                 self.apply_ticket_changes(changes)?;
             } else {
-                self.ticket_for(device, "driver-failure", reason)?;
+                self.ticket_for(device, TicketKind::DriverFailure, reason)?;
             }
         }
         Ok(())
     }
 }
 
-/// The ticket kind kept open while the kiosk runs on its backup link.
-const PRIMARY_LINK_DOWN: &str = "primary-link-down";
-
 /// The supervisor's reason for a successful restart.
 const RESTARTED: &str = "restarted";
-
-/// Whether a ticket of this kind is resolved when its device answers again.
-/// Not security tickets (staff close those), and not those with a clearing
-/// rule of their own: the primary link (cleared when traffic is back on it)
-/// and slowness (cleared by fast answers).
-fn cleared_with_device(kind: &str) -> bool {
-    let security = kind.starts_with("security:") || kind == "fraud" || kind == "tampered";
-    !security && kind != PRIMARY_LINK_DOWN && kind != "link-slow"
-}

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Ticket, TicketAction, TicketChange, TicketId, TicketPolicy};
+use super::{Ticket, TicketAction, TicketChange, TicketId, TicketKind, TicketPolicy};
 use crate::events::DeviceKind;
 use crate::ids::{KioskId, Millis};
 
@@ -63,7 +63,7 @@ impl TicketBook {
     pub fn fault_detected(
         &mut self,
         device: DeviceKind,
-        kind: &str,
+        kind: TicketKind,
         symptom: impl Into<String>,
         now: Millis,
     ) -> Vec<TicketChange> {
@@ -89,7 +89,7 @@ impl TicketBook {
             kiosk: self.kiosk.clone(),
             site: self.site.clone(),
             device,
-            kind: kind.to_string(),
+            kind,
             severity: self.policy.severity(device, kind),
             actions: vec![action(now, KIOSK_ACTOR, "detected", &symptom)],
             symptom,
@@ -116,7 +116,7 @@ impl TicketBook {
     pub fn fault_kind_cleared(
         &mut self,
         device: DeviceKind,
-        kind: &str,
+        kind: TicketKind,
         now: Millis,
     ) -> Vec<TicketChange> {
         let ids: Vec<TicketId> = self
@@ -285,7 +285,7 @@ impl TicketBook {
 
     /// The latest resolved ticket of `device` and `kind` resolved within the
     /// merge window, if merging is on.
-    fn reopenable(&self, device: DeviceKind, kind: &str, now: Millis) -> Option<TicketId> {
+    fn reopenable(&self, device: DeviceKind, kind: TicketKind, now: Millis) -> Option<TicketId> {
         let merge = self.policy.reopen_merge_ms;
         if merge == 0 {
             return None;

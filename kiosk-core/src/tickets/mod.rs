@@ -28,6 +28,7 @@
 //! and report. The book reads no clock: `now` is passed in.
 
 mod book;
+mod kind;
 mod policy;
 mod types;
 
@@ -35,5 +36,6 @@ mod types;
 mod tests;
 
 pub use book::{TicketBook, KIOSK_ACTOR};
+pub use kind::{SecurityKind, TicketKind, UnknownTicketKind};
 pub use policy::{SeverityRule, TicketPolicy};
 pub use types::{Severity, Ticket, TicketAction, TicketChange, TicketId, TicketState};

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Severity;
+use super::{Severity, TicketKind};
 use crate::events::DeviceKind;
 
 /// How the ticket book behaves. Every field has a documented default; a
@@ -49,7 +49,9 @@ impl Default for TicketPolicy {
 impl TicketPolicy {
     /// The severity of a fault of `kind` on `device`: the first matching
     /// rule's, else `default_severity`.
-    pub fn severity(&self, device: DeviceKind, kind: &str) -> Severity {
+    pub fn severity(&self, device: DeviceKind, kind: TicketKind) -> Severity {
+        let kind = kind.to_string();
+        let kind = kind.as_str();
         self.severity_rules
             .iter()
             .find(|r| r.matches(device, kind))

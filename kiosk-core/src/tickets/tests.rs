@@ -4,6 +4,11 @@ use super::*;
 use crate::events::DeviceKind::{Acceptor, CashBox, Link, Printer};
 use crate::ids::{KioskId, Millis};
 
+/// A ticket kind from its text (the tests read better with the text).
+fn kind(text: &str) -> crate::tickets::TicketKind {
+    text.parse().expect("a ticket kind")
+}
+
 const MIN: u64 = 60_000;
 
 fn book() -> TicketBook {
@@ -20,11 +25,14 @@ fn opened(changes: Vec<TicketChange>) -> Ticket {
 #[test]
 fn a_detected_fault_opens_a_ticket_with_what_operations_need() {
     let mut b = book();
-    let t = opened(b.fault_detected(Printer, "paper-out", "no paper", Millis(5)));
+    let t = opened(b.fault_detected(Printer, kind("paper-out"), "no paper", Millis(5)));
     assert_eq!(t.id, TicketId(1));
     assert_eq!(t.kiosk, KioskId("K01".into()));
     assert_eq!(t.site, "HALL7");
-    assert_eq!((t.device, t.kind.as_str()), (Printer, "paper-out"));
+    assert_eq!(
+        (t.device, t.kind.to_string().as_str()),
+        (Printer, "paper-out")
+    );
     assert_eq!(t.severity, Severity::Medium);
     assert_eq!(t.symptom, "no paper");
     assert_eq!(t.opened_at, Millis(5));
@@ -36,24 +44,24 @@ fn a_detected_fault_opens_a_ticket_with_what_operations_need() {
 #[test]
 fn one_ticket_per_device_and_kind_while_open() {
     let mut b = book();
-    opened(b.fault_detected(Acceptor, "offline", "no answer", Millis(1)));
+    opened(b.fault_detected(Acceptor, kind("offline"), "no answer", Millis(1)));
     assert!(b
-        .fault_detected(Acceptor, "offline", "still none", Millis(2))
+        .fault_detected(Acceptor, kind("offline"), "still none", Millis(2))
         .is_empty());
-    let jam = opened(b.fault_detected(Acceptor, "jam", "note stuck", Millis(3)));
+    let jam = opened(b.fault_detected(Acceptor, kind("jam"), "note stuck", Millis(3)));
     assert_eq!(jam.id, TicketId(2));
     assert_eq!(b.open_tickets().len(), 2);
     // After resolution the same fault opens a new ticket (merging is off).
     assert_eq!(b.fault_cleared(Acceptor, Millis(4)).len(), 2);
-    let again = opened(b.fault_detected(Acceptor, "offline", "gone again", Millis(5)));
+    let again = opened(b.fault_detected(Acceptor, kind("offline"), "gone again", Millis(5)));
     assert_eq!(again.id, TicketId(3));
 }
 
 #[test]
 fn fault_cleared_resolves_only_that_devices_tickets_with_the_time() {
     let mut b = book();
-    b.fault_detected(Printer, "paper-out", "", Millis(1));
-    b.fault_detected(Link, "offline", "", Millis(2));
+    b.fault_detected(Printer, kind("paper-out"), "", Millis(1));
+    b.fault_detected(Link, kind("offline"), "", Millis(2));
     let changes = b.fault_cleared(Printer, Millis(90));
     let [TicketChange::Resolved(t)] = changes.as_slice() else {
         panic!("{changes:?}")
@@ -72,18 +80,22 @@ fn fault_cleared_resolves_only_that_devices_tickets_with_the_time() {
 #[test]
 fn fault_kind_cleared_leaves_other_kinds_open() {
     let mut b = book();
-    b.fault_detected(Link, "offline", "", Millis(1));
-    b.fault_detected(Link, "link-slow", "", Millis(2));
-    assert_eq!(b.fault_kind_cleared(Link, "link-slow", Millis(3)).len(), 1);
+    b.fault_detected(Link, kind("offline"), "", Millis(1));
+    b.fault_detected(Link, kind("link-slow"), "", Millis(2));
+    assert_eq!(
+        b.fault_kind_cleared(Link, kind("link-slow"), Millis(3))
+            .len(),
+        1
+    );
     let open = b.open_tickets();
     assert_eq!(open.len(), 1);
-    assert_eq!(open[0].kind, "offline");
+    assert_eq!(open[0].kind, kind("offline"));
 }
 
 #[test]
 fn staff_steps_are_recorded_with_time_and_person() {
     let mut b = book();
-    let id = opened(b.fault_detected(CashBox, "full", "stacker full", Millis(0))).id;
+    let id = opened(b.fault_detected(CashBox, kind("full"), "stacker full", Millis(0))).id;
     assert!(matches!(
         b.acknowledge(id, "ops-li", Millis(100)).as_slice(),
         [TicketChange::Updated(_)]
@@ -143,7 +155,7 @@ fn staff_steps_are_recorded_with_time_and_person() {
 #[test]
 fn remote_fix_keeps_its_first_time() {
     let mut b = book();
-    b.fault_detected(Acceptor, "offline", "", Millis(0));
+    b.fault_detected(Acceptor, kind("offline"), "", Millis(0));
     b.remote_fix_tried(Acceptor, "reset", "failed", Millis(10));
     let changes = b.remote_fix_tried(Acceptor, "reopen port", "failed", Millis(20));
     let t = changes[0].ticket();
@@ -158,7 +170,7 @@ fn remote_fix_keeps_its_first_time() {
 #[test]
 fn escalation_happens_exactly_at_the_window_not_before() {
     let mut b = book();
-    let id = opened(b.fault_detected(Acceptor, "offline", "", Millis(1_000))).id;
+    let id = opened(b.fault_detected(Acceptor, kind("offline"), "", Millis(1_000))).id;
     let due = Millis(1_000 + 10 * MIN);
     assert_eq!(b.next_deadline(), Some(due));
     assert!(b.poll(Millis(due.0 - 1)).is_empty());
@@ -179,8 +191,8 @@ fn escalation_happens_exactly_at_the_window_not_before() {
 #[test]
 fn resolved_or_dispatched_tickets_are_not_escalated() {
     let mut b = book();
-    let a = opened(b.fault_detected(Printer, "paper-out", "", Millis(0))).id;
-    let c = opened(b.fault_detected(Link, "offline", "", Millis(MIN))).id;
+    let a = opened(b.fault_detected(Printer, kind("paper-out"), "", Millis(0))).id;
+    let c = opened(b.fault_detected(Link, kind("offline"), "", Millis(MIN))).id;
     b.resolve(a, "ops", "paper loaded", Millis(2 * MIN));
     b.dispatch(c, "ops", Millis(3 * MIN));
     assert_eq!(b.next_deadline(), None);
@@ -190,8 +202,8 @@ fn resolved_or_dispatched_tickets_are_not_escalated() {
 #[test]
 fn next_deadline_is_the_earliest_waiting_ticket() {
     let mut b = book();
-    b.fault_detected(Link, "offline", "", Millis(5 * MIN));
-    b.fault_detected(Printer, "paper-out", "", Millis(2 * MIN));
+    b.fault_detected(Link, kind("offline"), "", Millis(5 * MIN));
+    b.fault_detected(Printer, kind("paper-out"), "", Millis(2 * MIN));
     assert_eq!(b.next_deadline(), Some(Millis(12 * MIN)));
     assert_eq!(b.poll(Millis(12 * MIN)).len(), 1);
     assert_eq!(b.next_deadline(), Some(Millis(15 * MIN)));
@@ -204,10 +216,10 @@ fn a_fault_back_within_the_merge_window_reopens_its_ticket() {
         ..TicketPolicy::default()
     };
     let mut b = TicketBook::new(KioskId("K01".into()), "HALL7", policy);
-    let id = opened(b.fault_detected(Printer, "paper-out", "", Millis(0))).id;
+    let id = opened(b.fault_detected(Printer, kind("paper-out"), "", Millis(0))).id;
     b.dispatch(id, "ops", Millis(10));
     b.fault_cleared(Printer, Millis(1_000));
-    let t = opened(b.fault_detected(Printer, "paper-out", "again", Millis(1_000 + MIN)));
+    let t = opened(b.fault_detected(Printer, kind("paper-out"), "again", Millis(1_000 + MIN)));
     assert_eq!(t.id, id);
     assert_eq!(t.reopened_at, Some(Millis(1_000 + MIN)));
     assert_eq!((t.resolved_at, t.dispatched_at), (None, None));
@@ -217,16 +229,16 @@ fn a_fault_back_within_the_merge_window_reopens_its_ticket() {
     assert_eq!(b.next_deadline(), Some(Millis(1_000 + 11 * MIN)));
     // Past the merge window: a new ticket.
     b.fault_cleared(Printer, Millis(2 * MIN));
-    let fresh = opened(b.fault_detected(Printer, "paper-out", "", Millis(3 * MIN + 1)));
+    let fresh = opened(b.fault_detected(Printer, kind("paper-out"), "", Millis(3 * MIN + 1)));
     assert_eq!(fresh.id, TicketId(id.0 + 1));
 }
 
 #[test]
 fn restore_continues_ids_and_keeps_open_tickets_open() {
     let mut b = book();
-    b.fault_detected(Printer, "paper-out", "", Millis(0));
-    b.fault_detected(Link, "offline", "", Millis(1));
-    b.fault_detected(Acceptor, "jam", "", Millis(2));
+    b.fault_detected(Printer, kind("paper-out"), "", Millis(0));
+    b.fault_detected(Link, kind("offline"), "", Millis(1));
+    b.fault_detected(Acceptor, kind("jam"), "", Millis(2));
     b.fault_cleared(Link, Millis(3));
     let saved: Vec<Ticket> = b.all().into_iter().cloned().collect();
     let mut r = TicketBook::restore(
@@ -237,10 +249,10 @@ fn restore_continues_ids_and_keeps_open_tickets_open() {
     );
     assert_eq!(r.open_tickets().len(), 2);
     assert!(r
-        .fault_detected(Printer, "paper-out", "", Millis(4))
+        .fault_detected(Printer, kind("paper-out"), "", Millis(4))
         .is_empty());
     assert_eq!(
-        opened(r.fault_detected(Link, "offline", "", Millis(5))).id,
+        opened(r.fault_detected(Link, kind("offline"), "", Millis(5))).id,
         TicketId(4)
     );
     assert_eq!(r.next_deadline(), Some(Millis(10 * MIN)));
@@ -265,8 +277,8 @@ fn severity_follows_the_rule_table() {
         (Link, "frequent-failures", High),
         (Reader, "offline", Medium),
     ];
-    for (device, kind, severity) in cases {
-        assert_eq!(p.severity(device, kind), severity, "{device:?} {kind}");
+    for (device, k, severity) in cases {
+        assert_eq!(p.severity(device, kind(k)), severity, "{device:?} {k}");
     }
 }
 
@@ -279,8 +291,8 @@ fn the_policy_reads_kebab_case_with_defaults_and_refuses_unknown_keys() {
     .unwrap();
     assert_eq!(p.escalation_window_ms, 300_000);
     assert_eq!(p.reopen_merge_ms, 0);
-    assert_eq!(p.severity(Printer, "paper-low"), Severity::High);
-    assert_eq!(p.severity(Acceptor, "jam"), Severity::Medium);
+    assert_eq!(p.severity(Printer, kind("paper-low")), Severity::High);
+    assert_eq!(p.severity(Acceptor, kind("jam")), Severity::Medium);
     assert!(serde_json::from_str::<TicketPolicy>(r#"{"escalation-window": 1}"#).is_err());
 }
 
@@ -292,7 +304,7 @@ fn actions_and_resolved_tickets_are_bounded() {
         ..TicketPolicy::default()
     };
     let mut b = TicketBook::new(KioskId("K01".into()), "HALL7", policy);
-    let id = opened(b.fault_detected(Acceptor, "offline", "first", Millis(0))).id;
+    let id = opened(b.fault_detected(Acceptor, kind("offline"), "first", Millis(0))).id;
     for i in 1..=5 {
         b.remote_fix_tried(Acceptor, format!("reset {i}"), "failed", Millis(i));
     }
@@ -302,14 +314,14 @@ fn actions_and_resolved_tickets_are_bounded() {
     assert_eq!(t.actions[2].action, "reset 5");
     assert_eq!(t.actions_dropped, 3);
     for i in 0..4 {
-        b.fault_detected(Printer, "paper-out", "", Millis(10 + i));
+        b.fault_detected(Printer, kind("paper-out"), "", Millis(10 + i));
         b.fault_cleared(Printer, Millis(20 + i));
     }
     b.fault_cleared(Acceptor, Millis(30));
     let kept: Vec<u64> = b.all().iter().map(|t| t.id.0).collect();
     assert_eq!(kept, vec![4, 5]);
     assert_eq!(
-        opened(b.fault_detected(Link, "offline", "", Millis(40))).id,
+        opened(b.fault_detected(Link, kind("offline"), "", Millis(40))).id,
         TicketId(6)
     );
 }
@@ -317,7 +329,7 @@ fn actions_and_resolved_tickets_are_bounded() {
 #[test]
 fn tickets_round_trip_through_json() {
     let mut b = book();
-    let t = opened(b.fault_detected(Printer, "paper-out", "no paper", Millis(5)));
+    let t = opened(b.fault_detected(Printer, kind("paper-out"), "no paper", Millis(5)));
     let json = serde_json::to_string(&t).unwrap();
     assert!(!json.contains("reopened_at"), "{json}");
     let back: Ticket = serde_json::from_str(&json).unwrap();

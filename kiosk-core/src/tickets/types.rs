@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::TicketKind;
 use crate::events::DeviceKind;
 use crate::ids::{KioskId, Millis};
 
@@ -82,9 +83,9 @@ pub struct Ticket {
     pub site: String,
     /// The faulty device.
     pub device: DeviceKind,
-    /// The fault kind (`"paper-out"`, `"offline"`, `"link-slow"`,
-    /// `"security:cash-box-removed"`).
-    pub kind: String,
+    /// What it is about (stored and shown as `"paper-out"`, `"offline"`,
+    /// `"link-slow"`, `"security:cash-box-removed"`).
+    pub kind: TicketKind,
     /// How urgent.
     pub severity: Severity,
     /// What was seen, in words.

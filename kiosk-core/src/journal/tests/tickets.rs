@@ -7,6 +7,11 @@ use super::*;
 use crate::events::DeviceKind;
 use crate::tickets::{Ticket, TicketBook, TicketChange, TicketId, TicketPolicy, TicketState};
 
+/// A ticket kind from its text (the tests read better with the text).
+fn tk(text: &str) -> crate::tickets::TicketKind {
+    text.parse().expect("a ticket kind")
+}
+
 /// A book for the test kiosk.
 fn book() -> TicketBook {
     TicketBook::new(kiosk(), "HALL7", TicketPolicy::default())
@@ -43,12 +48,12 @@ fn tickets_are_saved_updated_and_read_back_after_a_reopen() {
         let commits = j.commits();
         save_all(
             &mut j,
-            b.fault_detected(DeviceKind::Printer, "paper-out", "no paper", Millis(10)),
+            b.fault_detected(DeviceKind::Printer, tk("paper-out"), "no paper", Millis(10)),
         );
         assert_eq!(j.commits(), commits + 1, "one save is one commit");
         save_all(
             &mut j,
-            b.fault_detected(DeviceKind::Link, "offline", "no answer", Millis(20)),
+            b.fault_detected(DeviceKind::Link, tk("offline"), "no answer", Millis(20)),
         );
         save_all(&mut j, b.acknowledge(TicketId(1), "ops-li", Millis(30)));
         save_all(&mut j, b.fault_cleared(DeviceKind::Printer, Millis(40)));
@@ -74,7 +79,7 @@ fn tickets_are_saved_updated_and_read_back_after_a_reopen() {
     assert_eq!(open[0].id, TicketId(2));
     // A book restored from the journal continues the numbering.
     let mut r = TicketBook::restore(kiosk(), "HALL7", TicketPolicy::default(), all);
-    let changes = r.fault_detected(DeviceKind::Acceptor, "jam", "", Millis(50));
+    let changes = r.fault_detected(DeviceKind::Acceptor, tk("jam"), "", Millis(50));
     assert_eq!(changes[0].ticket().id, TicketId(3));
 }
 
@@ -82,17 +87,17 @@ fn tickets_are_saved_updated_and_read_back_after_a_reopen() {
 fn a_save_cannot_change_a_tickets_identity() {
     let (_dir, mut j) = journal();
     let mut b = book();
-    let changes = b.fault_detected(DeviceKind::Printer, "paper-out", "", Millis(10));
+    let changes = b.fault_detected(DeviceKind::Printer, tk("paper-out"), "", Millis(10));
     let mut t = changes[0].ticket().clone();
     j.save_ticket(&t).unwrap();
     let events = j.event_count();
-    t.kind = "jam".to_string();
+    t.kind = tk("jam");
     assert_eq!(kind(j.save_ticket(&t)), JournalErrorKind::IllegalTransition);
-    t.kind = "paper-out".to_string();
+    t.kind = tk("paper-out");
     t.id = TicketId(u64::MAX);
     assert_eq!(kind(j.save_ticket(&t)), JournalErrorKind::IllegalTransition);
     assert_eq!(j.event_count(), events, "a refused save writes nothing");
-    assert_eq!(j.tickets().unwrap()[0].kind, "paper-out");
+    assert_eq!(j.tickets().unwrap()[0].kind, tk("paper-out"));
 }
 
 #[test]
@@ -101,7 +106,7 @@ fn tickets_are_never_deleted() {
     let mut b = book();
     save_all(
         &mut j,
-        b.fault_detected(DeviceKind::Printer, "paper-out", "", Millis(10)),
+        b.fault_detected(DeviceKind::Printer, tk("paper-out"), "", Millis(10)),
     );
     assert!(j.conn.execute("DELETE FROM tickets", []).is_err());
     assert_eq!(j.tickets().unwrap().len(), 1);
@@ -123,7 +128,7 @@ fn a_version_1_journal_without_the_table_gets_it_on_open() {
     let mut b = book();
     save_all(
         &mut j,
-        b.fault_detected(DeviceKind::Link, "offline", "", Millis(10)),
+        b.fault_detected(DeviceKind::Link, tk("offline"), "", Millis(10)),
     );
     drop(j);
     let j = Journal::open(&path).unwrap();
