@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kiosk_hal::{
-    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, CashContents,
-    DeviceError, ErrorKind, FillLevel, Money, NoteAtPowerUp,
+    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, CashContents, DeviceError,
+    ErrorKind, FillLevel, Money, NoteAtPowerUp,
 };
 use tokio::sync::Notify;
 
@@ -346,8 +346,10 @@ mod tests {
     #[tokio::test]
     async fn the_stacker_finishes_a_note_after_the_host_died() {
         let dir = tempfile::tempdir().unwrap();
-        let mut p = Physical::default();
-        p.path = PathState::Stacking { minor: 2000 };
+        let p = Physical {
+            path: PathState::Stacking { minor: 2000 },
+            ..Physical::default()
+        };
         store::save(&dir.path().join(PHYSICAL_FILE), &p).unwrap();
         let (device, _) = PhysicalDevice::open(dir.path(), false, false, 5).unwrap();
         let mut acceptor = device.acceptor();

@@ -175,7 +175,10 @@ impl NetworkLink for FileLink {
         }))
     }
 
-    async fn post_payment(&mut self, posting: &PaymentPosting) -> Result<PostingAnswer, DeviceError> {
+    async fn post_payment(
+        &mut self,
+        posting: &PaymentPosting,
+    ) -> Result<PostingAnswer, DeviceError> {
         self.half_trip().await;
         self.dropped()?;
         let mut next = self.book.clone();
@@ -239,7 +242,9 @@ mod tests {
             link.post_payment(&posting("k1", "1001", 10)).await.unwrap(),
             PostingAnswer::Credited { .. }
         ));
-        let book: BackendBook = store::load(&dir.path().join(BACKEND_FILE)).unwrap().unwrap();
+        let book: BackendBook = store::load(&dir.path().join(BACKEND_FILE))
+            .unwrap()
+            .unwrap();
         assert_eq!((book.keys["k1"].received, book.keys["k1"].applied), (2, 1));
     }
 }

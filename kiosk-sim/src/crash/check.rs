@@ -62,7 +62,7 @@ use super::JOURNAL_FILE;
 
 /// The largest note the kiosk takes (CNY minor units): the bound on an
 /// in-doubt note of unknown value.
-pub const MAX_NOTE_MINOR: i64 = 100_00;
+pub const MAX_NOTE_MINOR: i64 = 10_000;
 
 /// One backend key and the journal's view of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +179,9 @@ pub fn observe(dir: &Path) -> Result<Observation, String> {
         .iter()
         .flat_map(|s| s.escrowed.iter())
         .filter(|(_, value)| value.currency == Currency::CNY)
-        .fold((0u32, 0i64), |(n, sum), (_, value)| (n + 1, sum + value.minor));
+        .fold((0u32, 0i64), |(n, sum), (_, value)| {
+            (n + 1, sum + value.minor)
+        });
     let mut backend = Vec::with_capacity(book.keys.len());
     for (key, record) in &book.keys {
         let id = IdempotencyKey(key.clone());
@@ -194,10 +196,7 @@ pub fn observe(dir: &Path) -> Result<Observation, String> {
             received: record.received,
             refused: matches!(record.answer, PostingAnswer::Refused { .. }),
             journal: state,
-            journal_pending_minor: pending
-                .iter()
-                .find(|p| p.key == id)
-                .map(|p| p.amount.minor),
+            journal_pending_minor: pending.iter().find(|p| p.key == id).map(|p| p.amount.minor),
         });
     }
     Ok(Observation {
@@ -513,7 +512,10 @@ mod tests {
         let found: Vec<Rule> = o.violations().iter().map(|v| v.rule).collect();
         assert_eq!(
             found,
-            vec![Rule::BackendKnowsOnlyJournaledKeys, Rule::CreditedWasApplied]
+            vec![
+                Rule::BackendKnowsOnlyJournaledKeys,
+                Rule::CreditedWasApplied
+            ]
         );
     }
 

@@ -74,8 +74,9 @@ pub fn run(opts: &ChildOptions) -> Result<(), String> {
 async fn live(opts: &ChildOptions) -> Result<(), String> {
     let rng = SimRng::new(opts.seed).fork(&format!("life-{}", opts.incarnation));
     let finish_stacking = rng.fork("power-up").chance(0.5);
-    let (device, _) = PhysicalDevice::open(&opts.dir, opts.power_cut, finish_stacking, TRANSPORT_MS)
-        .map_err(|e| e.to_string())?;
+    let (device, _) =
+        PhysicalDevice::open(&opts.dir, opts.power_cut, finish_stacking, TRANSPORT_MS)
+            .map_err(|e| e.to_string())?;
     let journal = Journal::open(opts.dir.join(JOURNAL_FILE)).map_err(|e| e.to_string())?;
     let faults = match opts.settle_ms {
         Some(_) => LinkFaults::NONE,

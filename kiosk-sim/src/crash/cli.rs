@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::child::{self, ChildOptions};
 use super::check::observe;
+use super::child::{self, ChildOptions};
 use super::parent::{self, RunOptions};
 
 /// `kiosk-sim crash …`
@@ -33,7 +33,8 @@ enum CrashCommand {
         /// temporary directory.
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Longest life before a kill, milliseconds.
+        /// Longest typical life before a kill, milliseconds (one life in
+        /// five runs up to four times this, so sessions finish too).
         #[arg(long, default_value_t = 400)]
         max_delay_ms: u64,
         /// How long the final, unkilled life runs, milliseconds.
@@ -64,6 +65,10 @@ enum CrashCommand {
         settle_ms: Option<u64>,
     },
 }
+
+/// The exit code of a run whose money line held but where a kiosk life
+/// stopped on its own (went out of service); 1 is a money violation.
+pub const OUT_OF_SERVICE: u8 = 3;
 
 /// Runs a `crash` subcommand.
 pub fn main(args: CrashArgs) -> ExitCode {
@@ -106,6 +111,26 @@ pub fn main(args: CrashArgs) -> ExitCode {
             );
             let mut stdout = std::io::stdout();
             match parent::run(&opts, &mut stdout) {
+                Ok(r) if !r.out_of_service.is_empty() => {
+                    println!(
+                        "FAILED (kiosk out of service, money line held): {} kills, money line \
+                         held after every kill and nothing pending after the quiescent run, but \
+                         {} lives stopped on their own; {:.1}s wall time",
+                        r.kills,
+                        r.out_of_service.len(),
+                        r.wall.as_secs_f64()
+                    );
+                    for (k, error) in &r.out_of_service {
+                        println!("  life {k}: {error}");
+                    }
+                    println!(
+                        "  replay: kiosk-sim crash run --kills {} --seed {seed} --max-delay-ms \
+                         {max_delay_ms} --dir <new dir>   (evidence kept in {})",
+                        r.kills,
+                        dir.display()
+                    );
+                    ExitCode::from(OUT_OF_SERVICE)
+                }
                 Ok(r) => {
                     println!(
                         "PASSED: {} kills ({} during start-up/recovery, {} with a power cut), \

@@ -48,9 +48,7 @@ impl Customers {
     pub async fn play(mut self) {
         let mut last_screen: Option<Screen> = None;
         loop {
-            let welcome = |s: &Screen| {
-                matches!(s, Screen::Welcome { methods } if methods.contains(&PaymentMethod::Cash))
-            };
+            let welcome = |s: &Screen| matches!(s, Screen::Welcome { methods } if methods.contains(&PaymentMethod::Cash));
             if !last_screen.as_ref().is_some_and(welcome)
                 && !self.wait_screen(&mut last_screen, welcome, 3_000).await
             {

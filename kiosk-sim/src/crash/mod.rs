@@ -13,7 +13,8 @@
 //! kill ([`acceptor`], [`backend`]). Seeded [`customer`]s pay cash at it
 //! continuously. The parent ([`parent`]) kills it with `SIGKILL` after a
 //! seeded random while — one kill in five within the first 30 ms, during
-//! start-up and recovery — and half the kills also cut the devices' power,
+//! start-up and recovery, most within 400 ms, one in five after a longer
+//! life so sessions finish — and half the kills also cut the devices' power,
 //! so they power up and report what they found; the other half leave the
 //! devices running, so the next life meets a note still in escrow or in the
 //! stacker transport and reports the last life never acknowledged. After
@@ -21,6 +22,10 @@
 //! book and checks the money line (its module docs define every rule).
 //! The last life is not killed: it runs to quiescence on a healthy link
 //! and must leave nothing pending.
+//!
+//! A life that stops on its own (the kiosk went out of service) is not a
+//! money violation: the run restarts it, as a supervisor would, checks the
+//! money line as after a kill, and fails at the end (exit code 3).
 //!
 //! A run is reproducible in its schedule (kill times, power cuts, every
 //! customer's and link's random choice come from the seed), not in its

@@ -226,10 +226,16 @@ mod tests {
             p.insert(yuan(50), false, Some(&accepted())),
             Insertion::Escrowed
         );
-        assert_eq!(p.insert(yuan(10), false, Some(&accepted())), Insertion::Busy);
+        assert_eq!(
+            p.insert(yuan(10), false, Some(&accepted())),
+            Insertion::Busy
+        );
         p.reports.clear();
         assert_eq!(p.begin_stack(), Some(5000));
-        assert!(p.cash_box.is_empty(), "in the transport, not yet in the box");
+        assert!(
+            p.cash_box.is_empty(),
+            "in the transport, not yet in the box"
+        );
         assert_eq!(p.finish_stack(), Some(5000));
         assert_eq!(p.box_total(), (1, 5000));
         assert_eq!(
