@@ -15,6 +15,9 @@
 //!   (ID-003, ESC/POS, serial scanner) on pseudo-terminals, so the real
 //!   drivers are what gets tested (unix).
 //! - [`fleet`]: a discrete-event model of a business hall for the site drills.
+//! - [`crash`]: the crash test — a real kiosk process killed at random
+//!   instants over devices whose state survives, the money line checked
+//!   after every restart.
 //! - [`drill`]: scenario files, the drill runner and its reports; the
 //!   `kiosk-sim` binary is its command line.
 //!
@@ -24,6 +27,7 @@
 
 pub mod backend;
 pub mod clock;
+pub mod crash;
 pub mod devices;
 pub mod drill;
 #[cfg(unix)]

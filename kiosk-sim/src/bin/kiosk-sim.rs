@@ -32,6 +32,8 @@ struct Cli {
 enum Command {
     /// Run contingency drills (a scenario plus a seed, in virtual time).
     Drill(DrillArgs),
+    /// Kill a real kiosk process at random instants; check the money line.
+    Crash(kiosk_sim::crash::cli::CrashArgs),
 }
 
 #[derive(clap::Args)]
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Drill(args) => drill(args),
+        Command::Crash(args) => kiosk_sim::crash::cli::main(args),
     }
 }
 
