@@ -1,9 +1,8 @@
 //! What the crash test found in kiosk-core, reduced to scripted devices so
 //! the kiosk-core engineer can reproduce it in virtual time.
 //!
-//! Ignored until kiosk-core is fixed (this package must not edit it): each
-//! fails against the code it was found in. Run with
-//! `cargo test -p kiosk-sim --test crash_findings -- --ignored`.
+//! Each failed against the code it was found in, and passes since the fix
+//! (kiosk-core's runner tests carry the same regression).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,7 +104,6 @@ impl Clock for TokioClock {
 /// error, the kiosk went out of service, and the note in the box was not
 /// recorded by that life.
 #[tokio::test(start_paused = true)]
-#[ignore = "kiosk-core bug: an unaccounted note is journaled against a session that was never journaled"]
 async fn a_note_reported_after_an_unjournaled_session_keeps_the_kiosk_in_service() {
     let dir = tempfile::tempdir().unwrap();
     let journal = Journal::open(dir.path().join("journal.db")).unwrap();

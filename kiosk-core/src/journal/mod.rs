@@ -723,6 +723,13 @@ impl Journal {
         self.read(queries::max_session_seq)
     }
 
+    /// The newest note row (escrowed, stacked, in doubt, …), if any. Recovery
+    /// uses it to tell whether an in-doubt note can still be the one in the
+    /// acceptor's path: only if no note came after it.
+    pub fn last_note(&self) -> Result<Option<NoteId>, JournalError> {
+        self.read(queries::last_note)
+    }
+
     /// Number of rows in the audit trail (tests check that errors write nothing).
     #[cfg(test)]
     fn event_count(&self) -> i64 {

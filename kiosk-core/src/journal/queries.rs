@@ -141,3 +141,11 @@ pub(super) fn max_session_seq(conn: &Connection) -> Result<u64, Fail> {
         .query_row([], |r| r.get(0))?;
     Ok(max.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
+
+/// The newest note row's id.
+pub(super) fn last_note(conn: &Connection) -> Result<Option<NoteId>, Fail> {
+    let max: Option<i64> = conn
+        .prepare_cached("SELECT max(id) FROM notes")?
+        .query_row([], |r| r.get(0))?;
+    Ok(max.map(NoteId))
+}

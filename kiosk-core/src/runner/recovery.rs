@@ -6,8 +6,8 @@ use kiosk_hal::{AcceptorEvent, DeviceError, Money, NoteFate};
 
 use super::{Kiosk, KioskError};
 use crate::events::{DeviceKind, KioskEvent, SettlementKind};
-use crate::ids::SessionId;
-use crate::journal::{NoteId, SessionOutcome, Settlement};
+use crate::ids::{Millis, SessionId};
+use crate::journal::{NoteId, SessionOutcome, SessionStart, Settlement};
 use crate::machine::recovery::{self, RecoveryStep};
 use crate::machine::PathDecision;
 use crate::tickets::{SecurityKind, TicketKind};
@@ -67,6 +67,16 @@ impl Kiosk {
             self.last_session = Some(SessionId::new(&self.config.kiosk_id, journaled_seq));
         }
         let in_doubt = self.journal.in_doubt_notes()?;
+        if self.note_path.in_path().is_none() {
+            // A note put in doubt by an earlier start whose report never
+            // came (the kiosk died again first) may still be in the path:
+            // only the newest note can be. The first status read releases
+            // it if the acceptor is idle.
+            let last = self.journal.last_note()?;
+            if let Some(note) = in_doubt.iter().find(|n| Some(n.id) == last) {
+                self.note_went_in_doubt(note.id, note.value);
+            }
+        }
         self.schedule_pending(now)?;
         // Retry at once after a restart: the link may well be back.
         self.retries.retry_all_now(now);
@@ -149,24 +159,45 @@ impl Kiosk {
         self.emit(KioskEvent::SecurityAlarm {
             reason: reason.clone(),
         });
-        match self.last_session.clone() {
-            Some(session) => {
-                let now = self.clock.now();
-                let note = self.journal.note_in_doubt(&session, None, value, now)?;
-                self.emit(KioskEvent::NoteInDoubt { note });
-                Ok(())
-            }
+        let now = self.clock.now();
+        let session = match self.last_session.clone() {
+            Some(session) => session,
             None => {
-                // No session was ever journaled, so there is no row to
-                // attach the note to: staff must count it out by hand.
+                // No session was ever journaled: open (and close) one that
+                // takes no payment, so the note has a row and the books
+                // still match the box. Staff see it with the alarm and a
+                // ticket.
+                let session = self.unattended_session(now)?;
                 let reason = format!("{reason}, before any session: count it at clearing");
                 self.ticket_for(
                     DeviceKind::Acceptor,
                     TicketKind::Security(SecurityKind::UnexpectedNote),
                     reason,
-                )
+                )?;
+                session
             }
-        }
+        };
+        let note = self.journal.note_in_doubt(&session, None, value, now)?;
+        self.emit(KioskEvent::NoteInDoubt { note });
+        Ok(())
+    }
+
+    /// A journaled session with no customer, for a note that reached the
+    /// box before any session existed; it becomes the last session.
+    fn unattended_session(&mut self, now: Millis) -> Result<SessionId, KioskError> {
+        self.session_seq += 1;
+        let id = SessionId::new(&self.config.kiosk_id, self.session_seq);
+        self.journal.begin_session(&SessionStart {
+            id: id.clone(),
+            kiosk: self.config.kiosk_id.clone(),
+            account: kiosk_hal::AccountNumber(String::new()),
+            method: kiosk_hal::PaymentMethod::Cash,
+            at: now,
+        })?;
+        self.journal
+            .end_session(&id, SessionOutcome::Aborted, now)?;
+        self.last_session = Some(id.clone());
+        Ok(id)
     }
 
     /// Updates device health from what an acceptor event says about the

@@ -101,7 +101,7 @@ async fn live(opts: &ChildOptions) -> Result<(), String> {
         config,
         devices,
         journal,
-        Arc::new(SystemClock),
+        Arc::new(SystemClock::new()),
         Box::new(observer),
     );
     let (actions, mut customers) = mpsc::channel(16);
