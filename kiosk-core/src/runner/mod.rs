@@ -177,7 +177,6 @@ pub struct Kiosk {
     deferred_error: Option<KioskError>,
     /// When the backend last answered (or failed to), for the idle heartbeat.
     last_link_call: Millis,
-
     /// When to try resetting a faulty acceptor next, and the current interval.
     reset_backoff: Option<(Millis, crate::machine::retry::Waits)>,
 }
