@@ -213,8 +213,9 @@ pub const APPLICATION_ID: i32 = 0x4B49_4F53;
 /// checkpoints anyway (about 30 MB of WAL; see [`Journal::end_session`]).
 pub const BACKSTOP_CHECKPOINT_COMMITS: u64 = 2_000;
 
-/// The schema version this build writes (SQLite `user_version`).
-pub const SCHEMA_VERSION: i32 = 1;
+/// The schema version this build writes (SQLite `user_version`); version-1
+/// files are migrated to it on open (see [`Journal::open`]).
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The durable journal of one kiosk: one SQLite file. See the module docs.
 ///
@@ -327,7 +328,19 @@ impl Journal {
     /// so) and is overwritten in place rather than grown. (TRUNCATE would
     /// wait on readers and make every next commit grow the file again; a
     /// clean close truncates.)
+    ///
+    /// Before copying, it checks the payments written since the last mark
+    /// (the cheap check of the `verify` module, between sessions) and moves
+    /// the mark past them, in one commit (none when nothing was written since
+    /// the last mark): an open after a later crash checks only what came
+    /// after this checkpoint. Books that do not balance →
+    /// [`JournalErrorKind::Unbalanced`], the mark and the WAL left as they
+    /// were.
     pub fn checkpoint(&mut self) -> Result<Checkpoint, JournalError> {
+        if self.since_checkpoint > 0 {
+            self.advance_mark()
+                .map_err(|f: fail::Fail| f.at(&self.path))?;
+        }
         let (busy, log, done): (i64, i64, i64) = self
             .conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
@@ -368,6 +381,20 @@ impl Journal {
         ) {
             tracing::warn!(error = %e, "journal: abandoned with a checkpoint on close");
         }
+    }
+
+    /// Checks the payments written since the verified mark and moves the
+    /// mark to the newest rows (the journal stays marked in use).
+    fn advance_mark(&mut self) -> Result<(), fail::Fail> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(marks) = verify::marks(&tx)? {
+            verify::since(&tx, marks)?;
+            verify::set_marks(&tx, false)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The clean close (see [`Journal::close`]).

@@ -8,10 +8,8 @@ use kiosk_hal::{Money, RejectReason};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::json;
 
-use super::codec::{
-    money_cols, money_json, note_state_from, note_state_text, opt_money, serde_name,
-};
-use super::events::Event;
+use super::codec::{money_cols, note_state_from, note_state_text, opt_money, serde_name};
+use super::events::{Event, EventKind};
 use super::fail::{count, Fail};
 use super::{sessions, NoteId, NoteState};
 use crate::ids::{Millis, SessionId};
@@ -144,13 +142,10 @@ pub(super) fn set_state(
     Ok(())
 }
 
-/// An audit row for a note of `session` reaching `to`.
-fn event<'a>(kind: &'static str, at: Millis, session: &'a SessionId, id: i64) -> Event<'a> {
-    Event::new(kind, at).session(session).note(id)
-}
-
-fn value_json(value: Option<Money>) -> serde_json::Value {
-    value.map_or(serde_json::Value::Null, money_json)
+/// An audit row for note `id`, worth `value` then (its session is the
+/// note's own, its currency the note's: neither is repeated).
+fn event(kind: EventKind, at: Millis, id: i64, value: Option<Money>) -> Event {
+    Event::new(kind, at).note(id).amount(value.map(|v| v.minor))
 }
 
 /// A new escrowed note.
@@ -163,9 +158,7 @@ pub(super) fn escrowed(
     sessions::load(conn, session)?;
     check_value(conn, session, value)?;
     let id = insert(conn, session, Some(value), NoteState::Escrowed, at)?;
-    event("note-escrowed", at, session, id)
-        .detail(json!({ "value": money_json(value) }))
-        .append(conn)?;
+    event(EventKind::NoteEscrowed, at, id, Some(value)).append(conn)?;
     Ok(NoteId(id))
 }
 
@@ -196,9 +189,8 @@ pub(super) fn stacked(
             insert(conn, session, Some(value), NoteState::Stacked, at)?
         }
     };
-    event("note-stacked", at, session, id)
-        .detail(json!({ "value": money_json(value), "escrow_journaled": note.is_some() }))
-        .append(conn)?;
+    // Whether its escrow was journaled is whether a note-escrowed row names it.
+    event(EventKind::NoteStacked, at, id, Some(value)).append(conn)?;
     Ok(NoteId(id))
 }
 
@@ -207,9 +199,7 @@ pub(super) fn returned(conn: &Connection, note: NoteId, at: Millis) -> Result<()
     let row = load(conn, note)?;
     expect_state(&row, NoteState::Escrowed)?;
     set_state(conn, row.id, NoteState::Returned, row.value, at)?;
-    event("note-returned", at, &row.session, row.id)
-        .detail(json!({ "value": value_json(row.value) }))
-        .append(conn)
+    event(EventKind::NoteReturned, at, row.id, row.value).append(conn)
 }
 
 /// A rejected note; returns the session's reject count.
@@ -219,16 +209,18 @@ pub(super) fn rejected(
     reason: RejectReason,
     at: Millis,
 ) -> Result<u32, Fail> {
-    sessions::load(conn, session)?;
+    let s = sessions::load(conn, session)?;
     let reason = serde_name(&reason);
     conn.prepare_cached("INSERT INTO rejects (session, reason, at) VALUES (?1, ?2, ?3)")?
         .execute(params![session.0, reason, at.0])?;
     let n: i64 = conn
         .prepare_cached("SELECT count(*) FROM rejects WHERE session = ?1")?
         .query_row([&session.0], |r| r.get(0))?;
-    Event::new("note-rejected", at)
-        .session(session)
-        .detail(json!({ "reason": reason, "rejects_in_session": n }))
+    // The reason is also in `rejects`, but nothing links that row to this
+    // one; the count in the session is a count of these rows.
+    Event::new(EventKind::NoteRejected, at)
+        .session(s.n)
+        .detail(json!({ "reason": reason }))
         .append(conn)?;
     Ok(count(n))
 }
@@ -254,8 +246,6 @@ pub(super) fn in_doubt(
         }
         None => (insert(conn, session, value, NoteState::InDoubt, at)?, value),
     };
-    event("note-in-doubt", at, session, id)
-        .detail(json!({ "value": value_json(value), "escrow_journaled": note.is_some() }))
-        .append(conn)?;
+    event(EventKind::NoteInDoubt, at, id, value).append(conn)?;
     Ok(NoteId(id))
 }

@@ -15,16 +15,31 @@
 //! crash, and the books check finds what a crash or an edit could break in
 //! the money. `Journal::verify_full` runs `quick_check` on request.
 //!
-//! # Tables added to version 1
+//! # Versions and migration
 //!
-//! A table added to the format after version-1 files exist in the field
-//! (so far: `tickets`, the fault tickets) is listed in [`ADDED_TABLES`] and
-//! written with `IF NOT EXISTS`. Opening creates the ones a file lacks, in
-//! one transaction, for new files and for existing version-1 journals alike,
-//! only after the file has passed the checks above. A build that does not
-//! know such a table still opens the file (it is only an extra table), so
-//! `user_version` stays 1. A change to an existing table still needs a
-//! version bump and a migration.
+//! `user_version` is the format version. Version 2 (this build) stores the
+//! audit trail compactly (see `events`) and gives sessions an integer row
+//! number for it to refer to. A version-1 journal is **migrated on open**,
+//! in the one transaction that also checks its books ([`migrate_v1`]): the
+//! whole history is carried over (ids, order, the old JSON details as they
+//! were), so nothing an auditor could ask about is lost, and a kiosk in the
+//! field keeps its open sessions, pending payments and in-doubt notes
+//! across the upgrade, which refusing the file would strand. What cannot be
+//! carried over (an audit row of an unknown kind, or naming a session or
+//! payment that does not exist) refuses the file with
+//! `JournalErrorKind::SchemaVersion`, naming the version, and the
+//! transaction rolls back: the file is left as it was. So does a failed
+//! books check after the migration. A file of a newer version is refused
+//! the same way; a build never writes an older version.
+//!
+//! # Tables added to a version
+//!
+//! A table added to the format after files of a version exist in the field
+//! (so far: `tickets`, the fault tickets, and `books`/`marks`) is listed in
+//! [`ADDED_TABLES`] and written with `IF NOT EXISTS`. Opening creates the
+//! ones a file lacks, in the same transaction, only after the file has
+//! passed the checks above. A change to an existing table needs a version
+//! bump and a migration.
 
 use std::io::Read;
 use std::path::Path;
@@ -33,6 +48,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::books;
+use super::events;
 use super::fail::Fail;
 use super::verify::{self, BooksCheck};
 use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
@@ -40,24 +56,10 @@ use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
 /// The first 16 bytes of every SQLite 3 database file.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// Schema version 1. Money is `(…_minor INTEGER, …_currency TEXT)`; times
-/// are kiosk milliseconds. Rows of money tables are never deleted, and the
-/// `events` audit trail is append-only (enforced by triggers).
-const SCHEMA_V1: &str = r#"
-CREATE TABLE sessions (
-    id          TEXT PRIMARY KEY,
-    seq         INTEGER,
-    kiosk       TEXT NOT NULL,
-    account     TEXT NOT NULL,
-    method      TEXT NOT NULL CHECK (method IN ('cash', 'code')),
-    started_at  INTEGER NOT NULL,
-    ended_at    INTEGER,
-    outcome     TEXT,
-    CHECK ((ended_at IS NULL) = (outcome IS NULL))
-) STRICT;
-CREATE INDEX sessions_seq ON sessions (seq);
-CREATE INDEX sessions_open ON sessions (started_at) WHERE ended_at IS NULL;
-
+/// The money tables (unchanged since schema version 1). Money is
+/// `(…_minor INTEGER, …_currency TEXT)`; times are kiosk milliseconds. Rows
+/// of money tables are never deleted (enforced by triggers).
+const SCHEMA_MONEY: &str = r#"
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
     key                TEXT NOT NULL UNIQUE,
@@ -108,20 +110,6 @@ CREATE TABLE receipts (
     reprinted_at  INTEGER
 ) STRICT;
 
-CREATE TABLE events (
-    id           INTEGER PRIMARY KEY,
-    at           INTEGER NOT NULL,
-    kind         TEXT NOT NULL,
-    session      TEXT,
-    note         INTEGER,
-    payment_key  TEXT,
-    detail       TEXT NOT NULL
-) STRICT;
-
-CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
-CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
 CREATE TABLE clearings (
     id                 INTEGER PRIMARY KEY,
     at                 INTEGER NOT NULL,
@@ -139,12 +127,76 @@ CREATE TRIGGER clearings_no_change BEFORE UPDATE ON clearings
 CREATE TRIGGER clearings_no_delete BEFORE DELETE ON clearings
     BEGIN SELECT RAISE(ABORT, 'clearings are never deleted'); END;
 
-CREATE TRIGGER sessions_no_delete BEFORE DELETE ON sessions
-    BEGIN SELECT RAISE(ABORT, 'journal sessions are never deleted'); END;
 CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
     BEGIN SELECT RAISE(ABORT, 'journal notes are never deleted'); END;
 CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
     BEGIN SELECT RAISE(ABORT, 'journal payments are never deleted'); END;
+"#;
+
+/// Sessions and the audit trail as schema version 2 writes them: a session
+/// has an integer row number `n` (its `INTEGER PRIMARY KEY`, stable under
+/// `VACUUM`) that the audit trail refers to; its text id stays unique and is
+/// what the money tables refer to. The audit row is compact (see `events`),
+/// and the view `audit` shows it readably. Version 1 had `sessions.id` as
+/// the primary key and `events (at, kind TEXT, session TEXT, note,
+/// payment_key TEXT, detail TEXT)`; [`migrate_v1`] rewrites those two.
+const SCHEMA_AUDIT: &str = r#"
+CREATE TABLE sessions (
+    n           INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    seq         INTEGER,
+    kiosk       TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    method      TEXT NOT NULL CHECK (method IN ('cash', 'code')),
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER,
+    outcome     TEXT,
+    CHECK ((ended_at IS NULL) = (outcome IS NULL))
+) STRICT;
+CREATE INDEX sessions_seq ON sessions (seq);
+CREATE INDEX sessions_open ON sessions (started_at) WHERE ended_at IS NULL;
+CREATE TRIGGER sessions_no_delete BEFORE DELETE ON sessions
+    BEGIN SELECT RAISE(ABORT, 'journal sessions are never deleted'); END;
+
+CREATE TABLE event_kinds (
+    code  INTEGER PRIMARY KEY,
+    name  TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE TRIGGER event_kinds_no_update BEFORE UPDATE ON event_kinds
+    BEGIN SELECT RAISE(ABORT, 'event kind codes never change'); END;
+CREATE TRIGGER event_kinds_no_delete BEFORE DELETE ON event_kinds
+    BEGIN SELECT RAISE(ABORT, 'event kind codes never change'); END;
+
+CREATE TABLE events (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    kind     INTEGER NOT NULL,
+    session  INTEGER,
+    note     INTEGER,
+    payment  INTEGER,
+    amount   INTEGER,
+    detail   TEXT
+) STRICT;
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
+
+CREATE VIEW audit AS
+SELECT e.id AS id,
+       e.at AS at,
+       coalesce(k.name, 'unknown-kind-' || e.kind) AS kind,
+       coalesce(s.id, n.session, p.session) AS session,
+       e.note AS note,
+       p.key AS payment_key,
+       e.amount AS amount_minor,
+       iif(e.amount IS NULL, NULL, n.value_currency) AS currency,
+       e.detail AS detail
+FROM events e
+LEFT JOIN event_kinds k ON k.code = e.kind
+LEFT JOIN sessions s ON s.n = e.session
+LEFT JOIN notes n ON n.id = e.note
+LEFT JOIN payments p ON p.id = e.payment;
 "#;
 
 /// Fault tickets (added to version 1; see the module docs). The whole ticket
@@ -170,7 +222,7 @@ CREATE TRIGGER IF NOT EXISTS tickets_no_delete BEFORE DELETE ON tickets
     BEGIN SELECT RAISE(ABORT, 'fault tickets are never deleted'); END;
 "#;
 
-/// The secondary indexes beyond those in [`SCHEMA_V1`], and the ones it once
+/// The secondary indexes beyond those in [`SCHEMA_MONEY`] and [`SCHEMA_AUDIT`], and the ones it once
 /// had that no query needs: run on every open after the checks (a no-op once
 /// applied). Each index costs its pages in every commit that touches it, so
 /// only what a query on the kiosk's path needs is kept: the states that are
@@ -231,7 +283,11 @@ pub(super) fn open(path: &Path) -> Result<(Connection, BooksCheck), Fail> {
         tracing::warn!(path = %path.display(), mode, "journal: WAL not available, using {mode}");
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Off while the format is brought up to date (a migration renames and
+    // rebuilds a parent table; a pragma cannot change inside a transaction),
+    // then on for good.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.pragma_update(None, "legacy_alter_table", "ON")?;
     // No checkpoint inside a money event's commit: the runner checkpoints
     // between sessions (Journal::checkpoint), and a clean close does too.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -244,19 +300,30 @@ pub(super) fn open(path: &Path) -> Result<(Connection, BooksCheck), Fail> {
         Ok(check) => check,
         Err(e) => return refuse(conn, e),
     };
+    conn.pragma_update(None, "legacy_alter_table", "OFF")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
     Ok((conn, check))
 }
 
-/// Creates the schema (`fresh`) or adds what the file lacks, checks the
+/// Creates the schema (a new file), migrates a version-1 file, or adds what
+/// the file lacks, checks the
 /// books (see `verify`) and marks the journal in use, in one transaction.
-fn settle_in(conn: &mut Connection, fresh: bool) -> Result<BooksCheck, Fail> {
+fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if fresh {
-        tx.execute_batch(SCHEMA_V1)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    match fresh {
+        Fresh::New => {
+            tx.execute_batch(SCHEMA_AUDIT)?;
+            tx.execute_batch(SCHEMA_MONEY)?;
+            tx.execute_batch(&events::kinds_sql())?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
+        Fresh::Version1 => migrate_v1(&tx)?,
+        Fresh::Current => {}
     }
+    // Kinds a newer build of this version added (none so far).
+    tx.execute_batch(&events::kinds_sql())?;
     add_tables(&tx)?;
     let check = verify::on_open(&tx)?;
     // In use from now on: a crash before the clean close leaves the mark
@@ -305,14 +372,107 @@ fn add_tables(conn: &Connection) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Reads (only) what the file is: `Ok(true)` for a new, empty database,
-/// `Ok(false)` for a sound kiosk journal this build can use.
-fn inspect(conn: &Connection) -> Result<bool, Fail> {
+/// What [`inspect`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    /// A new, empty database.
+    New,
+    /// A kiosk journal of schema version 1: migrated on open.
+    Version1,
+    /// A kiosk journal of this build's schema version.
+    Current,
+}
+
+/// Rewrites a version-1 journal's `sessions` and `events` as version 2 (see
+/// [`SCHEMA_AUDIT`]), inside the caller's transaction, keeping every row,
+/// every id (event ids, which the verification marks name) and the order.
+/// Sessions get their row number `n` in their stored order; an audit row's
+/// kind text becomes its code, its session and payment key become row ids,
+/// a note's value (from its JSON) becomes `amount`, and its JSON detail is
+/// kept as it was (nothing of the history is dropped). A row it cannot
+/// carry over (a kind this build does not know, a session or payment key
+/// that names no row) stops the migration: the caller's transaction rolls
+/// back and the file is left as it was, with an error naming the version.
+///
+/// Needs `foreign_keys = OFF` and `legacy_alter_table = ON` (set by
+/// [`open`]): renaming the old `sessions` must not rewrite the money
+/// tables' references to it, which are meant for the new one.
+fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
+    conn.execute_batch(
+        "DROP TRIGGER IF EXISTS sessions_no_delete;
+         DROP TRIGGER IF EXISTS events_no_update;
+         DROP TRIGGER IF EXISTS events_no_delete;
+         DROP INDEX IF EXISTS sessions_seq;
+         DROP INDEX IF EXISTS sessions_open;
+         ALTER TABLE sessions RENAME TO sessions_v1;
+         ALTER TABLE events RENAME TO events_v1;",
+    )?;
+    conn.execute_batch(SCHEMA_AUDIT)?;
+    conn.execute_batch(&events::kinds_sql())?;
+    conn.execute_batch(
+        "INSERT INTO sessions (id, seq, kiosk, account, method, started_at, ended_at, outcome)
+           SELECT id, seq, kiosk, account, method, started_at, ended_at, outcome
+           FROM sessions_v1 ORDER BY rowid;",
+    )?;
+    let (kinds, sessions, keys): (i64, i64, i64) = conn.query_row(
+        "SELECT count(*) FILTER (WHERE k.code IS NULL),
+                count(*) FILTER (WHERE e.session IS NOT NULL AND s.n IS NULL),
+                count(*) FILTER (WHERE e.payment_key IS NOT NULL AND p.id IS NULL)
+         FROM events_v1 e
+         LEFT JOIN event_kinds k ON k.name = e.kind
+         LEFT JOIN sessions s ON s.id = e.session
+         LEFT JOIN payments p ON p.key = e.payment_key",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if kinds + sessions + keys > 0 {
+        return Err(Fail::new(
+            JournalErrorKind::SchemaVersion,
+            format!(
+                "cannot migrate this schema version 1 journal to version {SCHEMA_VERSION}: \
+                 {kinds} audit rows of a kind this build does not know, {sessions} naming no \
+                 session, {keys} naming no payment; left untouched"
+            ),
+        ));
+    }
+    conn.execute_batch(
+        "INSERT INTO events (id, at, kind, session, note, payment, amount, detail)
+           SELECT e.id, e.at, k.code, s.n, e.note, p.id,
+                  iif(e.note IS NULL, NULL, json_extract(e.detail, '$.value.minor')),
+                  e.detail
+           FROM events_v1 e
+           JOIN event_kinds k ON k.name = e.kind
+           LEFT JOIN sessions s ON s.id = e.session
+           LEFT JOIN payments p ON p.key = e.payment_key
+           ORDER BY e.id;
+         DROP TABLE events_v1;
+         DROP TABLE sessions_v1;",
+    )?;
+    let dangling: i64 =
+        conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })?;
+    if dangling > 0 {
+        return Err(Fail::new(
+            JournalErrorKind::SchemaVersion,
+            format!(
+                "cannot migrate this schema version 1 journal to version {SCHEMA_VERSION}: \
+                 {dangling} rows refer to a row that does not exist; left untouched"
+            ),
+        ));
+    }
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    Ok(())
+}
+
+/// Reads (only) what the file is: a new, empty database, or a sound kiosk
+/// journal this build can use (as it is, or after migrating it).
+fn inspect(conn: &Connection) -> Result<Fresh, Fail> {
     let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
     let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     if app_id == 0 && version == 0 && objects == 0 {
-        return Ok(true);
+        return Ok(Fresh::New);
     }
     if app_id != APPLICATION_ID {
         return Err(Fail::new(
@@ -334,7 +494,11 @@ fn inspect(conn: &Connection) -> Result<bool, Fail> {
             "a kiosk journal with invalid schema version {version}; left untouched"
         )));
     }
-    Ok(false)
+    Ok(if version == 1 {
+        Fresh::Version1
+    } else {
+        Fresh::Current
+    })
 }
 
 /// Refuses a non-empty file that does not start like an SQLite database,

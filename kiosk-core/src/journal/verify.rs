@@ -93,9 +93,14 @@ const MAX_PROBLEMS: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckKind {
-    /// Running totals, audit-trail length, and the payments written since the
-    /// last verification plus the newest few.
+    /// After a clean shutdown: running totals, audit-trail length, the
+    /// books' triggers in place, and the payments written since the last
+    /// verification plus the newest few.
     Cheap,
+    /// After an unclean shutdown (crash, power cut) with the books' triggers
+    /// in place: the same checks as [`CheckKind::Cheap`], from the mark the
+    /// last checkpoint, open or clean close left (see the `verify` module).
+    SinceMark,
     /// Every note and payment (after an unclean shutdown).
     Full,
     /// Every note and payment, and SQLite's `quick_check` of every page.
@@ -107,9 +112,11 @@ pub enum CheckKind {
 pub struct BooksCheck {
     /// Which check ran.
     pub kind: CheckKind,
-    /// Why an open check was full: `true` when the previous shutdown was not
-    /// clean or the books' triggers were missing; `false` for a new journal
-    /// or one from before the clean-shutdown mark (checked fully once).
+    /// `true` when the previous shutdown was not clean (the check is then
+    /// [`CheckKind::SinceMark`]) or the books' triggers were missing (the
+    /// check is then [`CheckKind::Full`]); `false` after a clean close, for a
+    /// new journal, or for one from before the clean-shutdown mark (checked
+    /// fully once).
     pub after_unclean_shutdown: bool,
     /// Payments whose notes were added up.
     pub payments_checked: u64,
@@ -183,17 +190,22 @@ pub(super) fn on_open(conn: &Connection) -> Result<BooksCheck, Fail> {
     };
     let all_triggers = usize::try_from(triggers).ok() == Some(BOOKS_TRIGGERS.len());
     match marks(conn)? {
-        Some(m) if m.clean && all_triggers => {
+        Some(m) if all_triggers => {
             let payments = cheap(conn, m)?;
             Ok(BooksCheck {
-                kind: CheckKind::Cheap,
-                after_unclean_shutdown: false,
+                kind: if m.clean {
+                    CheckKind::Cheap
+                } else {
+                    CheckKind::SinceMark
+                },
+                after_unclean_shutdown: !m.clean,
                 payments_checked: payments,
                 took: started.elapsed(),
             })
         }
         marks => {
             // No mark at all: a new journal, or one from before the marks.
+            // Triggers missing: someone edited the file behind them.
             let after_unclean_shutdown = marks.is_some() || !all_triggers;
             let payments = full(conn)?;
             Ok(BooksCheck {
@@ -208,6 +220,17 @@ pub(super) fn on_open(conn: &Connection) -> Result<BooksCheck, Fail> {
 
 /// The cheap check (see the module docs); returns the payments checked.
 pub(super) fn cheap(conn: &Connection, m: Marks) -> Result<u64, Fail> {
+    bounded(conn, m, RECENT_TAIL)
+}
+
+/// The cheap check without the recent tail: what a checkpoint checks before
+/// it moves the mark (the payments since the mark were never checked).
+pub(super) fn since(conn: &Connection, m: Marks) -> Result<u64, Fail> {
+    bounded(conn, m, 0)
+}
+
+/// The cheap check, over the payments after the mark and the `tail` newest.
+fn bounded(conn: &Connection, m: Marks, tail: i64) -> Result<u64, Fail> {
     let (newest_payment, newest_event) = newest(conn)?;
     let mut problems = Vec::new();
     if newest_event < m.verified_event {
@@ -220,7 +243,7 @@ pub(super) fn cheap(conn: &Connection, m: Marks) -> Result<u64, Fail> {
     for (currency, t) in books::stored(conn)? {
         totals_balance(&currency, &t, "running totals", &mut problems);
     }
-    let from = m.verified_payment.min(newest_payment - RECENT_TAIL).max(0);
+    let from = m.verified_payment.min(newest_payment - tail).max(0);
     let (checked, _) = payments(conn, from, &mut problems)?;
     refuse_if(problems)?;
     Ok(checked)

@@ -305,7 +305,7 @@ proptest! {
             }
         }
         let twice: i64 = j.conn.query_row(
-            "SELECT count(*) FROM (SELECT payment_key FROM events WHERE kind = 'payment-credited'
+            "SELECT count(*) FROM (SELECT payment_key FROM audit WHERE kind = 'payment-credited'
                                    GROUP BY payment_key HAVING count(*) > 1)",
             [],
             |r| r.get(0),
