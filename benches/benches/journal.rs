@@ -359,6 +359,9 @@ fn build_large(path: &Path, payments: u64) {
     let notes: i64 = c
         .query_row("SELECT max(id) FROM notes", [], |r| r.get(0))
         .unwrap();
+    let events: i64 = c
+        .query_row("SELECT max(id) FROM events", [], |r| r.get(0))
+        .unwrap();
     let renamed =
         |col: &str| format!("'K01-' || printf('%06d', CAST(substr({col}, 5) AS INTEGER) + ?1)");
     let copy = format!(
@@ -377,16 +380,14 @@ fn build_large(path: &Path, payments: u64) {
            SELECT id + ?2, {nsession}, value_minor, value_currency, state, {nkey},
                   created_at + ?1 * 60000, changed_at + ?1 * 60000
            FROM notes WHERE id <= {notes};
-         INSERT INTO events (at, kind, session, note, payment_key, detail)
-           SELECT at + ?1 * 60000, kind, {esession}, note + ?2, {ekey}, detail
-           FROM events WHERE session IN (SELECT id FROM sessions WHERE seq <= {t});",
+         INSERT INTO events (at, kind, session, note, payment, amount, detail)
+           SELECT at + ?1 * 60000, kind, session + ?1, note + ?2, payment + ?1, amount, detail
+           FROM events WHERE id <= {events};",
         sid = renamed("id"),
         pkey = renamed("key"),
         psession = renamed("session"),
         nsession = renamed("session"),
         nkey = renamed("payment_key"),
-        esession = renamed("session"),
-        ekey = renamed("payment_key"),
     );
     let statements: Vec<&str> = copy.split(";\n").collect();
     let mut done = TEMPLATE_PAYMENTS.min(payments);

@@ -325,7 +325,7 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
     // Kinds a newer build of this version added (none so far).
     tx.execute_batch(&events::kinds_sql())?;
     add_tables(&tx)?;
-    let check = verify::on_open(&tx)?;
+    let check = verify::on_open(&tx, fresh == Fresh::Version1)?;
     // In use from now on: a crash before the clean close leaves the mark
     // cleared, and the next open checks everything. Triggers someone dropped
     // come back (the check above has just found the books as they are).

@@ -171,8 +171,10 @@ pub(super) fn set_marks(conn: &Connection, clean: bool) -> Result<(), Fail> {
     Ok(())
 }
 
-/// The check to run on open, run: cheap after a clean shutdown, full otherwise.
-pub(super) fn on_open(conn: &Connection) -> Result<BooksCheck, Fail> {
+/// The check to run on open, run: bounded (from the mark) when the marks
+/// and the books' triggers are in place, full otherwise or when `migrated`
+/// (a file just migrated from an older format is checked in full once).
+pub(super) fn on_open(conn: &Connection, migrated: bool) -> Result<BooksCheck, Fail> {
     let started = Instant::now();
     let triggers: i64 = {
         let list = BOOKS_TRIGGERS
@@ -190,7 +192,7 @@ pub(super) fn on_open(conn: &Connection) -> Result<BooksCheck, Fail> {
     };
     let all_triggers = usize::try_from(triggers).ok() == Some(BOOKS_TRIGGERS.len());
     match marks(conn)? {
-        Some(m) if all_triggers => {
+        Some(m) if all_triggers && !migrated => {
             let payments = cheap(conn, m)?;
             Ok(BooksCheck {
                 kind: if m.clean {
@@ -206,7 +208,7 @@ pub(super) fn on_open(conn: &Connection) -> Result<BooksCheck, Fail> {
         marks => {
             // No mark at all: a new journal, or one from before the marks.
             // Triggers missing: someone edited the file behind them.
-            let after_unclean_shutdown = marks.is_some() || !all_triggers;
+            let after_unclean_shutdown = !all_triggers || marks.is_some_and(|m| !m.clean);
             let payments = full(conn)?;
             Ok(BooksCheck {
                 kind: CheckKind::Full,

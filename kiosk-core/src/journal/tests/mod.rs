@@ -2,6 +2,7 @@
 
 mod books;
 mod checkpoint;
+mod migrate;
 mod notes;
 mod open;
 mod payments;
