@@ -368,10 +368,10 @@ fn build_large(path: &Path, payments: u64) {
         "INSERT INTO sessions (id, seq, kiosk, account, method, started_at, ended_at, outcome)
            SELECT {sid}, seq + ?1, kiosk, account, method, started_at + ?1 * 60000,
                   ended_at + ?1 * 60000, outcome FROM sessions WHERE seq <= {t};
-         INSERT INTO payments (key, session, account, amount_minor, amount_currency, method,
+         INSERT INTO payments (key, session, amount_minor, amount_currency, method,
                                state, attempts, backend_ref, balance_minor, balance_currency,
                                reason, created_at, changed_at)
-           SELECT {pkey}, {psession}, account, amount_minor, amount_currency, method, state,
+           SELECT {pkey}, {psession}, amount_minor, amount_currency, method, state,
                   attempts, backend_ref, balance_minor, balance_currency, reason,
                   created_at + ?1 * 60000, changed_at + ?1 * 60000
            FROM payments WHERE id <= {t};

@@ -13,8 +13,10 @@ use super::{sessions, CreditOutcome, PaymentState, PendingPayment};
 use crate::ids::{Millis, SessionId};
 
 /// The columns [`Raw::read`] reads, in order.
-pub(super) const COLUMNS: &str =
-    "key, session, account, amount_minor, amount_currency, method, created_at, attempts, state, id";
+/// (A payment's account is its session's: read from there.)
+pub(super) const COLUMNS: &str = "key, session,
+    (SELECT s.account FROM sessions s WHERE s.id = payments.session),
+    amount_minor, amount_currency, method, created_at, attempts, state, id";
 
 /// A payment row as SQLite hands it over (selected with [`COLUMNS`]).
 pub(super) struct Raw {
@@ -107,14 +109,13 @@ pub(super) fn insert(
     cause: Option<&str>,
 ) -> Result<i64, Fail> {
     conn.prepare_cached(
-        "INSERT INTO payments (key, session, account, amount_minor, amount_currency, method,
+        "INSERT INTO payments (key, session, amount_minor, amount_currency, method,
                                state, attempts, created_at, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6)",
     )?
     .execute(params![
         p.key.0,
         p.session.0,
-        p.account.0,
         p.amount.minor,
         p.amount.currency.code(),
         method_text(p.method),

@@ -56,15 +56,17 @@ use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
 /// The first 16 bytes of every SQLite 3 database file.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// The money tables (unchanged since schema version 1). Money is
-/// `(…_minor INTEGER, …_currency TEXT)`; times are kiosk milliseconds. Rows
-/// of money tables are never deleted (enforced by triggers).
+/// The money tables. Money is `(…_minor INTEGER, …_currency TEXT)`; times
+/// are kiosk milliseconds. Rows of money tables are never deleted (enforced
+/// by triggers). Since version 1, a payment no longer repeats its session's
+/// account (it is always the session's), and `notes_session` indexes the
+/// session alone (a session has a few notes; their state is read from the
+/// rows).
 const SCHEMA_MONEY: &str = r#"
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
     key                TEXT NOT NULL UNIQUE,
     session            TEXT NOT NULL REFERENCES sessions (id),
-    account            TEXT NOT NULL,
     amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
     amount_currency    TEXT NOT NULL,
     method             TEXT NOT NULL CHECK (method IN ('cash', 'code')),
@@ -92,7 +94,7 @@ CREATE TABLE notes (
     CHECK ((value_minor IS NULL) = (value_currency IS NULL)),
     CHECK (payment_key IS NULL OR state IN ('stacked', 'settled-in-box'))
 ) STRICT;
-CREATE INDEX notes_session ON notes (session, state);
+CREATE INDEX notes_session ON notes (session);
 
 CREATE TABLE rejects (
     id       INTEGER PRIMARY KEY,
@@ -386,7 +388,9 @@ enum Fresh {
 /// Rewrites a version-1 journal's `sessions` and `events` as version 2 (see
 /// [`SCHEMA_AUDIT`]), inside the caller's transaction, keeping every row,
 /// every id (event ids, which the verification marks name) and the order.
-/// Sessions get their row number `n` in their stored order; an audit row's
+/// Payments lose their `account` column (always their session's; checked
+/// before it goes) and `notes_session` becomes an index of the session
+/// alone. Sessions get their row number `n` in their stored order; an audit row's
 /// kind text becomes its code, its session and payment key become row ids,
 /// a note's value (from its JSON) becomes `amount`, and its JSON detail is
 /// kept as it was (nothing of the history is dropped). A row it cannot
@@ -425,13 +429,20 @@ fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    if kinds + sessions + keys > 0 {
+    let accounts: i64 = conn.query_row(
+        "SELECT count(*) FROM payments p LEFT JOIN sessions s ON s.id = p.session
+         WHERE s.account IS NOT p.account",
+        [],
+        |r| r.get(0),
+    )?;
+    if kinds + sessions + keys + accounts > 0 {
         return Err(Fail::new(
             JournalErrorKind::SchemaVersion,
             format!(
                 "cannot migrate this schema version 1 journal to version {SCHEMA_VERSION}: \
                  {kinds} audit rows of a kind this build does not know, {sessions} naming no \
-                 session, {keys} naming no payment; left untouched"
+                 session, {keys} naming no payment; {accounts} payments for another account \
+                 than their session's; left untouched"
             ),
         ));
     }
@@ -446,7 +457,10 @@ fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
            LEFT JOIN payments p ON p.key = e.payment_key
            ORDER BY e.id;
          DROP TABLE events_v1;
-         DROP TABLE sessions_v1;",
+         DROP TABLE sessions_v1;
+         ALTER TABLE payments DROP COLUMN account;
+         DROP INDEX notes_session;
+         CREATE INDEX notes_session ON notes (session);",
     )?;
     let dangling: i64 =
         conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {

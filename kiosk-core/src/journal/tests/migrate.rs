@@ -297,6 +297,12 @@ fn a_version_1_journal_is_migrated_on_open_with_its_whole_history() {
         .unwrap();
     j.payment_pending(&s, &key("K01-000002"), cny(2000), Millis(9000))
         .unwrap();
+    let pending = j.pending_payments().unwrap();
+    assert_eq!(
+        pending[0].account,
+        kiosk_hal::AccountNumber("0571-88886666".into()),
+        "a payment's account is its session's"
+    );
     let s3 = begin(&mut j, 3, PaymentMethod::Code);
     j.end_session(&s3, crate::journal::SessionOutcome::Aborted, Millis(10_000))
         .unwrap();
@@ -370,6 +376,14 @@ fn a_version_1_journal_with_an_audit_row_it_cannot_carry_over_is_refused_untouch
         &path,
         JournalErrorKind::SchemaVersion,
         &["1 naming no session"],
+    );
+    // Version 2 reads a payment's account from its session: a version-1
+    // payment for another account would lose it.
+    let (_dir, path) = v1_journal("UPDATE payments SET account = '0571-00000000';");
+    assert_refused_untouched(
+        &path,
+        JournalErrorKind::SchemaVersion,
+        &["1 payments for another account than their session's"],
     );
 }
 
