@@ -1,5 +1,6 @@
 //! Tests of the journal, and the helpers they share.
 
+mod audit;
 mod books;
 mod checkpoint;
 mod migrate;
