@@ -370,15 +370,15 @@ fn build_large(path: &Path, payments: u64) {
                   ended_at + ?1 * 60000, outcome FROM sessions WHERE seq <= {t};
          INSERT INTO payments (key, session, amount_minor, amount_currency, method,
                                state, attempts, backend_ref, balance_minor, balance_currency,
-                               reason, created_at, changed_at)
+                               reason, created_at)
            SELECT {pkey}, {psession}, amount_minor, amount_currency, method, state,
                   attempts, backend_ref, balance_minor, balance_currency, reason,
-                  created_at + ?1 * 60000, changed_at + ?1 * 60000
+                  created_at + ?1 * 60000
            FROM payments WHERE id <= {t};
          INSERT INTO notes (id, session, value_minor, value_currency, state, payment_key,
-                            created_at, changed_at)
+                            changed_at)
            SELECT id + ?2, {nsession}, value_minor, value_currency, state, {nkey},
-                  created_at + ?1 * 60000, changed_at + ?1 * 60000
+                  changed_at + ?1 * 60000
            FROM notes WHERE id <= {notes};
          INSERT INTO events (at, kind, session, note, payment, amount, detail)
            SELECT at + ?1 * 60000, kind, session + ?1, note + ?2, payment + ?1, amount, detail

@@ -112,8 +112,8 @@ fn insert(
 ) -> Result<i64, Fail> {
     let (minor, currency) = money_cols(value);
     conn.prepare_cached(
-        "INSERT INTO notes (session, value_minor, value_currency, state, created_at, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO notes (session, value_minor, value_currency, state, changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         session.0,

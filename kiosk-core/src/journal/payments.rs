@@ -110,8 +110,8 @@ pub(super) fn insert(
 ) -> Result<i64, Fail> {
     conn.prepare_cached(
         "INSERT INTO payments (key, session, amount_minor, amount_currency, method,
-                               state, attempts, created_at, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6)",
+                               state, attempts, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6)",
     )?
     .execute(params![
         p.key.0,
@@ -223,8 +223,8 @@ pub(super) fn attempted(conn: &Connection, key: &IdempotencyKey, at: Millis) -> 
     let (p, state, id) = load_known(conn, key)?;
     expect_pending(&p, state)?;
     let attempts = p.attempts.saturating_add(1);
-    conn.prepare_cached("UPDATE payments SET attempts = ?2, changed_at = ?3 WHERE id = ?1")?
-        .execute(params![id, attempts, at.0])?;
+    conn.prepare_cached("UPDATE payments SET attempts = ?2 WHERE id = ?1")?
+        .execute(params![id, attempts])?;
     // The n-th of these rows for a payment is its attempt n.
     Event::new(EventKind::PostingAttempted, at)
         .payment(id)
@@ -258,7 +258,7 @@ pub(super) fn credited(
     }
     conn.prepare_cached(
         "UPDATE payments SET state = 'credited', backend_ref = ?2, balance_minor = ?3,
-                             balance_currency = ?4, changed_at = ?5
+                             balance_currency = ?4
          WHERE id = ?1 AND state = 'pending'",
     )?
     .execute(params![
@@ -266,7 +266,6 @@ pub(super) fn credited(
         backend_ref,
         new_balance.minor,
         new_balance.currency.code(),
-        at.0
     ])?;
     // The reference and the balance are the row's own now.
     Event::new(EventKind::PaymentCredited, at)
@@ -294,10 +293,10 @@ pub(super) fn refused(
         PaymentState::Pending => {}
     }
     conn.prepare_cached(
-        "UPDATE payments SET state = 'refused', reason = ?2, changed_at = ?3
+        "UPDATE payments SET state = 'refused', reason = ?2
          WHERE id = ?1 AND state = 'pending'",
     )?
-    .execute(params![id, reason, at.0])?;
+    .execute(params![id, reason])?;
     // The reason is the row's own now.
     Event::new(EventKind::PaymentRefused, at)
         .payment(id)

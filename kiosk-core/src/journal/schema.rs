@@ -61,7 +61,9 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// by triggers). Since version 1, a payment no longer repeats its session's
 /// account (it is always the session's), and `notes_session` indexes the
 /// session alone (a session has a few notes; their state is read from the
-/// rows).
+/// rows). A note's creation time and a payment's last change time are gone
+/// too: nothing read them, and the audit trail has the time of every
+/// change (a note's first row is its creation).
 const SCHEMA_MONEY: &str = r#"
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
@@ -76,8 +78,7 @@ CREATE TABLE payments (
     balance_minor      INTEGER,
     balance_currency   TEXT,
     reason             TEXT,
-    created_at         INTEGER NOT NULL,
-    changed_at         INTEGER NOT NULL
+    created_at         INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX payments_session ON payments (session);
 
@@ -89,7 +90,6 @@ CREATE TABLE notes (
     state           TEXT NOT NULL CHECK (state IN ('escrowed', 'stacked', 'returned',
                         'in-doubt', 'settled-in-box', 'settled-returned')),
     payment_key     TEXT REFERENCES payments (key),
-    created_at      INTEGER NOT NULL,
     changed_at      INTEGER NOT NULL,
     CHECK ((value_minor IS NULL) = (value_currency IS NULL)),
     CHECK (payment_key IS NULL OR state IN ('stacked', 'settled-in-box'))
@@ -389,7 +389,8 @@ enum Fresh {
 /// [`SCHEMA_AUDIT`]), inside the caller's transaction, keeping every row,
 /// every id (event ids, which the verification marks name) and the order.
 /// Payments lose their `account` column (always their session's; checked
-/// before it goes) and `notes_session` becomes an index of the session
+/// before it goes) and their `changed_at`, notes their `created_at` (the
+/// audit rows, all kept, have those times) and `notes_session` becomes an index of the session
 /// alone. Sessions get their row number `n` in their stored order; an audit row's
 /// kind text becomes its code, its session and payment key become row ids,
 /// a note's value (from its JSON) becomes `amount`, and its JSON detail is
@@ -459,6 +460,8 @@ fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
          DROP TABLE events_v1;
          DROP TABLE sessions_v1;
          ALTER TABLE payments DROP COLUMN account;
+         ALTER TABLE payments DROP COLUMN changed_at;
+         ALTER TABLE notes DROP COLUMN created_at;
          DROP INDEX notes_session;
          CREATE INDEX notes_session ON notes (session);",
     )?;

@@ -286,8 +286,8 @@ fn a_version_1_journal_is_migrated_on_open_with_its_whole_history() {
     assert!(j
         .conn
         .execute(
-            "INSERT INTO notes (session, state, created_at, changed_at)
-             VALUES ('K01-999999', 'escrowed', 1, 1)",
+            "INSERT INTO notes (session, state, changed_at)
+             VALUES ('K01-999999', 'escrowed', 1)",
             [],
         )
         .is_err());
