@@ -371,13 +371,13 @@ fn build_large(path: &Path, payments: u64) {
          INSERT INTO payments (key, session, amount_minor, amount_currency, method,
                                state, attempts, backend_ref, balance_minor, balance_currency,
                                reason, created_at)
-           SELECT {pkey}, {psession}, amount_minor, amount_currency, method, state,
+           SELECT {pkey}, session + ?1, amount_minor, amount_currency, method, state,
                   attempts, backend_ref, balance_minor, balance_currency, reason,
                   created_at + ?1 * 60000
            FROM payments WHERE id <= {t};
          INSERT INTO notes (id, session, value_minor, value_currency, state, payment_key,
                             changed_at)
-           SELECT id + ?2, {nsession}, value_minor, value_currency, state, {nkey},
+           SELECT id + ?2, session + ?1, value_minor, value_currency, state, {nkey},
                   changed_at + ?1 * 60000
            FROM notes WHERE id <= {notes};
          INSERT INTO events (at, kind, session, note, payment, amount, detail)
@@ -385,8 +385,6 @@ fn build_large(path: &Path, payments: u64) {
            FROM events WHERE id <= {events};",
         sid = renamed("id"),
         pkey = renamed("key"),
-        psession = renamed("session"),
-        nsession = renamed("session"),
         nkey = renamed("payment_key"),
     );
     let statements: Vec<&str> = copy.split(";\n").collect();

@@ -30,7 +30,8 @@ pub(super) struct NoteRow {
 pub(super) fn load(conn: &Connection, id: NoteId) -> Result<NoteRow, Fail> {
     let row = conn
         .prepare_cached(
-            "SELECT session, value_minor, value_currency, state FROM notes WHERE id = ?1",
+            "SELECT s.id, n.value_minor, n.value_currency, n.state
+             FROM notes n JOIN sessions s ON s.n = n.session WHERE n.id = ?1",
         )?
         .query_row([id.0], |r| {
             Ok((
@@ -82,8 +83,9 @@ pub(super) fn expect_state(note: &NoteRow, expected: NoteState) -> Result<(), Fa
     Ok(())
 }
 
-/// A note value must be positive and in the currency of the session's other notes.
-fn check_value(conn: &Connection, session: &SessionId, value: Money) -> Result<(), Fail> {
+/// A note value must be positive and in the currency of the session's other
+/// notes (`n` is the session's row number).
+fn check_value(conn: &Connection, session: &SessionId, n: i64, value: Money) -> Result<(), Fail> {
     if value.minor <= 0 {
         return Err(Fail::illegal(format!("note value {value} is not positive")));
     }
@@ -92,7 +94,7 @@ fn check_value(conn: &Connection, session: &SessionId, value: Money) -> Result<(
             "SELECT value_currency FROM notes
              WHERE session = ?1 AND value_currency IS NOT NULL AND value_currency <> ?2 LIMIT 1",
         )?
-        .query_row(params![session.0, value.currency.code()], |r| r.get(0))
+        .query_row(params![n, value.currency.code()], |r| r.get(0))
         .optional()?;
     match other {
         Some(c) => Err(Fail::illegal(format!(
@@ -102,10 +104,10 @@ fn check_value(conn: &Connection, session: &SessionId, value: Money) -> Result<(
     }
 }
 
-/// Inserts a note row.
+/// Inserts a note row for the session with row number `session`.
 fn insert(
     conn: &Connection,
-    session: &SessionId,
+    session: i64,
     value: Option<Money>,
     state: NoteState,
     at: Millis,
@@ -116,7 +118,7 @@ fn insert(
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
-        session.0,
+        session,
         minor,
         currency,
         note_state_text(state),
@@ -155,9 +157,9 @@ pub(super) fn escrowed(
     value: Money,
     at: Millis,
 ) -> Result<NoteId, Fail> {
-    sessions::load(conn, session)?;
-    check_value(conn, session, value)?;
-    let id = insert(conn, session, Some(value), NoteState::Escrowed, at)?;
+    let s = sessions::load(conn, session)?;
+    check_value(conn, session, s.n, value)?;
+    let id = insert(conn, s.n, Some(value), NoteState::Escrowed, at)?;
     event(EventKind::NoteEscrowed, at, id, Some(value)).append(conn)?;
     Ok(NoteId(id))
 }
@@ -170,7 +172,7 @@ pub(super) fn stacked(
     value: Money,
     at: Millis,
 ) -> Result<NoteId, Fail> {
-    sessions::load(conn, session)?;
+    let s = sessions::load(conn, session)?;
     let id = match note {
         Some(note) => {
             let row = load_in(conn, session, note, NoteState::Escrowed)?;
@@ -185,8 +187,8 @@ pub(super) fn stacked(
             row.id
         }
         None => {
-            check_value(conn, session, value)?;
-            insert(conn, session, Some(value), NoteState::Stacked, at)?
+            check_value(conn, session, s.n, value)?;
+            insert(conn, s.n, Some(value), NoteState::Stacked, at)?
         }
     };
     // Whether its escrow was journaled is whether a note-escrowed row names it.
@@ -233,9 +235,9 @@ pub(super) fn in_doubt(
     value: Option<Money>,
     at: Millis,
 ) -> Result<NoteId, Fail> {
-    sessions::load(conn, session)?;
+    let s = sessions::load(conn, session)?;
     if let Some(v) = value {
-        check_value(conn, session, v)?;
+        check_value(conn, session, s.n, v)?;
     }
     let (id, value) = match note {
         Some(note) => {
@@ -244,7 +246,7 @@ pub(super) fn in_doubt(
             set_state(conn, row.id, NoteState::InDoubt, value, at)?;
             (row.id, value)
         }
-        None => (insert(conn, session, value, NoteState::InDoubt, at)?, value),
+        None => (insert(conn, s.n, value, NoteState::InDoubt, at)?, value),
     };
     event(EventKind::NoteInDoubt, at, id, value).append(conn)?;
     Ok(NoteId(id))

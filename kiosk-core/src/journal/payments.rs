@@ -14,8 +14,9 @@ use crate::ids::{Millis, SessionId};
 
 /// The columns [`Raw::read`] reads, in order.
 /// (A payment's account is its session's: read from there.)
-pub(super) const COLUMNS: &str = "key, session,
-    (SELECT s.account FROM sessions s WHERE s.id = payments.session),
+pub(super) const COLUMNS: &str = "key,
+    (SELECT s.id FROM sessions s WHERE s.n = payments.session),
+    (SELECT s.account FROM sessions s WHERE s.n = payments.session),
     amount_minor, amount_currency, method, created_at, attempts, state, id";
 
 /// A payment row as SQLite hands it over (selected with [`COLUMNS`]).
@@ -111,7 +112,7 @@ pub(super) fn insert(
     conn.prepare_cached(
         "INSERT INTO payments (key, session, amount_minor, amount_currency, method,
                                state, attempts, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6)",
+         VALUES (?1, (SELECT n FROM sessions WHERE id = ?2), ?3, ?4, ?5, 'pending', 0, ?6)",
     )?
     .execute(params![
         p.key.0,
@@ -164,16 +165,17 @@ pub(super) fn pending(
     };
     insert(conn, &record, None)?;
     if s.method == PaymentMethod::Cash {
-        assign_stacked(conn, session, key, amount)?;
+        assign_stacked(conn, session, s.n, key, amount)?;
     }
     Ok(record)
 }
 
 /// Assigns the session's unassigned stacked notes to payment `key`; they must
-/// add up to exactly `amount`.
+/// add up to exactly `amount`. `row` is the session's row number.
 fn assign_stacked(
     conn: &Connection,
     session: &SessionId,
+    row: i64,
     key: &IdempotencyKey,
     amount: Money,
 ) -> Result<(), Fail> {
@@ -183,7 +185,7 @@ fn assign_stacked(
                     coalesce(sum(value_minor) FILTER (WHERE value_currency = ?2), 0)
              FROM notes WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL",
         )?
-        .query_row(params![session.0, amount.currency.code()], |r| {
+        .query_row(params![row, amount.currency.code()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
     if other > 0 || sum != amount.minor {
@@ -202,7 +204,7 @@ fn assign_stacked(
         "UPDATE notes SET payment_key = ?2
          WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL",
     )?
-    .execute(params![session.0, key.0])?;
+    .execute(params![row, key.0])?;
     Ok(())
 }
 

@@ -56,19 +56,20 @@ use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
 /// The first 16 bytes of every SQLite 3 database file.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// The money tables. Money is `(…_minor INTEGER, …_currency TEXT)`; times
-/// are kiosk milliseconds. Rows of money tables are never deleted (enforced
-/// by triggers). Since version 1, a payment no longer repeats its session's
-/// account (it is always the session's), and `notes_session` indexes the
-/// session alone (a session has a few notes; their state is read from the
-/// rows). A note's creation time and a payment's last change time are gone
+/// Notes and payments. Money is `(…_minor INTEGER, …_currency TEXT)`;
+/// times are kiosk milliseconds. Rows of money tables are never deleted
+/// (enforced by triggers). Since version 1: a note and a payment name their
+/// session by its row number `sessions.n`, not by its text id; a payment no
+/// longer repeats its session's account (it is always the session's); and
+/// `notes_session` indexes the session alone (a session has a few notes;
+/// their state is read from the rows). A note's creation time and a payment's last change time are gone
 /// too: nothing read them, and the audit trail has the time of every
 /// change (a note's first row is its creation).
-const SCHEMA_MONEY: &str = r#"
+const SCHEMA_NOTES_PAYMENTS: &str = r#"
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
     key                TEXT NOT NULL UNIQUE,
-    session            TEXT NOT NULL REFERENCES sessions (id),
+    session            INTEGER NOT NULL REFERENCES sessions (n),
     amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
     amount_currency    TEXT NOT NULL,
     method             TEXT NOT NULL CHECK (method IN ('cash', 'code')),
@@ -84,7 +85,7 @@ CREATE INDEX payments_session ON payments (session);
 
 CREATE TABLE notes (
     id              INTEGER PRIMARY KEY,
-    session         TEXT NOT NULL REFERENCES sessions (id),
+    session         INTEGER NOT NULL REFERENCES sessions (n),
     value_minor     INTEGER CHECK (value_minor > 0),
     value_currency  TEXT,
     state           TEXT NOT NULL CHECK (state IN ('escrowed', 'stacked', 'returned',
@@ -95,7 +96,15 @@ CREATE TABLE notes (
     CHECK (payment_key IS NULL OR state IN ('stacked', 'settled-in-box'))
 ) STRICT;
 CREATE INDEX notes_session ON notes (session);
+CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
+    BEGIN SELECT RAISE(ABORT, 'journal notes are never deleted'); END;
+CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
+    BEGIN SELECT RAISE(ABORT, 'journal payments are never deleted'); END;
+"#;
 
+/// The other money tables, unchanged since schema version 1 (rejects and
+/// kept receipts still name their session by its text id: a few rows).
+const SCHEMA_MONEY: &str = r#"
 CREATE TABLE rejects (
     id       INTEGER PRIMARY KEY,
     session  TEXT NOT NULL REFERENCES sessions (id),
@@ -128,11 +137,6 @@ CREATE TRIGGER clearings_no_change BEFORE UPDATE ON clearings
     BEGIN SELECT RAISE(ABORT, 'clearings are never changed'); END;
 CREATE TRIGGER clearings_no_delete BEFORE DELETE ON clearings
     BEGIN SELECT RAISE(ABORT, 'clearings are never deleted'); END;
-
-CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
-    BEGIN SELECT RAISE(ABORT, 'journal notes are never deleted'); END;
-CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
-    BEGIN SELECT RAISE(ABORT, 'journal payments are never deleted'); END;
 "#;
 
 /// Sessions and the audit trail as schema version 2 writes them: a session
@@ -188,7 +192,7 @@ CREATE VIEW audit AS
 SELECT e.id AS id,
        e.at AS at,
        coalesce(k.name, 'unknown-kind-' || e.kind) AS kind,
-       coalesce(s.id, n.session, p.session) AS session,
+       s.id AS session,
        e.note AS note,
        p.key AS payment_key,
        e.amount AS amount_minor,
@@ -196,9 +200,9 @@ SELECT e.id AS id,
        e.detail AS detail
 FROM events e
 LEFT JOIN event_kinds k ON k.code = e.kind
-LEFT JOIN sessions s ON s.n = e.session
 LEFT JOIN notes n ON n.id = e.note
-LEFT JOIN payments p ON p.id = e.payment;
+LEFT JOIN payments p ON p.id = e.payment
+LEFT JOIN sessions s ON s.n = coalesce(e.session, n.session, p.session);
 "#;
 
 /// Fault tickets (added to version 1; see the module docs). The whole ticket
@@ -224,7 +228,7 @@ CREATE TRIGGER IF NOT EXISTS tickets_no_delete BEFORE DELETE ON tickets
     BEGIN SELECT RAISE(ABORT, 'fault tickets are never deleted'); END;
 "#;
 
-/// The secondary indexes beyond those in [`SCHEMA_MONEY`] and [`SCHEMA_AUDIT`], and the ones it once
+/// The secondary indexes beyond those in the tables' SQL, and the ones it once
 /// had that no query needs: run on every open after the checks (a no-op once
 /// applied). Each index costs its pages in every commit that touches it, so
 /// only what a query on the kiosk's path needs is kept: the states that are
@@ -316,6 +320,7 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
     match fresh {
         Fresh::New => {
             tx.execute_batch(SCHEMA_AUDIT)?;
+            tx.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
             tx.execute_batch(SCHEMA_MONEY)?;
             tx.execute_batch(&events::kinds_sql())?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)?;
@@ -385,70 +390,113 @@ enum Fresh {
     Current,
 }
 
-/// Rewrites a version-1 journal's `sessions` and `events` as version 2 (see
-/// [`SCHEMA_AUDIT`]), inside the caller's transaction, keeping every row,
-/// every id (event ids, which the verification marks name) and the order.
-/// Payments lose their `account` column (always their session's; checked
-/// before it goes) and their `changed_at`, notes their `created_at` (the
-/// audit rows, all kept, have those times) and `notes_session` becomes an index of the session
-/// alone. Sessions get their row number `n` in their stored order; an audit row's
-/// kind text becomes its code, its session and payment key become row ids,
-/// a note's value (from its JSON) becomes `amount`, and its JSON detail is
-/// kept as it was (nothing of the history is dropped). A row it cannot
-/// carry over (a kind this build does not know, a session or payment key
-/// that names no row) stops the migration: the caller's transaction rolls
-/// back and the file is left as it was, with an error naming the version.
+/// Rewrites a version-1 journal's `sessions`, `events`, `notes` and
+/// `payments` as version 2 (see [`SCHEMA_AUDIT`] and
+/// [`SCHEMA_NOTES_PAYMENTS`]), inside the caller's transaction, keeping
+/// every row, every id (note, payment and event ids, which the audit rows
+/// and the verification marks name) and the order. Sessions get their row
+/// number `n` in their stored order, and notes and payments refer to it; a
+/// payment loses its `account` (always its session's: checked first) and
+/// its `changed_at`, a note its `created_at` (the audit rows, all kept, have
+/// those times). An audit row's kind text becomes its code, its session and
+/// payment key become row ids, a note's value (from its JSON) becomes
+/// `amount`, and its JSON detail is kept as it was (nothing of the history
+/// is dropped). A row it cannot carry over (a kind this build does not
+/// know, a session or payment key that names no row, a payment for another
+/// account than its session's) stops the migration: the caller's
+/// transaction rolls back and the file is left as it was, with an error
+/// naming the version. The rebuilt tables get their triggers back: their
+/// own with their SQL, the books' after the books check (the copy must not
+/// count the money twice in `books`).
 ///
 /// Needs `foreign_keys = OFF` and `legacy_alter_table = ON` (set by
-/// [`open`]): renaming the old `sessions` must not rewrite the money
-/// tables' references to it, which are meant for the new one.
+/// [`open`]): renaming the old tables must not rewrite the other tables'
+/// references to them, which are meant for the new ones.
 fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
-    conn.execute_batch(
-        "DROP TRIGGER IF EXISTS sessions_no_delete;
-         DROP TRIGGER IF EXISTS events_no_update;
-         DROP TRIGGER IF EXISTS events_no_delete;
-         DROP INDEX IF EXISTS sessions_seq;
-         DROP INDEX IF EXISTS sessions_open;
-         ALTER TABLE sessions RENAME TO sessions_v1;
-         ALTER TABLE events RENAME TO events_v1;",
-    )?;
-    conn.execute_batch(SCHEMA_AUDIT)?;
-    conn.execute_batch(&events::kinds_sql())?;
-    conn.execute_batch(
-        "INSERT INTO sessions (id, seq, kiosk, account, method, started_at, ended_at, outcome)
-           SELECT id, seq, kiosk, account, method, started_at, ended_at, outcome
-           FROM sessions_v1 ORDER BY rowid;",
-    )?;
-    let (kinds, sessions, keys): (i64, i64, i64) = conn.query_row(
-        "SELECT count(*) FILTER (WHERE k.code IS NULL),
-                count(*) FILTER (WHERE e.session IS NOT NULL AND s.n IS NULL),
-                count(*) FILTER (WHERE e.payment_key IS NOT NULL AND p.id IS NULL)
-         FROM events_v1 e
-         LEFT JOIN event_kinds k ON k.name = e.kind
-         LEFT JOIN sessions s ON s.id = e.session
-         LEFT JOIN payments p ON p.key = e.payment_key",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
-    let accounts: i64 = conn.query_row(
-        "SELECT count(*) FROM payments p LEFT JOIN sessions s ON s.id = p.session
-         WHERE s.account IS NOT p.account",
-        [],
-        |r| r.get(0),
-    )?;
-    if kinds + sessions + keys + accounts > 0 {
-        return Err(Fail::new(
+    let refuse = |what: String| {
+        Fail::new(
             JournalErrorKind::SchemaVersion,
             format!(
                 "cannot migrate this schema version 1 journal to version {SCHEMA_VERSION}: \
-                 {kinds} audit rows of a kind this build does not know, {sessions} naming no \
-                 session, {keys} naming no payment; {accounts} payments for another account \
-                 than their session's; left untouched"
+                 {what}; left untouched"
             ),
-        ));
+        )
+    };
+    // The triggers of the tables being rebuilt go first (those of `books`
+    // come back after the books check, the others with their tables).
+    let triggers: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger'
+             AND tbl_name IN ('sessions', 'events', 'notes', 'payments')",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for t in triggers {
+        conn.execute_batch(&format!("DROP TRIGGER \"{}\";", t.replace('"', "\"\"")))?;
     }
     conn.execute_batch(
-        "INSERT INTO events (id, at, kind, session, note, payment, amount, detail)
+        "DROP INDEX IF EXISTS sessions_seq;
+         DROP INDEX IF EXISTS sessions_open;
+         DROP INDEX IF EXISTS payments_session;
+         DROP INDEX IF EXISTS notes_session;
+         DROP INDEX IF EXISTS notes_in_doubt;
+         DROP INDEX IF EXISTS payments_pending;
+         ALTER TABLE sessions RENAME TO sessions_v1;
+         ALTER TABLE events RENAME TO events_v1;
+         ALTER TABLE payments RENAME TO payments_v1;
+         ALTER TABLE notes RENAME TO notes_v1;",
+    )?;
+    conn.execute_batch(SCHEMA_AUDIT)?;
+    conn.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
+    conn.execute_batch(&events::kinds_sql())?;
+    let (kinds, sessions, keys): (i64, i64, i64) = conn.query_row(
+        "SELECT count(*) FILTER (WHERE k.code IS NULL),
+                count(*) FILTER (WHERE e.session IS NOT NULL AND s.id IS NULL),
+                count(*) FILTER (WHERE e.payment_key IS NOT NULL AND p.id IS NULL)
+         FROM events_v1 e
+         LEFT JOIN event_kinds k ON k.name = e.kind
+         LEFT JOIN sessions_v1 s ON s.id = e.session
+         LEFT JOIN payments_v1 p ON p.key = e.payment_key",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let (orphans, accounts): (i64, i64) = conn.query_row(
+        "SELECT (SELECT count(*) FROM notes_v1 n LEFT JOIN sessions_v1 s ON s.id = n.session
+                 WHERE s.id IS NULL)
+              + (SELECT count(*) FROM payments_v1 p LEFT JOIN sessions_v1 s ON s.id = p.session
+                 WHERE s.id IS NULL),
+                (SELECT count(*) FROM payments_v1 p JOIN sessions_v1 s ON s.id = p.session
+                 WHERE s.account IS NOT p.account)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if kinds + sessions + keys + orphans + accounts > 0 {
+        return Err(refuse(format!(
+            "{kinds} audit rows of a kind this build does not know, {sessions} naming no \
+             session, {keys} naming no payment; {orphans} notes or payments of no session; \
+             {accounts} payments for another account than their session's"
+        )));
+    }
+    // Every row, with its id and in its order; a payment's account is its
+    // session's (checked above), a note's creation time and a payment's last
+    // change time are in their audit rows.
+    conn.execute_batch(
+        "INSERT INTO sessions (id, seq, kiosk, account, method, started_at, ended_at, outcome)
+           SELECT id, seq, kiosk, account, method, started_at, ended_at, outcome
+           FROM sessions_v1 ORDER BY rowid;
+         INSERT INTO payments (id, key, session, amount_minor, amount_currency, method, state,
+                               attempts, backend_ref, balance_minor, balance_currency, reason,
+                               created_at)
+           SELECT p.id, p.key, s.n, p.amount_minor, p.amount_currency, p.method, p.state,
+                  p.attempts, p.backend_ref, p.balance_minor, p.balance_currency, p.reason,
+                  p.created_at
+           FROM payments_v1 p JOIN sessions s ON s.id = p.session ORDER BY p.id;
+         INSERT INTO notes (id, session, value_minor, value_currency, state, payment_key,
+                            changed_at)
+           SELECT o.id, s.n, o.value_minor, o.value_currency, o.state, o.payment_key,
+                  o.changed_at
+           FROM notes_v1 o JOIN sessions s ON s.id = o.session ORDER BY o.id;
+         INSERT INTO events (id, at, kind, session, note, payment, amount, detail)
            SELECT e.id, e.at, k.code, s.n, e.note, p.id,
                   iif(e.note IS NULL, NULL, json_extract(e.detail, '$.value.minor')),
                   e.detail
@@ -456,27 +504,34 @@ fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
            JOIN event_kinds k ON k.name = e.kind
            LEFT JOIN sessions s ON s.id = e.session
            LEFT JOIN payments p ON p.key = e.payment_key
-           ORDER BY e.id;
-         DROP TABLE events_v1;
-         DROP TABLE sessions_v1;
-         ALTER TABLE payments DROP COLUMN account;
-         ALTER TABLE payments DROP COLUMN changed_at;
-         ALTER TABLE notes DROP COLUMN created_at;
-         DROP INDEX notes_session;
-         CREATE INDEX notes_session ON notes (session);",
+           ORDER BY e.id;",
+    )?;
+    let lost: i64 = conn.query_row(
+        "SELECT (SELECT count(*) FROM sessions_v1) - (SELECT count(*) FROM sessions)
+              + (SELECT count(*) FROM payments_v1) - (SELECT count(*) FROM payments)
+              + (SELECT count(*) FROM notes_v1) - (SELECT count(*) FROM notes)
+              + (SELECT count(*) FROM events_v1) - (SELECT count(*) FROM events)",
+        [],
+        |r| r.get(0),
+    )?;
+    debug_assert_eq!(lost, 0, "the checks above let no row fall out");
+    if lost != 0 {
+        return Err(refuse(format!("{lost} rows would not carry over")));
+    }
+    conn.execute_batch(
+        "DROP TABLE events_v1;
+         DROP TABLE notes_v1;
+         DROP TABLE payments_v1;
+         DROP TABLE sessions_v1;",
     )?;
     let dangling: i64 =
         conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
             r.get(0)
         })?;
     if dangling > 0 {
-        return Err(Fail::new(
-            JournalErrorKind::SchemaVersion,
-            format!(
-                "cannot migrate this schema version 1 journal to version {SCHEMA_VERSION}: \
-                 {dangling} rows refer to a row that does not exist; left untouched"
-            ),
-        ));
+        return Err(refuse(format!(
+            "{dangling} rows refer to a row that does not exist"
+        )));
     }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())

@@ -243,7 +243,9 @@ pub(super) fn on_open(conn: &Connection, migrated: bool) -> Result<BooksCheck, F
         marks => {
             // No mark at all: a new journal, or one from before the marks.
             // Triggers missing: someone edited the file behind them.
-            let after_unclean_shutdown = !all_triggers || marks.is_some_and(|m| !m.clean);
+            // (A migration drops the books' triggers itself.)
+            let after_unclean_shutdown =
+                (!all_triggers && !migrated) || marks.is_some_and(|m| !m.clean);
             let payments = full(conn)?;
             Ok(BooksCheck {
                 kind: CheckKind::Full,

@@ -458,7 +458,7 @@ fn the_recovery_queries_use_the_small_indexes_that_remain() {
     let unposted = plan(
         &j,
         "SELECT value_minor FROM notes
-         WHERE session = 'x' AND state = 'stacked' AND payment_key IS NULL",
+         WHERE session = 1 AND state = 'stacked' AND payment_key IS NULL",
     );
     assert!(unposted.contains("notes_session"), "{unposted}");
     let verify = plan(

@@ -279,15 +279,32 @@ fn a_version_1_journal_is_migrated_on_open_with_its_whole_history() {
             |r| r.get(0),
         )
         .unwrap();
+    assert!(notes_sql.contains("REFERENCES sessions (n)"), "{notes_sql}");
+    let rejects_sql: String = j
+        .conn
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = 'rejects'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert!(
-        notes_sql.contains("REFERENCES sessions (id)"),
-        "{notes_sql}"
+        rejects_sql.contains("REFERENCES sessions (id)"),
+        "{rejects_sql}"
     );
+    let n: Vec<(i64, String)> = j
+        .conn
+        .prepare("SELECT n, id FROM sessions ORDER BY n")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(n, [(1, "K01-000001".into()), (2, "K01-000002".into())]);
     assert!(j
         .conn
         .execute(
-            "INSERT INTO notes (session, state, changed_at)
-             VALUES ('K01-999999', 'escrowed', 1)",
+            "INSERT INTO notes (session, state, changed_at) VALUES (999999, 'escrowed', 1)",
             [],
         )
         .is_err());

@@ -113,7 +113,8 @@ fn unposted(j: &Journal, s: &SessionId) -> Option<Money> {
                 .conn
                 .query_row(
                     "SELECT sum(value_minor), max(value_currency) FROM notes
-                     WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL",
+                     WHERE session = (SELECT n FROM sessions WHERE id = ?1)
+                       AND state = 'stacked' AND payment_key IS NULL",
                     [&s.0],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
