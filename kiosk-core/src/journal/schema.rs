@@ -242,7 +242,7 @@ CREATE INDEX IF NOT EXISTS notes_in_doubt ON notes (id) WHERE state = 'in-doubt'
 CREATE INDEX IF NOT EXISTS payments_pending ON payments (id) WHERE state = 'pending';
 "#;
 
-/// Tables added to schema version 1, by name, with the SQL that creates
+/// Tables added to the format after files of it existed, by name, with the SQL that creates
 /// them: created on open wherever missing. (`books` and `marks` come from
 /// the same SQL; `books` is filled from the rows when it is created.)
 const ADDED_TABLES: &[(&str, &str)] = &[
@@ -334,8 +334,12 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
     add_tables(&tx)?;
     let check = verify::on_open(&tx, fresh == Fresh::Version1)?;
     // In use from now on: a crash before the clean close leaves the mark
-    // cleared, and the next open checks everything. Triggers someone dropped
-    // come back (the check above has just found the books as they are).
+    // cleared, and the next open checks from the mark. Triggers someone
+    // dropped or replaced come back as this build writes them (the check
+    // above has just found the books as they are).
+    for name in verify::changed_triggers(&tx)? {
+        tx.execute_batch(&format!("DROP TRIGGER IF EXISTS {name};"))?;
+    }
     tx.execute_batch(books::SCHEMA_BOOKS)?;
     tx.execute_batch(SCHEMA_INDEXES)?;
     verify::set_marks(&tx, false)?;

@@ -470,3 +470,48 @@ fn the_recovery_queries_use_the_small_indexes_that_remain() {
     assert!(verify.contains("notes_session"), "{verify}");
     assert!(!verify.contains("TEMP B-TREE"), "{verify}");
 }
+
+#[test]
+fn a_guard_replaced_under_its_name_is_noticed_and_the_books_checked_fully() {
+    let (_dir, path) = closed_journal(RECENT_TAIL as u64 + 5);
+    // Note 1 belongs to payment 1, older than the tail the cheap check reads.
+    // The editor swaps the guard and the running-total trigger for no-ops of
+    // the same names, so every total still balances, and edits the note.
+    edit(
+        &path,
+        "DROP TRIGGER notes_in_box_fixed;
+         CREATE TRIGGER notes_in_box_fixed BEFORE UPDATE ON notes BEGIN SELECT 1; END;
+         DROP TRIGGER books_note_changed;
+         CREATE TRIGGER books_note_changed AFTER UPDATE ON notes BEGIN SELECT 1; END;
+         UPDATE notes SET value_minor = 2000 WHERE id = 1;",
+    );
+    assert_unbalanced(
+        &path,
+        &[
+            "payment K01-000001 of CNY 150.00 has notes worth CNY 120.00",
+            "running total of the box",
+        ],
+    );
+}
+
+#[test]
+fn replaced_triggers_come_back_as_this_build_writes_them() {
+    let (_dir, path) = closed_journal(2);
+    edit(
+        &path,
+        "DROP TRIGGER books_no_delete;
+         CREATE TRIGGER books_no_delete BEFORE DELETE ON books BEGIN SELECT 1; END;",
+    );
+    let j = Journal::open(&path).unwrap();
+    assert_eq!(j.opened_with().kind, CheckKind::Full);
+    assert!(j.opened_with().after_unclean_shutdown);
+    assert!(
+        j.conn.execute("DELETE FROM books", []).is_err(),
+        "the guard is back"
+    );
+    drop(j);
+    assert_eq!(
+        Journal::open(&path).unwrap().opened_with().kind,
+        CheckKind::Cheap
+    );
+}
