@@ -258,7 +258,7 @@ fn a_version_1_journal_is_migrated_on_open_with_its_whole_history() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!(kinds, vec!["integer"; 9].join(","));
+    assert_eq!(kinds, ["integer"; 9].join(","));
     assert_eq!(amounts, "-,5000,10000,-,-,-,-,-,2000");
     // Recovery sees what the version-1 file held.
     let open = j.open_sessions().unwrap();
