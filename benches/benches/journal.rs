@@ -359,34 +359,33 @@ fn build_large(path: &Path, payments: u64) {
     let notes: i64 = c
         .query_row("SELECT max(id) FROM notes", [], |r| r.get(0))
         .unwrap();
+    let events: i64 = c
+        .query_row("SELECT max(id) FROM events", [], |r| r.get(0))
+        .unwrap();
     let renamed =
         |col: &str| format!("'K01-' || printf('%06d', CAST(substr({col}, 5) AS INTEGER) + ?1)");
     let copy = format!(
         "INSERT INTO sessions (id, seq, kiosk, account, method, started_at, ended_at, outcome)
            SELECT {sid}, seq + ?1, kiosk, account, method, started_at + ?1 * 60000,
                   ended_at + ?1 * 60000, outcome FROM sessions WHERE seq <= {t};
-         INSERT INTO payments (key, session, account, amount_minor, amount_currency, method,
+         INSERT INTO payments (key, session, amount_minor, amount_currency, method,
                                state, attempts, backend_ref, balance_minor, balance_currency,
-                               reason, created_at, changed_at)
-           SELECT {pkey}, {psession}, account, amount_minor, amount_currency, method, state,
+                               reason, created_at)
+           SELECT {pkey}, session + ?1, amount_minor, amount_currency, method, state,
                   attempts, backend_ref, balance_minor, balance_currency, reason,
-                  created_at + ?1 * 60000, changed_at + ?1 * 60000
+                  created_at + ?1 * 60000
            FROM payments WHERE id <= {t};
          INSERT INTO notes (id, session, value_minor, value_currency, state, payment_key,
-                            created_at, changed_at)
-           SELECT id + ?2, {nsession}, value_minor, value_currency, state, {nkey},
-                  created_at + ?1 * 60000, changed_at + ?1 * 60000
+                            changed_at)
+           SELECT id + ?2, session + ?1, value_minor, value_currency, state, {nkey},
+                  changed_at + ?1 * 60000
            FROM notes WHERE id <= {notes};
-         INSERT INTO events (at, kind, session, note, payment_key, detail)
-           SELECT at + ?1 * 60000, kind, {esession}, note + ?2, {ekey}, detail
-           FROM events WHERE session IN (SELECT id FROM sessions WHERE seq <= {t});",
+         INSERT INTO events (at, kind, session, note, payment, amount, detail)
+           SELECT at + ?1 * 60000, kind, session + ?1, note + ?2, payment + ?1, amount, detail
+           FROM events WHERE id <= {events};",
         sid = renamed("id"),
         pkey = renamed("key"),
-        psession = renamed("session"),
-        nsession = renamed("session"),
         nkey = renamed("payment_key"),
-        esession = renamed("session"),
-        ekey = renamed("payment_key"),
     );
     let statements: Vec<&str> = copy.split(";\n").collect();
     let mut done = TEMPLATE_PAYMENTS.min(payments);

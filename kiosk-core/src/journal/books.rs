@@ -20,7 +20,7 @@ use super::fail::{count, Fail};
 use super::CashTotals;
 
 /// The running totals, the clean-shutdown mark, their triggers and the guards.
-/// Added to schema version 1 (created wherever missing, then filled from the
+/// Added to the format during schema version 1 (created wherever missing, then filled from the
 /// rows by [`rebuild`]).
 pub(super) const SCHEMA_BOOKS: &str = r#"
 CREATE TABLE IF NOT EXISTS books (

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::books;
-use super::events::Event;
+use super::events::{Event, EventKind};
 use super::fail::Fail;
 use crate::ids::Millis;
 
@@ -75,14 +75,9 @@ pub(super) fn record(
         totals.in_doubt_notes,
     ])?;
     let id = conn.last_insert_rowid();
-    Event::new("clearing", at)
-        .detail(json!({
-            "clearing": id,
-            "operators": operators,
-            "expected_minor": expected.minor,
-            "counted_minor": counted.minor,
-            "counterfeit_found": counterfeit_found,
-        }))
+    // The clearing's row (never changed) says the rest.
+    Event::new(EventKind::Clearing, at)
+        .detail(json!({ "clearing": id }))
         .append(conn)?;
     Ok(ClearingRecord {
         id,

@@ -1,7 +1,7 @@
 //! How records are spelled in the SQLite file: enum names as kebab-case text,
 //! money as `(minor INTEGER, currency TEXT)`.
 //!
-//! The texts are part of the file format (schema version 1): changing one
+//! The texts are part of the file format (since schema version 1): changing one
 //! needs a schema version bump.
 
 use kiosk_hal::{Currency, Money, PaymentMethod};

@@ -19,9 +19,11 @@
 //! The totals are kept as running totals (table `books`, updated by triggers
 //! in the same commit as each money event), so [`Journal::cash_totals`] is
 //! two lookups on a journal of any age. Whether the books balance, precisely,
-//! and when that is checked, is in the `verify` module: a cheap check on
-//! every open (bounded, whatever the journal's age), the full one over every
-//! row after an unclean shutdown, and [`Journal::verify_full`] on request. A
+//! and when that is checked, is in the `verify` module: a bounded check on
+//! every open, after a clean close and after a crash alike (the rows since
+//! the mark the last checkpoint moved, whatever the journal's age), the full
+//! one over every row when the books' triggers or the marks are missing,
+//! and [`Journal::verify_full`] on request. A
 //! file whose books do not balance is refused with
 //! [`JournalErrorKind::Unbalanced`], naming what does not add up.
 //!
@@ -51,8 +53,10 @@
 //!
 //! Every mutating method is exactly one `BEGIN IMMEDIATE … COMMIT`: the state
 //! change, the checks it depends on, and one row in the append-only `events`
-//! table (kind, session, note or payment key, JSON detail, time) that says
-//! what happened. There is no other commit on the path, so the cost of a
+//! table that says what happened (a compact row of integers: time, kind
+//! code, the session, note or payment by row id, the note's value, and JSON
+//! only for what no other row keeps; the view `audit` reads it with names
+//! and keys, see `events`). There is no other commit on the path, so the cost of a
 //! money event is one synced commit. A method that returns an error has
 //! rolled its transaction back: **nothing was written**. Read methods
 //! (`&self`) never write; they read one consistent snapshot.
@@ -111,8 +115,8 @@
 //! [`Journal::cash_totals`] covers the whole life of the file (clearings
 //! record what they took out); the file is not yet rotated per clearing, so
 //! a year of history stays in it. Nothing on the open path reads that
-//! history, but [`Journal::verify_full`] and the full check after an unclean
-//! shutdown do.
+//! history, but [`Journal::verify_full`] does (and the full check on open
+//! when the books' triggers are missing).
 //!
 //! # Layout
 //!
@@ -213,8 +217,9 @@ pub const APPLICATION_ID: i32 = 0x4B49_4F53;
 /// checkpoints anyway (about 30 MB of WAL; see [`Journal::end_session`]).
 pub const BACKSTOP_CHECKPOINT_COMMITS: u64 = 2_000;
 
-/// The schema version this build writes (SQLite `user_version`).
-pub const SCHEMA_VERSION: i32 = 1;
+/// The schema version this build writes (SQLite `user_version`); version-1
+/// files are migrated to it on open (see [`Journal::open`]).
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The durable journal of one kiosk: one SQLite file. See the module docs.
 ///
@@ -264,9 +269,12 @@ impl Journal {
     /// An existing file is checked before anything is written to it: not an
     /// SQLite database, or another application's database →
     /// [`JournalErrorKind::NotAJournal`]; a journal written by a newer schema
-    /// → [`JournalErrorKind::SchemaVersion`]; a journal whose books do not
-    /// balance → [`JournalErrorKind::Unbalanced`] (the cheap check after a
-    /// clean shutdown, the full one otherwise: see [`Journal::opened_with`]);
+    /// → [`JournalErrorKind::SchemaVersion`] (a version-1 journal is
+    /// migrated to [`SCHEMA_VERSION`] in the opening transaction, or refused
+    /// with that error, untouched, if a row cannot be carried over); a
+    /// journal whose books do not balance → [`JournalErrorKind::Unbalanced`]
+    /// (the bounded check from the mark, the full one when the books'
+    /// triggers or the marks are missing: see [`Journal::opened_with`]);
     /// a damaged page met on the way → [`JournalErrorKind::Corrupt`]. The
     /// error names the path, and the file is left exactly as it was. An empty
     /// (0-byte) or missing file is taken as a new journal, unless a non-empty
@@ -327,7 +335,19 @@ impl Journal {
     /// so) and is overwritten in place rather than grown. (TRUNCATE would
     /// wait on readers and make every next commit grow the file again; a
     /// clean close truncates.)
+    ///
+    /// Before copying, it checks the payments written since the last mark
+    /// (the cheap check of the `verify` module, between sessions) and moves
+    /// the mark past them, in one commit (none when nothing was written since
+    /// the last mark): an open after a later crash checks only what came
+    /// after this checkpoint. Books that do not balance →
+    /// [`JournalErrorKind::Unbalanced`], the mark and the WAL left as they
+    /// were.
     pub fn checkpoint(&mut self) -> Result<Checkpoint, JournalError> {
+        if self.since_checkpoint > 0 {
+            self.advance_mark()
+                .map_err(|f: fail::Fail| f.at(&self.path))?;
+        }
         let (busy, log, done): (i64, i64, i64) = self
             .conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
@@ -359,7 +379,7 @@ impl Journal {
     /// Lets go of the file the way a power cut would: no clean-shutdown
     /// mark, no checkpoint (what is in the WAL stays there). For drills and
     /// tests that simulate power loss, so that the next open takes the path
-    /// a real one would (the full check of the books).
+    /// a real one would (the check from the mark, as after a crash).
     pub fn abandon(mut self) {
         self.closed = true;
         if let Err(e) = self.conn.set_db_config(
@@ -368,6 +388,20 @@ impl Journal {
         ) {
             tracing::warn!(error = %e, "journal: abandoned with a checkpoint on close");
         }
+    }
+
+    /// Checks the payments written since the verified mark and moves the
+    /// mark to the newest rows (the journal stays marked in use).
+    fn advance_mark(&mut self) -> Result<(), fail::Fail> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(marks) = verify::marks(&tx)? {
+            verify::since(&tx, marks)?;
+            verify::set_marks(&tx, false)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The clean close (see [`Journal::close`]).

@@ -8,10 +8,8 @@ use kiosk_hal::{Money, RejectReason};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::json;
 
-use super::codec::{
-    money_cols, money_json, note_state_from, note_state_text, opt_money, serde_name,
-};
-use super::events::Event;
+use super::codec::{money_cols, note_state_from, note_state_text, opt_money, serde_name};
+use super::events::{Event, EventKind};
 use super::fail::{count, Fail};
 use super::{sessions, NoteId, NoteState};
 use crate::ids::{Millis, SessionId};
@@ -32,7 +30,8 @@ pub(super) struct NoteRow {
 pub(super) fn load(conn: &Connection, id: NoteId) -> Result<NoteRow, Fail> {
     let row = conn
         .prepare_cached(
-            "SELECT session, value_minor, value_currency, state FROM notes WHERE id = ?1",
+            "SELECT s.id, n.value_minor, n.value_currency, n.state
+             FROM notes n JOIN sessions s ON s.n = n.session WHERE n.id = ?1",
         )?
         .query_row([id.0], |r| {
             Ok((
@@ -84,8 +83,9 @@ pub(super) fn expect_state(note: &NoteRow, expected: NoteState) -> Result<(), Fa
     Ok(())
 }
 
-/// A note value must be positive and in the currency of the session's other notes.
-fn check_value(conn: &Connection, session: &SessionId, value: Money) -> Result<(), Fail> {
+/// A note value must be positive and in the currency of the session's other
+/// notes (`n` is the session's row number).
+fn check_value(conn: &Connection, session: &SessionId, n: i64, value: Money) -> Result<(), Fail> {
     if value.minor <= 0 {
         return Err(Fail::illegal(format!("note value {value} is not positive")));
     }
@@ -94,7 +94,7 @@ fn check_value(conn: &Connection, session: &SessionId, value: Money) -> Result<(
             "SELECT value_currency FROM notes
              WHERE session = ?1 AND value_currency IS NOT NULL AND value_currency <> ?2 LIMIT 1",
         )?
-        .query_row(params![session.0, value.currency.code()], |r| r.get(0))
+        .query_row(params![n, value.currency.code()], |r| r.get(0))
         .optional()?;
     match other {
         Some(c) => Err(Fail::illegal(format!(
@@ -104,21 +104,21 @@ fn check_value(conn: &Connection, session: &SessionId, value: Money) -> Result<(
     }
 }
 
-/// Inserts a note row.
+/// Inserts a note row for the session with row number `session`.
 fn insert(
     conn: &Connection,
-    session: &SessionId,
+    session: i64,
     value: Option<Money>,
     state: NoteState,
     at: Millis,
 ) -> Result<i64, Fail> {
     let (minor, currency) = money_cols(value);
     conn.prepare_cached(
-        "INSERT INTO notes (session, value_minor, value_currency, state, created_at, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO notes (session, value_minor, value_currency, state, changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
-        session.0,
+        session,
         minor,
         currency,
         note_state_text(state),
@@ -144,13 +144,10 @@ pub(super) fn set_state(
     Ok(())
 }
 
-/// An audit row for a note of `session` reaching `to`.
-fn event<'a>(kind: &'static str, at: Millis, session: &'a SessionId, id: i64) -> Event<'a> {
-    Event::new(kind, at).session(session).note(id)
-}
-
-fn value_json(value: Option<Money>) -> serde_json::Value {
-    value.map_or(serde_json::Value::Null, money_json)
+/// An audit row for note `id`, worth `value` then (its session is the
+/// note's own, its currency the note's: neither is repeated).
+fn event(kind: EventKind, at: Millis, id: i64, value: Option<Money>) -> Event {
+    Event::new(kind, at).note(id).amount(value.map(|v| v.minor))
 }
 
 /// A new escrowed note.
@@ -160,12 +157,10 @@ pub(super) fn escrowed(
     value: Money,
     at: Millis,
 ) -> Result<NoteId, Fail> {
-    sessions::load(conn, session)?;
-    check_value(conn, session, value)?;
-    let id = insert(conn, session, Some(value), NoteState::Escrowed, at)?;
-    event("note-escrowed", at, session, id)
-        .detail(json!({ "value": money_json(value) }))
-        .append(conn)?;
+    let s = sessions::load(conn, session)?;
+    check_value(conn, session, s.n, value)?;
+    let id = insert(conn, s.n, Some(value), NoteState::Escrowed, at)?;
+    event(EventKind::NoteEscrowed, at, id, Some(value)).append(conn)?;
     Ok(NoteId(id))
 }
 
@@ -177,7 +172,7 @@ pub(super) fn stacked(
     value: Money,
     at: Millis,
 ) -> Result<NoteId, Fail> {
-    sessions::load(conn, session)?;
+    let s = sessions::load(conn, session)?;
     let id = match note {
         Some(note) => {
             let row = load_in(conn, session, note, NoteState::Escrowed)?;
@@ -192,13 +187,12 @@ pub(super) fn stacked(
             row.id
         }
         None => {
-            check_value(conn, session, value)?;
-            insert(conn, session, Some(value), NoteState::Stacked, at)?
+            check_value(conn, session, s.n, value)?;
+            insert(conn, s.n, Some(value), NoteState::Stacked, at)?
         }
     };
-    event("note-stacked", at, session, id)
-        .detail(json!({ "value": money_json(value), "escrow_journaled": note.is_some() }))
-        .append(conn)?;
+    // Whether its escrow was journaled is whether a note-escrowed row names it.
+    event(EventKind::NoteStacked, at, id, Some(value)).append(conn)?;
     Ok(NoteId(id))
 }
 
@@ -207,9 +201,7 @@ pub(super) fn returned(conn: &Connection, note: NoteId, at: Millis) -> Result<()
     let row = load(conn, note)?;
     expect_state(&row, NoteState::Escrowed)?;
     set_state(conn, row.id, NoteState::Returned, row.value, at)?;
-    event("note-returned", at, &row.session, row.id)
-        .detail(json!({ "value": value_json(row.value) }))
-        .append(conn)
+    event(EventKind::NoteReturned, at, row.id, row.value).append(conn)
 }
 
 /// A rejected note; returns the session's reject count.
@@ -219,16 +211,18 @@ pub(super) fn rejected(
     reason: RejectReason,
     at: Millis,
 ) -> Result<u32, Fail> {
-    sessions::load(conn, session)?;
+    let s = sessions::load(conn, session)?;
     let reason = serde_name(&reason);
     conn.prepare_cached("INSERT INTO rejects (session, reason, at) VALUES (?1, ?2, ?3)")?
         .execute(params![session.0, reason, at.0])?;
     let n: i64 = conn
         .prepare_cached("SELECT count(*) FROM rejects WHERE session = ?1")?
         .query_row([&session.0], |r| r.get(0))?;
-    Event::new("note-rejected", at)
-        .session(session)
-        .detail(json!({ "reason": reason, "rejects_in_session": n }))
+    // The reason is also in `rejects`, but nothing links that row to this
+    // one; the count in the session is a count of these rows.
+    Event::new(EventKind::NoteRejected, at)
+        .session(s.n)
+        .detail(json!({ "reason": reason }))
         .append(conn)?;
     Ok(count(n))
 }
@@ -241,9 +235,9 @@ pub(super) fn in_doubt(
     value: Option<Money>,
     at: Millis,
 ) -> Result<NoteId, Fail> {
-    sessions::load(conn, session)?;
+    let s = sessions::load(conn, session)?;
     if let Some(v) = value {
-        check_value(conn, session, v)?;
+        check_value(conn, session, s.n, v)?;
     }
     let (id, value) = match note {
         Some(note) => {
@@ -252,10 +246,8 @@ pub(super) fn in_doubt(
             set_state(conn, row.id, NoteState::InDoubt, value, at)?;
             (row.id, value)
         }
-        None => (insert(conn, session, value, NoteState::InDoubt, at)?, value),
+        None => (insert(conn, s.n, value, NoteState::InDoubt, at)?, value),
     };
-    event("note-in-doubt", at, session, id)
-        .detail(json!({ "value": value_json(value), "escrow_journaled": note.is_some() }))
-        .append(conn)?;
+    event(EventKind::NoteInDoubt, at, id, value).append(conn)?;
     Ok(NoteId(id))
 }

@@ -7,14 +7,17 @@ use serde_json::json;
 use super::codec::{
     method_from, method_text, money, money_json, payment_state_from, payment_state_text,
 };
-use super::events::Event;
+use super::events::{Event, EventKind};
 use super::fail::{count, Fail};
 use super::{sessions, CreditOutcome, PaymentState, PendingPayment};
 use crate::ids::{Millis, SessionId};
 
 /// The columns [`Raw::read`] reads, in order.
-pub(super) const COLUMNS: &str =
-    "key, session, account, amount_minor, amount_currency, method, created_at, attempts, state";
+/// (A payment's account is its session's: read from there.)
+pub(super) const COLUMNS: &str = "key,
+    (SELECT s.id FROM sessions s WHERE s.n = payments.session),
+    (SELECT s.account FROM sessions s WHERE s.n = payments.session),
+    amount_minor, amount_currency, method, created_at, attempts, state, id";
 
 /// A payment row as SQLite hands it over (selected with [`COLUMNS`]).
 pub(super) struct Raw {
@@ -27,6 +30,7 @@ pub(super) struct Raw {
     created_at: u64,
     attempts: i64,
     state: String,
+    id: i64,
 }
 
 impl Raw {
@@ -42,11 +46,19 @@ impl Raw {
             created_at: r.get(6)?,
             attempts: r.get(7)?,
             state: r.get(8)?,
+            id: r.get(9)?,
         })
     }
 
     /// The record and its state.
     pub(super) fn finish(self) -> Result<(PendingPayment, PaymentState), Fail> {
+        let (record, state, _) = self.finish_with_id()?;
+        Ok((record, state))
+    }
+
+    /// The record, its state and its row id.
+    fn finish_with_id(self) -> Result<(PendingPayment, PaymentState, i64), Fail> {
+        let id = self.id;
         let record = PendingPayment {
             key: IdempotencyKey(self.key),
             session: SessionId(self.session),
@@ -56,7 +68,7 @@ impl Raw {
             created_at: Millis(self.created_at),
             attempts: count(self.attempts),
         };
-        Ok((record, payment_state_from(&self.state)?))
+        Ok((record, payment_state_from(&self.state)?, id))
     }
 }
 
@@ -65,48 +77,58 @@ pub(super) fn load(
     conn: &Connection,
     key: &IdempotencyKey,
 ) -> Result<Option<(PendingPayment, PaymentState)>, Fail> {
+    Ok(load_with_id(conn, key)?.map(|(p, state, _)| (p, state)))
+}
+
+/// The payment with `key`, if any, its state and its row id.
+fn load_with_id(
+    conn: &Connection,
+    key: &IdempotencyKey,
+) -> Result<Option<(PendingPayment, PaymentState, i64)>, Fail> {
     let sql = format!("SELECT {COLUMNS} FROM payments WHERE key = ?1");
     let row = conn
         .prepare_cached(&sql)?
         .query_row([&key.0], Raw::read)
         .optional()?;
-    row.map(Raw::finish).transpose()
+    row.map(Raw::finish_with_id).transpose()
 }
 
-/// The payment with `key`, or `UnknownRecord`.
+/// The payment with `key` (its state, its row id), or `UnknownRecord`.
 fn load_known(
     conn: &Connection,
     key: &IdempotencyKey,
-) -> Result<(PendingPayment, PaymentState), Fail> {
-    load(conn, key)?.ok_or_else(|| Fail::unknown(format!("no payment {key}")))
+) -> Result<(PendingPayment, PaymentState, i64), Fail> {
+    load_with_id(conn, key)?.ok_or_else(|| Fail::unknown(format!("no payment {key}")))
 }
 
-/// Inserts a pending payment and its audit row.
-pub(super) fn insert(conn: &Connection, p: &PendingPayment, cause: &str) -> Result<(), Fail> {
+/// Inserts a pending payment and its audit row; returns its row id.
+/// `cause` says why, when it is not its session's own payment (the row's
+/// session, account, amount and method are not repeated in the audit row).
+pub(super) fn insert(
+    conn: &Connection,
+    p: &PendingPayment,
+    cause: Option<&str>,
+) -> Result<i64, Fail> {
     conn.prepare_cached(
-        "INSERT INTO payments (key, session, account, amount_minor, amount_currency, method,
-                               state, attempts, created_at, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7)",
+        "INSERT INTO payments (key, session, amount_minor, amount_currency, method,
+                               state, attempts, created_at)
+         VALUES (?1, (SELECT n FROM sessions WHERE id = ?2), ?3, ?4, ?5, 'pending', 0, ?6)",
     )?
     .execute(params![
         p.key.0,
         p.session.0,
-        p.account.0,
         p.amount.minor,
         p.amount.currency.code(),
         method_text(p.method),
         p.created_at.0
     ])?;
-    Event::new("payment-pending", p.created_at)
-        .session(&p.session)
-        .key(&p.key.0)
-        .detail(json!({
-            "amount": money_json(p.amount),
-            "account": p.account.0,
-            "method": method_text(p.method),
-            "cause": cause,
-        }))
-        .append(conn)
+    let id = conn.last_insert_rowid();
+    let mut event = Event::new(EventKind::PaymentPending, p.created_at).payment(id);
+    if let Some(cause) = cause {
+        event = event.detail(json!({ "cause": cause }));
+    }
+    event.append(conn)?;
+    Ok(id)
 }
 
 /// A new pending payment for `session`, or the existing one with that key.
@@ -141,18 +163,19 @@ pub(super) fn pending(
         created_at: at,
         attempts: 0,
     };
-    insert(conn, &record, "session")?;
+    insert(conn, &record, None)?;
     if s.method == PaymentMethod::Cash {
-        assign_stacked(conn, session, key, amount)?;
+        assign_stacked(conn, session, s.n, key, amount)?;
     }
     Ok(record)
 }
 
 /// Assigns the session's unassigned stacked notes to payment `key`; they must
-/// add up to exactly `amount`.
+/// add up to exactly `amount`. `row` is the session's row number.
 fn assign_stacked(
     conn: &Connection,
     session: &SessionId,
+    row: i64,
     key: &IdempotencyKey,
     amount: Money,
 ) -> Result<(), Fail> {
@@ -162,7 +185,7 @@ fn assign_stacked(
                     coalesce(sum(value_minor) FILTER (WHERE value_currency = ?2), 0)
              FROM notes WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL",
         )?
-        .query_row(params![session.0, amount.currency.code()], |r| {
+        .query_row(params![row, amount.currency.code()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
     if other > 0 || sum != amount.minor {
@@ -181,7 +204,7 @@ fn assign_stacked(
         "UPDATE notes SET payment_key = ?2
          WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL",
     )?
-    .execute(params![session.0, key.0])?;
+    .execute(params![row, key.0])?;
     Ok(())
 }
 
@@ -199,15 +222,14 @@ fn expect_pending(p: &PendingPayment, state: PaymentState) -> Result<(), Fail> {
 
 /// Counts one more posting attempt of a pending payment.
 pub(super) fn attempted(conn: &Connection, key: &IdempotencyKey, at: Millis) -> Result<u32, Fail> {
-    let (p, state) = load_known(conn, key)?;
+    let (p, state, id) = load_known(conn, key)?;
     expect_pending(&p, state)?;
     let attempts = p.attempts.saturating_add(1);
-    conn.prepare_cached("UPDATE payments SET attempts = ?2, changed_at = ?3 WHERE key = ?1")?
-        .execute(params![key.0, attempts, at.0])?;
-    Event::new("posting-attempted", at)
-        .session(&p.session)
-        .key(&key.0)
-        .detail(json!({ "attempt": attempts }))
+    conn.prepare_cached("UPDATE payments SET attempts = ?2 WHERE id = ?1")?
+        .execute(params![id, attempts])?;
+    // The n-th of these rows for a payment is its attempt n.
+    Event::new(EventKind::PostingAttempted, at)
+        .payment(id)
         .append(conn)?;
     Ok(attempts)
 }
@@ -220,19 +242,17 @@ pub(super) fn credited(
     new_balance: Money,
     at: Millis,
 ) -> Result<CreditOutcome, Fail> {
-    let (p, state) = load_known(conn, key)?;
-    let detail = json!({ "backend_ref": backend_ref, "new_balance": money_json(new_balance) });
-    let event = Event::new("payment-credited", at)
-        .session(&p.session)
-        .key(&key.0);
+    let (p, state, id) = load_known(conn, key)?;
     match state {
         PaymentState::Credited => {
-            Event {
-                kind: "payment-credit-repeated",
-                ..event
-            }
-            .detail(detail)
-            .append(conn)?;
+            // The repeated answer is in no row: it is kept here.
+            Event::new(EventKind::PaymentCreditRepeated, at)
+                .payment(id)
+                .detail(json!({
+                    "backend_ref": backend_ref,
+                    "new_balance": money_json(new_balance),
+                }))
+                .append(conn)?;
             return Ok(CreditOutcome::AlreadyCredited);
         }
         PaymentState::Refused => expect_pending(&p, state)?,
@@ -240,17 +260,19 @@ pub(super) fn credited(
     }
     conn.prepare_cached(
         "UPDATE payments SET state = 'credited', backend_ref = ?2, balance_minor = ?3,
-                             balance_currency = ?4, changed_at = ?5
-         WHERE key = ?1 AND state = 'pending'",
+                             balance_currency = ?4
+         WHERE id = ?1 AND state = 'pending'",
     )?
     .execute(params![
-        key.0,
+        id,
         backend_ref,
         new_balance.minor,
         new_balance.currency.code(),
-        at.0
     ])?;
-    event.detail(detail).append(conn)?;
+    // The reference and the balance are the row's own now.
+    Event::new(EventKind::PaymentCredited, at)
+        .payment(id)
+        .append(conn)?;
     Ok(CreditOutcome::Credited)
 }
 
@@ -261,26 +283,24 @@ pub(super) fn refused(
     reason: &str,
     at: Millis,
 ) -> Result<(), Fail> {
-    let (p, state) = load_known(conn, key)?;
-    let event = Event::new("payment-refused", at)
-        .session(&p.session)
-        .key(&key.0)
-        .detail(json!({ "reason": reason }));
+    let (p, state, id) = load_known(conn, key)?;
     match state {
         PaymentState::Refused => {
-            return Event {
-                kind: "payment-refusal-repeated",
-                ..event
-            }
-            .append(conn);
+            return Event::new(EventKind::PaymentRefusalRepeated, at)
+                .payment(id)
+                .detail(json!({ "reason": reason }))
+                .append(conn);
         }
         PaymentState::Credited => expect_pending(&p, state)?,
         PaymentState::Pending => {}
     }
     conn.prepare_cached(
-        "UPDATE payments SET state = 'refused', reason = ?2, changed_at = ?3
-         WHERE key = ?1 AND state = 'pending'",
+        "UPDATE payments SET state = 'refused', reason = ?2
+         WHERE id = ?1 AND state = 'pending'",
     )?
-    .execute(params![key.0, reason, at.0])?;
-    event.append(conn)
+    .execute(params![id, reason])?;
+    // The reason is the row's own now.
+    Event::new(EventKind::PaymentRefused, at)
+        .payment(id)
+        .append(conn)
 }

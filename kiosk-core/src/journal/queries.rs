@@ -20,26 +20,28 @@ pub(super) fn payment_state(
 /// Sessions never ended, oldest first.
 pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, account, method FROM sessions WHERE ended_at IS NULL ORDER BY started_at, id",
+        "SELECT n, id, account, method FROM sessions WHERE ended_at IS NULL
+         ORDER BY started_at, id",
     )?;
     let rows = stmt
         .query_map([], |r| {
             Ok((
-                r.get::<_, String>(0)?,
+                r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, account, method) in rows {
+    for (n, id, account, method) in rows {
         let id = SessionId(id);
         out.push(OpenSession {
-            escrowed: escrowed_notes(conn, &id)?,
-            unposted_stacked: unposted_stacked(conn, &id)?,
+            escrowed: escrowed_notes(conn, n)?,
+            unposted_stacked: unposted_stacked(conn, &id, n)?,
             has_payment: conn
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM payments WHERE session = ?1)")?
-                .query_row([&id.0], |r| r.get(0))?,
+                .query_row([n], |r| r.get(0))?,
             account: AccountNumber(account),
             method: method_from(&method)?,
             id,
@@ -48,13 +50,13 @@ pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail>
     Ok(out)
 }
 
-/// The session's notes still in escrow.
-fn escrowed_notes(conn: &Connection, session: &SessionId) -> Result<Vec<(NoteId, Money)>, Fail> {
+/// The notes still in escrow of the session with row number `n`.
+fn escrowed_notes(conn: &Connection, n: i64) -> Result<Vec<(NoteId, Money)>, Fail> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, value_minor, value_currency FROM notes
          WHERE session = ?1 AND state = 'escrowed' ORDER BY id",
     )?;
-    let rows = stmt.query_map([&session.0], |r| {
+    let rows = stmt.query_map([n], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,
@@ -68,15 +70,14 @@ fn escrowed_notes(conn: &Connection, session: &SessionId) -> Result<Vec<(NoteId,
     .collect()
 }
 
-/// Sum of the session's stacked notes not yet part of a payment.
-fn unposted_stacked(conn: &Connection, session: &SessionId) -> Result<Option<Money>, Fail> {
+/// Sum of the session's stacked notes not yet part of a payment (`n`: its
+/// row number).
+fn unposted_stacked(conn: &Connection, session: &SessionId, n: i64) -> Result<Option<Money>, Fail> {
     let mut stmt = conn.prepare_cached(
         "SELECT value_minor, value_currency FROM notes
          WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL ORDER BY id",
     )?;
-    let rows = stmt.query_map([&session.0], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })?;
+    let rows = stmt.query_map([n], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
     let mut sum: Option<Money> = None;
     for row in rows {
         let (minor, currency) = row?;
@@ -102,8 +103,9 @@ pub(super) fn pending_payments(conn: &Connection) -> Result<Vec<PendingPayment>,
 /// In-doubt notes, in creation order.
 pub(super) fn in_doubt_notes(conn: &Connection) -> Result<Vec<InDoubtNote>, Fail> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, session, value_minor, value_currency, changed_at FROM notes
-         WHERE state = 'in-doubt' ORDER BY id",
+        "SELECT n.id, s.id, n.value_minor, n.value_currency, n.changed_at
+         FROM notes n JOIN sessions s ON s.n = n.session
+         WHERE n.state = 'in-doubt' ORDER BY n.id",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((

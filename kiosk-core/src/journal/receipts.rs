@@ -4,7 +4,7 @@ use kiosk_hal::Receipt;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::json;
 
-use super::events::Event;
+use super::events::{Event, EventKind};
 use super::fail::Fail;
 use super::{sessions, JournalErrorKind, UnprintedReceipt};
 use crate::ids::{Millis, SessionId};
@@ -16,7 +16,7 @@ pub(super) fn keep(
     receipt: &Receipt,
     at: Millis,
 ) -> Result<(), Fail> {
-    sessions::load(conn, session)?;
+    let s = sessions::load(conn, session)?;
     let text = serde_json::to_string(receipt)
         .map_err(|e| Fail::new(JournalErrorKind::Storage, format!("receipt to JSON: {e}")))?;
     conn.prepare_cached(
@@ -25,14 +25,16 @@ pub(super) fn keep(
              SET receipt = excluded.receipt, kept_at = excluded.kept_at, reprinted_at = NULL",
     )?
     .execute(params![session.0, text, at.0])?;
-    Event::new("receipt-kept", at)
-        .session(session)
+    // Keeping again replaces the row: the reference kept then stays here.
+    Event::new(EventKind::ReceiptKept, at)
+        .session(s.n)
         .detail(json!({ "reference": receipt.reference }))
         .append(conn)
 }
 
 /// Marks the session's kept receipt reprinted, once.
 pub(super) fn reprinted(conn: &Connection, session: &SessionId, at: Millis) -> Result<(), Fail> {
+    let s = sessions::load(conn, session)?;
     let reprinted: Option<Option<u64>> = conn
         .prepare_cached("SELECT reprinted_at FROM receipts WHERE session = ?1")?
         .query_row([&session.0], |r| r.get(0))
@@ -53,8 +55,8 @@ pub(super) fn reprinted(conn: &Connection, session: &SessionId, at: Millis) -> R
     }
     conn.prepare_cached("UPDATE receipts SET reprinted_at = ?2 WHERE session = ?1")?
         .execute(params![session.0, at.0])?;
-    Event::new("receipt-reprinted", at)
-        .session(session)
+    Event::new(EventKind::ReceiptReprinted, at)
+        .session(s.n)
         .append(conn)
 }
 

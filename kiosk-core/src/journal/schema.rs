@@ -15,16 +15,31 @@
 //! crash, and the books check finds what a crash or an edit could break in
 //! the money. `Journal::verify_full` runs `quick_check` on request.
 //!
-//! # Tables added to version 1
+//! # Versions and migration
 //!
-//! A table added to the format after version-1 files exist in the field
-//! (so far: `tickets`, the fault tickets) is listed in [`ADDED_TABLES`] and
-//! written with `IF NOT EXISTS`. Opening creates the ones a file lacks, in
-//! one transaction, for new files and for existing version-1 journals alike,
-//! only after the file has passed the checks above. A build that does not
-//! know such a table still opens the file (it is only an extra table), so
-//! `user_version` stays 1. A change to an existing table still needs a
-//! version bump and a migration.
+//! `user_version` is the format version. Version 2 (this build) stores the
+//! audit trail compactly (see `events`) and gives sessions an integer row
+//! number for it to refer to. A version-1 journal is **migrated on open**,
+//! in the one transaction that also checks its books ([`migrate_v1`]): the
+//! whole history is carried over (ids, order, the old JSON details as they
+//! were), so nothing an auditor could ask about is lost, and a kiosk in the
+//! field keeps its open sessions, pending payments and in-doubt notes
+//! across the upgrade, which refusing the file would strand. What cannot be
+//! carried over (an audit row of an unknown kind, or naming a session or
+//! payment that does not exist) refuses the file with
+//! `JournalErrorKind::SchemaVersion`, naming the version, and the
+//! transaction rolls back: the file is left as it was. So does a failed
+//! books check after the migration. A file of a newer version is refused
+//! the same way; a build never writes an older version.
+//!
+//! # Tables added to a version
+//!
+//! A table added to the format after files of a version exist in the field
+//! (so far: `tickets`, the fault tickets, and `books`/`marks`) is listed in
+//! [`ADDED_TABLES`] and written with `IF NOT EXISTS`. Opening creates the
+//! ones a file lacks, in the same transaction, only after the file has
+//! passed the checks above. A change to an existing table needs a version
+//! bump and a migration.
 
 use std::io::Read;
 use std::path::Path;
@@ -33,6 +48,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::books;
+use super::events;
 use super::fail::Fail;
 use super::verify::{self, BooksCheck};
 use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
@@ -40,29 +56,20 @@ use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
 /// The first 16 bytes of every SQLite 3 database file.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// Schema version 1. Money is `(…_minor INTEGER, …_currency TEXT)`; times
-/// are kiosk milliseconds. Rows of money tables are never deleted, and the
-/// `events` audit trail is append-only (enforced by triggers).
-const SCHEMA_V1: &str = r#"
-CREATE TABLE sessions (
-    id          TEXT PRIMARY KEY,
-    seq         INTEGER,
-    kiosk       TEXT NOT NULL,
-    account     TEXT NOT NULL,
-    method      TEXT NOT NULL CHECK (method IN ('cash', 'code')),
-    started_at  INTEGER NOT NULL,
-    ended_at    INTEGER,
-    outcome     TEXT,
-    CHECK ((ended_at IS NULL) = (outcome IS NULL))
-) STRICT;
-CREATE INDEX sessions_seq ON sessions (seq);
-CREATE INDEX sessions_open ON sessions (started_at) WHERE ended_at IS NULL;
-
+/// Notes and payments. Money is `(…_minor INTEGER, …_currency TEXT)`;
+/// times are kiosk milliseconds. Rows of money tables are never deleted
+/// (enforced by triggers). Since version 1: a note and a payment name their
+/// session by its row number `sessions.n`, not by its text id; a payment no
+/// longer repeats its session's account (it is always the session's); and
+/// `notes_session` indexes the session alone (a session has a few notes;
+/// their state is read from the rows). A note's creation time and a payment's last change time are gone
+/// too: nothing read them, and the audit trail has the time of every
+/// change (a note's first row is its creation).
+const SCHEMA_NOTES_PAYMENTS: &str = r#"
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
     key                TEXT NOT NULL UNIQUE,
-    session            TEXT NOT NULL REFERENCES sessions (id),
-    account            TEXT NOT NULL,
+    session            INTEGER NOT NULL REFERENCES sessions (n),
     amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
     amount_currency    TEXT NOT NULL,
     method             TEXT NOT NULL CHECK (method IN ('cash', 'code')),
@@ -72,26 +79,32 @@ CREATE TABLE payments (
     balance_minor      INTEGER,
     balance_currency   TEXT,
     reason             TEXT,
-    created_at         INTEGER NOT NULL,
-    changed_at         INTEGER NOT NULL
+    created_at         INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX payments_session ON payments (session);
 
 CREATE TABLE notes (
     id              INTEGER PRIMARY KEY,
-    session         TEXT NOT NULL REFERENCES sessions (id),
+    session         INTEGER NOT NULL REFERENCES sessions (n),
     value_minor     INTEGER CHECK (value_minor > 0),
     value_currency  TEXT,
     state           TEXT NOT NULL CHECK (state IN ('escrowed', 'stacked', 'returned',
                         'in-doubt', 'settled-in-box', 'settled-returned')),
     payment_key     TEXT REFERENCES payments (key),
-    created_at      INTEGER NOT NULL,
     changed_at      INTEGER NOT NULL,
     CHECK ((value_minor IS NULL) = (value_currency IS NULL)),
     CHECK (payment_key IS NULL OR state IN ('stacked', 'settled-in-box'))
 ) STRICT;
-CREATE INDEX notes_session ON notes (session, state);
+CREATE INDEX notes_session ON notes (session);
+CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
+    BEGIN SELECT RAISE(ABORT, 'journal notes are never deleted'); END;
+CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
+    BEGIN SELECT RAISE(ABORT, 'journal payments are never deleted'); END;
+"#;
 
+/// The other money tables, unchanged since schema version 1 (rejects and
+/// kept receipts still name their session by its text id: a few rows).
+const SCHEMA_MONEY: &str = r#"
 CREATE TABLE rejects (
     id       INTEGER PRIMARY KEY,
     session  TEXT NOT NULL REFERENCES sessions (id),
@@ -108,20 +121,6 @@ CREATE TABLE receipts (
     reprinted_at  INTEGER
 ) STRICT;
 
-CREATE TABLE events (
-    id           INTEGER PRIMARY KEY,
-    at           INTEGER NOT NULL,
-    kind         TEXT NOT NULL,
-    session      TEXT,
-    note         INTEGER,
-    payment_key  TEXT,
-    detail       TEXT NOT NULL
-) STRICT;
-
-CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
-CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
 CREATE TABLE clearings (
     id                 INTEGER PRIMARY KEY,
     at                 INTEGER NOT NULL,
@@ -138,13 +137,72 @@ CREATE TRIGGER clearings_no_change BEFORE UPDATE ON clearings
     BEGIN SELECT RAISE(ABORT, 'clearings are never changed'); END;
 CREATE TRIGGER clearings_no_delete BEFORE DELETE ON clearings
     BEGIN SELECT RAISE(ABORT, 'clearings are never deleted'); END;
+"#;
 
+/// Sessions and the audit trail as schema version 2 writes them: a session
+/// has an integer row number `n` (its `INTEGER PRIMARY KEY`, stable under
+/// `VACUUM`) that the audit trail refers to; its text id stays unique and is
+/// what the money tables refer to. The audit row is compact (see `events`),
+/// and the view `audit` shows it readably. Version 1 had `sessions.id` as
+/// the primary key and `events (at, kind TEXT, session TEXT, note,
+/// payment_key TEXT, detail TEXT)`; [`migrate_v1`] rewrites those two.
+const SCHEMA_AUDIT: &str = r#"
+CREATE TABLE sessions (
+    n           INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    seq         INTEGER,
+    kiosk       TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    method      TEXT NOT NULL CHECK (method IN ('cash', 'code')),
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER,
+    outcome     TEXT,
+    CHECK ((ended_at IS NULL) = (outcome IS NULL))
+) STRICT;
+CREATE INDEX sessions_seq ON sessions (seq);
+CREATE INDEX sessions_open ON sessions (started_at) WHERE ended_at IS NULL;
 CREATE TRIGGER sessions_no_delete BEFORE DELETE ON sessions
     BEGIN SELECT RAISE(ABORT, 'journal sessions are never deleted'); END;
-CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
-    BEGIN SELECT RAISE(ABORT, 'journal notes are never deleted'); END;
-CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments
-    BEGIN SELECT RAISE(ABORT, 'journal payments are never deleted'); END;
+
+CREATE TABLE event_kinds (
+    code  INTEGER PRIMARY KEY,
+    name  TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE TRIGGER event_kinds_no_update BEFORE UPDATE ON event_kinds
+    BEGIN SELECT RAISE(ABORT, 'event kind codes never change'); END;
+CREATE TRIGGER event_kinds_no_delete BEFORE DELETE ON event_kinds
+    BEGIN SELECT RAISE(ABORT, 'event kind codes never change'); END;
+
+CREATE TABLE events (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    kind     INTEGER NOT NULL,
+    session  INTEGER,
+    note     INTEGER,
+    payment  INTEGER,
+    amount   INTEGER,
+    detail   TEXT
+) STRICT;
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
+
+CREATE VIEW audit AS
+SELECT e.id AS id,
+       e.at AS at,
+       coalesce(k.name, 'unknown-kind-' || e.kind) AS kind,
+       s.id AS session,
+       e.note AS note,
+       p.key AS payment_key,
+       e.amount AS amount_minor,
+       iif(e.amount IS NULL, NULL, n.value_currency) AS currency,
+       e.detail AS detail
+FROM events e
+LEFT JOIN event_kinds k ON k.code = e.kind
+LEFT JOIN notes n ON n.id = e.note
+LEFT JOIN payments p ON p.id = e.payment
+LEFT JOIN sessions s ON s.n = coalesce(e.session, n.session, p.session);
 "#;
 
 /// Fault tickets (added to version 1; see the module docs). The whole ticket
@@ -170,7 +228,7 @@ CREATE TRIGGER IF NOT EXISTS tickets_no_delete BEFORE DELETE ON tickets
     BEGIN SELECT RAISE(ABORT, 'fault tickets are never deleted'); END;
 "#;
 
-/// The secondary indexes beyond those in [`SCHEMA_V1`], and the ones it once
+/// The secondary indexes beyond those in the tables' SQL, and the ones it once
 /// had that no query needs: run on every open after the checks (a no-op once
 /// applied). Each index costs its pages in every commit that touches it, so
 /// only what a query on the kiosk's path needs is kept: the states that are
@@ -184,7 +242,7 @@ CREATE INDEX IF NOT EXISTS notes_in_doubt ON notes (id) WHERE state = 'in-doubt'
 CREATE INDEX IF NOT EXISTS payments_pending ON payments (id) WHERE state = 'pending';
 "#;
 
-/// Tables added to schema version 1, by name, with the SQL that creates
+/// Tables added to the format after files of it existed, by name, with the SQL that creates
 /// them: created on open wherever missing. (`books` and `marks` come from
 /// the same SQL; `books` is filled from the rows when it is created.)
 const ADDED_TABLES: &[(&str, &str)] = &[
@@ -231,7 +289,11 @@ pub(super) fn open(path: &Path) -> Result<(Connection, BooksCheck), Fail> {
         tracing::warn!(path = %path.display(), mode, "journal: WAL not available, using {mode}");
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Off while the format is brought up to date (a migration renames and
+    // rebuilds a parent table; a pragma cannot change inside a transaction),
+    // then on for good.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.pragma_update(None, "legacy_alter_table", "ON")?;
     // No checkpoint inside a money event's commit: the runner checkpoints
     // between sessions (Journal::checkpoint), and a clean close does too.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -244,24 +306,40 @@ pub(super) fn open(path: &Path) -> Result<(Connection, BooksCheck), Fail> {
         Ok(check) => check,
         Err(e) => return refuse(conn, e),
     };
+    conn.pragma_update(None, "legacy_alter_table", "OFF")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
     Ok((conn, check))
 }
 
-/// Creates the schema (`fresh`) or adds what the file lacks, checks the
+/// Creates the schema (a new file), migrates a version-1 file, or adds what
+/// the file lacks, checks the
 /// books (see `verify`) and marks the journal in use, in one transaction.
-fn settle_in(conn: &mut Connection, fresh: bool) -> Result<BooksCheck, Fail> {
+fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if fresh {
-        tx.execute_batch(SCHEMA_V1)?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    match fresh {
+        Fresh::New => {
+            tx.execute_batch(SCHEMA_AUDIT)?;
+            tx.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
+            tx.execute_batch(SCHEMA_MONEY)?;
+            tx.execute_batch(&events::kinds_sql())?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        }
+        Fresh::Version1 => migrate_v1(&tx)?,
+        Fresh::Current => {}
     }
+    // Kinds a newer build of this version added (none so far).
+    tx.execute_batch(&events::kinds_sql())?;
     add_tables(&tx)?;
-    let check = verify::on_open(&tx)?;
+    let check = verify::on_open(&tx, fresh == Fresh::Version1)?;
     // In use from now on: a crash before the clean close leaves the mark
-    // cleared, and the next open checks everything. Triggers someone dropped
-    // come back (the check above has just found the books as they are).
+    // cleared, and the next open checks from the mark. Triggers someone
+    // dropped or replaced come back as this build writes them (the check
+    // above has just found the books as they are).
+    for name in verify::changed_triggers(&tx)? {
+        tx.execute_batch(&format!("DROP TRIGGER IF EXISTS {name};"))?;
+    }
     tx.execute_batch(books::SCHEMA_BOOKS)?;
     tx.execute_batch(SCHEMA_INDEXES)?;
     verify::set_marks(&tx, false)?;
@@ -305,14 +383,172 @@ fn add_tables(conn: &Connection) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Reads (only) what the file is: `Ok(true)` for a new, empty database,
-/// `Ok(false)` for a sound kiosk journal this build can use.
-fn inspect(conn: &Connection) -> Result<bool, Fail> {
+/// What [`inspect`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    /// A new, empty database.
+    New,
+    /// A kiosk journal of schema version 1: migrated on open.
+    Version1,
+    /// A kiosk journal of this build's schema version.
+    Current,
+}
+
+/// Rewrites a version-1 journal's `sessions`, `events`, `notes` and
+/// `payments` as version 2 (see [`SCHEMA_AUDIT`] and
+/// [`SCHEMA_NOTES_PAYMENTS`]), inside the caller's transaction, keeping
+/// every row, every id (note, payment and event ids, which the audit rows
+/// and the verification marks name) and the order. Sessions get their row
+/// number `n` in their stored order, and notes and payments refer to it; a
+/// payment loses its `account` (always its session's: checked first) and
+/// its `changed_at`, a note its `created_at` (the audit rows, all kept, have
+/// those times). An audit row's kind text becomes its code, its session and
+/// payment key become row ids, a note's value (from its JSON) becomes
+/// `amount`, and its JSON detail is kept as it was (nothing of the history
+/// is dropped). A row it cannot carry over (a kind this build does not
+/// know, a session or payment key that names no row, a payment for another
+/// account than its session's) stops the migration: the caller's
+/// transaction rolls back and the file is left as it was, with an error
+/// naming the version. The rebuilt tables get their triggers back: their
+/// own with their SQL, the books' after the books check (the copy must not
+/// count the money twice in `books`).
+///
+/// Needs `foreign_keys = OFF` and `legacy_alter_table = ON` (set by
+/// [`open`]): renaming the old tables must not rewrite the other tables'
+/// references to them, which are meant for the new ones.
+fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
+    let refuse = |what: String| {
+        Fail::new(
+            JournalErrorKind::SchemaVersion,
+            format!(
+                "cannot migrate this schema version 1 journal to version {SCHEMA_VERSION}: \
+                 {what}; left untouched"
+            ),
+        )
+    };
+    // The triggers of the tables being rebuilt go first (those of `books`
+    // come back after the books check, the others with their tables).
+    let triggers: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger'
+             AND tbl_name IN ('sessions', 'events', 'notes', 'payments')",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for t in triggers {
+        conn.execute_batch(&format!("DROP TRIGGER \"{}\";", t.replace('"', "\"\"")))?;
+    }
+    conn.execute_batch(
+        "DROP INDEX IF EXISTS sessions_seq;
+         DROP INDEX IF EXISTS sessions_open;
+         DROP INDEX IF EXISTS payments_session;
+         DROP INDEX IF EXISTS notes_session;
+         DROP INDEX IF EXISTS notes_in_doubt;
+         DROP INDEX IF EXISTS payments_pending;
+         ALTER TABLE sessions RENAME TO sessions_v1;
+         ALTER TABLE events RENAME TO events_v1;
+         ALTER TABLE payments RENAME TO payments_v1;
+         ALTER TABLE notes RENAME TO notes_v1;",
+    )?;
+    conn.execute_batch(SCHEMA_AUDIT)?;
+    conn.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
+    conn.execute_batch(&events::kinds_sql())?;
+    let (kinds, sessions, keys): (i64, i64, i64) = conn.query_row(
+        "SELECT count(*) FILTER (WHERE k.code IS NULL),
+                count(*) FILTER (WHERE e.session IS NOT NULL AND s.id IS NULL),
+                count(*) FILTER (WHERE e.payment_key IS NOT NULL AND p.id IS NULL)
+         FROM events_v1 e
+         LEFT JOIN event_kinds k ON k.name = e.kind
+         LEFT JOIN sessions_v1 s ON s.id = e.session
+         LEFT JOIN payments_v1 p ON p.key = e.payment_key",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let (orphans, accounts): (i64, i64) = conn.query_row(
+        "SELECT (SELECT count(*) FROM notes_v1 n LEFT JOIN sessions_v1 s ON s.id = n.session
+                 WHERE s.id IS NULL)
+              + (SELECT count(*) FROM payments_v1 p LEFT JOIN sessions_v1 s ON s.id = p.session
+                 WHERE s.id IS NULL),
+                (SELECT count(*) FROM payments_v1 p JOIN sessions_v1 s ON s.id = p.session
+                 WHERE s.account IS NOT p.account)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if kinds + sessions + keys + orphans + accounts > 0 {
+        return Err(refuse(format!(
+            "{kinds} audit rows of a kind this build does not know, {sessions} naming no \
+             session, {keys} naming no payment; {orphans} notes or payments of no session; \
+             {accounts} payments for another account than their session's"
+        )));
+    }
+    // Every row, with its id and in its order; a payment's account is its
+    // session's (checked above), a note's creation time and a payment's last
+    // change time are in their audit rows.
+    conn.execute_batch(
+        "INSERT INTO sessions (id, seq, kiosk, account, method, started_at, ended_at, outcome)
+           SELECT id, seq, kiosk, account, method, started_at, ended_at, outcome
+           FROM sessions_v1 ORDER BY rowid;
+         INSERT INTO payments (id, key, session, amount_minor, amount_currency, method, state,
+                               attempts, backend_ref, balance_minor, balance_currency, reason,
+                               created_at)
+           SELECT p.id, p.key, s.n, p.amount_minor, p.amount_currency, p.method, p.state,
+                  p.attempts, p.backend_ref, p.balance_minor, p.balance_currency, p.reason,
+                  p.created_at
+           FROM payments_v1 p JOIN sessions s ON s.id = p.session ORDER BY p.id;
+         INSERT INTO notes (id, session, value_minor, value_currency, state, payment_key,
+                            changed_at)
+           SELECT o.id, s.n, o.value_minor, o.value_currency, o.state, o.payment_key,
+                  o.changed_at
+           FROM notes_v1 o JOIN sessions s ON s.id = o.session ORDER BY o.id;
+         INSERT INTO events (id, at, kind, session, note, payment, amount, detail)
+           SELECT e.id, e.at, k.code, s.n, e.note, p.id,
+                  iif(e.note IS NULL, NULL, json_extract(e.detail, '$.value.minor')),
+                  e.detail
+           FROM events_v1 e
+           JOIN event_kinds k ON k.name = e.kind
+           LEFT JOIN sessions s ON s.id = e.session
+           LEFT JOIN payments p ON p.key = e.payment_key
+           ORDER BY e.id;",
+    )?;
+    let lost: i64 = conn.query_row(
+        "SELECT (SELECT count(*) FROM sessions_v1) - (SELECT count(*) FROM sessions)
+              + (SELECT count(*) FROM payments_v1) - (SELECT count(*) FROM payments)
+              + (SELECT count(*) FROM notes_v1) - (SELECT count(*) FROM notes)
+              + (SELECT count(*) FROM events_v1) - (SELECT count(*) FROM events)",
+        [],
+        |r| r.get(0),
+    )?;
+    debug_assert_eq!(lost, 0, "the checks above let no row fall out");
+    if lost != 0 {
+        return Err(refuse(format!("{lost} rows would not carry over")));
+    }
+    conn.execute_batch(
+        "DROP TABLE events_v1;
+         DROP TABLE notes_v1;
+         DROP TABLE payments_v1;
+         DROP TABLE sessions_v1;",
+    )?;
+    let dangling: i64 =
+        conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })?;
+    if dangling > 0 {
+        return Err(refuse(format!(
+            "{dangling} rows refer to a row that does not exist"
+        )));
+    }
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    Ok(())
+}
+
+/// Reads (only) what the file is: a new, empty database, or a sound kiosk
+/// journal this build can use (as it is, or after migrating it).
+fn inspect(conn: &Connection) -> Result<Fresh, Fail> {
     let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
     let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     if app_id == 0 && version == 0 && objects == 0 {
-        return Ok(true);
+        return Ok(Fresh::New);
     }
     if app_id != APPLICATION_ID {
         return Err(Fail::new(
@@ -334,7 +570,11 @@ fn inspect(conn: &Connection) -> Result<bool, Fail> {
             "a kiosk journal with invalid schema version {version}; left untouched"
         )));
     }
-    Ok(false)
+    Ok(if version == 1 {
+        Fresh::Version1
+    } else {
+        Fresh::Current
+    })
 }
 
 /// Refuses a non-empty file that does not start like an SQLite database,

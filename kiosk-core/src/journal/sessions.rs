@@ -2,16 +2,17 @@
 
 use kiosk_hal::{AccountNumber, PaymentMethod};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::json;
 
 use super::codec::{method_from, method_text, outcome_text};
-use super::events::Event;
+use super::events::{Event, EventKind};
 use super::fail::Fail;
 use super::{SessionOutcome, SessionStart};
 use crate::ids::{Millis, SessionId};
 
 /// What a stored session says.
 pub(super) struct SessionRow {
+    /// Its row number (what the audit trail refers to).
+    pub n: i64,
     /// The account it pays.
     pub account: AccountNumber,
     /// How.
@@ -23,17 +24,22 @@ pub(super) struct SessionRow {
 /// The session `id`, or `UnknownRecord`.
 pub(super) fn load(conn: &Connection, id: &SessionId) -> Result<SessionRow, Fail> {
     let row = conn
-        .prepare_cached("SELECT account, method, ended_at IS NOT NULL FROM sessions WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT n, account, method, ended_at IS NOT NULL FROM sessions WHERE id = ?1",
+        )?
         .query_row([&id.0], |r| {
             Ok((
-                r.get::<_, String>(0)?,
+                r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
-                r.get::<_, bool>(2)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
             ))
         })
         .optional()?;
-    let (account, method, ended) = row.ok_or_else(|| Fail::unknown(format!("no session {id}")))?;
+    let (n, account, method, ended) =
+        row.ok_or_else(|| Fail::unknown(format!("no session {id}")))?;
     Ok(SessionRow {
+        n,
         account: AccountNumber(account),
         method: method_from(&method)?,
         ended,
@@ -68,13 +74,9 @@ pub(super) fn begin(conn: &Connection, s: &SessionStart) -> Result<(), Fail> {
         method_text(s.method),
         s.at.0
     ])?;
-    Event::new("session-begun", s.at)
-        .session(&s.id)
-        .detail(json!({
-            "kiosk": s.kiosk.0,
-            "account": s.account.0,
-            "method": method_text(s.method),
-        }))
+    // Kiosk, account and method are the session row's own: not repeated.
+    Event::new(EventKind::SessionBegun, s.at)
+        .session(conn.last_insert_rowid())
         .append(conn)
 }
 
@@ -85,13 +87,14 @@ pub(super) fn end(
     outcome: SessionOutcome,
     at: Millis,
 ) -> Result<(), Fail> {
-    if load(conn, id)?.ended {
+    let row = load(conn, id)?;
+    if row.ended {
         return Err(Fail::illegal(format!("session {id} has ended already")));
     }
     conn.prepare_cached("UPDATE sessions SET ended_at = ?2, outcome = ?3 WHERE id = ?1")?
         .execute(params![id.0, at.0, outcome_text(outcome)])?;
-    Event::new("session-ended", at)
-        .session(id)
-        .detail(json!({ "outcome": outcome_text(outcome) }))
+    // The outcome is the row's own (a session ends once).
+    Event::new(EventKind::SessionEnded, at)
+        .session(row.n)
         .append(conn)
 }

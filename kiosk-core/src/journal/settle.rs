@@ -6,8 +6,8 @@ use rusqlite::{params, Connection};
 use serde_json::json;
 
 use super::clearing::dual_control;
-use super::codec::{money_json, serde_name};
-use super::events::Event;
+use super::codec::serde_name;
+use super::events::{Event, EventKind};
 use super::fail::Fail;
 use super::notes::{self, expect_state};
 use super::{payments, sessions, NoteId, NoteState, PendingPayment, Settlement};
@@ -35,6 +35,7 @@ pub(super) fn settle(
     }
     let row = notes::load(conn, note)?;
     expect_state(&row, NoteState::InDoubt)?;
+    let mut payment = None;
     let settlement = match (fate, row.value) {
         (NoteFate::InCashBox, Some(value)) => {
             let session = sessions::load(conn, &row.session)?;
@@ -58,7 +59,7 @@ pub(super) fn settle(
                 SettledBy::Device => "in-doubt note settled in the cash box",
                 SettledBy::Staff(_) => "in-doubt note found in the cash box by staff",
             };
-            payments::insert(conn, &pending, cause)?;
+            payment = Some(payments::insert(conn, &pending, Some(cause))?);
             notes::set_state(conn, row.id, NoteState::SettledInBox, Some(value), at)?;
             conn.prepare_cached("UPDATE notes SET payment_key = ?2 WHERE id = ?1")?
                 .execute(params![row.id, pending.key.0])?;
@@ -74,26 +75,20 @@ pub(super) fn settle(
         }
         (NoteFate::Unknown, _) => Settlement::StillInDoubt,
     };
-    let key = match &settlement {
-        Settlement::Credit(p) => Some(p.key.0.as_str()),
-        _ => None,
-    };
-    let value = row.value.map_or(serde_json::Value::Null, money_json);
+    // The fate as the device (or staff) reported it: `unknown` leaves no
+    // trace in the note's row.
     let (kind, detail) = match by {
-        SettledBy::Device => (
-            "note-settled",
-            json!({ "fate": serde_name(&fate), "value": value }),
-        ),
+        SettledBy::Device => (EventKind::NoteSettled, json!({ "fate": serde_name(&fate) })),
         SettledBy::Staff(operators) => (
-            "note-settled-by-staff",
-            json!({ "fate": serde_name(&fate), "value": value, "operators": operators }),
+            EventKind::NoteSettledByStaff,
+            json!({ "fate": serde_name(&fate), "operators": operators }),
         ),
     };
     let mut event = Event::new(kind, at)
-        .session(&row.session)
         .note(row.id)
+        .amount(row.value.map(|v| v.minor))
         .detail(detail);
-    event.key = key;
+    event.payment = payment;
     event.append(conn)?;
     Ok(settlement)
 }

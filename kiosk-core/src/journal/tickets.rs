@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::json;
 
 use super::codec::serde_name;
-use super::events::Event;
+use super::events::{Event, EventKind};
 use super::fail::Fail;
 use super::{Journal, JournalError, JournalErrorKind};
 use crate::tickets::{Ticket, TicketId};
@@ -94,9 +94,9 @@ fn save(conn: &Connection, ticket: &Ticket) -> Result<(), Fail> {
         text,
     ])?;
     let kind = match (&stored, ticket.is_open()) {
-        (None, _) => "ticket-opened",
-        (Some(_), false) => "ticket-resolved",
-        (Some(_), true) => "ticket-updated",
+        (None, _) => EventKind::TicketOpened,
+        (Some(_), false) => EventKind::TicketResolved,
+        (Some(_), true) => EventKind::TicketUpdated,
     };
     let at = ticket
         .actions

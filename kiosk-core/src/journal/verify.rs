@@ -1,5 +1,6 @@
-//! Checking that the books balance: cheaply on every open, fully after an
-//! unclean shutdown or on request.
+//! Checking that the books balance: a bounded check on every open (after
+//! a clean close and after a crash alike), the full one when the marks or
+//! the books' triggers are missing, and on request.
 //!
 //! # What "the books balance" means
 //!
@@ -20,44 +21,83 @@
 //! 4. **The running totals agree**: the `books` row of each currency equals
 //!    the same sums computed from the rows (see `books`).
 //!
-//! # When what runs
+//! # The mark
 //!
-//! - **Every open (the cheap check)**: the audit trail is not shorter than
-//!   at the last verification (acknowledged events are not missing); the
-//!   running totals of every currency balance among themselves (3 on the
-//!   totals) and none is negative; (1) for every payment written since the
-//!   last verification plus the [`RECENT_TAIL`] newest; the books' triggers
-//!   and guards are all in place. Its cost does not grow with the journal:
-//!   a few index lookups per checked payment.
-//! - **After an unclean shutdown** (the clean-shutdown mark is not set: a
-//!   crash, a power cut, a journal from an older build), or when the books'
-//!   triggers are missing (someone edited the file behind them): the full
-//!   check, 1–4 over every row. It reads all notes and payments once.
-//! - **On request**: [`crate::journal::Journal::verify_full`], the full check plus
-//!   SQLite's `quick_check` of every page (which reads the whole file).
+//! `marks` holds how far the books were verified: the newest payment id and
+//! event id at the last verification, and whether the journal was closed
+//! cleanly. The mark moves forward, after checking the payments written
+//! since it, at every open, at every [`crate::journal::Journal::checkpoint`]
+//! (which the runner calls between sessions: the check runs there, never on
+//! a customer's path), at [`crate::journal::Journal::verify_full`] and at a
+//! clean close. So "since the mark" is at most what was written since the
+//! last checkpoint: a session or so.
 //!
-//! The guard triggers in `books` keep the facts (1) rests on from changing
-//! once written, so a payment verified once stays verified unless someone
-//! drops the guards, which the cheap check notices.
+//! # When what runs, and what each proves
+//!
+//! - **The bounded check, on every open** when the marks and all the books'
+//!   triggers are there: after a clean close ([`CheckKind::Cheap`]) and
+//!   after an unclean shutdown, a crash or power cut
+//!   ([`CheckKind::SinceMark`]) alike. It proves:
+//!   (a) the audit trail reaches at least the event id of the mark (no
+//!   acknowledged event is missing from its end);
+//!   (b) (3) on the running totals of every currency, and none negative;
+//!   (c) (1) for every payment after the mark, plus the [`RECENT_TAIL`]
+//!   newest;
+//!   (d) the books' triggers and guards exist, each with the exact text
+//!   this build writes (`sqlite_schema.sql`; one dropped, or replaced under
+//!   its name by one that does something else, fails (d)).
+//!   Its cost does not grow with the journal: a few index lookups per
+//!   checked payment.
+//!
+//!   Why that is enough after a crash: SQLite's WAL keeps every commit
+//!   whole or absent, and with `synchronous = FULL` every acknowledged
+//!   commit is there. A money event is one commit, and the triggers update
+//!   the running totals inside the statement that changes a row, so no
+//!   crash can leave a half-written event or totals that disagree with the
+//!   rows. The payments before the mark passed (1) when the mark moved, and
+//!   the guard triggers (present: (d)) have kept the facts (1) rests on
+//!   from changing since: a payment's key, session, amount and method; a
+//!   note's payment once assigned; a note in the box and its value. What
+//!   the guards still allow, assigning a note not yet in a payment to an
+//!   old payment, moves money out of "not yet in a payment" without adding
+//!   any to a payment, and (b) catches it.
+//!
+//!   What it does not prove: (2) and (4) over rows before the mark; rows
+//!   edited by someone who dropped the guards and put them back exactly as
+//!   they were before the kiosk opened the file again (after a clean close
+//!   as after a crash: only [`crate::journal::Journal::verify_full`] finds
+//!   that); pages it does not read are sound (a damaged page is reported by
+//!   the first read that meets it).
+//! - **The full check** ([`CheckKind::Full`]), 1–4 over every row, on open
+//!   when the marks are missing (a new journal, or one from before the
+//!   marks), when any of the books' triggers is missing or not as this
+//!   build writes it (someone edited the file behind them: the triggers are
+//!   put back after the check), and once
+//!   after a migration from an older format. It reads all notes and
+//!   payments once.
+//! - **On request**: [`crate::journal::Journal::verify_full`], the full
+//!   check plus SQLite's `quick_check` of every page (which reads the whole
+//!   file); it also moves the mark.
 //!
 //! # What it costs (measured)
 //!
 //! `cargo bench -p kiosk-benches --bench journal`, a journal of 500,000 cash
-//! payments (730 MB) on this project's shared 2-core build machine, page
-//! cache dropped for "cold"; two runs, so ranges:
+//! payments on this project's shared 2-core build machine, page cache
+//! dropped for "cold". Before: format 1 (730 MB), the full check after an
+//! unclean shutdown (two runs, so ranges). After: format 2 (288 MB), the
+//! bounded check (one run).
 //!
-//! | check                                   | cold         | warm         |
-//! |-----------------------------------------|--------------|--------------|
-//! | open + recovery reads, clean shutdown   | 10–23 ms     | 5–7 ms       |
-//! | of it the cheap check (64 payments)     | 1.2–1.7 ms   | 0.2 ms       |
-//! | open after an unclean shutdown (full)   | 1.9–3.5 s    | 1.3–2.6 s    |
-//! | [`crate::journal::Journal::verify_full`]| 5.6–11.2 s   | 3.7–9.1 s    |
-//! | before: `quick_check` on every open     | 4.8–7.1 s    | 2.4–5.8 s    |
+//! | check                                   | before cold | before warm | after cold | after warm |
+//! |-----------------------------------------|-------------|-------------|------------|------------|
+//! | open + recovery reads, clean shutdown   | 10–23 ms    | 5–7 ms      | 5.0 ms     | 1.6 ms     |
+//! | of it the check (64 payments)           | 1.2–1.7 ms  | 0.2 ms      | 1.4 ms     | 0.2 ms     |
+//! | open + recovery, unclean shutdown       | 1.9–3.5 s   | 1.3–2.6 s   | 3.7 ms     | 1.6 ms     |
+//! | of it the check                         | (all rows)  |             | 1.4 ms     | 0.2 ms     |
+//! | [`crate::journal::Journal::verify_full`]| 5.6–11.2 s  | 3.7–9.1 s   | 4.1 s      | 2.1 s      |
 //!
-//! So a kiosk that shuts down cleanly opens in milliseconds whatever its
-//! age; after a power cut the first open pays for reading every note and
-//! payment once. (The journal is not yet rotated per clearing, which is
-//! what would bound that too.)
+//! So a kiosk opens in milliseconds whatever its age, after a clean close
+//! and after a power cut alike; reading every row is left to
+//! `verify_full`, run between sessions or in maintenance.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -86,6 +126,43 @@ const BOOKS_TRIGGERS: &[&str] = &[
     "books_no_delete",
 ];
 
+/// The books' triggers as this build creates them: each name with the text
+/// SQLite keeps for it in `sqlite_schema.sql` (`CREATE TRIGGER name … END`:
+/// the statement from the name on, without `IF NOT EXISTS` and the `;`).
+fn books_triggers() -> Vec<(&'static str, String)> {
+    books::SCHEMA_BOOKS
+        .split("CREATE TRIGGER IF NOT EXISTS ")
+        .skip(1)
+        .map(|part| {
+            let text = part.find("END;").map_or(part, |end| &part[..end + 3]);
+            let name = text.split_whitespace().next().unwrap_or_default();
+            (name, format!("CREATE TRIGGER {text}"))
+        })
+        .collect()
+}
+
+/// The books' triggers that are missing, or whose text is not the one this
+/// build writes (someone replaced one under its name): empty when all are
+/// in place as written.
+pub(super) fn changed_triggers(conn: &Connection) -> Result<Vec<&'static str>, Fail> {
+    let expected = books_triggers();
+    debug_assert_eq!(
+        expected.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        BOOKS_TRIGGERS,
+        "the books' SQL and the list of its triggers agree"
+    );
+    let mut stmt =
+        conn.prepare_cached("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1")?;
+    let mut changed = Vec::new();
+    for (name, sql) in &expected {
+        let stored: Option<String> = stmt.query_row([name], |r| r.get(0)).optional()?;
+        if stored.as_deref() != Some(sql.as_str()) {
+            changed.push(*name);
+        }
+    }
+    Ok(changed)
+}
+
 /// At most this many problems are named in an error.
 const MAX_PROBLEMS: usize = 5;
 
@@ -93,9 +170,14 @@ const MAX_PROBLEMS: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckKind {
-    /// Running totals, audit-trail length, and the payments written since the
-    /// last verification plus the newest few.
+    /// After a clean shutdown: running totals, audit-trail length, the
+    /// books' triggers in place, and the payments written since the last
+    /// verification plus the newest few.
     Cheap,
+    /// After an unclean shutdown (crash, power cut) with the books' triggers
+    /// in place: the same checks as [`CheckKind::Cheap`], from the mark the
+    /// last checkpoint, open or clean close left (see the `verify` module).
+    SinceMark,
     /// Every note and payment (after an unclean shutdown).
     Full,
     /// Every note and payment, and SQLite's `quick_check` of every page.
@@ -107,9 +189,11 @@ pub enum CheckKind {
 pub struct BooksCheck {
     /// Which check ran.
     pub kind: CheckKind,
-    /// Why an open check was full: `true` when the previous shutdown was not
-    /// clean or the books' triggers were missing; `false` for a new journal
-    /// or one from before the clean-shutdown mark (checked fully once).
+    /// `true` when the previous shutdown was not clean (the check is then
+    /// [`CheckKind::SinceMark`]) or the books' triggers were missing (the
+    /// check is then [`CheckKind::Full`]); `false` after a clean close, for a
+    /// new journal, or for one from before the clean-shutdown mark (checked
+    /// fully once).
     pub after_unclean_shutdown: bool,
     /// Payments whose notes were added up.
     pub payments_checked: u64,
@@ -164,37 +248,32 @@ pub(super) fn set_marks(conn: &Connection, clean: bool) -> Result<(), Fail> {
     Ok(())
 }
 
-/// The check to run on open, run: cheap after a clean shutdown, full otherwise.
-pub(super) fn on_open(conn: &Connection) -> Result<BooksCheck, Fail> {
+/// The check to run on open, run: bounded (from the mark) when the marks
+/// and the books' triggers are in place, full otherwise or when `migrated`
+/// (a file just migrated from an older format is checked in full once).
+pub(super) fn on_open(conn: &Connection, migrated: bool) -> Result<BooksCheck, Fail> {
     let started = Instant::now();
-    let triggers: i64 = {
-        let list = BOOKS_TRIGGERS
-            .iter()
-            .map(|t| format!("'{t}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        conn.query_row(
-            &format!(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name IN ({list})"
-            ),
-            [],
-            |r| r.get(0),
-        )?
-    };
-    let all_triggers = usize::try_from(triggers).ok() == Some(BOOKS_TRIGGERS.len());
+    let all_triggers = changed_triggers(conn)?.is_empty();
     match marks(conn)? {
-        Some(m) if m.clean && all_triggers => {
+        Some(m) if all_triggers && !migrated => {
             let payments = cheap(conn, m)?;
             Ok(BooksCheck {
-                kind: CheckKind::Cheap,
-                after_unclean_shutdown: false,
+                kind: if m.clean {
+                    CheckKind::Cheap
+                } else {
+                    CheckKind::SinceMark
+                },
+                after_unclean_shutdown: !m.clean,
                 payments_checked: payments,
                 took: started.elapsed(),
             })
         }
         marks => {
             // No mark at all: a new journal, or one from before the marks.
-            let after_unclean_shutdown = marks.is_some() || !all_triggers;
+            // Triggers missing: someone edited the file behind them.
+            // (A migration drops the books' triggers itself.)
+            let after_unclean_shutdown =
+                (!all_triggers && !migrated) || marks.is_some_and(|m| !m.clean);
             let payments = full(conn)?;
             Ok(BooksCheck {
                 kind: CheckKind::Full,
@@ -208,6 +287,17 @@ pub(super) fn on_open(conn: &Connection) -> Result<BooksCheck, Fail> {
 
 /// The cheap check (see the module docs); returns the payments checked.
 pub(super) fn cheap(conn: &Connection, m: Marks) -> Result<u64, Fail> {
+    bounded(conn, m, RECENT_TAIL)
+}
+
+/// The cheap check without the recent tail: what a checkpoint checks before
+/// it moves the mark (the payments since the mark were never checked).
+pub(super) fn since(conn: &Connection, m: Marks) -> Result<u64, Fail> {
+    bounded(conn, m, 0)
+}
+
+/// The cheap check, over the payments after the mark and the `tail` newest.
+fn bounded(conn: &Connection, m: Marks, tail: i64) -> Result<u64, Fail> {
     let (newest_payment, newest_event) = newest(conn)?;
     let mut problems = Vec::new();
     if newest_event < m.verified_event {
@@ -220,7 +310,7 @@ pub(super) fn cheap(conn: &Connection, m: Marks) -> Result<u64, Fail> {
     for (currency, t) in books::stored(conn)? {
         totals_balance(&currency, &t, "running totals", &mut problems);
     }
-    let from = m.verified_payment.min(newest_payment - RECENT_TAIL).max(0);
+    let from = m.verified_payment.min(newest_payment - tail).max(0);
     let (checked, _) = payments(conn, from, &mut problems)?;
     refuse_if(problems)?;
     Ok(checked)

@@ -58,14 +58,119 @@ fn a_clean_close_lets_the_next_open_check_only_the_newest_payments() {
 }
 
 #[test]
-fn after_a_crash_the_open_checks_every_payment() {
+fn after_a_crash_the_open_checks_what_came_after_the_mark() {
     let (dir, path) = temp_path();
     let copy = crash_image(dir.path(), &path);
     let j = Journal::open(&copy).unwrap();
     let check = j.opened_with();
-    assert_eq!(check.kind, CheckKind::Full);
+    assert_eq!(check.kind, CheckKind::SinceMark);
     assert!(check.after_unclean_shutdown);
     assert_eq!(check.payments_checked, 1);
+}
+
+/// `payments` credited cash payments of two notes each, unsynced (the
+/// logic is the same), from session `first` on.
+fn pay(j: &mut Journal, first: u64, payments: u64) {
+    for seq in first..first + payments {
+        let s = begin(j, seq, PaymentMethod::Cash);
+        j.note_stacked(&s, None, cny(5000), Millis(seq)).unwrap();
+        j.note_stacked(&s, None, cny(10000), Millis(seq)).unwrap();
+        let k = key(&s.0);
+        j.payment_pending(&s, &k, cny(15000), Millis(seq)).unwrap();
+        j.payment_credited(&k, "B", cny(15000), Millis(seq))
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_checkpoint_moves_the_mark_so_the_open_after_a_crash_stays_bounded() {
+    let half = 2 * RECENT_TAIL as u64;
+    for checkpoint in [false, true] {
+        let (_dir, path) = temp_path();
+        let mut j = Journal::open(&path).unwrap();
+        j.unsynced_for_tests();
+        pay(&mut j, 1, half);
+        if checkpoint {
+            j.checkpoint().unwrap();
+        }
+        pay(&mut j, half + 1, half);
+        j.abandon();
+        let j = Journal::open(&path).unwrap();
+        let check = j.opened_with();
+        assert_eq!(check.kind, CheckKind::SinceMark);
+        assert!(check.after_unclean_shutdown);
+        // Without the checkpoint the mark is where the open left it (no
+        // payments): every payment is checked; with it, only the second half.
+        let expected = if checkpoint { half } else { 2 * half };
+        assert_eq!(check.payments_checked, expected, "checkpoint: {checkpoint}");
+        assert_eq!(
+            j.cash_totals(Currency::CNY).unwrap().credited,
+            cny(15000 * 2 * half as i64)
+        );
+    }
+}
+
+#[test]
+fn a_checkpoint_does_not_move_the_mark_over_books_that_do_not_balance() {
+    let (_dir, path) = temp_path();
+    let mut j = Journal::open(&path).unwrap();
+    pay(&mut j, 1, 2);
+    j.checkpoint().unwrap();
+    pay(&mut j, 3, 1);
+    // Someone raises the new payment behind the guards and the totals.
+    j.conn
+        .execute_batch(
+            "DROP TRIGGER payments_money_fixed; DROP TRIGGER books_payment_changed;
+             UPDATE payments SET amount_minor = 17000 WHERE key = 'K01-000003';",
+        )
+        .unwrap();
+    let err = j.checkpoint().expect_err("the books do not balance");
+    assert_eq!(err.kind(), JournalErrorKind::Unbalanced);
+    assert!(
+        err.to_string()
+            .contains("payment K01-000003 of CNY 170.00 has notes worth CNY 150.00"),
+        "{err}"
+    );
+    let verified: i64 = j
+        .conn
+        .query_row("SELECT verified_payment FROM marks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(verified, 2, "the mark stays before the unchecked payment");
+}
+
+#[test]
+fn a_crashed_journal_with_edited_running_totals_is_refused_by_the_bounded_check() {
+    let (dir, path) = temp_path();
+    let copy = crash_image(dir.path(), &path);
+    // The triggers are all in place: the open after the crash is bounded,
+    // and the totals themselves no longer balance.
+    edit(
+        &copy,
+        "UPDATE books SET box_minor = box_minor - 5000 WHERE currency = 'CNY';",
+    );
+    assert_unbalanced(
+        &copy,
+        &["CNY: running totals: in the box CNY 100.00 but credited CNY 150.00"],
+    );
+}
+
+#[test]
+fn a_crashed_journal_missing_a_guard_is_checked_fully() {
+    let (dir, path) = temp_path();
+    let copy = crash_image(dir.path(), &path);
+    edit(&copy, "DROP TRIGGER notes_assignment_fixed;");
+    let j = Journal::open(&copy).unwrap();
+    assert_eq!(j.opened_with().kind, CheckKind::Full);
+    assert!(j.opened_with().after_unclean_shutdown);
+    let back: i64 = j
+        .conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'notes_assignment_fixed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(back, 1, "the guard is put back after the full check");
 }
 
 #[test]
@@ -78,7 +183,7 @@ fn an_abandoned_journal_opens_like_after_a_power_cut() {
     let wal = std::fs::metadata(path.with_extension("sqlite-wal")).unwrap();
     assert!(wal.len() > 0, "the WAL stays as a power cut leaves it");
     let j = Journal::open(&path).unwrap();
-    assert_eq!(j.opened_with().kind, CheckKind::Full);
+    assert_eq!(j.opened_with().kind, CheckKind::SinceMark);
     assert!(j.opened_with().after_unclean_shutdown);
     assert_eq!(
         j.open_sessions().unwrap()[0].unposted_stacked,
@@ -353,7 +458,7 @@ fn the_recovery_queries_use_the_small_indexes_that_remain() {
     let unposted = plan(
         &j,
         "SELECT value_minor FROM notes
-         WHERE session = 'x' AND state = 'stacked' AND payment_key IS NULL",
+         WHERE session = 1 AND state = 'stacked' AND payment_key IS NULL",
     );
     assert!(unposted.contains("notes_session"), "{unposted}");
     let verify = plan(
@@ -364,4 +469,49 @@ fn the_recovery_queries_use_the_small_indexes_that_remain() {
     );
     assert!(verify.contains("notes_session"), "{verify}");
     assert!(!verify.contains("TEMP B-TREE"), "{verify}");
+}
+
+#[test]
+fn a_guard_replaced_under_its_name_is_noticed_and_the_books_checked_fully() {
+    let (_dir, path) = closed_journal(RECENT_TAIL as u64 + 5);
+    // Note 1 belongs to payment 1, older than the tail the cheap check reads.
+    // The editor swaps the guard and the running-total trigger for no-ops of
+    // the same names, so every total still balances, and edits the note.
+    edit(
+        &path,
+        "DROP TRIGGER notes_in_box_fixed;
+         CREATE TRIGGER notes_in_box_fixed BEFORE UPDATE ON notes BEGIN SELECT 1; END;
+         DROP TRIGGER books_note_changed;
+         CREATE TRIGGER books_note_changed AFTER UPDATE ON notes BEGIN SELECT 1; END;
+         UPDATE notes SET value_minor = 2000 WHERE id = 1;",
+    );
+    assert_unbalanced(
+        &path,
+        &[
+            "payment K01-000001 of CNY 150.00 has notes worth CNY 120.00",
+            "running total of the box",
+        ],
+    );
+}
+
+#[test]
+fn replaced_triggers_come_back_as_this_build_writes_them() {
+    let (_dir, path) = closed_journal(2);
+    edit(
+        &path,
+        "DROP TRIGGER books_no_delete;
+         CREATE TRIGGER books_no_delete BEFORE DELETE ON books BEGIN SELECT 1; END;",
+    );
+    let j = Journal::open(&path).unwrap();
+    assert_eq!(j.opened_with().kind, CheckKind::Full);
+    assert!(j.opened_with().after_unclean_shutdown);
+    assert!(
+        j.conn.execute("DELETE FROM books", []).is_err(),
+        "the guard is back"
+    );
+    drop(j);
+    assert_eq!(
+        Journal::open(&path).unwrap().opened_with().kind,
+        CheckKind::Cheap
+    );
 }

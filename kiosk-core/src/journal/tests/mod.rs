@@ -1,7 +1,9 @@
 //! Tests of the journal, and the helpers they share.
 
+mod audit;
 mod books;
 mod checkpoint;
+mod migrate;
 mod notes;
 mod open;
 mod payments;

@@ -113,7 +113,8 @@ fn unposted(j: &Journal, s: &SessionId) -> Option<Money> {
                 .conn
                 .query_row(
                     "SELECT sum(value_minor), max(value_currency) FROM notes
-                     WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL",
+                     WHERE session = (SELECT n FROM sessions WHERE id = ?1)
+                       AND state = 'stacked' AND payment_key IS NULL",
                     [&s.0],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
@@ -305,7 +306,7 @@ proptest! {
             }
         }
         let twice: i64 = j.conn.query_row(
-            "SELECT count(*) FROM (SELECT payment_key FROM events WHERE kind = 'payment-credited'
+            "SELECT count(*) FROM (SELECT payment_key FROM audit WHERE kind = 'payment-credited'
                                    GROUP BY payment_key HAVING count(*) > 1)",
             [],
             |r| r.get(0),

@@ -168,7 +168,7 @@ fn every_change_is_one_audit_row_and_reads_write_nothing() {
     assert_eq!(std::fs::read(&wal).unwrap(), wal_before);
     let kinds: Vec<String> = j
         .conn
-        .prepare("SELECT kind FROM events ORDER BY id")
+        .prepare("SELECT kind FROM audit ORDER BY id")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()

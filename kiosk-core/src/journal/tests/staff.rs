@@ -15,7 +15,7 @@ fn last_event(j: &Journal) -> (String, serde_json::Value) {
     let (kind, detail): (String, String) = j
         .conn
         .query_row(
-            "SELECT kind, detail FROM events ORDER BY id DESC LIMIT 1",
+            "SELECT kind, detail FROM audit ORDER BY id DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -106,8 +106,18 @@ fn a_note_staff_find_returned_leaves_the_books_as_they_were() {
         .record_clearing(Millis(11), &pair(), cny(10000), 0)
         .unwrap();
     assert_eq!(clearing.over_short(), 0);
-    let (_, detail) = last_event(&j);
-    assert_eq!(detail["expected_minor"], 10000);
+    // The audit row names the clearing; its row holds what was expected.
+    let (kind_, detail) = last_event(&j);
+    assert_eq!(kind_, "clearing");
+    let expected: i64 = j
+        .conn
+        .query_row(
+            "SELECT expected_minor FROM clearings WHERE id = ?1",
+            [detail["clearing"].as_i64().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(expected, 10000);
 }
 
 #[test]
