@@ -1,0 +1,166 @@
+//! Shrinking a failing run to a short scenario file.
+//!
+//! Greedy, one element at a time: drop a customer, a note, a fault rule, a
+//! power loss, a command, a staff action, an account change; keep the drop
+//! if the run still fails one of the same checks; repeat until no single
+//! drop keeps it failing. The seed stays the same (device random streams are
+//! forked per device, so dropping one element shifts only the draws that
+//! element made).
+//!
+//! The result is written as an ordinary scenario file whose `[expect]`
+//! says `explorer-checks = true`, so `kiosk-sim drill --file F --seed S`
+//! replays it with every explorer check, after every step.
+
+use std::collections::BTreeSet;
+
+use super::checks::Check;
+use super::runner::{run_scenario, ExploreOptions};
+use crate::drill::Scenario;
+
+/// The outcome of shrinking.
+#[derive(Debug, Clone)]
+pub struct Shrunk {
+    /// The smallest failing scenario found.
+    pub scenario: Scenario,
+    /// The checks it still fails (among those the original failed).
+    pub checks: BTreeSet<Check>,
+    /// Runs spent shrinking.
+    pub runs: u32,
+}
+
+/// Every scenario one element smaller than `s`.
+fn candidates(s: &Scenario) -> Vec<Scenario> {
+    let mut out = Vec::new();
+    macro_rules! drop_each {
+        ($($field:tt)+) => {
+            for i in 0..s.$($field)+.len() {
+                let mut c = s.clone();
+                c.$($field)+.remove(i);
+                out.push(c);
+            }
+        };
+    }
+    drop_each!(customers);
+    drop_each!(power_losses);
+    drop_each!(acceptor.faults);
+    drop_each!(link.faults);
+    drop_each!(printer.faults);
+    drop_each!(commands);
+    drop_each!(staff);
+    drop_each!(account_changes);
+    if let Some(reader) = &s.reader {
+        for i in 0..reader.faults.len() {
+            let mut c = s.clone();
+            if let Some(r) = c.reader.as_mut() {
+                r.faults.remove(i);
+            }
+            out.push(c);
+        }
+        if s.customers.iter().all(|c| c.code.is_none()) {
+            let mut c = s.clone();
+            c.reader = None;
+            out.push(c);
+        }
+    }
+    for (ci, customer) in s.customers.iter().enumerate() {
+        for ni in 0..customer.notes.len() {
+            let mut c = s.clone();
+            c.customers[ci].notes.remove(ni);
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Shrinks `scenario` (which fails some of `target` with `seed`) greedily.
+///
+/// A candidate counts as still failing if it fails any check in `target`
+/// that `options.allow` does not allow. Stops after `budget` runs.
+pub fn shrink(
+    scenario: &Scenario,
+    seed: u64,
+    target: &BTreeSet<Check>,
+    options: &ExploreOptions,
+    budget: u32,
+) -> Shrunk {
+    let wanted: BTreeSet<Check> = target.difference(&options.allow).copied().collect();
+    let mut best = scenario.clone();
+    let mut runs = 0;
+    let mut checks = wanted.clone();
+    'outer: loop {
+        for candidate in candidates(&best) {
+            if runs >= budget {
+                break 'outer;
+            }
+            runs += 1;
+            let report = run_scenario(&candidate, seed, options);
+            let failing: BTreeSet<Check> = report.checks().intersection(&wanted).copied().collect();
+            if !failing.is_empty() {
+                best = candidate;
+                checks = failing;
+                continue 'outer;
+            }
+        }
+        break;
+    }
+    Shrunk {
+        scenario: best,
+        checks,
+        runs,
+    }
+}
+
+/// The scenario as a short TOML file: keys equal to their defaults are left
+/// out, and `[expect]` asks the drill runner for the explorer's checks
+/// (allowing `allow`), so `kiosk-sim drill --file F --seed S` replays it.
+pub fn to_toml(
+    scenario: &Scenario,
+    seed: u64,
+    allow: &BTreeSet<Check>,
+    note: &str,
+) -> Result<String, String> {
+    let mut s = scenario.clone();
+    s.expect.explorer_checks = true;
+    s.expect.explorer_allow = allow.iter().map(|c| c.name().to_string()).collect();
+    let value = toml::Value::try_from(&s).map_err(|e| format!("cannot write the scenario: {e}"))?;
+    let base_text = format!("id = {:?}\ntitle = {:?}\n", s.id, s.title);
+    let base = Scenario::from_toml("defaults", &base_text).map_err(|e| e.to_string())?;
+    let defaults = toml::Value::try_from(&base).map_err(|e| e.to_string())?;
+    let pruned = prune(value, &defaults);
+    let body = toml::to_string(&pruned).map_err(|e| format!("cannot write the scenario: {e}"))?;
+    let mut out = String::new();
+    for line in note.lines() {
+        out.push_str(&format!("# {line}\n"));
+    }
+    out.push_str(&format!(
+        "# Replay: kiosk-sim drill --file <this file> --seed {seed}\n\n"
+    ));
+    out.push_str(&body);
+    Ok(out)
+}
+
+/// `value` without the table entries equal to those in `defaults`.
+fn prune(value: toml::Value, defaults: &toml::Value) -> toml::Value {
+    match (value, defaults) {
+        (toml::Value::Table(table), toml::Value::Table(def)) => {
+            let mut out = toml::map::Map::new();
+            for (k, v) in table {
+                match def.get(&k) {
+                    Some(d) if *d == v && k != "id" && k != "title" => {}
+                    Some(d) => {
+                        let pruned = prune(v, d);
+                        let empty = matches!(&pruned, toml::Value::Table(t) if t.is_empty());
+                        if !empty {
+                            out.insert(k, pruned);
+                        }
+                    }
+                    None => {
+                        out.insert(k, v);
+                    }
+                }
+            }
+            toml::Value::Table(out)
+        }
+        (v, _) => v,
+    }
+}
