@@ -89,13 +89,14 @@ fn build(g: &mut Gen, seed: u64) -> Scenario {
         let base = arrivals[g.rng.below(arrivals.len() as u64) as usize];
         base + g.between(0, 25_000)
     };
-    let anywhere = |g: &mut Gen| g.between(1_000, busy_end);
+    // Windows that open here are closed by `busy_end`.
+    let anywhere = |g: &mut Gen| g.between(1_000, busy_end - 1_000);
 
-    let acceptor = acceptor(g, &near_customer, &anywhere);
+    let acceptor = acceptor(g, &near_customer, &anywhere, busy_end);
     let (printer, printer_service) = printer(g, &anywhere, busy_end);
-    let link = link(g, &anywhere);
+    let link = link(g, &anywhere, busy_end);
     let power_losses = power_losses(g, &near_customer);
-    let (commands, staff) = operations(g, &anywhere, printer_service);
+    let (commands, staff) = operations(g, &anywhere, printer_service, busy_end);
     let account_changes = refusals(g, &customers);
     let reader = (g.rates.cash_share < 1.0).then(ReaderConfig::default);
 
@@ -257,6 +258,7 @@ fn acceptor(
     g: &mut Gen,
     near_customer: &dyn Fn(&mut Gen) -> u64,
     anywhere: &dyn Fn(&mut Gen) -> u64,
+    busy_end: u64,
 ) -> AcceptorConfig {
     let mut faults = Vec::new();
     // Clock faults first: power cycles at any instant, offline windows.
@@ -270,7 +272,7 @@ fn acceptor(
     }
     for _ in 0..g.rates.acceptor_offline {
         let from_ms = anywhere(g);
-        let until = from_ms + g.between(2_000, 40_000);
+        let until = (from_ms + g.between(2_000, 40_000)).min(busy_end);
         faults.push(FaultRule::new(
             Trigger::Between {
                 from_ms,
@@ -357,7 +359,7 @@ fn printer(
                 let from_ms = anywhere(g);
                 Trigger::Between {
                     from_ms,
-                    until_ms: Some(from_ms + g.between(5_000, 60_000)),
+                    until_ms: Some((from_ms + g.between(5_000, 60_000)).min(busy_end)),
                 }
             }
             _ => Trigger::NthCall {
@@ -376,11 +378,11 @@ fn printer(
     )
 }
 
-fn link(g: &mut Gen, anywhere: &dyn Fn(&mut Gen) -> u64) -> LinkConfig {
+fn link(g: &mut Gen, anywhere: &dyn Fn(&mut Gen) -> u64, busy_end: u64) -> LinkConfig {
     let mut faults = Vec::new();
     for _ in 0..g.rates.link_drops {
         let from_ms = anywhere(g);
-        let until = from_ms + g.between(3_000, 60_000);
+        let until = (from_ms + g.between(3_000, 60_000)).min(busy_end);
         let on = g.pick(&[LinkOp::Any, LinkOp::Post]);
         let fault = if g.chance(0.2) {
             LinkFault::Slow {
@@ -461,6 +463,7 @@ fn operations(
     g: &mut Gen,
     anywhere: &dyn Fn(&mut Gen) -> u64,
     printer_service: Option<u64>,
+    busy_end: u64,
 ) -> (Vec<ScheduledCommand>, Vec<StaffAction>) {
     let mut commands = Vec::new();
     let mut staff = Vec::new();
@@ -479,6 +482,16 @@ fn operations(
         // until staff have looked and put it back in service.
         commands.push(ScheduledCommand {
             at_ms: back + 5_000,
+            command: StaffCommand::Enable,
+        });
+    }
+    if g.rates.box_removals + g.rates.clearings > 0 {
+        // A late report of a removal (the acceptor was offline), or a
+        // clearing cut short by a power loss (the open clearing does not
+        // survive a restart), takes the kiosk out of service again: staff
+        // check once more at the end.
+        commands.push(ScheduledCommand {
+            at_ms: busy_end + 2_000,
             command: StaffCommand::Enable,
         });
     }

@@ -62,6 +62,18 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
             out.push(c);
         }
     }
+    for number in s.backend.accounts.keys() {
+        let mut c = s.clone();
+        c.backend.accounts.remove(number);
+        out.push(c);
+    }
+    // Everything half as late, when nothing happens in the first half.
+    if let Some(first) = first_planned_ms(s).filter(|t| *t > 10_000) {
+        let shift = first / 2;
+        let mut c = s.clone();
+        shift_earlier(&mut c, shift);
+        out.push(c);
+    }
     for (ci, customer) in s.customers.iter().enumerate() {
         for ni in 0..customer.notes.len() {
             let mut c = s.clone();
@@ -70,6 +82,50 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
         }
     }
     out
+}
+
+/// The first planned thing in the scenario: a customer, a power loss, a
+/// command, a staff action, an account change, a timed fault.
+fn first_planned_ms(s: &Scenario) -> Option<u64> {
+    let timed = |t: &crate::Trigger| t.start().map(|m| m.0);
+    s.customers
+        .iter()
+        .map(|c| c.arrive_ms)
+        .chain(s.power_losses.iter().map(|p| p.at_ms))
+        .chain(s.commands.iter().map(|c| c.at_ms))
+        .chain(s.staff.iter().map(|a| a.at_ms))
+        .chain(s.account_changes.iter().map(|a| a.at_ms))
+        .chain(s.acceptor.faults.iter().filter_map(|f| timed(&f.trigger)))
+        .chain(s.link.faults.iter().filter_map(|f| timed(&f.trigger)))
+        .chain(s.printer.faults.iter().filter_map(|f| timed(&f.trigger)))
+        .min()
+}
+
+/// Moves every planned time `by` ms earlier (and the end with them).
+fn shift_earlier(s: &mut Scenario, by: u64) {
+    use crate::Trigger;
+    let shift = |t: &mut Trigger| match t {
+        Trigger::At { at_ms } => *at_ms -= by,
+        Trigger::Between { from_ms, until_ms } => {
+            *from_ms -= by;
+            if let Some(u) = until_ms {
+                *u -= by;
+            }
+        }
+        _ => {}
+    };
+    s.duration_ms -= by;
+    s.customers.iter_mut().for_each(|c| c.arrive_ms -= by);
+    s.power_losses.iter_mut().for_each(|p| p.at_ms -= by);
+    s.commands.iter_mut().for_each(|c| c.at_ms -= by);
+    s.staff.iter_mut().for_each(|a| a.at_ms -= by);
+    s.account_changes.iter_mut().for_each(|a| a.at_ms -= by);
+    s.acceptor.faults.iter_mut().for_each(|f| shift(&mut f.trigger));
+    s.link.faults.iter_mut().for_each(|f| shift(&mut f.trigger));
+    s.printer.faults.iter_mut().for_each(|f| shift(&mut f.trigger));
+    if let Some(r) = s.reader.as_mut() {
+        r.faults.iter_mut().for_each(|f| shift(&mut f.trigger));
+    }
 }
 
 /// Shrinks `scenario` (which fails some of `target` with `seed`) greedily.

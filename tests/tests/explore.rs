@@ -1,0 +1,161 @@
+//! The seeded random explorer (`kiosk-sim explore`): deterministic, catches
+//! a real loss and shrinks it, finds nothing in fault-free runs, and a
+//! modest campaign passes with the known-bug checks allowed.
+
+use std::collections::BTreeSet;
+
+use kiosk_sim::drill::Scenario;
+use kiosk_sim::explore::{
+    self, generate, run_scenario, run_seed, shrink, Campaign, Check, ExploreOptions, PlantedBug,
+};
+
+/// Checks that fire because of bugs another change is fixing (see
+/// the `kiosk_sim::explore` module docs): in-session power-ups and late reports settle the
+/// wrong note (box-covered, box-explained, no-double-credit), one in-doubt
+/// note disables cash for good (cash-offered), a retried QR posting differs
+/// from the first (key-conflict).
+fn known_bugs() -> BTreeSet<Check> {
+    [
+        Check::BoxCovered,
+        Check::BoxExplained,
+        Check::NoDoubleCredit,
+        Check::CashOffered,
+        Check::KeyConflict,
+    ]
+    .into_iter()
+    .collect()
+}
+
+#[test]
+fn same_seed_same_run() {
+    let options = ExploreOptions::default();
+    for seed in [3, 17, 404] {
+        let (g1, a) = run_seed(seed, &options);
+        let (g2, b) = run_seed(seed, &options);
+        assert_eq!(g1.rates, g2.rates, "seed {seed}: rates differ");
+        assert_eq!(a.trace_hash, b.trace_hash, "seed {seed}: traces differ");
+        assert_eq!(a.violations, b.violations, "seed {seed}: verdicts differ");
+        assert!(a.steps > 5, "seed {seed}: the run did next to nothing");
+    }
+    // Different seeds explore different runs.
+    let (_, x) = run_seed(1, &options);
+    let (_, y) = run_seed(2, &options);
+    assert_ne!(x.trace_hash, y.trace_hash);
+}
+
+#[test]
+fn a_generated_scenario_survives_its_toml_file() {
+    let options = ExploreOptions::default();
+    for seed in [5, 23] {
+        let g = generate(seed);
+        let direct = run_scenario(&g.scenario, seed, &options);
+        let text = shrink::to_toml(&g.scenario, seed, &BTreeSet::new(), "test").unwrap();
+        let back = Scenario::from_toml("written", &text).unwrap();
+        assert!(back.expect.explorer_checks);
+        let replayed = run_scenario(&back, seed, &options);
+        assert_eq!(
+            direct.trace_hash, replayed.trace_hash,
+            "seed {seed}: the written file runs differently:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn fault_free_runs_hold_every_check() {
+    let options = ExploreOptions::default();
+    for seed in 1..=15 {
+        let mut s = generate(seed).scenario;
+        s.acceptor.faults.clear();
+        s.printer.faults.clear();
+        s.link.faults.clear();
+        s.power_losses.clear();
+        s.commands.clear();
+        s.staff.clear();
+        s.account_changes.clear();
+        let report = run_scenario(&s, seed, &options);
+        assert!(
+            report.violations.is_empty(),
+            "seed {seed} without faults: {:?}",
+            report.violations
+        );
+    }
+}
+
+#[test]
+fn a_kiosk_that_credits_twice_is_caught_and_shrunk() {
+    let planted = ExploreOptions {
+        planted: Some(PlantedBug::RekeyFirstCredit),
+        allow: known_bugs(),
+        ..ExploreOptions::default()
+    };
+    let honest = ExploreOptions {
+        allow: known_bugs(),
+        ..ExploreOptions::default()
+    };
+    // The first seed whose run credits cash at all.
+    let (seed, report) = (1..200)
+        .map(|seed| (seed, run_seed(seed, &planted).1))
+        .find(|(_, r)| r.checks().contains(&Check::BackendAgrees))
+        .expect("some run credits cash");
+    assert!(report.failed(&planted.allow), "{report:?}");
+    assert!(
+        report.checks().contains(&Check::NoDoubleCredit),
+        "crediting the same cash twice exceeds the box: {:?}",
+        report.violations
+    );
+    // Without the planted bug the same seed holds those checks.
+    let (_, clean) = run_seed(seed, &honest);
+    assert!(!clean.checks().contains(&Check::BackendAgrees), "{clean:?}");
+
+    let g = generate(seed);
+    let shrunk = shrink::shrink(&g.scenario, seed, &report.checks(), &planted, 400);
+    assert!(!shrunk.checks.is_empty());
+    let s = &shrunk.scenario;
+    assert_eq!(s.customers.len(), 1, "one paying customer is enough");
+    assert_eq!(s.customers[0].notes.len(), 1, "one note is enough");
+    let faults = s.acceptor.faults.len() + s.link.faults.len() + s.printer.faults.len();
+    assert_eq!(faults + s.power_losses.len() + s.staff.len(), 0);
+    // The shrunk file still fails with the bug planted.
+    let text = shrink::to_toml(s, seed, &planted.allow, "planted").unwrap();
+    let back = Scenario::from_toml("shrunk", &text).unwrap();
+    assert!(run_scenario(&back, seed, &planted).failed(&planted.allow));
+    assert!(
+        text.lines().count() < 80,
+        "the shrunk file is short:\n{text}"
+    );
+}
+
+#[test]
+fn two_hundred_runs_with_the_known_bugs_allowed() {
+    let result = Campaign {
+        first_seed: 10_000,
+        runs: 200,
+        jobs: 2,
+        options: ExploreOptions {
+            allow: known_bugs(),
+            ..ExploreOptions::default()
+        },
+        progress: false,
+        keep_failures: 5,
+        print_every_run: false,
+    }
+    .run();
+    assert_eq!(result.runs, 200);
+    let shown: Vec<String> = result
+        .failures
+        .iter()
+        .map(|r| explore::render_run(r, &known_bugs()))
+        .collect();
+    assert_eq!(result.failed, 0, "{}", shown.join("\n"));
+    assert!(result.steps > 200 * 10, "runs do something: {}", result.steps);
+}
+
+#[test]
+fn checks_are_named_for_allow() {
+    for c in Check::ALL {
+        assert_eq!(c.name().parse::<Check>(), Ok(c));
+    }
+    let err = "no-such-check".parse::<Check>().unwrap_err();
+    assert!(err.contains("books"), "{err}");
+    assert!(explore::replay_command(7, &known_bugs()).contains("--seed 7 --runs 1"));
+}
