@@ -159,3 +159,41 @@ fn checks_are_named_for_allow() {
     assert!(err.contains("books"), "{err}");
     assert!(explore::replay_command(7, &known_bugs()).contains("--seed 7 --runs 1"));
 }
+
+const ONE_LOST_ANSWER: &str = r#"
+id = "one-lost-answer"
+title = "one cash payment whose answer is lost"
+duration-ms = 200000
+
+[kiosk]
+retry-max-ms = 8000
+
+[[link.faults]]
+trigger = { when = "nth-call", n = 1 }
+fault = { type = "lose-answer", on = "post", timeout-ms = 5000 }
+
+[backend.accounts."1001"]
+holder-name = "A"
+amount-due = { minor = 5000, currency = "CNY" }
+
+[[customers]]
+arrive-ms = 3000
+account = "1001"
+notes = [50]
+"#;
+
+#[test]
+fn pending_drains_fires_when_retries_stall() {
+    let options = ExploreOptions::default();
+    let healthy = Scenario::from_toml("lost", ONE_LOST_ANSWER).unwrap();
+    let report = run_scenario(&healthy, 1, &options);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    // A kiosk that waits far too long to retry leaves the payment pending
+    // while the link is healthy: the end check says so.
+    let mut stalled = healthy.clone();
+    stalled.kiosk.retry_initial_ms = 10_000_000;
+    stalled.kiosk.retry_max_ms = 10_000_000;
+    let report = run_scenario(&stalled, 1, &options);
+    let checks = report.checks();
+    assert!(checks.contains(&Check::PendingDrains), "{:?}", report.violations);
+}

@@ -74,6 +74,13 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
         shift_earlier(&mut c, shift);
         out.push(c);
     }
+    // End sooner: the quiet tail after the last planned thing.
+    let last = last_planned_ms(s).unwrap_or(0) + super::generate::TAIL_MS;
+    if last < s.duration_ms {
+        let mut c = s.clone();
+        c.duration_ms = last;
+        out.push(c);
+    }
     for (ci, customer) in s.customers.iter().enumerate() {
         for ni in 0..customer.notes.len() {
             let mut c = s.clone();
@@ -99,6 +106,22 @@ fn first_planned_ms(s: &Scenario) -> Option<u64> {
         .chain(s.link.faults.iter().filter_map(|f| timed(&f.trigger)))
         .chain(s.printer.faults.iter().filter_map(|f| timed(&f.trigger)))
         .min()
+}
+
+/// The last planned thing (the end of a window counts).
+fn last_planned_ms(s: &Scenario) -> Option<u64> {
+    let timed = |t: &crate::Trigger| t.end().or(t.start()).map(|m| m.0);
+    s.customers
+        .iter()
+        .map(|c| c.arrive_ms)
+        .chain(s.power_losses.iter().map(|p| p.at_ms + p.down_ms))
+        .chain(s.commands.iter().map(|c| c.at_ms))
+        .chain(s.staff.iter().map(|a| a.at_ms))
+        .chain(s.account_changes.iter().map(|a| a.at_ms))
+        .chain(s.acceptor.faults.iter().filter_map(|f| timed(&f.trigger)))
+        .chain(s.link.faults.iter().filter_map(|f| timed(&f.trigger)))
+        .chain(s.printer.faults.iter().filter_map(|f| timed(&f.trigger)))
+        .max()
 }
 
 /// Moves every planned time `by` ms earlier (and the end with them).
