@@ -147,7 +147,11 @@ fn two_hundred_runs_with_the_known_bugs_allowed() {
         .map(|r| explore::render_run(r, &known_bugs()))
         .collect();
     assert_eq!(result.failed, 0, "{}", shown.join("\n"));
-    assert!(result.steps > 200 * 10, "runs do something: {}", result.steps);
+    assert!(
+        result.steps > 200 * 10,
+        "runs do something: {}",
+        result.steps
+    );
 }
 
 #[test]
@@ -195,5 +199,9 @@ fn pending_drains_fires_when_retries_stall() {
     stalled.kiosk.retry_max_ms = 10_000_000;
     let report = run_scenario(&stalled, 1, &options);
     let checks = report.checks();
-    assert!(checks.contains(&Check::PendingDrains), "{:?}", report.violations);
+    assert!(
+        checks.contains(&Check::PendingDrains),
+        "{:?}",
+        report.violations
+    );
 }

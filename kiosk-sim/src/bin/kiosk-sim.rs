@@ -435,7 +435,10 @@ fn explore(args: ExploreArgs) -> ExitCode {
             "fired": fired,
             "failures": failures,
         });
-        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
     } else {
         if !campaign.print_every_run {
             for r in result.failures.iter().take(args.show_failures.max(1)) {
@@ -456,7 +459,11 @@ fn explore(args: ExploreArgs) -> ExitCode {
             result.elapsed.as_secs_f64()
         );
         for (check, n) in &result.fired {
-            let mark = if allow.contains(check) { " (allowed)" } else { "" };
+            let mark = if allow.contains(check) {
+                " (allowed)"
+            } else {
+                ""
+            };
             println!("  {check}{mark}: fired in {n} runs");
         }
     }
@@ -466,9 +473,19 @@ fn explore(args: ExploreArgs) -> ExitCode {
         eprintln!(
             "shrinking seed {} (checks: {})...",
             first.seed,
-            target.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+            target
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        let shrunk = explore::shrink::shrink(&g.scenario, first.seed, &target, &options, args.shrink_budget);
+        let shrunk = explore::shrink::shrink(
+            &g.scenario,
+            first.seed,
+            &target,
+            &options,
+            args.shrink_budget,
+        );
         let note = format!(
             "Shrunk by kiosk-sim explore from seed {} in {} runs; still fails: {}.\nRates of the original run: {}\nOriginal: {}",
             first.seed,

@@ -342,10 +342,9 @@ pub fn run_once_with(
         let bank = async {
             for c in &scenario.account_changes {
                 clock.sleep_until(Millis(c.at_ms)).await;
-                world.backend.set_account_status(
-                    &kiosk_hal::AccountNumber(c.account.clone()),
-                    c.status,
-                );
+                world
+                    .backend
+                    .set_account_status(&kiosk_hal::AccountNumber(c.account.clone()), c.status);
             }
         };
         let kiosk_life = async {
@@ -402,8 +401,7 @@ pub fn run_once_with(
                 }
             }
         };
-        let (kiosk, (), (), (), ()) =
-            tokio::join!(kiosk_life, customers, operations, hands, bank);
+        let (kiosk, (), (), (), ()) = tokio::join!(kiosk_life, customers, operations, hands, bank);
         let kiosk = kiosk?;
         let ended_at = clock.now();
         let injected = world.fault_log.entries();

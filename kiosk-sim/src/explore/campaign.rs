@@ -71,7 +71,11 @@ impl CampaignResult {
             for (name, value) in rates.dims() {
                 *self.stats.runs.entry((name, value.clone())).or_default() += 1;
                 for c in &checks {
-                    *self.stats.fired.entry((*c, name, value.clone())).or_default() += 1;
+                    *self
+                        .stats
+                        .fired
+                        .entry((*c, name, value.clone()))
+                        .or_default() += 1;
                 }
             }
         }

@@ -17,7 +17,9 @@
 use std::collections::BTreeMap;
 
 use kiosk_core::{KioskConfig, StaffCommand};
-use kiosk_hal::{AccountNumber, Currency, FraudKind, Money, NoteAtPowerUp, NoteFate, PaymentMethod};
+use kiosk_hal::{
+    AccountNumber, Currency, FraudKind, Money, NoteAtPowerUp, NoteFate, PaymentMethod,
+};
 
 use super::rates::Rates;
 use crate::backend::{Account, AccountStatus, BackendConfig, LinkConfig};
@@ -223,7 +225,11 @@ fn customers(g: &mut Gen) -> (Vec<CustomerScript>, u64) {
         let busy = 8_000
             + think_ms * (3 + notes.len() as u64)
             + 3_000 * notes.len() as u64
-            + if finish == Finish::IdleTimeout { 30_000 } else { 0 };
+            + if finish == Finish::IdleTimeout {
+                30_000
+            } else {
+                0
+            };
         out.push(CustomerScript {
             arrive_ms: t,
             account,
@@ -352,9 +358,7 @@ fn printer(
             PrinterFault::Unknown,
         ]);
         let trigger = match g.rng.below(3) {
-            0 => Trigger::At {
-                at_ms: anywhere(g),
-            },
+            0 => Trigger::At { at_ms: anywhere(g) },
             1 => {
                 let from_ms = anywhere(g);
                 Trigger::Between {

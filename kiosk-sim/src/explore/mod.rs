@@ -122,6 +122,8 @@ pub fn drill_report(scenario: &Scenario, seed: u64) -> DrillReport {
         simulated_ms: report.simulated_ms,
         events: report.steps,
         trace_hash: report.trace_hash,
-        detail: Some("the money line is checked by the explorer checks above, after every step".into()),
+        detail: Some(
+            "the money line is checked by the explorer checks above, after every step".into(),
+        ),
     }
 }

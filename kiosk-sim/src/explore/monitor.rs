@@ -365,7 +365,9 @@ impl Monitor {
         let device_faults = faults
             .iter()
             .filter(|f| {
-                f.device == "acceptor" && !f.fault.starts_with("end of") && !f.fault.contains("Fraud")
+                f.device == "acceptor"
+                    && !f.fault.starts_with("end of")
+                    && !f.fault.contains("Fraud")
             })
             .count() as u32;
         let power_losses = self
@@ -374,8 +376,10 @@ impl Monitor {
             .iter()
             .filter(|(start, _)| *start <= now)
             .count() as u32;
-        let causes =
-            device_faults + power_losses + upto(&self.plan.restarts) + upto(&self.plan.box_removals);
+        let causes = device_faults
+            + power_losses
+            + upto(&self.plan.restarts)
+            + upto(&self.plan.box_removals);
         if self.notes_put_in_doubt > causes {
             self.fail(
                 Check::InDoubtBounded,
@@ -397,7 +401,12 @@ impl Monitor {
         let totals = match journal.cash_totals(self.plan.currency) {
             Ok(t) => t,
             Err(e) => {
-                self.fail(Check::KioskRuns, at, None, format!("journal unreadable: {e}"));
+                self.fail(
+                    Check::KioskRuns,
+                    at,
+                    None,
+                    format!("journal unreadable: {e}"),
+                );
                 return;
             }
         };

@@ -60,7 +60,10 @@ pub struct RunReport {
 
 impl RunReport {
     /// The violations of checks not in `allow`: what makes the run fail.
-    pub fn failures<'a>(&'a self, allow: &'a BTreeSet<Check>) -> impl Iterator<Item = &'a Violation> {
+    pub fn failures<'a>(
+        &'a self,
+        allow: &'a BTreeSet<Check>,
+    ) -> impl Iterator<Item = &'a Violation> {
         self.violations.iter().filter(|v| !allow.contains(&v.check))
     }
 

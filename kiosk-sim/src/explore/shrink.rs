@@ -143,9 +143,15 @@ fn shift_earlier(s: &mut Scenario, by: u64) {
     s.commands.iter_mut().for_each(|c| c.at_ms -= by);
     s.staff.iter_mut().for_each(|a| a.at_ms -= by);
     s.account_changes.iter_mut().for_each(|a| a.at_ms -= by);
-    s.acceptor.faults.iter_mut().for_each(|f| shift(&mut f.trigger));
+    s.acceptor
+        .faults
+        .iter_mut()
+        .for_each(|f| shift(&mut f.trigger));
     s.link.faults.iter_mut().for_each(|f| shift(&mut f.trigger));
-    s.printer.faults.iter_mut().for_each(|f| shift(&mut f.trigger));
+    s.printer
+        .faults
+        .iter_mut()
+        .for_each(|f| shift(&mut f.trigger));
     if let Some(r) = s.reader.as_mut() {
         r.faults.iter_mut().for_each(|f| shift(&mut f.trigger));
     }
