@@ -13,7 +13,7 @@
 //! | `backend-agrees` | every step | backend cash credited = journal credited + applied-but-unanswered, and every applied key is credited or pending in the journal |
 //! | `key-conflict` | every step | no retry carried a different posting under the same key |
 //! | `pending-drains` | end | nothing pending once the link has been healthy long enough |
-//! | `cash-offered` | end | cash is offered again once the devices have been healthy long enough |
+//! | `cash-offered` | end | cash is offered again once the devices have been healthy long enough (and staff have enabled the kiosk after every box removal) |
 //! | `kiosk-runs` | end | the kiosk did not stop with an error (a journal write refused, …) |
 //!
 //! "Physical box" is what the cash box took in: its notes now, plus what

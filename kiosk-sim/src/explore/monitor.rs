@@ -40,6 +40,10 @@ struct Plan {
     box_actions: Vec<u64>,
     commands: Vec<u64>,
     account_changes: Vec<u64>,
+    /// Every box removal is followed by an `enable` command: a removal
+    /// outside a clearing takes the kiosk out of service until staff
+    /// enable it (by design), so without one `cash-offered` does not apply.
+    staff_enable_after_removals: bool,
 }
 
 impl Plan {
@@ -84,6 +88,16 @@ impl Plan {
                 .map(|s| s.at_ms)
                 .collect(),
             commands: scenario.commands.iter().map(|c| c.at_ms).collect(),
+            staff_enable_after_removals: scenario
+                .staff
+                .iter()
+                .filter(|s| s.action == StaffDoes::RemoveCashBox)
+                .all(|removal| {
+                    scenario
+                        .commands
+                        .iter()
+                        .any(|c| c.command == StaffCommand::Enable && c.at_ms > removal.at_ms)
+                }),
             account_changes: scenario.account_changes.iter().map(|c| c.at_ms).collect(),
         }
     }
@@ -451,7 +465,10 @@ impl Monitor {
         .max(power_back)
         .max(last(&mut self.plan.box_actions.iter().copied()))
         .max(last(&mut self.plan.commands.iter().copied()));
-        if end >= devices_quiet + HEALTHY_MS && run.staff.is_present() {
+        if end >= devices_quiet + HEALTHY_MS
+            && run.staff.is_present()
+            && self.plan.staff_enable_after_removals
+        {
             let offered = match &self.last_idle_screen {
                 Some(Screen::Welcome { methods }) => methods.contains(&PaymentMethod::Cash),
                 _ => false,
