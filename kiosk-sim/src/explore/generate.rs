@@ -562,7 +562,11 @@ fn refusals(g: &mut Gen, customers: &[CustomerScript]) -> Vec<AccountChange> {
     }
     for _ in 0..g.rates.refusals {
         let c = open[g.rng.below(open.len() as u64) as usize];
-        let at = c.arrive_ms + g.between(3_000, 25_000);
+        // Between the account check (just after arrival) and the posting
+        // (after the notes), so that the posting is what the backend refuses.
+        let notes = c.notes.len() as u64;
+        let paying = c.think_ms * (2 + notes) + 3_000 * notes + 2_000;
+        let at = c.arrive_ms + g.between(1_500, 1_500 + paying);
         out.push(AccountChange {
             at_ms: at,
             account: c.account.clone(),
