@@ -88,6 +88,15 @@ pub fn run_seed(seed: u64, options: &ExploreOptions) -> (Generated, RunReport) {
 
 /// Runs `scenario` with `seed`, checking after every step and at the end.
 pub fn run_scenario(scenario: &Scenario, seed: u64, options: &ExploreOptions) -> RunReport {
+    run_checked(scenario, seed, options).0
+}
+
+/// [`run_scenario`], also returning the drill run (unless the kiosk stopped).
+pub fn run_checked(
+    scenario: &Scenario,
+    seed: u64,
+    options: &ExploreOptions,
+) -> (RunReport, Option<crate::drill::DrillRun>) {
     let monitor = Arc::new(Mutex::new(Monitor::new(scenario, options.planted)));
     let hook_monitor = Arc::clone(&monitor);
     let run_options = RunOptions {
@@ -116,12 +125,13 @@ pub fn run_scenario(scenario: &Scenario, seed: u64, options: &ExploreOptions) ->
         }
     };
     let steps = monitor.steps();
-    RunReport {
+    let report = RunReport {
         seed,
         rates: None,
         violations: monitor.into_violations().into_sorted(),
         trace_hash: hash,
         steps,
         simulated_ms,
-    }
+    };
+    (report, result.ok())
 }
