@@ -7,7 +7,7 @@
 //! windows, cash-box removals and dual-control clearings, printer faults,
 //! lost and garbled answers, link drops, accounts closed mid-payment (the
 //! backend refuses), kiosk power losses and restarts, self-tests
-//! ([`generate`]). The result is an ordinary drill [`Scenario`], run by the
+//! ([`generate()`]). The result is an ordinary drill [`Scenario`], run by the
 //! drill runner on a real journal file with a [`Monitor`] that checks the
 //! invariants after every kiosk event and at the end ([`checks`] lists them).
 //!
@@ -85,7 +85,23 @@
 //!
 //! # Soak
 //!
-//! SOAK_RESULT
+//! The 1,000,000-run soak did not fit the time this change had on a
+//! shared 2-core machine; what ran, with the CI command's allowed checks
+//! (`--allow box-covered --allow box-explained --allow no-double-credit
+//! --allow cash-offered --allow key-conflict`), `--jobs 2`, release build,
+//! journals on `/dev/shm`:
+//!
+//! | seeds | generator | runs | failing (not allowed) | steps checked | simulated | wall | CPU |
+//! |---|---|---|---|---|---|---|---|
+//! | 1,000,000 – 1,099,999 | before the refusal-timing change | 100,000 | 0 | 5,734,777 | 8,153 h | 24 min 27 s (68 runs/s) | 317 s user + 137 s system (220 runs per CPU-second) |
+//! SOAK_V2
+//!
+//! Allowed checks fired in that first chunk: `cash-offered` in 11,451 runs,
+//! `key-conflict` 7,153, `box-covered` 2,032, `box-explained` 1,878,
+//! `no-double-credit` 1,837 — the known bugs above, at the rates of the
+//! 2,000-run table. No other check fired. To run the full soak:
+//! `kiosk-sim explore --runs 1000000 --seed 1000000 --jobs N` plus the
+//! `--allow` flags of the bugs not yet fixed (about 75 CPU-minutes).
 //!
 //! # Checks
 //!
