@@ -187,7 +187,7 @@ impl Monitor {
         if let Some(journal) = &journal {
             let faults = view.fault_log.entries();
             self.check_money(&reading, journal, &view.backend, at, Some(step));
-            self.check_in_doubt(&faults, at, step);
+            self.check_in_doubt(&faults, reading.totals.in_doubt_notes, at, step);
         }
         self.journal = journal;
     }
@@ -373,7 +373,17 @@ impl Monitor {
         }
     }
 
-    fn check_in_doubt(&mut self, faults: &[InjectedFault], at: Millis, step: usize) {
+    /// Notes put in doubt so far (the events, or the journal's current
+    /// count if higher: recovery puts escrowed notes in doubt without an
+    /// event) against the faults that could cause one.
+    fn check_in_doubt(
+        &mut self,
+        faults: &[InjectedFault],
+        in_doubt_now: u32,
+        at: Millis,
+        step: usize,
+    ) {
+        let put_in_doubt = self.notes_put_in_doubt.max(in_doubt_now);
         let now = at.0;
         let upto = |times: &[u64]| times.iter().filter(|t| **t <= now).count() as u32;
         let device_faults = faults
@@ -394,14 +404,13 @@ impl Monitor {
             + power_losses
             + upto(&self.plan.restarts)
             + upto(&self.plan.box_removals);
-        if self.notes_put_in_doubt > causes {
+        if put_in_doubt > causes {
             self.fail(
                 Check::InDoubtBounded,
                 at,
                 Some(step),
                 format!(
-                    "{} notes put in doubt, but only {causes} faults so far could cause one ({device_faults} acceptor faults, {power_losses} power losses, restarts, box removals)",
-                    self.notes_put_in_doubt
+                    "{put_in_doubt} notes put in doubt, but only {causes} faults so far could cause one ({device_faults} acceptor faults, {power_losses} power losses, restarts, box removals)"
                 ),
             );
         }
