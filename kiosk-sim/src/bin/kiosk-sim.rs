@@ -78,7 +78,8 @@ struct ExploreArgs {
     /// Print the campaign result as JSON.
     #[arg(long)]
     json: bool,
-    /// Where to put journal files (default /dev/shm if it exists).
+    /// Where to put journal files (default /dev/shm if it exists: a synced
+    /// commit there is cheap; the journal's durability is tested elsewhere).
     #[arg(long, value_name = "DIR")]
     journal_dir: Option<PathBuf>,
     /// Print at most this many failing runs.

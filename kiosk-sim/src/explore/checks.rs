@@ -123,7 +123,7 @@ impl Check {
                 "at the end, nothing pending once the link has been free of faults for 60 s"
             }
             Check::CashOffered => {
-                "at the end, the welcome screen offers cash once the devices have been free of faults for 60 s"
+                "at the end, the welcome screen offers cash once the devices have been free of faults for 60 s (and staff enabled the kiosk after every box removal)"
             }
             Check::KioskRuns => "the kiosk ran to the end without stopping on an error",
         }
