@@ -279,3 +279,24 @@ fn found_in_doubt_note_does_not_disable_cash() {
 fn found_qr_retry_keeps_its_posting() {
     found_holds("qr-retry-conflict");
 }
+
+#[test]
+fn a_campaign_finds_the_same_on_one_thread_or_two() {
+    let campaign = |jobs| {
+        Campaign {
+            first_seed: 300,
+            runs: 30,
+            jobs,
+            options: ExploreOptions::default(),
+            progress: false,
+            keep_failures: 30,
+            print_every_run: false,
+        }
+        .run()
+    };
+    let (one, two) = (campaign(1), campaign(2));
+    assert_eq!(one.fired, two.fired);
+    assert_eq!(one.steps, two.steps);
+    let seeds = |r: &explore::CampaignResult| r.failures.iter().map(|f| f.seed).collect::<Vec<_>>();
+    assert_eq!(seeds(&one), seeds(&two));
+}
