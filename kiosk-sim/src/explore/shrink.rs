@@ -212,7 +212,11 @@ pub fn to_toml(
     let base = Scenario::from_toml("defaults", &base_text).map_err(|e| e.to_string())?;
     let defaults = toml::Value::try_from(&base).map_err(|e| e.to_string())?;
     let pruned = prune(value, &defaults);
-    let body = toml::to_string(&pruned).map_err(|e| format!("cannot write the scenario: {e}"))?;
+    let toml::Value::Table(top) = pruned else {
+        return Err("the scenario is not a table".into());
+    };
+    let mut body = String::new();
+    emit_section(&mut body, "", &top);
     let mut out = String::new();
     for line in note.lines() {
         out.push_str(&format!("# {line}\n"));
@@ -247,5 +251,95 @@ fn prune(value: toml::Value, defaults: &toml::Value) -> toml::Value {
             toml::Value::Table(out)
         }
         (v, _) => v,
+    }
+}
+
+/// A key as TOML writes it: bare when it can be, quoted otherwise.
+fn key(k: &str) -> String {
+    let bare = !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        k.to_string()
+    } else {
+        toml::Value::String(k.to_string()).to_string()
+    }
+}
+
+/// A value on one line (tables as inline tables).
+fn inline(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Table(t) => {
+            let parts: Vec<String> = t
+                .iter()
+                .map(|(k, v)| format!("{} = {}", key(k), inline(v)))
+                .collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        toml::Value::Array(a) => {
+            let parts: Vec<String> = a.iter().map(inline).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn is_array_of_tables(v: &toml::Value) -> bool {
+    matches!(v, toml::Value::Array(a) if !a.is_empty() && a.iter().all(toml::Value::is_table))
+}
+
+/// Whether a table reads well on one line: no nested tables of tables.
+fn fits_inline(t: &toml::map::Map<String, toml::Value>) -> bool {
+    t.values().all(|v| match v {
+        toml::Value::Table(inner) => inner.values().all(|x| !x.is_table()),
+        toml::Value::Array(a) => !is_array_of_tables(v) || a.len() <= 1,
+        _ => true,
+    }) && inline(&toml::Value::Table(t.clone())).len() <= 100
+}
+
+/// Writes `table` as the section `path` (the top level when empty): plain
+/// keys first, small tables inline, then sub-sections and arrays of tables
+/// whose entries are written one line per field.
+fn emit_section(out: &mut String, path: &str, table: &toml::map::Map<String, toml::Value>) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            key(k)
+        } else {
+            format!("{path}.{}", key(k))
+        }
+    };
+    for (k, v) in table {
+        let plain = match v {
+            toml::Value::Table(t) => !path.is_empty() && fits_inline(t),
+            _ => !is_array_of_tables(v),
+        };
+        if plain {
+            out.push_str(&format!("{} = {}\n", key(k), inline(v)));
+        }
+    }
+    for (k, v) in table {
+        match v {
+            toml::Value::Table(t) if path.is_empty() || !fits_inline(t) => {
+                let sub = join(k);
+                let has_plain = t.values().any(|x| !x.is_table() && !is_array_of_tables(x))
+                    || t.values()
+                        .any(|x| matches!(x, toml::Value::Table(i) if fits_inline(i)));
+                if has_plain {
+                    out.push_str(&format!("\n[{sub}]\n"));
+                }
+                emit_section(out, &sub, t);
+            }
+            toml::Value::Array(a) if is_array_of_tables(v) => {
+                for entry in a {
+                    out.push_str(&format!("\n[[{}]]\n", join(k)));
+                    if let toml::Value::Table(t) = entry {
+                        for (ek, ev) in t {
+                            out.push_str(&format!("{} = {}\n", key(ek), inline(ev)));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
