@@ -47,7 +47,7 @@
 //! |---|---|---|---|
 //! | (1) a `PowerUp { InStacker }` with no note awaiting a report is ignored: note in the box, nothing journaled | `box-explained` | 11, 60, 79, 111, 203 | `powerup-in-stacker-ignored.toml` (one customer, one power cycle while the note is validated) |
 //! | (2) an in-session power-up discards where the escrowed note went; a later unrelated report settles it | `box-covered`, `no-double-credit` | 16, 59, 104, 105, 337 | `unrelated-report-settles.toml` (one customer, a power-up "none" in escrow, a later power-up "in-stacker") |
-//! | (4) one in-doubt note disables cash for good | `cash-offered` | 4, 9, 25, 45, 50 | `in-doubt-disables-cash.toml` |
+//! | (4) one in-doubt note disables cash for good | `cash-offered` | 4, 9, 25, 45, 50 | `in-doubt-disables-cash.toml` (one customer, a power-up "in-stacker" while the second note is stacked: the note goes in doubt, not to the box, and cash stays off) |
 //! | (5) a QR posting whose answer is lost is "changed" on retry | `key-conflict` | 29, 36, 38, 48, 75 | `qr-retry-conflict.toml` (one QR customer, the first answer lost) |
 //!
 //! Over 2,000 runs (seeds 1..=2000): `cash-offered` fired in 230 runs,
@@ -76,11 +76,12 @@
 //! spread over `--jobs` threads. A generated run covers about 5 virtual
 //! minutes and about 57 kiosk events, every one of them checked.
 //!
-//! Measured (release build, 2-core machine shared with other builds, load
-//! average about 8): 2,000 runs on one thread took 8.4 s of CPU (6.0 s
-//! user, 2.4 s system: 238 runs per CPU-second, 114,373 steps checked)
-//! and 26.6 s wall (75 runs/s); the soak below ran at about 60 runs/s wall
-//! on two threads. `cargo bench -p kiosk-benches --bench explore` measures
+//! Measured (release build, 2-core machine shared with other engineers'
+//! builds): 2,000 runs (seeds 1..=2000, 114,373 steps checked) on one
+//! thread took 9.4 s wall = **213 runs/s** at load average 3.4 (5.1 s user
+//! + 2.3 s system: 270 runs per CPU-second), and 26.6 s wall (75 runs/s)
+//! at load average 8; the soak below ran at 68–245 runs/s wall on two
+//! threads depending on the load. `cargo bench -p kiosk-benches --bench explore` measures
 //! runs/s on one thread. CI runs 10,000 runs in release mode (`.ci/run`).
 //!
 //! # Soak
