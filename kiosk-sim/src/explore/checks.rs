@@ -12,7 +12,7 @@
 //! | `no-double-credit` | every step | no key applied twice, and the backend credited no more cash than the box took in |
 //! | `backend-agrees` | every step | backend cash credited = journal credited + applied-but-unanswered, and every applied key is credited or pending in the journal |
 //! | `key-conflict` | every step | no retry carried a different posting under the same key |
-//! | `pending-drains` | end | nothing pending once the link has been healthy long enough |
+//! | `pending-drains` | end | nothing pending once the link has been healthy, and nothing new became pending, for long enough (no session running) |
 //! | `cash-offered` | end | cash is offered again once the devices have been healthy long enough (and staff have enabled the kiosk after every box removal) |
 //! | `kiosk-runs` | end | the kiosk did not stop with an error (a journal write refused, …) |
 //!
@@ -120,7 +120,7 @@ impl Check {
             }
             Check::KeyConflict => "no retry carried a different posting under the same key",
             Check::PendingDrains => {
-                "at the end, nothing pending once the link has been free of faults for 60 s"
+                "at the end, nothing pending once the link has been free of faults, and nothing new became pending, for 60 s"
             }
             Check::CashOffered => {
                 "at the end, the welcome screen offers cash once the devices have been free of faults for 60 s (and staff enabled the kiosk after every box removal)"
