@@ -79,10 +79,11 @@
 //! Measured (release build, 2-core machine shared with other engineers'
 //! builds): 2,000 runs (seeds 1..=2000, 114,373 steps checked) on one
 //! thread took 9.4 s wall = **213 runs/s** at load average 3.4 (5.1 s user
-//! + 2.3 s system: 270 runs per CPU-second), and 26.6 s wall (75 runs/s)
-//! at load average 8; the soak below ran at 68–245 runs/s wall on two
-//! threads depending on the load. `cargo bench -p kiosk-benches --bench explore` measures
-//! runs/s on one thread. CI runs 10,000 runs in release mode (`.ci/run`).
+//! and 2.3 s system: 270 runs per CPU-second), and 26.6 s wall (75 runs/s)
+//! at load average 8; the soak below ran at 68–305 runs/s wall on two
+//! threads depending on the load. `cargo bench -p kiosk-benches --bench
+//! explore` measures runs/s on one thread. CI runs 10,000 runs in release
+//! mode (`.ci/run`): 72 s wall on two threads beside the soak.
 //!
 //! # Soak
 //!
