@@ -20,6 +20,9 @@
 //!   after every restart.
 //! - [`drill`]: scenario files, the drill runner and its reports; the
 //!   `kiosk-sim` binary is its command line.
+//! - [`explore`]: the seeded random explorer: seed → fault rates →
+//!   random scenario, checked after every step, failures shrunk to a
+//!   scenario file.
 //!
 //! Everything is seeded: a drill is a scenario plus a `u64` seed, and the
 //! same seed gives the same trace.
@@ -32,6 +35,7 @@ pub mod devices;
 pub mod drill;
 #[cfg(unix)]
 pub mod emulators;
+pub mod explore;
 pub mod faults;
 pub mod fleet;
 pub mod rng;

@@ -6,6 +6,9 @@
 //! kiosk-sim drill --all --seeds 20
 //! kiosk-sim drill --file my-drill.toml --json
 //! RUST_LOG=info kiosk-sim drill bill-jam      # with the kiosk's own log
+//! kiosk-sim explore --runs 10000 --jobs 2       # random scenarios, checked every step
+//! kiosk-sim explore --seed 42 --runs 1 --shrink failing.toml
+//! kiosk-sim explore --runs 2000 --stats --allow key-conflict
 //! ```
 
 use std::io::{IsTerminal, Write};
@@ -34,6 +37,56 @@ enum Command {
     Drill(DrillArgs),
     /// Kill a real kiosk process at random instants; check the money line.
     Crash(kiosk_sim::crash::cli::CrashArgs),
+    /// Explore random scenarios: each seed picks fault rates, customers and
+    /// faults; the money line and the other checks run after every step.
+    Explore(ExploreArgs),
+}
+
+#[derive(clap::Args)]
+struct ExploreArgs {
+    /// How many runs (seeds seed, seed+1, ...).
+    #[arg(long, default_value_t = 1)]
+    runs: u64,
+    /// The first seed (default: drawn from the clock, and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Threads (default: every core).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// A check that does not fail a run (a known bug); repeatable. See --list-checks.
+    #[arg(long = "allow", value_name = "CHECK")]
+    allow: Vec<kiosk_sim::explore::Check>,
+    /// List the checks with their definitions and exit.
+    #[arg(long)]
+    list_checks: bool,
+    /// Run this scenario file with the explorer's checks instead of generating one.
+    #[arg(long, value_name = "PATH")]
+    file: Option<PathBuf>,
+    /// Shrink the first failing run and write it as a scenario file here.
+    #[arg(long, value_name = "PATH")]
+    shrink: Option<PathBuf>,
+    /// Most runs to spend shrinking.
+    #[arg(long, default_value_t = 400)]
+    shrink_budget: u32,
+    /// Print the generated scenario (TOML) of each seed before running it.
+    #[arg(long)]
+    print_scenario: bool,
+    /// Print which checks fired at which rates.
+    #[arg(long)]
+    stats: bool,
+    /// Print every run's report, not only failing ones.
+    #[arg(long)]
+    verbose: bool,
+    /// Print the campaign result as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Where to put journal files (default /dev/shm if it exists: a synced
+    /// commit there is cheap; the journal's durability is tested elsewhere).
+    #[arg(long, value_name = "DIR")]
+    journal_dir: Option<PathBuf>,
+    /// Print at most this many failing runs.
+    #[arg(long, default_value_t = 10)]
+    show_failures: usize,
 }
 
 #[derive(clap::Args)]
@@ -82,6 +135,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Drill(args) => drill(args),
         Command::Crash(args) => kiosk_sim::crash::cli::main(args),
+        Command::Explore(args) => explore(args),
     }
 }
 
@@ -290,5 +344,183 @@ fn print_summary(reports: &[DrillReport], seeds: u64) {
     }
     if seeds > 1 {
         println!("(timings: worst over {seeds} seeds, in simulated time)");
+    }
+}
+
+fn explore(args: ExploreArgs) -> ExitCode {
+    use kiosk_sim::explore::{self, Campaign, Check, ExploreOptions};
+    if args.list_checks {
+        for c in Check::ALL {
+            println!("{:<18} {}", c.name(), c.definition());
+        }
+        return ExitCode::SUCCESS;
+    }
+    let allow: std::collections::BTreeSet<Check> = args.allow.iter().copied().collect();
+    let options = ExploreOptions {
+        allow: allow.clone(),
+        journal_dir: args.journal_dir.clone(),
+        planted: None,
+    };
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            % 1_000_000_000
+    });
+    if let Some(path) = &args.file {
+        let scenario = match Scenario::from_file(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let report = explore::run_scenario(&scenario, seed, &options);
+        print!("{}", explore::render_run(&report, &allow));
+        return if report.failed(&allow) {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    if args.print_scenario {
+        for i in 0..args.runs {
+            let g = explore::generate(seed.wrapping_add(i));
+            println!("# seed {}  rates: {}", seed.wrapping_add(i), g.rates);
+            match explore::shrink::to_toml(&g.scenario, seed.wrapping_add(i), &allow, "generated") {
+                Ok(text) => println!("{text}"),
+                Err(e) => eprintln!("error: {e}"),
+            }
+        }
+    }
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    println!(
+        "explore: {} runs from seed {seed} on {jobs} threads{}",
+        args.runs,
+        if allow.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = allow.iter().map(|c| c.name()).collect();
+            format!(", allowing {}", names.join(", "))
+        }
+    );
+    let keep = if args.verbose || args.runs == 1 {
+        usize::MAX
+    } else {
+        args.show_failures.max(usize::from(args.shrink.is_some()))
+    };
+    let campaign = Campaign {
+        first_seed: seed,
+        runs: args.runs,
+        jobs,
+        options: options.clone(),
+        progress: args.runs > 1,
+        keep_failures: keep,
+        print_every_run: args.verbose || args.runs == 1,
+    };
+    let result = campaign.run();
+    if args.json {
+        let failures: Vec<_> = result.failures.iter().collect();
+        let fired: std::collections::BTreeMap<String, u64> = result
+            .fired
+            .iter()
+            .map(|(c, n)| (c.name().to_string(), *n))
+            .collect();
+        let json = serde_json::json!({
+            "first_seed": seed,
+            "runs": result.runs,
+            "failed": result.failed,
+            "runs_per_second": result.runs_per_second(),
+            "fired": fired,
+            "failures": failures,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
+    } else {
+        if !campaign.print_every_run {
+            for r in result.failures.iter().take(args.show_failures.max(1)) {
+                print!("{}", explore::render_run(r, &allow));
+            }
+        }
+        if args.stats {
+            println!();
+            print!("{}", result.render_stats());
+        }
+        println!(
+            "explore: {} runs, {} failing, {:.1} runs/s ({} steps checked, {:.1} h simulated, {:.1}s wall)",
+            result.runs,
+            result.failed,
+            result.runs_per_second(),
+            result.steps,
+            result.simulated_ms as f64 / 3_600_000.0,
+            result.elapsed.as_secs_f64()
+        );
+        for (check, n) in &result.fired {
+            let mark = if allow.contains(check) {
+                " (allowed)"
+            } else {
+                ""
+            };
+            println!("  {check}{mark}: fired in {n} runs");
+        }
+    }
+    if let (Some(path), Some(first)) = (&args.shrink, result.failures.first()) {
+        let g = explore::generate(first.seed);
+        let target = first.checks();
+        eprintln!(
+            "shrinking seed {} (checks: {})...",
+            first.seed,
+            target
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let shrunk = explore::shrink::shrink(
+            &g.scenario,
+            first.seed,
+            &target,
+            &options,
+            args.shrink_budget,
+        );
+        let note = format!(
+            "Shrunk by kiosk-sim explore from seed {} in {} runs; still fails: {}.\nRates of the original run: {}\nOriginal: {}",
+            first.seed,
+            shrunk.runs,
+            shrunk.checks.iter().map(|c| c.name()).collect::<Vec<_>>().join(", "),
+            g.rates,
+            explore::replay_command(first.seed, &allow)
+        );
+        match explore::shrink::to_toml(&shrunk.scenario, first.seed, &allow, &note) {
+            Ok(text) => {
+                if let Err(e) = std::fs::write(path, text) {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+                println!(
+                    "shrunk to {} customers, {} faults, {} power losses; replay with: kiosk-sim drill --file {} --seed {}",
+                    shrunk.scenario.customers.len(),
+                    shrunk.scenario.acceptor.faults.len()
+                        + shrunk.scenario.link.faults.len()
+                        + shrunk.scenario.printer.faults.len(),
+                    shrunk.scenario.power_losses.len(),
+                    path.display(),
+                    first.seed
+                );
+            }
+            Err(e) => eprintln!("error: {e}"),
+        }
+    }
+    if result.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

@@ -188,13 +188,48 @@ pub fn build_world(scenario: &Scenario, seed: u64, clock: SimClock) -> Result<Wo
     })
 }
 
+/// Called after every kiosk event with a view of the whole world: how the
+/// explorer checks its invariants after each step.
+pub type StepHook = Box<dyn FnMut(&StepView, Millis, &KioskEvent) + Send>;
+
+/// What a [`StepHook`] can look at while the drill runs: the physical
+/// truth (cash box, staff's takings, backend, injected faults) and where
+/// the journal file is (to read it through a second connection).
+#[derive(Clone)]
+pub struct StepView {
+    /// The journal file the kiosk writes.
+    pub journal_path: std::path::PathBuf,
+    /// The physical cash box.
+    pub staff: CashBoxHandle,
+    /// The backend.
+    pub backend: VirtualBackend,
+    /// Faults injected so far.
+    pub fault_log: FaultLog,
+    /// Notes staff took out of the box so far.
+    pub removed_by_staff: Arc<Mutex<Vec<kiosk_hal::Money>>>,
+}
+
+/// How [`run_once_with`] runs, beyond the scenario and the seed.
+#[derive(Default)]
+pub struct RunOptions {
+    /// Where to put the journal's temporary directory (default: the
+    /// system's temporary directory). The explorer uses `/dev/shm`.
+    pub journal_dir: Option<std::path::PathBuf>,
+    /// Called after every kiosk event.
+    pub on_step: Option<StepHook>,
+}
+
+type SharedHook = Arc<Mutex<Option<(StepView, StepHook)>>>;
+
 /// Records every event into the trace and forwards screens to the customer.
 fn observer(
     trace: &Arc<Mutex<Vec<TraceEntry>>>,
     screens: &mpsc::UnboundedSender<Screen>,
+    hook: &SharedHook,
 ) -> Box<dyn kiosk_core::KioskObserver> {
     let trace = Arc::clone(trace);
     let screens = screens.clone();
+    let hook = Arc::clone(hook);
     Box::new(move |at: Millis, event: &KioskEvent| {
         if let KioskEvent::Screen { screen } = event {
             let _ = screens.send(screen.clone());
@@ -206,6 +241,9 @@ fn observer(
                 at,
                 event: event.clone(),
             });
+        if let Some((view, step)) = &mut *hook.lock().unwrap_or_else(|p| p.into_inner()) {
+            step(view, at, event);
+        }
     })
 }
 
@@ -216,6 +254,16 @@ fn observer(
 /// after the outage a new kiosk starts on the same journal file and devices
 /// and recovers.
 pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> {
+    run_once_with(scenario, seed, RunOptions::default())
+}
+
+/// [`run_once`] with options: where the journal lives, and a hook called
+/// after every kiosk event.
+pub fn run_once_with(
+    scenario: &Scenario,
+    seed: u64,
+    options: RunOptions,
+) -> Result<DrillRun, DrillError> {
     let err = |m: String| DrillError {
         id: scenario.id.clone(),
         message: m,
@@ -225,12 +273,29 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
         .start_paused(true)
         .build()
         .map_err(|e| err(format!("cannot start the simulation runtime: {e}")))?;
-    let dir = tempfile::tempdir().map_err(|e| err(format!("cannot create a journal dir: {e}")))?;
+    let dir = match &options.journal_dir {
+        Some(parent) => tempfile::Builder::new()
+            .prefix("kiosk-drill")
+            .tempdir_in(parent),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|e| err(format!("cannot create a journal dir: {e}")))?;
     let journal_path = dir.path().join("journal.db");
     runtime.block_on(async move {
         let clock = SimClock::new();
         let world = build_world(scenario, seed, clock)?;
         let trace = Arc::new(Mutex::new(Vec::new()));
+        let removed = Arc::new(Mutex::new(Vec::new()));
+        let hook: SharedHook = Arc::new(Mutex::new(options.on_step.map(|step| {
+            let view = StepView {
+                journal_path: journal_path.clone(),
+                staff: world.staff.clone(),
+                backend: world.backend.clone(),
+                fault_log: world.fault_log.clone(),
+                removed_by_staff: Arc::clone(&removed),
+            };
+            (view, step)
+        })));
         let (screens_tx, screens_rx) = mpsc::unbounded_channel();
         let (buttons, mut button_rx) = mpsc::channel(16);
         let mut counter = Counter {
@@ -256,7 +321,6 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
             }
             drop(command_tx);
         };
-        let removed = Arc::new(Mutex::new(Vec::new()));
         let hands = async {
             let mut actions = scenario.staff.clone();
             actions.sort_by_key(|a| a.at_ms);
@@ -275,6 +339,14 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                 }
             }
         };
+        let bank = async {
+            for c in &scenario.account_changes {
+                clock.sleep_until(Millis(c.at_ms)).await;
+                world
+                    .backend
+                    .set_account_status(&kiosk_hal::AccountNumber(c.account.clone()), c.status);
+            }
+        };
         let kiosk_life = async {
             let mut devices = world.devices;
             let mut commands = Some(command_rx);
@@ -287,7 +359,7 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                     devices,
                     journal,
                     Arc::new(clock),
-                    observer(&trace, &screens_tx),
+                    observer(&trace, &screens_tx, &hook),
                 );
                 if let Some(rx) = commands.take() {
                     kiosk.set_commands(rx);
@@ -331,7 +403,7 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
                 }
             }
         };
-        let (kiosk, (), (), ()) = tokio::join!(kiosk_life, customers, operations, hands);
+        let (kiosk, (), (), (), ()) = tokio::join!(kiosk_life, customers, operations, hands, bank);
         let kiosk = kiosk?;
         let ended_at = clock.now();
         let injected = world.fault_log.entries();
@@ -356,6 +428,9 @@ pub fn run_once(scenario: &Scenario, seed: u64) -> Result<DrillRun, DrillError> 
 pub fn run_drill(scenario: &Scenario, seed: u64) -> Result<DrillReport, DrillError> {
     if let Some(site) = &scenario.site_drill {
         return super::site::run_site_drill(scenario, site, seed);
+    }
+    if scenario.expect.explorer_checks {
+        return Ok(crate::explore::drill_report(scenario, seed));
     }
     let run = run_once(scenario, seed)?;
     let hash = trace_hash(&run.trace);

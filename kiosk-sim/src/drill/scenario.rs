@@ -43,13 +43,13 @@
 
 use kiosk_core::KioskConfig;
 use kiosk_hal::PaymentMethod;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::backend::{BackendConfig, LinkConfig};
 use crate::devices::{AcceptorConfig, CashBoxConfig, PrinterConfig, ReaderConfig};
 
 /// A whole drill scenario (see the module docs for the TOML shape).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Scenario {
     /// The drill id: the contingency catalog id.
@@ -108,6 +108,10 @@ pub struct Scenario {
     /// Things staff do to the hardware.
     #[serde(default)]
     pub staff: Vec<StaffAction>,
+    /// Backend accounts whose status changes mid-drill (an account closed
+    /// while its customer pays: the posting is refused, the cash held).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub account_changes: Vec<AccountChange>,
     /// What must happen.
     #[serde(default)]
     pub expect: Expectations,
@@ -125,7 +129,7 @@ fn default_duration_ms() -> u64 {
 }
 
 /// One simulated customer.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct CustomerScript {
     /// When the customer walks up (virtual ms since the start). A customer
@@ -165,7 +169,7 @@ fn default_think_ms() -> u64 {
 /// at-ms = 15000
 /// command = { type = "self-test" }   # restart, disable, enable, print-test, report-damage
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ScheduledCommand {
     /// When it is sent (virtual ms). The kiosk performs it once no session runs.
@@ -182,7 +186,7 @@ pub struct ScheduledCommand {
 /// at-ms = 30000
 /// mode = "hang"        # or "panic"
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct DriverFailure {
     /// Which driver.
@@ -194,7 +198,7 @@ pub struct DriverFailure {
 }
 
 /// A device whose driver can run supervised in a drill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SupervisedDevice {
     /// The receipt printer.
@@ -210,7 +214,7 @@ pub enum SupervisedDevice {
 /// at-ms = 100000
 /// action = "remove-cash-box"   # or "insert-cash-box", "service-printer"
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StaffAction {
     /// When (virtual ms).
@@ -220,7 +224,7 @@ pub struct StaffAction {
 }
 
 /// A physical action by staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StaffDoes {
     /// Take the cash box out and empty it (its notes are kept for the money check).
@@ -231,6 +235,25 @@ pub enum StaffDoes {
     ServicePrinter,
 }
 
+/// A backend account changes status at a time.
+///
+/// ```toml
+/// [[account-changes]]
+/// at-ms = 12000
+/// account = "1001"
+/// status = "closed"   # or "open", "not-payable"
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AccountChange {
+    /// When (virtual ms).
+    pub at_ms: u64,
+    /// Which account.
+    pub account: String,
+    /// Its new status.
+    pub status: crate::backend::AccountStatus,
+}
+
 /// The kiosk loses power.
 ///
 /// ```toml
@@ -238,7 +261,7 @@ pub enum StaffDoes {
 /// at-ms = 15000
 /// down-ms = 5000
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PowerLoss {
     /// When power goes (virtual ms).
@@ -253,7 +276,7 @@ fn default_down_ms() -> u64 {
 }
 
 /// A note the customer inserts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum NoteSpec {
     /// A genuine note of this many major units (`50`).
@@ -283,7 +306,7 @@ impl NoteSpec {
 }
 
 /// How a customer ends note insertion.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Finish {
     /// Presses Confirm.
@@ -297,7 +320,7 @@ pub enum Finish {
 
 /// What the drill checks, besides the money invariant and determinism,
 /// which every drill checks.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Expectations {
     /// When the fault happened, if no timed trigger says it (virtual ms).
@@ -333,10 +356,17 @@ pub struct Expectations {
     /// Money at the end, in major units.
     #[serde(default)]
     pub money: MoneyExpectations,
+    /// Run the explorer's checks after every step and at the end (see
+    /// [`crate::explore::checks`]); the explorer's shrunk scenarios set it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub explorer_checks: bool,
+    /// Explorer checks that do not fail the drill (known bugs), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explorer_allow: Vec<String>,
 }
 
 /// Money at the end of the drill, in major units of the kiosk currency.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct MoneyExpectations {
     /// Cash credited (journal).
@@ -409,6 +439,10 @@ impl Scenario {
             .chain(e.order.iter().flatten());
         for p in patterns {
             EventPattern::parse(p).map_err(|m| format!("in [expect]: {m}"))?;
+        }
+        for name in &e.explorer_allow {
+            name.parse::<crate::explore::Check>()
+                .map_err(|m| format!("in [expect] explorer-allow: {m}"))?;
         }
         for (i, c) in self.customers.iter().enumerate() {
             if c.method == PaymentMethod::Code && c.code.is_none() {

@@ -9,7 +9,7 @@
 //! customer but journals no cash, so the money invariant is left to the
 //! kiosk drills and reported as not modelled here.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::report::{DrillReport, ExpectationResult, Timings};
 use super::run::DrillError;
@@ -17,7 +17,7 @@ use super::scenario::Scenario;
 use crate::fleet::{compare_guidance, fault_statistics, spare_switchover, SwitchoverDrill};
 
 /// Which site drill, with its settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(
     rename_all = "kebab-case",
     rename_all_fields = "kebab-case",

@@ -11,12 +11,12 @@ use kiosk_hal::{
     AcceptorEvent, AcceptorStatus, BillAcceptor, DeviceError, Money, PrintOutcome, PrinterStatus,
     Receipt, ReceiptPrinter,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::SimClock;
 
 /// How the driver fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SabotageMode {
     /// The driver panics.
