@@ -64,7 +64,16 @@ pub enum PathDecision {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NotePath {
     in_path: Option<NoteInPath>,
+    /// Idle status reads in a row since the note went in the path.
+    idle_reads: u8,
 }
+
+/// Idle status reads in a row that release the note in the path. One is
+/// not enough: the device may have finished with the note (stacked it,
+/// given it back) an instant before the read, its report still queued
+/// behind it. Reads are a health-check interval apart, and a queued report
+/// is always taken before the next read.
+pub const IDLE_READS_TO_RELEASE: u8 = 2;
 
 impl NotePath {
     /// An empty path.
@@ -81,6 +90,7 @@ impl NotePath {
     /// the slot is released: the path holds one note, so the older one has
     /// left it and stays in doubt for staff.
     pub fn note_in_doubt(&mut self, note: NoteId, value: Option<Money>) -> Option<PathDecision> {
+        self.idle_reads = 0;
         let released = self
             .in_path
             .replace(NoteInPath { note, value })
@@ -116,12 +126,26 @@ impl NotePath {
         }
     }
 
-    /// A status read between sessions. An idle acceptor (no jam, nothing in
-    /// escrow) has no note in its path: the slot is released.
+    /// A status read between sessions. An acceptor found idle (no jam,
+    /// nothing in escrow) [`IDLE_READS_TO_RELEASE`] times in a row has no
+    /// note in its path: the slot is released.
     pub fn on_status(&mut self, status: AcceptorStatus) -> PathDecision {
+        if self.in_path.is_none() {
+            return PathDecision::Nothing;
+        }
         match status {
-            AcceptorStatus::Accepting | AcceptorStatus::Inhibited => self.release(),
-            _ => PathDecision::Nothing,
+            AcceptorStatus::Accepting | AcceptorStatus::Inhibited => {
+                self.idle_reads = self.idle_reads.saturating_add(1);
+                if self.idle_reads >= IDLE_READS_TO_RELEASE {
+                    self.release()
+                } else {
+                    PathDecision::Nothing
+                }
+            }
+            _ => {
+                self.idle_reads = 0;
+                PathDecision::Nothing
+            }
         }
     }
 
@@ -149,6 +173,7 @@ impl NotePath {
     }
 
     fn release(&mut self) -> PathDecision {
+        self.idle_reads = 0;
         match self.in_path.take() {
             Some(p) => PathDecision::Released { note: p.note },
             None => PathDecision::Nothing,
@@ -224,9 +249,37 @@ mod tests {
         );
         assert_eq!(
             path.on_status(AcceptorStatus::Inhibited),
+            PathDecision::Nothing,
+            "one idle read: a report may still be queued"
+        );
+        assert_eq!(
+            path.on_status(AcceptorStatus::Inhibited),
             PathDecision::Released { note: NoteId(2) }
         );
         assert_eq!(path.in_path(), None);
+    }
+
+    #[test]
+    /// Found by the explorer (seed 1107): the kiosk restarted while the
+    /// acceptor finished stacking the escrowed note; the first health check
+    /// read an idle acceptor an instant before the `Stacked` report was
+    /// taken, released the note, and the report then journaled it a second
+    /// time as unaccounted.
+    #[test]
+    fn a_report_queued_behind_one_idle_read_still_settles_the_note() {
+        let mut path = NotePath::new();
+        path.note_in_doubt(NoteId(9), Some(yuan(100)));
+        assert_eq!(
+            path.on_status(AcceptorStatus::Inhibited),
+            PathDecision::Nothing
+        );
+        assert_eq!(
+            path.on_report(&AcceptorEvent::Stacked { value: yuan(100) }),
+            PathDecision::Settle {
+                note: NoteId(9),
+                fate: NoteFate::InCashBox
+            }
+        );
     }
 
     #[test]
