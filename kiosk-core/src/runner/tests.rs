@@ -225,6 +225,38 @@ impl Rig {
         panic!("never happened: {what}");
     }
 
+    /// Waits until some event matches `pred`.
+    async fn until_event(&self, what: &str, pred: impl Fn(&KioskEvent) -> bool) {
+        self.until(what, |s| s.events.iter().any(&pred)).await
+    }
+
+    /// Waits until a session has ended.
+    async fn session_ended(&self) {
+        self.until_event("session ended", |e| {
+            matches!(e, KioskEvent::SessionEnded { .. })
+        })
+        .await
+    }
+
+    /// A clearing by the two authorised people that settles `note` into the box.
+    async fn clear_settling(&self, note: crate::journal::NoteId, counted: Money) {
+        for command in [
+            StaffCommand::BeginClearing {
+                operators: ["王芳".into(), "李强".into()],
+            },
+            StaffCommand::EndClearing {
+                counted,
+                counterfeit_found: 0,
+                settle: vec![StaffSettlement {
+                    note,
+                    fate: NoteFate::InCashBox,
+                }],
+            },
+        ] {
+            self.commands.send(command).await.unwrap();
+        }
+    }
+
     async fn customer(&self, action: CustomerAction) {
         self.customer.send(action).await.unwrap();
     }
@@ -295,12 +327,7 @@ async fn a_note_reported_in_the_stacker_between_sessions_is_journaled_with_an_al
     let rig = Rig::start();
     rig.start_cash_session().await;
     rig.customer(CustomerAction::Cancel).await;
-    rig.until("session ended", |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e, KioskEvent::SessionEnded { .. }))
-    })
-    .await;
+    rig.session_ended().await;
     rig.device(AcceptorEvent::PowerUp {
         note: NoteAtPowerUp::InStacker,
     });
@@ -331,12 +358,7 @@ async fn a_power_up_settles_the_escrowed_note_it_describes_and_nothing_else() {
     rig.device(AcceptorEvent::PowerUp {
         note: NoteAtPowerUp::InStacker,
     });
-    rig.until("session ended", |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e, KioskEvent::SessionEnded { .. }))
-    })
-    .await;
+    rig.session_ended().await;
     // A second power cycle with some other note in the head.
     rig.device(AcceptorEvent::PowerUp {
         note: NoteAtPowerUp::InAcceptor,
@@ -362,12 +384,7 @@ async fn an_in_doubt_note_is_reconciled_by_staff_and_never_locks_cash() {
         location: JamLocation::Stacker,
         value: Some(yuan(50)),
     });
-    rig.until("session ended", |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e, KioskEvent::SessionEnded { .. }))
-    })
-    .await;
+    rig.session_ended().await;
     // The jam is cleared by hand; the device cannot tell where the note went.
     *rig.status.lock().unwrap() = AcceptorStatus::Inhibited;
     rig.device(AcceptorEvent::JamCleared {
@@ -386,23 +403,7 @@ async fn an_in_doubt_note_is_reconciled_by_staff_and_never_locks_cash() {
             })
             .expect("the note went in doubt")
     };
-    rig.commands
-        .send(StaffCommand::BeginClearing {
-            operators: ["王芳".into(), "李强".into()],
-        })
-        .await
-        .unwrap();
-    rig.commands
-        .send(StaffCommand::EndClearing {
-            counted: yuan(50),
-            counterfeit_found: 0,
-            settle: vec![StaffSettlement {
-                note,
-                fate: NoteFate::InCashBox,
-            }],
-        })
-        .await
-        .unwrap();
+    rig.clear_settling(note, yuan(50)).await;
     rig.until("clearing done", |s| {
         s.events
             .iter()
@@ -412,23 +413,7 @@ async fn an_in_doubt_note_is_reconciled_by_staff_and_never_locks_cash() {
     rig.until("cash offered after the clearing", offers_cash)
         .await;
     // Settling it twice is refused, and changes nothing.
-    rig.commands
-        .send(StaffCommand::BeginClearing {
-            operators: ["王芳".into(), "李强".into()],
-        })
-        .await
-        .unwrap();
-    rig.commands
-        .send(StaffCommand::EndClearing {
-            counted: yuan(0),
-            counterfeit_found: 0,
-            settle: vec![StaffSettlement {
-                note,
-                fate: NoteFate::InCashBox,
-            }],
-        })
-        .await
-        .unwrap();
+    rig.clear_settling(note, yuan(0)).await;
     rig.until("second clearing refused", |s| {
         s.events.iter().any(|e| {
             matches!(e, KioskEvent::CommandDone { command, ok: false, .. } if command == "end-clearing")
@@ -456,12 +441,7 @@ async fn a_note_of_another_currency_in_the_box_is_in_doubt_with_an_alert() {
     rig.device(AcceptorEvent::Stacked {
         value: Money::major(20, Currency::EUR),
     });
-    rig.until("session ended", |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e, KioskEvent::SessionEnded { .. }))
-    })
-    .await;
+    rig.session_ended().await;
     let alerted = rig.seen.lock().unwrap().events.iter().any(|e| {
         matches!(
             e,
@@ -536,12 +516,7 @@ async fn an_unaccounted_note_after_an_unjournaled_session_keeps_the_kiosk_runnin
     let rig = Rig::start();
     rig.start_cash_session().await;
     rig.customer(CustomerAction::Cancel).await;
-    rig.until("session ended", |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e, KioskEvent::SessionEnded { .. }))
-    })
-    .await;
+    rig.session_ended().await;
     // A customer who only looks at their account: nothing journaled.
     rig.customer(CustomerAction::EnterAccount {
         account: AccountNumber("1001".into()),
