@@ -259,7 +259,6 @@ mod tests {
         assert_eq!(path.in_path(), None);
     }
 
-    #[test]
     /// Found by the explorer (seed 1107): the kiosk restarted while the
     /// acceptor finished stacking the escrowed note; the first health check
     /// read an idle acceptor an instant before the `Stacked` report was
