@@ -257,6 +257,20 @@ impl Rig {
         }
     }
 
+    /// A note is escrowed in the running session; waits until the kiosk
+    /// asks the acceptor to stack it.
+    async fn escrow_until_stack(&self, value: Money) {
+        self.device(AcceptorEvent::Escrowed { value });
+        self.until("stack asked", |s| s.calls.contains(&"stack"))
+            .await;
+    }
+
+    /// Waits until the kiosk raises a security alarm.
+    async fn alarm(&self) {
+        self.until_event("alarm", |e| matches!(e, KioskEvent::SecurityAlarm { .. }))
+            .await
+    }
+
     async fn customer(&self, action: CustomerAction) {
         self.customer.send(action).await.unwrap();
     }
@@ -331,12 +345,7 @@ async fn a_note_reported_in_the_stacker_between_sessions_is_journaled_with_an_al
     rig.device(AcceptorEvent::PowerUp {
         note: NoteAtPowerUp::InStacker,
     });
-    rig.until("alarm", |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e, KioskEvent::SecurityAlarm { .. }))
-    })
-    .await;
+    rig.alarm().await;
     let (totals, _) = rig.finish().await;
     assert_eq!(
         totals.in_doubt_notes, 1,
@@ -352,9 +361,7 @@ async fn a_note_reported_in_the_stacker_between_sessions_is_journaled_with_an_al
 async fn a_power_up_settles_the_escrowed_note_it_describes_and_nothing_else() {
     let rig = Rig::start();
     rig.start_cash_session().await;
-    rig.device(AcceptorEvent::Escrowed { value: yuan(10) });
-    rig.until("stack asked", |s| s.calls.contains(&"stack"))
-        .await;
+    rig.escrow_until_stack(yuan(10)).await;
     rig.device(AcceptorEvent::PowerUp {
         note: NoteAtPowerUp::InStacker,
     });
@@ -376,9 +383,7 @@ async fn a_power_up_settles_the_escrowed_note_it_describes_and_nothing_else() {
 async fn an_in_doubt_note_is_reconciled_by_staff_and_never_locks_cash() {
     let rig = Rig::start();
     rig.start_cash_session().await;
-    rig.device(AcceptorEvent::Escrowed { value: yuan(50) });
-    rig.until("stack asked", |s| s.calls.contains(&"stack"))
-        .await;
+    rig.escrow_until_stack(yuan(50)).await;
     *rig.status.lock().unwrap() = AcceptorStatus::Jammed;
     rig.device(AcceptorEvent::Jammed {
         location: JamLocation::Stacker,
@@ -538,12 +543,7 @@ async fn an_unaccounted_note_after_an_unjournaled_session_keeps_the_kiosk_runnin
     rig.device(AcceptorEvent::PowerUp {
         note: NoteAtPowerUp::InStacker,
     });
-    rig.until("alarm", |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e, KioskEvent::SecurityAlarm { .. }))
-    })
-    .await;
+    rig.alarm().await;
     let (totals, _) = rig.finish().await;
     assert_eq!(totals.in_doubt_notes, 1);
 }
@@ -557,9 +557,7 @@ async fn an_unaccounted_note_after_an_unjournaled_session_keeps_the_kiosk_runnin
 async fn a_report_after_two_restarts_still_settles_the_escrowed_note() {
     let rig = Rig::start();
     rig.start_cash_session().await;
-    rig.device(AcceptorEvent::Escrowed { value: yuan(10) });
-    rig.until("stack asked", |s| s.calls.contains(&"stack"))
-        .await;
+    rig.escrow_until_stack(yuan(10)).await;
     // The kiosk dies with the note in escrow, then again during recovery.
     rig.kiosk.abort();
     let dir = rig._dir;
