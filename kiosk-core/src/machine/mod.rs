@@ -23,11 +23,13 @@
 pub mod availability;
 pub mod clearing;
 pub mod keys;
+pub mod kiosk;
 pub mod note_path;
 pub mod recovery;
 pub mod retry;
 
 pub use availability::Availability;
+pub use kiosk::{KioskConfig, KioskMachine};
 pub use note_path::{NoteInPath, NotePath, PathDecision};
 pub use recovery::RecoveryStep;
 pub use retry::{RetryPolicy, RetrySchedule};

@@ -1,47 +1,39 @@
-//! The thin async shell: drives [`Session`]s over HAL devices.
+//! The thin async shell: performs what the [`KioskMachine`] decides.
 //!
-//! The runner owns the devices, the journal and the clock. It performs the
-//! actions a session asks for, in order, and feeds their results back; it
-//! retries pending payments with bounded backoff; it watches device health
-//! between sessions; and on start it recovers whatever a crash left in the
-//! journal. All decisions about money are the session's and the journal's:
-//! the runner only moves data between them and the devices.
+//! The runner owns the devices, the journal and the clock. It feeds the
+//! machine what happened (device events, customer actions, staff commands,
+//! timeouts), performs the machine's outputs in order (journal writes,
+//! device and backend calls, events) and feeds their answers back. It makes
+//! no decision of its own; a journal failure stops it, because no money
+//! event may be acknowledged without the journal.
 //!
 //! Every `select!` here is `biased`, so a run on a paused tokio clock is
 //! deterministic.
 
-mod commands;
-mod config;
-mod health;
 mod perform;
-mod recovery;
-mod retry;
-mod watch;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_hal::{
-    AcceptorEvent, AccountNumber, BillAcceptor, CashBox, ErrorKind, NetworkLink, PaymentMethod,
-    PaymentReader, ReceiptPrinter,
+    BillAcceptor, CashBox, ErrorKind, NetworkLink, PaymentMethod, PaymentReader, ReceiptPrinter,
 };
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::commands::StaffCommand;
-use crate::events::{DeviceKind, KioskEvent, KioskObserver};
+use crate::events::{DeviceKind, KioskObserver};
 use crate::failover::FailoverHandle;
-use crate::health::HealthMonitor;
-use crate::ids::{Millis, SessionId};
+use crate::ids::Millis;
 use crate::journal::{Journal, JournalError};
-use crate::machine::{Availability, NotePath, RetryPolicy, RetrySchedule};
-use crate::screen::Screen;
-use crate::session::{CustomerAction, Input, Session};
+use crate::machine::kiosk::Input;
+use crate::machine::KioskMachine;
+use crate::session::CustomerAction;
 use crate::supervise::SupervisorReport;
-use crate::tickets::{TicketBook, TicketKind};
+use crate::tickets::TicketBook;
 
-pub use config::KioskConfig;
+pub use crate::machine::KioskConfig;
 
 /// Where the kiosk gets the time. The core never reads a clock itself.
 ///
@@ -137,48 +129,19 @@ impl From<JournalError> for KioskError {
     }
 }
 
-/// A kiosk: devices, journal, clock and the loop that serves customers.
+/// A kiosk: devices, journal, clock, and the [`KioskMachine`] that decides.
 pub struct Kiosk {
-    config: KioskConfig,
+    machine: KioskMachine,
     devices: Devices,
     journal: Journal,
     clock: Arc<dyn Clock>,
     observer: Box<dyn KioskObserver>,
-    session_seq: u64,
-    /// Pending payments and when to post each next (pure; see [`crate::machine::retry`]).
-    retries: RetrySchedule,
-    /// Faults, the link's reachability and staff's orders: what can be
-    /// offered (pure; see [`crate::machine::availability`]).
-    availability: Availability,
-    /// The in-doubt note the acceptor's next report describes, if any
-    /// (pure; see [`crate::machine::note_path`]). It never blocks payments.
-    note_path: NotePath,
-    /// The last session the journal holds: a note that reaches the box
-    /// outside any session is journaled in doubt against it. Only a
-    /// journaled session will do (the journal refuses a note of a session
-    /// it does not know), so it is set when a session's start is journaled.
-    last_session: Option<SessionId>,
-    next_health_at: Millis,
-    /// The screen shown last, so an unchanged idle screen is not re-sent.
-    last_screen: Option<Screen>,
-    /// The open clearing's two operators.
-    clearing: Option<[String; 2]>,
     /// Staff and remote commands, read between sessions only.
     commands: Option<mpsc::Receiver<StaffCommand>>,
-    /// Fault tickets.
-    tickets: TicketBook,
-    /// Transaction failure rate and link latency.
-    health: HealthMonitor,
     /// The failover link's handle, if the link is one.
     failover: Option<FailoverHandle>,
     /// Supervised drivers' reports.
     supervisors: Vec<(DeviceKind, SupervisorReport)>,
-    /// A journal error from a place that could not return it.
-    deferred_error: Option<KioskError>,
-    /// When the backend last answered (or failed to), for the idle heartbeat.
-    last_link_call: Millis,
-    /// When to try resetting a faulty acceptor next, and the current interval.
-    reset_backoff: Option<(Millis, crate::machine::retry::Waits)>,
 }
 
 impl Kiosk {
@@ -192,41 +155,16 @@ impl Kiosk {
         clock: Arc<dyn Clock>,
         observer: Box<dyn KioskObserver>,
     ) -> Kiosk {
-        let tickets = TicketBook::new(
-            config.kiosk_id.clone(),
-            config.session.site.clone(),
-            config.tickets.clone(),
-        );
-        let health = HealthMonitor::new(config.health.clone());
-        let availability = Availability::new(devices.reader.is_some());
-        let retry_policy = RetryPolicy {
-            initial_ms: config.retry_initial_ms,
-            max_ms: config.retry_max_ms,
-        };
+        let machine = KioskMachine::new(config, devices.reader.is_some());
         Kiosk {
-            tickets,
-            health,
-            failover: None,
-            supervisors: Vec::new(),
-            deferred_error: None,
-            reset_backoff: None,
-            config,
+            machine,
             devices,
             journal,
             clock,
             observer,
-            session_seq: 0,
-            retries: RetrySchedule::new(retry_policy),
-            availability,
-            note_path: NotePath::new(),
-            last_session: None,
-            next_health_at: Millis(0),
-            last_link_call: Millis(0),
-
-            last_screen: None,
-
-            clearing: None,
             commands: None,
+            failover: None,
+            supervisors: Vec::new(),
         }
     }
 
@@ -242,6 +180,24 @@ impl Kiosk {
         self.commands.take()
     }
 
+    /// Lets the kiosk switch the link to its backup when the machine sees
+    /// sustained slowness, and report switches.
+    pub fn set_failover(&mut self, handle: FailoverHandle) {
+        self.failover = Some(handle);
+        self.machine.set_failover(true);
+    }
+
+    /// Reports restarts of a supervised driver as events and faults.
+    pub fn watch_supervisor(&mut self, device: DeviceKind, report: SupervisorReport) {
+        self.supervisors.push((device, report));
+        self.machine.set_supervised(true);
+    }
+
+    /// The machine that decides (read its state for reports and checks).
+    pub fn machine(&self) -> &KioskMachine {
+        &self.machine
+    }
+
     /// The journal (read it for reports and checks).
     pub fn journal(&self) -> &Journal {
         &self.journal
@@ -249,7 +205,7 @@ impl Kiosk {
 
     /// The configuration.
     pub fn config(&self) -> &KioskConfig {
-        &self.config
+        self.machine.config()
     }
 
     /// Gives the devices and journal back (after [`Kiosk::run`] returned).
@@ -259,12 +215,28 @@ impl Kiosk {
 
     /// Devices currently faulty.
     pub fn faults(&self) -> &BTreeMap<DeviceKind, ErrorKind> {
-        self.availability.faults()
+        self.machine.faults()
     }
 
     /// Payment methods the kiosk can offer now, from device health.
     pub fn offered_methods(&self) -> Vec<PaymentMethod> {
-        self.availability.offered()
+        self.machine.offered_methods()
+    }
+
+    /// The fault tickets (open and recently resolved).
+    pub fn tickets(&self) -> &TicketBook {
+        self.machine.tickets()
+    }
+
+    /// Number of payments waiting for a retry.
+    pub fn pending_retries(&self) -> usize {
+        self.machine.pending_retries()
+    }
+
+    /// Recovers what a crash or power loss left in the journal (see
+    /// [`Input::Start`]); [`Kiosk::run`] does this first.
+    pub async fn recover(&mut self) -> Result<(), KioskError> {
+        self.feed(Input::Start).await
     }
 
     /// Serves customers until `customers` closes. Recovers the journal first.
@@ -275,54 +247,48 @@ impl Kiosk {
         &mut self,
         customers: &mut mpsc::Receiver<CustomerAction>,
     ) -> Result<(), KioskError> {
-        let span = tracing::info_span!("kiosk", kiosk = %self.config.kiosk_id);
+        let span = tracing::info_span!("kiosk", kiosk = %self.machine.config().kiosk_id);
         async {
             self.recover().await?;
-            self.show_welcome();
             loop {
-                self.take_deferred_error()?;
-                let wake = self.next_wake();
-                let sleep = sleep_until(self.clock.as_ref(), wake);
-                tokio::select! {
-                    biased;
-                    event = self.devices.acceptor.next_event() => {
-                        self.on_idle_acceptor(event).await?;
-                        self.show_welcome();
+                if self.machine.finished() {
+                    return Ok(());
+                }
+                let wants = self.machine.wants();
+                let wake = self.machine.poll_timeout().unwrap_or(Millis(u64::MAX));
+                let input = {
+                    let acceptor = &mut self.devices.acceptor;
+                    let reader = &mut self.devices.reader;
+                    let commands = &mut self.commands;
+                    let sleep = sleep_until(self.clock.as_ref(), wake);
+                    tokio::select! {
+                        biased;
+                        event = acceptor.next_event(), if wants.acceptor => {
+                            Some(Input::Acceptor(event.map_err(|e| e.kind())))
+                        }
+                        code = read_code(reader), if wants.code => {
+                            Some(Input::CodeRead(code.map_err(|e| e.kind())))
+                        }
+                        action = customers.recv(), if wants.customers => Some(match action {
+                            Some(a) => Input::Customer(a),
+                            None => Input::CustomersGone,
+                        }),
+                        command = next_command(commands), if wants.commands => match command {
+                            Some(c) => Some(Input::Command(c)),
+                            None => {
+                                *commands = None;
+                                continue;
+                            }
+                        },
+                        _ = sleep => None,
                     }
-                    action = customers.recv() => match action {
-                        None => return Ok(()),
-                        Some(CustomerAction::EnterAccount { .. })
-                            if self.offered_methods().is_empty() =>
-                        {
-                            // Nothing can be paid here now: say so again
-                            // rather than start a session that cannot end well.
-                            self.last_screen = None;
-                            self.show_welcome();
-                        }
-                        Some(CustomerAction::EnterAccount { account }) => {
-                            self.serve(account, customers).await?;
-                            self.retry_due().await?;
-                            self.checkpoint_journal();
-                            self.show_welcome();
-                        }
-                        Some(other) => {
-                            tracing::debug!(?other, "customer action outside a session ignored");
-                        }
-                    },
-                    command = next_command(&mut self.commands) => {
-                        match command {
-                            Some(c) => self.perform_command(c).await?,
-                            None => self.commands = None,
-                        }
-                        self.show_welcome();
-                    }
-                    _ = sleep => {
-                        self.retry_due().await?;
-                        self.poll_watch()?;
-                        if self.clock.now() >= self.next_health_at {
-                            self.check_health().await;
-                            self.show_welcome();
-                        }
+                };
+                match input {
+                    Some(input) => self.feed(input).await?,
+                    None => {
+                        let now = self.clock.now();
+                        self.machine.handle_timeout(now);
+                        self.drain().await?;
                     }
                 }
             }
@@ -331,135 +297,24 @@ impl Kiosk {
         .await
     }
 
-    fn next_wake(&self) -> Millis {
-        self.retries
-            .next_deadline()
-            .into_iter()
-            .chain(self.tickets.next_deadline())
-            .chain(self.health.next_deadline())
-            .fold(self.next_health_at, Millis::min)
-    }
-
-    /// Moves the journal's write-ahead log into the main file between
-    /// customers, never inside a money event's commit. A failed checkpoint
-    /// loses nothing (every commit is already durable in the log) and is
-    /// only logged; the journal checkpoints by itself as a backstop.
-    fn checkpoint_journal(&mut self) {
-        if let Err(e) = self.journal.checkpoint() {
-            tracing::warn!(error = %e, "journal checkpoint between sessions failed");
-        }
-    }
-
-    fn emit(&mut self, event: KioskEvent) {
+    /// Gives the machine one input and performs what follows from it.
+    async fn feed(&mut self, input: Input) -> Result<(), KioskError> {
         let now = self.clock.now();
-        self.observer.on_event(now, &event);
+        self.machine.handle(input, now);
+        self.drain().await
     }
 
-    fn show(&mut self, screen: Screen) {
-        self.last_screen = Some(screen.clone());
-        self.emit(KioskEvent::Screen { screen });
-    }
-
-    /// Shows the idle screen for the kiosk's current health, unless it is
-    /// already showing.
-    fn show_welcome(&mut self) {
-        let screen = self.availability.idle_screen();
-        if self.last_screen.as_ref() != Some(&screen) {
-            self.show(screen);
-        }
-    }
-
-    /// One customer session, start to end.
-    async fn serve(
-        &mut self,
-        account: AccountNumber,
-        customers: &mut mpsc::Receiver<CustomerAction>,
-    ) -> Result<(), KioskError> {
-        self.session_seq += 1;
-        let id = SessionId::new(&self.config.kiosk_id, self.session_seq);
-        let span = tracing::info_span!("session", kiosk = %self.config.kiosk_id, session = %id);
+    /// Performs the machine's outputs in order, answering each that asks.
+    async fn drain(&mut self) -> Result<(), KioskError> {
+        let span = match self.machine.session_id() {
+            Some(id) => tracing::info_span!("session", session = %id),
+            None => tracing::Span::none(),
+        };
         async {
-            let (mut session, actions) = Session::start(
-                id,
-                self.config.kiosk_id.clone(),
-                account,
-                self.offered_methods(),
-                self.config.session.clone(),
-            );
-            let mut ctx = perform::SessionCtx::default();
-            self.perform(&mut session, actions, &mut ctx).await?;
-            let mut customers_open = true;
-            while session.outcome().is_none() {
-                let deadline = session.deadline();
-                let input = {
-                    let acceptor = &mut self.devices.acceptor;
-                    let reader = &mut self.devices.reader;
-                    let wants_acceptor = session.wants_acceptor_events();
-                    let wants_code = session.wants_code() && reader.is_some();
-                    let sleep =
-                        sleep_until(self.clock.as_ref(), deadline.unwrap_or(Millis(u64::MAX)));
-                    tokio::select! {
-                        biased;
-                        event = acceptor.next_event(), if wants_acceptor => Some(match event {
-                            Ok(e) => Input::Acceptor(e),
-                            Err(e) => Input::AcceptorFailed(e.kind()),
-                        }),
-                        code = read_code(reader), if wants_code => {
-                            Some(Input::CodeRead(code.map_err(|e| e.kind())))
-                        }
-                        action = customers.recv(), if customers_open => Some(match action {
-                            Some(a) => Input::Customer(a),
-                            None => {
-                                customers_open = false;
-                                Input::Customer(CustomerAction::Cancel)
-                            }
-                        }),
-                        _ = sleep, if deadline.is_some() => None,
-                        // Nothing can move the session (checked below).
-                        else => None,
-                    }
-                };
-                if let Some(Input::Acceptor(e)) = &input {
-                    self.emit(KioskEvent::Acceptor { acceptor: *e });
-                    self.note_device_condition(e);
-                    if matches!(e, AcceptorEvent::Stacked { .. })
-                        && self.availability.fault_of(DeviceKind::CashBox) != Some(ErrorKind::Full)
-                    {
-                        self.check_cash_box().await;
-                    }
-                }
-                if let Some(Input::AcceptorFailed(kind)) = &input {
-                    self.fault_detected(DeviceKind::Acceptor, *kind);
-                }
-                // A report about the acceptor's path that is not about this
-                // session's own escrowed note goes to the note path, after
-                // the session has acted on it.
-                let path_report = match &input {
-                    Some(Input::Acceptor(
-                        e @ (AcceptorEvent::PowerUp { .. } | AcceptorEvent::JamCleared { .. }),
-                    )) if !session.claims_report(e) => Some(*e),
-                    _ => None,
-                };
-                let now = self.clock.now();
-                let actions = match input {
-                    Some(i) => session.handle(i, now),
-                    None => session.on_timeout(now),
-                };
-                self.perform(&mut session, actions, &mut ctx).await?;
-                if let Some(report) = path_report {
-                    let decision = self.note_path.on_report(&report);
-                    self.apply_path_decision(decision)?;
-                }
-                if deadline.is_none()
-                    && !session.wants_acceptor_events()
-                    && !session.wants_code()
-                    && !customers_open
-                    && session.outcome().is_none()
-                {
-                    // Nothing can ever move this session again: it stays
-                    // open in the journal, and recovery closes it as
-                    // interrupted, crediting what it stacked.
-                    break;
+            while let Some(output) = self.machine.poll_output() {
+                if let Some(answer) = self.perform(output).await? {
+                    let now = self.clock.now();
+                    self.machine.handle(answer, now);
                 }
             }
             Ok(())
@@ -467,42 +322,6 @@ impl Kiosk {
         .instrument(span)
         .await
     }
-
-    fn fault_detected(&mut self, device: DeviceKind, kind: ErrorKind) {
-        if self.availability.fault(device, kind) {
-            tracing::warn!(?device, %kind, "fault detected");
-            self.emit(KioskEvent::FaultDetected { device, kind });
-            let symptom = format!("{device:?} reports {kind}").to_lowercase();
-            if let Err(e) = self.ticket_for(device, TicketKind::Device(kind), symptom) {
-                self.deferred_error.get_or_insert(e);
-            }
-        }
-    }
-
-    fn fault_cleared(&mut self, device: DeviceKind) {
-        if self.availability.cleared(device) {
-            tracing::info!(?device, "fault cleared");
-            self.emit(KioskEvent::FaultCleared { device });
-            if let Err(e) = self.resolve_device_tickets(device) {
-                self.deferred_error.get_or_insert(e);
-            }
-        }
-    }
-
-    /// A journal failure met where it could not be returned (in a health
-    /// update): the loop stops with it at the next step.
-    fn take_deferred_error(&mut self) -> Result<(), KioskError> {
-        match self.deferred_error.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Whether an answer to an account check or heartbeat says the backend
-/// cannot be reached at all.
-pub(super) fn unreachable<T>(answer: &Result<T, ErrorKind>) -> bool {
-    matches!(answer, Err(ErrorKind::Offline | ErrorKind::Timeout))
 }
 
 async fn next_command(commands: &mut Option<mpsc::Receiver<StaffCommand>>) -> Option<StaffCommand> {
@@ -528,18 +347,6 @@ async fn sleep_until(clock: &dyn Clock, at: Millis) {
     }
     let wait = at.since(clock.now());
     tokio::time::sleep(Duration::from_millis(wait)).await
-}
-
-/// Runs `f` with a timeout of `ms`, mapping both failures to an [`ErrorKind`].
-async fn with_timeout<T>(
-    ms: u64,
-    f: impl std::future::Future<Output = Result<T, kiosk_hal::DeviceError>>,
-) -> Result<T, ErrorKind> {
-    match tokio::time::timeout(Duration::from_millis(ms), f).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(e.kind()),
-        Err(_) => Err(ErrorKind::Timeout),
-    }
 }
 
 #[cfg(test)]

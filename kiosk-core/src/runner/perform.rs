@@ -1,233 +1,250 @@
-//! Performing a session's actions: the only place session decisions meet I/O.
+//! Performing one machine output: the only place decisions meet I/O.
 
-use std::collections::VecDeque;
+use std::future::Future;
+use std::time::Duration;
 
-use kiosk_hal::{ErrorKind, PrintOutcome, Receipt};
+use kiosk_hal::{DeviceError, ErrorKind};
 
-use super::{with_timeout, Kiosk, KioskError};
-use crate::events::{DeviceKind, KioskEvent};
-use crate::journal::{NoteId, SessionStart};
-use crate::machine::availability::blocks_use;
-use crate::session::{Action, Input, Record, Session};
-
-/// Per-session bookkeeping the runner keeps beside the session.
-#[derive(Debug, Default)]
-pub(super) struct SessionCtx {
-    /// The journal row of the note now in escrow.
-    escrow_note: Option<NoteId>,
-}
+use super::{Kiosk, KioskError};
+use crate::failover::LinkChoice;
+use crate::journal::JournalError;
+use crate::machine::kiosk::{
+    DeviceCall, DeviceReply, Input, JournalOp, JournalReply, LinkAnswer, LinkCall, LinkReply,
+    LinkSwitches, Output, RecoveryRows,
+};
 
 impl Kiosk {
-    /// Performs `actions` in order, feeding each result back into the
-    /// session and performing what it asks next.
-    pub(super) async fn perform(
-        &mut self,
-        session: &mut Session,
-        actions: Vec<Action>,
-        ctx: &mut SessionCtx,
-    ) -> Result<(), KioskError> {
-        let mut queue: VecDeque<Action> = actions.into();
-        while let Some(action) = queue.pop_front() {
-            let follow_up = self.perform_one(session, action, ctx).await?;
-            if let Some(input) = follow_up {
+    /// Performs `output`; returns the answer the machine waits for, if any.
+    pub(super) async fn perform(&mut self, output: Output) -> Result<Option<Input>, KioskError> {
+        Ok(match output {
+            Output::Journal(op) => self.apply(op)?.map(Input::Journal),
+            Output::Device(call) => Some(Input::Device(self.device(call).await)),
+            Output::Link(call) => Some(Input::Link(self.link(call).await)),
+            Output::Event(event) => {
                 let now = self.clock.now();
-                queue.extend(session.handle(input, now));
-            }
-        }
-        Ok(())
-    }
-
-    async fn perform_one(
-        &mut self,
-        session: &Session,
-        action: Action,
-        ctx: &mut SessionCtx,
-    ) -> Result<Option<Input>, KioskError> {
-        let (lookup_ms, post_ms) = (self.config.lookup_timeout_ms, self.config.post_timeout_ms);
-        Ok(match action {
-            Action::Record(record) => {
-                self.record(session, record, ctx)?;
+                self.observer.on_event(now, &event);
                 None
             }
-            Action::Show(screen) => {
-                self.show(screen);
-                None
-            }
-            Action::Alert(alert) => {
-                tracing::warn!(?alert, "alert");
-                self.emit(KioskEvent::Alert {
-                    session: session.id().clone(),
-                    alert,
-                });
-                None
-            }
-            Action::LookupAccount(account) => {
-                let started = self.clock.now();
-                let answer =
-                    with_timeout(lookup_ms, self.devices.link.lookup_account(&account)).await;
-                self.note_link(&answer);
-                self.availability
-                    .set_link_unreachable(super::unreachable(&answer));
-                let latency = self.clock.now().since(started);
-                self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency)?;
-                Some(Input::AccountAnswer(answer))
-            }
-            Action::EnableAcceptor(values) => self
-                .devices
-                .acceptor
-                .enable(&values)
-                .await
-                .err()
-                .map(|e| Input::AcceptorFailed(e.kind())),
-            Action::InhibitAcceptor => {
-                if let Err(e) = self.devices.acceptor.inhibit().await {
-                    tracing::warn!(error = %e, "inhibit failed");
+            Output::SwitchToBackupLink => {
+                if let Some(f) = &self.failover {
+                    if f.switch_to_backup() {
+                        tracing::warn!("switched to the backup link");
+                    }
                 }
                 None
             }
-            Action::StackNote => self
-                .devices
-                .acceptor
-                .stack()
-                .await
-                .err()
-                .map(|e| Input::AcceptorFailed(e.kind())),
-            Action::ReturnNote => self
-                .devices
-                .acceptor
-                .return_note()
-                .await
-                .err()
-                .map(|e| Input::AcceptorFailed(e.kind())),
-            Action::PostPayment(posting) => {
-                let now = self.clock.now();
-                let attempt = self.journal.posting_attempted(&posting.key, now)?;
-                self.emit(KioskEvent::PostingAttempt {
-                    key: posting.key.clone(),
-                    attempt,
-                });
-                let started = self.clock.now();
-                let answer = with_timeout(post_ms, self.devices.link.post_payment(&posting)).await;
-                self.note_link(&answer);
-                let latency = self.clock.now().since(started);
-                self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency)?;
-                Some(Input::PostingAnswer(answer))
+            Output::ReadLinkSwitches => {
+                let found = match &self.failover {
+                    Some(f) => LinkSwitches {
+                        switches: f
+                            .take_switches()
+                            .into_iter()
+                            .map(|s| (s.to == LinkChoice::Backup, s.reason))
+                            .collect(),
+                        on_backup: f.active() == LinkChoice::Backup,
+                    },
+                    None => LinkSwitches::default(),
+                };
+                Some(Input::LinkSwitches(found))
             }
-            Action::PrintReceipt(receipt) => Some(Input::PrintResult(self.print(&receipt).await)),
+            Output::ReadSupervisors => {
+                let mut found = Vec::new();
+                for (device, report) in &self.supervisors {
+                    for e in report.take_events() {
+                        found.push((*device, e.reason));
+                    }
+                }
+                Some(Input::Supervisors(found))
+            }
         })
     }
 
-    /// Prints unless the printer is known to be unable to.
-    async fn print(&mut self, receipt: &Receipt) -> Result<PrintOutcome, ErrorKind> {
-        if let Some(kind) = self.availability.fault_of(DeviceKind::Printer) {
-            if blocks_use(kind) {
-                // Known faulty: do not wait on it; the receipt is kept.
-                return Err(kind);
-            }
-        }
-        self.try_print(receipt).await
-    }
-
-    /// Prints `receipt` whatever the printer's known state (a test print, a
-    /// reprint after service), with the print timeout; a failure is
-    /// recorded as a printer fault.
-    pub(super) async fn try_print(&mut self, receipt: &Receipt) -> Result<PrintOutcome, ErrorKind> {
-        let result = with_timeout(
-            self.config.print_timeout_ms,
-            self.devices.printer.print(receipt),
-        )
-        .await;
-        if let Err(kind) = &result {
-            self.fault_detected(DeviceKind::Printer, *kind);
-        }
-        result
-    }
-
-    /// Link health from an answer.
-    fn note_link<T>(&mut self, answer: &Result<T, ErrorKind>) {
-        match answer {
-            Ok(_) => self.fault_cleared(DeviceKind::Link),
-            Err(kind) => self.fault_detected(DeviceKind::Link, *kind),
-        }
-    }
-
-    /// Makes one money event durable. Nothing after it runs if this fails.
-    fn record(
-        &mut self,
-        session: &Session,
-        record: Record,
-        ctx: &mut SessionCtx,
-    ) -> Result<(), KioskError> {
+    /// Makes one record durable (or reads the journal).
+    fn apply(&mut self, op: JournalOp) -> Result<Option<JournalReply>, JournalError> {
         let now = self.clock.now();
-        let id = session.id();
-        let journal = &mut self.journal;
-        match record {
-            Record::SessionStarted { account, method } => {
-                journal.begin_session(&SessionStart {
-                    id: id.clone(),
-                    kiosk: self.config.kiosk_id.clone(),
-                    account,
-                    method,
-                    at: now,
-                })?;
-                self.last_session = Some(id.clone());
-                self.emit(KioskEvent::SessionStarted {
-                    session: id.clone(),
-                });
+        let j = &mut self.journal;
+        Ok(match op {
+            JournalOp::BeginSession(start) => {
+                j.begin_session(&start)?;
+                None
             }
-            Record::NoteEscrowed { value } => {
-                ctx.escrow_note = Some(journal.note_escrowed(id, value, now)?);
+            JournalOp::EndSession(session, outcome) => {
+                j.end_session(&session, outcome, now)?;
+                None
             }
-            Record::NoteStacked { value } => {
-                journal.note_stacked(id, ctx.escrow_note.take(), value, now)?;
+            JournalOp::NoteEscrowed(session, value) => Some(JournalReply::NoteEscrowed(
+                j.note_escrowed(&session, value, now)?,
+            )),
+            JournalOp::NoteStacked(session, note, value) => {
+                j.note_stacked(&session, note, value, now)?;
+                None
             }
-            Record::NoteReturned => {
-                if let Some(note) = ctx.escrow_note.take() {
-                    journal.note_returned(note, now)?;
-                }
+            JournalOp::NoteReturned(note) => {
+                j.note_returned(note, now)?;
+                None
             }
-            Record::NoteRejected { reason } => {
-                journal.note_rejected(id, reason, now)?;
+            JournalOp::NoteRejected(session, reason) => {
+                j.note_rejected(&session, reason, now)?;
+                None
             }
-            Record::NoteInDoubt { value } => {
-                let note = journal.note_in_doubt(id, ctx.escrow_note.take(), value, now)?;
-                self.note_went_in_doubt(note, value);
-                self.emit(KioskEvent::NoteInDoubt { note });
+            JournalOp::NoteInDoubt {
+                session,
+                note,
+                value,
+                cause,
+            } => Some(JournalReply::NoteInDoubt {
+                note: j.note_in_doubt(&session, note, value, now)?,
+                value,
+                cause,
+            }),
+            JournalOp::Settle { note, fate, staff } => {
+                let settlement = match &staff {
+                    None => j.settle_in_doubt(note, fate, now)?,
+                    Some(operators) => j.settle_in_doubt_by_staff(note, fate, operators, now)?,
+                };
+                Some(JournalReply::Settled { note, settlement })
             }
-            Record::PaymentPending { key, amount } => {
-                journal.payment_pending(id, &key, amount, now)?;
+            JournalOp::PaymentPending(session, key, amount) => {
+                j.payment_pending(&session, &key, amount, now)?;
+                None
             }
-            Record::PaymentCredited {
+            JournalOp::PostingAttempted(key) => {
+                let attempt = j.posting_attempted(&key, now)?;
+                Some(JournalReply::Attempt(key, attempt))
+            }
+            JournalOp::PaymentCredited {
                 key,
                 backend_ref,
                 new_balance,
             } => {
-                journal.payment_credited(&key, &backend_ref, new_balance, now)?;
-                if let Some(posting) = session.posting() {
-                    let amount = posting.amount;
-                    self.emit(KioskEvent::PaymentCredited { key, amount });
+                j.payment_credited(&key, &backend_ref, new_balance, now)?;
+                None
+            }
+            JournalOp::PaymentRefused(key, reason) => {
+                j.payment_refused(&key, &reason, now)?;
+                None
+            }
+            JournalOp::KeepReceipt(session, receipt) => {
+                j.keep_receipt(&session, &receipt, now)?;
+                None
+            }
+            JournalOp::ReceiptReprinted(session) => {
+                j.receipt_reprinted(&session, now)?;
+                None
+            }
+            JournalOp::RecordClearing {
+                operators,
+                counted,
+                counterfeit_found,
+            } => Some(JournalReply::Clearing(j.record_clearing(
+                now,
+                &operators,
+                counted,
+                counterfeit_found,
+            )?)),
+            JournalOp::SaveTicket(ticket) => {
+                j.save_ticket(&ticket)?;
+                None
+            }
+            JournalOp::Checkpoint => {
+                // A failed checkpoint loses nothing (every commit is already
+                // durable in the log); the journal checkpoints by itself as
+                // a backstop.
+                if let Err(e) = j.checkpoint() {
+                    tracing::warn!(error = %e, "journal checkpoint between sessions failed");
                 }
+                None
             }
-            Record::PaymentRefused { key, reason } => {
-                journal.payment_refused(&key, &reason, now)?;
-                self.emit(KioskEvent::PaymentRefused { key, reason });
+            JournalOp::ReadRecovery => Some(JournalReply::Recovery(RecoveryRows {
+                tickets: j.tickets()?,
+                open_sessions: j.open_sessions()?,
+                max_session_seq: j.max_session_seq()?,
+                in_doubt: j.in_doubt_notes()?,
+                last_note: j.last_note()?,
+            })),
+            JournalOp::ReadPending => Some(JournalReply::Pending(j.pending_payments()?)),
+            JournalOp::ReadInDoubt => Some(JournalReply::InDoubt(j.in_doubt_notes()?)),
+            JournalOp::ReadUnprinted => Some(JournalReply::Unprinted(j.unprinted_receipts()?)),
+        })
+    }
+
+    async fn device(&mut self, call: DeviceCall) -> DeviceReply {
+        let d = &mut self.devices;
+        match call {
+            DeviceCall::EnableAcceptor(values) => {
+                DeviceReply::Enabled(kind(d.acceptor.enable(&values).await))
             }
-            Record::ReceiptKept { receipt } => {
-                journal.keep_receipt(id, &receipt, now)?;
-                self.emit(KioskEvent::ReceiptKept {
-                    session: id.clone(),
-                });
+            DeviceCall::InhibitAcceptor(p) => DeviceReply::Inhibited(p, kind(d.acceptor.inhibit().await)),
+            DeviceCall::StackNote => DeviceReply::Stacking(kind(d.acceptor.stack().await)),
+            DeviceCall::ReturnNote(p) => {
+                DeviceReply::Returning(p, kind(d.acceptor.return_note().await))
             }
-            Record::SessionEnded { outcome } => {
-                journal.end_session(id, outcome, now)?;
-                self.emit(KioskEvent::SessionEnded {
-                    session: id.clone(),
-                    outcome,
-                });
-                self.note_transaction(outcome)?;
-                self.schedule_pending(now)?;
+            DeviceCall::ResetAcceptor(p) => DeviceReply::Reset(p, kind(d.acceptor.reset().await)),
+            DeviceCall::AcceptorStatus(p) => {
+                DeviceReply::AcceptorStatus(p, kind(d.acceptor.status().await))
             }
+            DeviceCall::CashBoxStatus(p) => {
+                DeviceReply::CashBoxStatus(p, kind(d.cash_box.status().await))
+            }
+            DeviceCall::PrinterStatus(p) => {
+                DeviceReply::PrinterStatus(p, kind(d.printer.status().await))
+            }
+            DeviceCall::Print {
+                receipt,
+                purpose,
+                timeout_ms,
+            } => DeviceReply::Printed(purpose, with_timeout(timeout_ms, d.printer.print(&receipt)).await),
+            DeviceCall::CheckReader(p) => match d.reader.as_mut() {
+                Some(reader) => DeviceReply::ReaderChecked(p, kind(reader.check().await)),
+                None => DeviceReply::ReaderChecked(p, Err(ErrorKind::Offline)),
+            },
         }
-        Ok(())
+    }
+
+    async fn link(&mut self, call: LinkCall) -> LinkReply {
+        let started = self.clock.now();
+        let link = &mut self.devices.link;
+        let answer = match call {
+            LinkCall::Lookup {
+                account,
+                purpose,
+                timeout_ms,
+            } => LinkAnswer::Lookup(
+                purpose,
+                with_timeout(timeout_ms, link.lookup_account(&account)).await,
+            ),
+            LinkCall::Post {
+                posting,
+                retry,
+                timeout_ms,
+            } => LinkAnswer::Post {
+                answer: with_timeout(timeout_ms, link.post_payment(&posting)).await,
+                key: posting.key,
+                retry,
+            },
+            LinkCall::Heartbeat { timeout_ms } => {
+                LinkAnswer::Heartbeat(with_timeout(timeout_ms, link.heartbeat()).await)
+            }
+        };
+        LinkReply {
+            latency_ms: self.clock.now().since(started),
+            answer,
+        }
+    }
+}
+
+fn kind<T>(result: Result<T, DeviceError>) -> Result<T, ErrorKind> {
+    result.map_err(|e| e.kind())
+}
+
+/// Runs `f` with a timeout of `ms`, mapping both failures to an [`ErrorKind`].
+async fn with_timeout<T>(
+    ms: u64,
+    f: impl Future<Output = Result<T, DeviceError>>,
+) -> Result<T, ErrorKind> {
+    match tokio::time::timeout(Duration::from_millis(ms), f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.kind()),
+        Err(_) => Err(ErrorKind::Timeout),
     }
 }

@@ -16,6 +16,8 @@ use tokio::sync::mpsc;
 
 use super::*;
 use crate::commands::StaffSettlement;
+use crate::events::KioskEvent;
+use crate::screen::Screen;
 use crate::journal::CashTotals;
 
 fn yuan(v: i64) -> Money {

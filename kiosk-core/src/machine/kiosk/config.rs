@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::KioskId;
 use crate::session::SessionConfig;
 
-/// Settings of a [`Kiosk`](super::Kiosk).
+/// Settings of a kiosk: its [`KioskMachine`](super::KioskMachine) and the
+/// [`Kiosk`](crate::runner::Kiosk) that runs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct KioskConfig {

@@ -1,0 +1,413 @@
+//! Between customers: the acceptor's reports outside a session, the note
+//! in its path, device health, the link heartbeat and retries of pending
+//! payments; and where every answer goes.
+
+use kiosk_hal::{
+    AcceptorEvent, AcceptorStatus, CashBoxStatus, ErrorKind, FillLevel, Money, PostingAnswer,
+    PrinterStatus,
+};
+
+use super::{
+    DeviceCall, DeviceReply, InDoubtCause, JournalOp, JournalReply, KioskMachine, LinkAnswer,
+    LinkCall, LinkReply, Output, Purpose,
+};
+use crate::events::{DeviceKind, KioskEvent, SettlementKind};
+use crate::ids::SessionId;
+use crate::journal::{NoteId, SessionOutcome, SessionStart, Settlement};
+use crate::machine::retry::Waits;
+use crate::machine::PathDecision;
+use crate::session::Input as SessionInput;
+use crate::tickets::SecurityKind;
+
+impl KioskMachine {
+    /// An acceptor event while no session is running.
+    pub(super) fn idle_acceptor(&mut self, event: Result<AcceptorEvent, ErrorKind>) {
+        let event = match event {
+            Ok(e) => e,
+            Err(kind) => return self.fault_detected(DeviceKind::Acceptor, kind),
+        };
+        self.event(KioskEvent::Acceptor { acceptor: event });
+        self.note_device_condition(&event);
+        if let AcceptorEvent::Escrowed { .. } = event {
+            // No session takes money now: give it back.
+            self.push(Output::Device(DeviceCall::ReturnNote(Purpose::Idle)));
+            return;
+        }
+        let decision = self.note_path.on_report(&event);
+        self.apply_path_decision(decision);
+        if let AcceptorEvent::PowerUp { .. } = event {
+            self.push(Output::Device(DeviceCall::InhibitAcceptor(Purpose::Idle)));
+        }
+    }
+
+    /// A note went in doubt while in the acceptor's path: the device's next
+    /// report describes it. A note the path held before has left it and
+    /// stays in doubt for staff.
+    pub(super) fn note_went_in_doubt(&mut self, note: NoteId, value: Option<Money>) {
+        if let Some(PathDecision::Released { note: old }) =
+            self.note_path.note_in_doubt(note, value)
+        {
+            tracing::warn!(
+                note = old.0,
+                "in-doubt note left the path unreported: for staff"
+            );
+        }
+    }
+
+    /// Performs what the note path decided about an acceptor report.
+    pub(super) fn apply_path_decision(&mut self, decision: PathDecision) {
+        match decision {
+            PathDecision::Settle { note, fate } => self.journal(JournalOp::Settle {
+                note,
+                fate,
+                staff: None,
+            }),
+            PathDecision::UnaccountedInBox { value } => self.journal_unaccounted_note(value),
+            PathDecision::Released { note } => tracing::warn!(
+                note = note.0,
+                "in-doubt note left the acceptor unreported: staff settle it at clearing"
+            ),
+            PathDecision::Nothing => {}
+        }
+    }
+
+    /// A note no journal row accounts for is in the cash box: journal it in
+    /// doubt against the last session, with an alarm, so the box and the
+    /// books still agree.
+    fn journal_unaccounted_note(&mut self, value: Option<Money>) {
+        let shown = value.map_or("unknown value".to_string(), |v| v.to_string());
+        let reason = format!("a note ({shown}) reached the cash box outside any session");
+        let session = match self.last_session.clone() {
+            Some(session) => {
+                tracing::error!(%reason);
+                self.event(KioskEvent::SecurityAlarm { reason });
+                session
+            }
+            None => {
+                // No session was ever journaled: open (and close) one that
+                // takes no payment, so the note has a row and the books
+                // still match the box. Staff see it with the alarm and a
+                // ticket.
+                let session = self.unattended_session();
+                self.alarm(
+                    DeviceKind::Acceptor,
+                    SecurityKind::UnexpectedNote,
+                    format!("{reason}, before any session: count it at clearing"),
+                );
+                session
+            }
+        };
+        self.journal(JournalOp::NoteInDoubt {
+            session,
+            note: None,
+            value,
+            cause: InDoubtCause::Unaccounted,
+        });
+    }
+
+    /// A journaled session with no customer, for a note that reached the
+    /// box before any session existed; it becomes the last session.
+    fn unattended_session(&mut self) -> SessionId {
+        self.session_seq += 1;
+        let id = SessionId::new(&self.config.kiosk_id, self.session_seq);
+        self.journal(JournalOp::BeginSession(SessionStart {
+            id: id.clone(),
+            kiosk: self.config.kiosk_id.clone(),
+            account: kiosk_hal::AccountNumber(String::new()),
+            method: kiosk_hal::PaymentMethod::Cash,
+            at: self.now,
+        }));
+        self.journal(JournalOp::EndSession(id.clone(), SessionOutcome::Aborted));
+        self.last_session = Some(id.clone());
+        id
+    }
+
+    /// Reads every device's status once, probes the link when it has been
+    /// quiet, and helps a faulty acceptor with a reset.
+    pub(super) fn check_health(&mut self) {
+        let now = self.now;
+        self.next_health_at = now.plus_ms(self.config.health_check_interval_ms);
+        self.push(Output::Device(DeviceCall::PrinterStatus(Purpose::Health)));
+        self.push(Output::Device(DeviceCall::CashBoxStatus(Purpose::Health)));
+        if self.reader_fitted {
+            self.push(Output::Device(DeviceCall::CheckReader(Purpose::Health)));
+        }
+        if self.note_path.in_path().is_some() {
+            self.push(Output::Device(DeviceCall::AcceptorStatus(Purpose::NotePath)));
+        }
+        let probe_ms = self.config.link_probe_interval_ms;
+        if probe_ms > 0 && now.since(self.last_link_call) >= probe_ms {
+            self.push(Output::Link(LinkCall::Heartbeat {
+                timeout_ms: self.config.link_probe_timeout_ms,
+            }));
+        }
+        if self.availability.fault_of(DeviceKind::Acceptor).is_none() {
+            self.reset_backoff = None;
+        } else if self
+            .reset_backoff
+            .as_ref()
+            .is_none_or(|(next_at, _)| now >= *next_at)
+        {
+            // The driver recovers by itself where it can; a reset helps it
+            // along, tried again with doubling intervals up to the maximum.
+            let mut waits = match self.reset_backoff.take() {
+                Some((_, waits)) => waits,
+                None => Waits::new(super::retry_policy(&self.config)),
+            };
+            let wait_ms = waits.next_ms();
+            self.reset_backoff = Some((now.plus_ms(wait_ms), waits));
+            self.push(Output::Device(DeviceCall::ResetAcceptor(Purpose::Health)));
+        }
+        if self.has_supervisors {
+            self.push(Output::ReadSupervisors);
+        }
+    }
+
+    /// Posts every pending payment whose retry time has come. The posting
+    /// reuses the payment's key, so a payment the backend had applied (its
+    /// answer lost) is answered again without a second credit.
+    pub(super) fn retry_due(&mut self) {
+        for key in self.retries.due(self.now) {
+            let Some(posting) = self.retries.posting(&key) else {
+                continue;
+            };
+            self.journal(JournalOp::PostingAttempted(key));
+            self.push(Output::Link(LinkCall::Post {
+                posting,
+                retry: true,
+                timeout_ms: self.config.post_timeout_ms,
+            }));
+        }
+    }
+
+    /// Where a device's answer goes.
+    pub(super) fn on_device(&mut self, reply: DeviceReply) {
+        use DeviceReply as R;
+        match reply {
+            R::Enabled(Err(kind)) | R::Stacking(Err(kind)) | R::Returning(Purpose::Session, Err(kind)) => {
+                self.to_session(SessionInput::AcceptorFailed(kind))
+            }
+            R::Enabled(Ok(())) | R::Stacking(Ok(())) | R::Returning(_, Ok(())) => {}
+            R::Returning(purpose, Err(kind)) => {
+                tracing::warn!(?purpose, %kind, "return of a note left in the acceptor failed")
+            }
+            R::Inhibited(purpose, result) => {
+                if let Err(kind) = result {
+                    tracing::warn!(?purpose, %kind, "inhibit failed");
+                }
+            }
+            R::Printed(Purpose::Session, result) => {
+                if let Err(kind) = &result {
+                    self.fault_detected(DeviceKind::Printer, *kind);
+                }
+                self.to_session(SessionInput::PrintResult(result));
+            }
+            R::PrinterStatus(Purpose::Health, result) => match result {
+                Ok(status) => match printer_fault(status) {
+                    Some(kind) => self.fault_detected(DeviceKind::Printer, kind),
+                    None => self.fault_cleared(DeviceKind::Printer),
+                },
+                Err(kind) => self.fault_detected(DeviceKind::Printer, kind),
+            },
+            R::CashBoxStatus(Purpose::Health | Purpose::AfterStack, result) => {
+                self.cash_box_status(result)
+            }
+            R::ReaderChecked(Purpose::Health, result) => match result {
+                Ok(()) => self.fault_cleared(DeviceKind::Reader),
+                Err(kind) => self.fault_detected(DeviceKind::Reader, kind),
+            },
+            R::AcceptorStatus(Purpose::NotePath, result) => match result {
+                // A note still in escrow outside any session goes back; its
+                // `Returned` report settles it.
+                Ok(AcceptorStatus::Escrow) => {
+                    self.push(Output::Device(DeviceCall::ReturnNote(Purpose::NotePath)))
+                }
+                Ok(status) => {
+                    let decision = self.note_path.on_status(status);
+                    self.apply_path_decision(decision);
+                }
+                Err(kind) => tracing::debug!(%kind, "acceptor status unavailable"),
+            },
+            R::Reset(Purpose::Health, result) => {
+                let result = match result {
+                    Ok(()) => "reset accepted".to_string(),
+                    Err(kind) => format!("reset failed: {kind}"),
+                };
+                let changes =
+                    self.tickets
+                        .remote_fix_tried(DeviceKind::Acceptor, "reset", result, self.now);
+                self.apply_ticket_changes(changes);
+            }
+            other => self.command_device_reply(other),
+        }
+    }
+
+    /// The cash box's presence and fill level.
+    fn cash_box_status(&mut self, result: Result<CashBoxStatus, ErrorKind>) {
+        match result {
+            Ok(s) if !s.present => self.fault_detected(DeviceKind::CashBox, ErrorKind::Removed),
+            Ok(s) if s.level == FillLevel::Full => {
+                self.fault_detected(DeviceKind::CashBox, ErrorKind::Full)
+            }
+            Ok(s) if s.level == FillLevel::NearFull => {
+                self.fault_detected(DeviceKind::CashBox, ErrorKind::NearFull)
+            }
+            Ok(_) => self.fault_cleared(DeviceKind::CashBox),
+            Err(kind) => self.fault_detected(DeviceKind::CashBox, kind),
+        }
+    }
+
+    /// Where the backend's answer goes.
+    pub(super) fn on_link(&mut self, reply: LinkReply) {
+        let LinkReply { latency_ms, answer } = reply;
+        match answer {
+            LinkAnswer::Lookup(Purpose::Session, answer) => {
+                self.note_link(&answer);
+                self.availability
+                    .set_link_unreachable(super::unreachable(&answer));
+                self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency_ms);
+                self.to_session(SessionInput::AccountAnswer(answer));
+            }
+            LinkAnswer::Lookup(_, answer) => self.self_test_link(answer),
+            LinkAnswer::Post {
+                answer,
+                retry: false,
+                ..
+            } => {
+                self.note_link(&answer);
+                self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency_ms);
+                self.to_session(SessionInput::PostingAnswer(answer));
+            }
+            LinkAnswer::Post {
+                key,
+                answer,
+                retry: true,
+            } => {
+                self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency_ms);
+                self.retry_answered(key, answer);
+            }
+            LinkAnswer::Heartbeat(answer) => {
+                // The idle heartbeat: a dead link takes the kiosk's methods
+                // off the welcome screen before a customer tries; a link
+                // that answers again makes pending payments due now.
+                let was_down = self.availability.fault_of(DeviceKind::Link).is_some();
+                self.availability
+                    .set_link_unreachable(super::unreachable(&answer));
+                match answer {
+                    Ok(()) => {
+                        self.fault_cleared(DeviceKind::Link);
+                        if was_down {
+                            self.retries.retry_all_now(self.now);
+                        }
+                    }
+                    Err(kind) => self.fault_detected(DeviceKind::Link, kind),
+                }
+                self.note_link_latency(answer, latency_ms);
+            }
+        }
+    }
+
+    fn retry_answered(
+        &mut self,
+        key: kiosk_hal::IdempotencyKey,
+        answer: Result<PostingAnswer, ErrorKind>,
+    ) {
+        let amount = self.retries.posting(&key).map(|p| p.amount);
+        match answer {
+            Ok(PostingAnswer::Credited {
+                backend_ref,
+                new_balance,
+            }) => {
+                self.fault_cleared(DeviceKind::Link);
+                self.journal(JournalOp::PaymentCredited {
+                    key: key.clone(),
+                    backend_ref,
+                    new_balance,
+                });
+                self.retries.answered(&key);
+                tracing::info!(%key, "pending payment credited");
+                if let Some(amount) = amount {
+                    self.event(KioskEvent::PaymentCredited { key, amount });
+                }
+            }
+            Ok(PostingAnswer::Refused { reason }) => {
+                self.fault_cleared(DeviceKind::Link);
+                self.journal(JournalOp::PaymentRefused(key.clone(), reason.clone()));
+                self.retries.answered(&key);
+                self.event(KioskEvent::PaymentRefused { key, reason });
+            }
+            Err(kind) => {
+                self.fault_detected(DeviceKind::Link, kind);
+                if let Some(at) = self.retries.unanswered(&key, self.now) {
+                    self.event(KioskEvent::PaymentRetryScheduled { key, at });
+                }
+            }
+        }
+    }
+
+    /// Where the journal's answer goes.
+    pub(super) fn on_journal(&mut self, reply: JournalReply) {
+        match reply {
+            JournalReply::NoteEscrowed(note) => self.escrowed(note),
+            JournalReply::NoteInDoubt { note, value, cause } => match cause {
+                InDoubtCause::Session => {
+                    self.note_went_in_doubt(note, value);
+                    self.event(KioskEvent::NoteInDoubt { note });
+                }
+                // It was in escrow: the acceptor's next report describes it.
+                InDoubtCause::Recovered(value) => self.note_went_in_doubt(note, Some(value)),
+                InDoubtCause::Unaccounted => self.event(KioskEvent::NoteInDoubt { note }),
+            },
+            JournalReply::Settled { note, settlement } => self.settled(note, settlement),
+            JournalReply::Attempt(key, attempt) => {
+                self.event(KioskEvent::PostingAttempt { key, attempt })
+            }
+            JournalReply::Pending(pending) => {
+                for p in pending {
+                    self.retries.track(p, self.now);
+                }
+                if self.recovery.is_some() {
+                    self.finish_recovery();
+                }
+            }
+            JournalReply::Recovery(rows) => self.recover_rows(rows),
+            JournalReply::Clearing(record) => self.clearing_recorded(record),
+            JournalReply::InDoubt(notes) => self.clearing_in_doubt(notes),
+            JournalReply::Unprinted(owed) => self.reprint_owed(owed),
+        }
+    }
+
+    /// An in-doubt note was settled, exactly once: by the device's report
+    /// or by the two people of a clearing.
+    fn settled(&mut self, note: NoteId, settlement: Settlement) {
+        self.note_path.forget(note);
+        let kind = match &settlement {
+            Settlement::Credit(_) => SettlementKind::Credit,
+            Settlement::Returned => SettlementKind::Returned,
+            Settlement::StillInDoubt => SettlementKind::StillInDoubt,
+            Settlement::InBoxValueUnknown => SettlementKind::InBoxValueUnknown,
+        };
+        self.event(KioskEvent::InDoubtSettled {
+            note,
+            settlement: kind,
+        });
+        if let Settlement::Credit(pending) = settlement {
+            self.retries.track(pending, self.now);
+            self.retries.retry_all_now(self.now);
+        }
+    }
+}
+
+/// The fault a printer status means, if any. Near-end is not a fault for
+/// printing but is reported so paper is replenished before it runs out.
+pub(super) fn printer_fault(status: PrinterStatus) -> Option<ErrorKind> {
+    match status {
+        PrinterStatus::Ready | PrinterStatus::Unknown => None,
+        PrinterStatus::PaperNearEnd => Some(ErrorKind::PaperLow),
+        PrinterStatus::PaperOut => Some(ErrorKind::PaperOut),
+        PrinterStatus::CoverOpen => Some(ErrorKind::CoverOpen),
+        PrinterStatus::Jammed => Some(ErrorKind::Jam),
+        PrinterStatus::Offline => Some(ErrorKind::Offline),
+        _ => Some(ErrorKind::Hardware),
+    }
+}

@@ -1,0 +1,369 @@
+//! What goes into the kiosk machine and what comes out of it.
+//!
+//! Every output is performed by the executor in the order the machine
+//! gives it. An output that produces something the machine needs (a
+//! device's answer, a journal row's id) is answered with an [`Input`]
+//! *before* the next output is taken: the machine relies on that order,
+//! and on the executor stopping at the first journal write that fails, so
+//! that an event queued after a write is only ever seen once the write is
+//! durable.
+
+use kiosk_hal::{
+    AcceptorEvent, AcceptorStatus, AccountAnswer, AccountNumber, CashBoxStatus, ErrorKind,
+    IdempotencyKey, Money, NoteFate, PaymentCode, PaymentPosting, PostingAnswer, PrintOutcome,
+    PrinterStatus, Receipt, RejectReason,
+};
+
+use crate::commands::StaffCommand;
+use crate::events::{DeviceKind, KioskEvent};
+use crate::ids::SessionId;
+use crate::journal::{
+    ClearingRecord, InDoubtNote, NoteId, OpenSession, PendingPayment, SessionOutcome,
+    SessionStart, Settlement, UnprintedReceipt,
+};
+use crate::session::CustomerAction;
+use crate::tickets::Ticket;
+
+/// Something that happened, given to [`KioskMachine::handle`](super::KioskMachine::handle).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The kiosk starts: recover what the journal holds.
+    Start,
+    /// A customer did something at the screen.
+    Customer(CustomerAction),
+    /// The customers' side closed (the screen went away): a session in
+    /// progress is cancelled; none starts again.
+    CustomersGone,
+    /// The bill acceptor reported something, or failed.
+    Acceptor(Result<AcceptorEvent, ErrorKind>),
+    /// The reader read a payment code, or failed.
+    CodeRead(Result<PaymentCode, ErrorKind>),
+    /// A staff or remote command (taken between sessions only; see
+    /// [`Wants::commands`]).
+    Command(StaffCommand),
+    /// The answer to a [`DeviceCall`].
+    Device(DeviceReply),
+    /// The answer to a [`LinkCall`].
+    Link(LinkReply),
+    /// The answer to a [`JournalOp`] that returns something.
+    Journal(JournalReply),
+    /// Supervised drivers restarted or gave up (see [`Output::ReadSupervisors`]):
+    /// `(device, reason)`; `"restarted"` is a successful restart.
+    Supervisors(Vec<(DeviceKind, String)>),
+    /// The failover link switched (see [`Output::ReadLinkSwitches`]).
+    LinkSwitches(LinkSwitches),
+}
+
+/// What the failover link did since it was last asked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LinkSwitches {
+    /// Each switch: `(to the backup?, reason)`.
+    pub switches: Vec<(bool, String)>,
+    /// Whether traffic runs on the backup now.
+    pub on_backup: bool,
+}
+
+/// Something the executor must do, taken from
+/// [`KioskMachine::poll_output`](super::KioskMachine::poll_output).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Make a record durable (or read the journal). A failure stops the
+    /// kiosk: nothing after it may happen.
+    Journal(JournalOp),
+    /// Drive a device; answer with [`Input::Device`].
+    Device(DeviceCall),
+    /// Call the backend; answer with [`Input::Link`].
+    Link(LinkCall),
+    /// Tell the screen and the operators.
+    Event(KioskEvent),
+    /// Switch the failover link to its backup (nothing to answer).
+    SwitchToBackupLink,
+    /// Ask the failover link what it did; answer with [`Input::LinkSwitches`].
+    ReadLinkSwitches,
+    /// Ask the driver supervisors what they did; answer with [`Input::Supervisors`].
+    ReadSupervisors,
+}
+
+/// Why a device is asked something: its answer goes back to whoever asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The customer's session.
+    Session,
+    /// The periodic health check between sessions.
+    Health,
+    /// A staff command (self-test, test print, reprint, clearing, restart).
+    Command,
+    /// Settling the note in the acceptor's path.
+    NotePath,
+    /// The cash box's level after a note was stacked.
+    AfterStack,
+    /// Tidying the acceptor between sessions (an unexpected note, a power-up).
+    Idle,
+}
+
+/// A device operation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceCall {
+    /// Accept these note values.
+    EnableAcceptor(Vec<Money>),
+    /// Stop accepting notes (a failure is only logged).
+    InhibitAcceptor(Purpose),
+    /// Stack the note in escrow.
+    StackNote,
+    /// Give the note in escrow back.
+    ReturnNote(Purpose),
+    /// Reset the acceptor.
+    ResetAcceptor(Purpose),
+    /// Read the acceptor's status.
+    AcceptorStatus(Purpose),
+    /// Read the cash box's status.
+    CashBoxStatus(Purpose),
+    /// Read the printer's status.
+    PrinterStatus(Purpose),
+    /// Print, waiting at most `timeout_ms`.
+    Print {
+        /// What to print.
+        receipt: Receipt,
+        /// Who asked.
+        purpose: Purpose,
+        /// Longest wait.
+        timeout_ms: u64,
+    },
+    /// Check the card/QR reader answers.
+    CheckReader(Purpose),
+}
+
+/// A device's answer to a [`DeviceCall`] (failures as their [`ErrorKind`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceReply {
+    /// [`DeviceCall::EnableAcceptor`].
+    Enabled(Result<(), ErrorKind>),
+    /// [`DeviceCall::InhibitAcceptor`].
+    Inhibited(Purpose, Result<(), ErrorKind>),
+    /// [`DeviceCall::StackNote`].
+    Stacking(Result<(), ErrorKind>),
+    /// [`DeviceCall::ReturnNote`].
+    Returning(Purpose, Result<(), ErrorKind>),
+    /// [`DeviceCall::ResetAcceptor`].
+    Reset(Purpose, Result<(), ErrorKind>),
+    /// [`DeviceCall::AcceptorStatus`].
+    AcceptorStatus(Purpose, Result<AcceptorStatus, ErrorKind>),
+    /// [`DeviceCall::CashBoxStatus`].
+    CashBoxStatus(Purpose, Result<CashBoxStatus, ErrorKind>),
+    /// [`DeviceCall::PrinterStatus`].
+    PrinterStatus(Purpose, Result<PrinterStatus, ErrorKind>),
+    /// [`DeviceCall::Print`].
+    Printed(Purpose, Result<PrintOutcome, ErrorKind>),
+    /// [`DeviceCall::CheckReader`].
+    ReaderChecked(Purpose, Result<(), ErrorKind>),
+}
+
+/// A call to the backend, with the longest wait for its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkCall {
+    /// Check an account.
+    Lookup {
+        /// The account.
+        account: AccountNumber,
+        /// Who asked (the session, or the self-test).
+        purpose: Purpose,
+        /// Longest wait.
+        timeout_ms: u64,
+    },
+    /// Post a payment (a session's first posting, or a retry).
+    Post {
+        /// What to post.
+        posting: PaymentPosting,
+        /// Whether this retries a pending payment.
+        retry: bool,
+        /// Longest wait.
+        timeout_ms: u64,
+    },
+    /// The idle heartbeat.
+    Heartbeat {
+        /// Longest wait.
+        timeout_ms: u64,
+    },
+}
+
+/// The backend's answer to a [`LinkCall`] and how long it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkReply {
+    /// Milliseconds from the call to its answer (or timeout).
+    pub latency_ms: u64,
+    /// The answer.
+    pub answer: LinkAnswer,
+}
+
+/// The answer itself, by call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkAnswer {
+    /// [`LinkCall::Lookup`].
+    Lookup(Purpose, Result<AccountAnswer, ErrorKind>),
+    /// [`LinkCall::Post`]: the key posted and the answer.
+    Post {
+        /// The posting's key.
+        key: IdempotencyKey,
+        /// Whether it was a retry.
+        retry: bool,
+        /// The answer.
+        answer: Result<PostingAnswer, ErrorKind>,
+    },
+    /// [`LinkCall::Heartbeat`].
+    Heartbeat(Result<(), ErrorKind>),
+}
+
+/// Why a note is journaled in doubt: what to do with its row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InDoubtCause {
+    /// The session lost track of its note.
+    Session,
+    /// It was in escrow, with this value, when the kiosk stopped.
+    Recovered(Money),
+    /// A note reached the box that no row accounted for.
+    Unaccounted,
+}
+
+/// A journal operation, one per journal method of the same name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JournalOp {
+    /// [`Journal::begin_session`](crate::journal::Journal::begin_session).
+    BeginSession(SessionStart),
+    /// [`Journal::end_session`](crate::journal::Journal::end_session).
+    EndSession(SessionId, SessionOutcome),
+    /// [`Journal::note_escrowed`](crate::journal::Journal::note_escrowed): answers [`JournalReply::NoteEscrowed`].
+    NoteEscrowed(SessionId, Money),
+    /// [`Journal::note_stacked`](crate::journal::Journal::note_stacked).
+    NoteStacked(SessionId, Option<NoteId>, Money),
+    /// [`Journal::note_returned`](crate::journal::Journal::note_returned).
+    NoteReturned(NoteId),
+    /// [`Journal::note_rejected`](crate::journal::Journal::note_rejected).
+    NoteRejected(SessionId, RejectReason),
+    /// [`Journal::note_in_doubt`](crate::journal::Journal::note_in_doubt): answers [`JournalReply::NoteInDoubt`].
+    NoteInDoubt {
+        /// Its session.
+        session: SessionId,
+        /// Its escrow row, if it had one.
+        note: Option<NoteId>,
+        /// Its value, if validated.
+        value: Option<Money>,
+        /// Echoed in the answer.
+        cause: InDoubtCause,
+    },
+    /// [`Journal::settle_in_doubt`](crate::journal::Journal::settle_in_doubt), or
+    /// [`settle_in_doubt_by_staff`](crate::journal::Journal::settle_in_doubt_by_staff)
+    /// with the two people: answers [`JournalReply::Settled`].
+    Settle {
+        /// The note.
+        note: NoteId,
+        /// Where it is.
+        fate: NoteFate,
+        /// The clearing's two people, when staff settle it.
+        staff: Option<[String; 2]>,
+    },
+    /// [`Journal::payment_pending`](crate::journal::Journal::payment_pending).
+    PaymentPending(SessionId, IdempotencyKey, Money),
+    /// [`Journal::posting_attempted`](crate::journal::Journal::posting_attempted): answers [`JournalReply::Attempt`].
+    PostingAttempted(IdempotencyKey),
+    /// [`Journal::payment_credited`](crate::journal::Journal::payment_credited).
+    PaymentCredited {
+        /// The payment.
+        key: IdempotencyKey,
+        /// The backend's reference.
+        backend_ref: String,
+        /// The account's balance after it.
+        new_balance: Money,
+    },
+    /// [`Journal::payment_refused`](crate::journal::Journal::payment_refused).
+    PaymentRefused(IdempotencyKey, String),
+    /// [`Journal::keep_receipt`](crate::journal::Journal::keep_receipt).
+    KeepReceipt(SessionId, Receipt),
+    /// [`Journal::receipt_reprinted`](crate::journal::Journal::receipt_reprinted).
+    ReceiptReprinted(SessionId),
+    /// [`Journal::record_clearing`](crate::journal::Journal::record_clearing): answers [`JournalReply::Clearing`].
+    RecordClearing {
+        /// The two people.
+        operators: [String; 2],
+        /// The cash counted.
+        counted: Money,
+        /// Counterfeits found at counting.
+        counterfeit_found: u32,
+    },
+    /// [`Journal::save_ticket`](crate::journal::Journal::save_ticket).
+    SaveTicket(Ticket),
+    /// [`Journal::checkpoint`](crate::journal::Journal::checkpoint), between
+    /// sessions; a failure is only logged (every commit is already durable).
+    Checkpoint,
+    /// Read what recovery needs: answers [`JournalReply::Recovery`].
+    ReadRecovery,
+    /// Read the pending payments: answers [`JournalReply::Pending`].
+    ReadPending,
+    /// Read the in-doubt notes: answers [`JournalReply::InDoubt`].
+    ReadInDoubt,
+    /// Read the receipts owed: answers [`JournalReply::Unprinted`].
+    ReadUnprinted,
+}
+
+/// What the journal found at start: everything recovery decides on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecoveryRows {
+    /// The tickets, open and resolved.
+    pub tickets: Vec<Ticket>,
+    /// Sessions started and never ended.
+    pub open_sessions: Vec<OpenSession>,
+    /// The highest session number journaled.
+    pub max_session_seq: u64,
+    /// Notes in doubt.
+    pub in_doubt: Vec<InDoubtNote>,
+    /// The newest note row.
+    pub last_note: Option<NoteId>,
+}
+
+/// A journal operation's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JournalReply {
+    /// The escrowed note's row.
+    NoteEscrowed(NoteId),
+    /// The in-doubt note's row, with what was asked.
+    NoteInDoubt {
+        /// Its row.
+        note: NoteId,
+        /// Its value, if validated.
+        value: Option<Money>,
+        /// Why.
+        cause: InDoubtCause,
+    },
+    /// What settling did.
+    Settled {
+        /// The note.
+        note: NoteId,
+        /// The settlement.
+        settlement: Settlement,
+    },
+    /// A posting's attempt number.
+    Attempt(IdempotencyKey, u32),
+    /// The clearing's record.
+    Clearing(ClearingRecord),
+    /// What recovery needs.
+    Recovery(RecoveryRows),
+    /// The pending payments.
+    Pending(Vec<PendingPayment>),
+    /// The in-doubt notes.
+    InDoubt(Vec<InDoubtNote>),
+    /// The receipts owed.
+    Unprinted(Vec<UnprintedReceipt>),
+}
+
+/// Which inputs the machine can take now (the executor listens only for
+/// these, so nothing is read that nobody would act on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wants {
+    /// Acceptor events.
+    pub acceptor: bool,
+    /// A payment code from the reader.
+    pub code: bool,
+    /// Customer actions.
+    pub customers: bool,
+    /// Staff commands (between sessions only).
+    pub commands: bool,
+}

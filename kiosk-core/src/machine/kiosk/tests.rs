@@ -1,0 +1,1 @@
+//! Tests of the kiosk machine driven by hand, without a runtime.
