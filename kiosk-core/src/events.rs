@@ -3,6 +3,8 @@
 //! An integrator's UI and monitoring subscribe through [`KioskObserver`];
 //! drills record every event with its time and hash the trace.
 
+use std::fmt;
+
 use kiosk_hal::{AcceptorEvent, ErrorKind, IdempotencyKey, Money};
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +78,19 @@ pub enum KioskEvent {
     },
     /// A device is healthy again.
     FaultCleared {
+        /// Which device.
+        device: DeviceKind,
+    },
+    /// A device still works but needs attention soon (paper running low,
+    /// the cash box nearly full).
+    WarningRaised {
+        /// Which device.
+        device: DeviceKind,
+        /// What needs attention.
+        warning: DeviceWarning,
+    },
+    /// The device's warning has gone (paper replenished, box emptied).
+    WarningCleared {
         /// Which device.
         device: DeviceKind,
     },
@@ -238,6 +253,40 @@ pub enum KioskEvent {
         /// Its session.
         session: SessionId,
     },
+}
+
+/// A condition that needs attention soon but stops nothing: not an
+/// [`ErrorKind`], because a device with a warning still does its job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceWarning {
+    /// The paper roll is nearly used up: printing still works, replenish soon.
+    PaperLow,
+    /// The cash box is nearly full: it still takes notes, schedule a clearing.
+    NearFull,
+}
+
+impl DeviceWarning {
+    /// A short, stable, lower-case name (`"paper-low"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceWarning::PaperLow => "paper-low",
+            DeviceWarning::NearFull => "near-full",
+        }
+    }
+
+    /// The warning named `name` (the inverse of [`DeviceWarning::as_str`]).
+    pub fn from_name(name: &str) -> Option<DeviceWarning> {
+        [DeviceWarning::PaperLow, DeviceWarning::NearFull]
+            .into_iter()
+            .find(|w| w.as_str() == name)
+    }
+}
+
+impl fmt::Display for DeviceWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Receives every [`KioskEvent`] with the kiosk time it happened at.

@@ -30,10 +30,6 @@ pub enum ErrorKind {
     Tampered,
     /// The printer has no paper.
     PaperOut,
-    /// The paper roll is nearly used up: printing still works, replenish soon.
-    PaperLow,
-    /// Nearly full (cash box): still working, schedule a clearing.
-    NearFull,
     /// A cover or door is open.
     CoverOpen,
     /// The outcome of the last operation is unknown: money may have moved.
@@ -62,8 +58,6 @@ impl ErrorKind {
             ErrorKind::Removed => "removed",
             ErrorKind::Tampered => "tampered",
             ErrorKind::PaperOut => "paper-out",
-            ErrorKind::PaperLow => "paper-low",
-            ErrorKind::NearFull => "near-full",
             ErrorKind::CoverOpen => "cover-open",
             ErrorKind::Indeterminate => "indeterminate",
             ErrorKind::Protocol => "protocol",
@@ -86,8 +80,6 @@ impl ErrorKind {
             "removed" => ErrorKind::Removed,
             "tampered" => ErrorKind::Tampered,
             "paper-out" => ErrorKind::PaperOut,
-            "paper-low" => ErrorKind::PaperLow,
-            "near-full" => ErrorKind::NearFull,
             "cover-open" => ErrorKind::CoverOpen,
             "indeterminate" => ErrorKind::Indeterminate,
             "protocol" => ErrorKind::Protocol,

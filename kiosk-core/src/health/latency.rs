@@ -17,9 +17,14 @@ pub(super) struct LinkLatency {
 }
 
 impl LinkLatency {
-    /// Adds one answer's time; raises `link-slow` after `link_slow_samples`
-    /// slow answers in a row, clears it after `link_fast_samples` fast ones.
-    pub fn answer(&mut self, latency_ms: u64, policy: &HealthPolicy) -> Option<HealthChange> {
+    /// Adds one answer's time; raises `link-slow` after `slow_needed` slow
+    /// answers in a row, clears it after `link_fast_samples` fast ones.
+    pub fn answer(
+        &mut self,
+        latency_ms: u64,
+        slow_needed: u32,
+        policy: &HealthPolicy,
+    ) -> Option<HealthChange> {
         if self.recent_ms.len() >= RECENT_MAX {
             self.recent_ms.pop_front();
         }
@@ -27,7 +32,7 @@ impl LinkLatency {
         if latency_ms >= policy.link_slow_ms {
             self.slow_run = self.slow_run.saturating_add(1);
             self.fast_run = 0;
-            if !self.slow && self.slow_run >= policy.link_slow_samples.max(1) {
+            if !self.slow && self.slow_run >= slow_needed.max(1) {
                 self.slow = true;
                 let samples = self.slow_run;
                 return Some(HealthChange::LinkSlow {

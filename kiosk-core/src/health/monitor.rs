@@ -107,9 +107,21 @@ impl HealthMonitor {
             }
         };
         if let (DeviceKind::Link, Some(ms)) = (device, answered_ms) {
-            out.extend(self.link.answer(ms, &self.policy));
+            let needed = self.policy.link_slow_samples;
+            out.extend(self.link.answer(ms, needed, &self.policy));
         }
         out
+    }
+
+    /// Records an idle heartbeat's answer time: like a link answer to
+    /// [`HealthMonitor::record`], but `link-slow` needs only
+    /// `link_slow_probe_samples` slow heartbeats in a row.
+    pub fn record_probe(&mut self, latency_ms: u64) -> Vec<HealthChange> {
+        let needed = self.policy.link_slow_probe_samples;
+        self.link
+            .answer(latency_ms, needed, &self.policy)
+            .into_iter()
+            .collect()
     }
 
     /// Records a transaction's end: `ok` for credited, not ok for refused,

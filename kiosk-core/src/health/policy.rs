@@ -29,6 +29,14 @@ pub struct HealthPolicy {
     pub link_slow_ms: u64,
     /// Slow answers in a row that make the link `link-slow`. Default 3.
     pub link_slow_samples: u32,
+    /// Slow idle heartbeats in a row that make the link `link-slow`.
+    /// Default 1: between customers the kiosk probes the link every few
+    /// seconds, and each slow sample costs `link-slow-ms` or more, so waiting
+    /// for three would take the kiosk 10 s or more to see a slow link. One
+    /// slow heartbeat (nothing else was waiting on the link) is evidence
+    /// enough to warn the next customer; `link-fast-samples` fast answers
+    /// clear it again.
+    pub link_slow_probe_samples: u32,
     /// Fast answers in a row that clear `link-slow`. Default 3.
     pub link_fast_samples: u32,
 }
@@ -44,6 +52,7 @@ impl Default for HealthPolicy {
             failure_samples_max: 256,
             link_slow_ms: 3_000,
             link_slow_samples: 3,
+            link_slow_probe_samples: 1,
             link_fast_samples: 3,
         }
     }

@@ -55,11 +55,11 @@ fn a_device_is_offline_after_the_missed_polls_and_recovers_on_an_answer() {
 fn a_reported_condition_degrades_at_once_and_a_new_one_is_reported() {
     let mut m = monitor();
     let p = DeviceKind::Printer;
-    let first = m.record(p, err(ErrorKind::PaperLow), Millis(0));
+    let first = m.record(p, err(ErrorKind::CoverOpen), Millis(0));
     assert!(
-        matches!(first.as_slice(), [HealthChange::Degraded { kind, .. }] if kind == "paper-low")
+        matches!(first.as_slice(), [HealthChange::Degraded { kind, .. }] if kind == "cover-open")
     );
-    assert!(m.record(p, err(ErrorKind::PaperLow), Millis(1)).is_empty());
+    assert!(m.record(p, err(ErrorKind::CoverOpen), Millis(1)).is_empty());
     let second = m.record(p, err(ErrorKind::PaperOut), Millis(2));
     assert!(
         matches!(second.as_slice(), [HealthChange::Degraded { kind, .. }] if kind == "paper-out")

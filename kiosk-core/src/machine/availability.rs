@@ -3,15 +3,15 @@
 //!
 //! Pure: the runner reports faults as it detects them and clears them as
 //! devices recover; this decides which payment methods the welcome screen
-//! offers and what an out-of-service screen says. It is the one place that
-//! says which faults stop a device being used (a warning such as paper
-//! running low does not).
+//! offers and what an out-of-service screen says. A fault stops its device
+//! being used; a [`DeviceWarning`] (paper running low, the box nearly full)
+//! is kept apart and stops nothing.
 
 use std::collections::BTreeMap;
 
 use kiosk_hal::{ErrorKind, PaymentMethod};
 
-use crate::events::DeviceKind;
+use crate::events::{DeviceKind, DeviceWarning};
 use crate::screen::{Screen, ALTERNATIVE_CHANNELS};
 
 /// Device faults, the link's reachability and staff's orders. See the
@@ -19,6 +19,7 @@ use crate::screen::{Screen, ALTERNATIVE_CHANNELS};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Availability {
     faults: BTreeMap<DeviceKind, ErrorKind>,
+    warnings: BTreeMap<DeviceKind, DeviceWarning>,
     /// Out of service by staff's order or a security measure, and why.
     disabled: Option<String>,
     /// The last account check or heartbeat got no answer at all.
@@ -56,9 +57,24 @@ impl Availability {
         self.faults.get(&device).copied()
     }
 
-    /// Whether the device's fault stops it being used.
+    /// Whether the device is faulty (a fault stops it being used).
     pub fn blocks(&self, device: DeviceKind) -> bool {
-        self.fault_of(device).is_some_and(blocks_use)
+        self.faults.contains_key(&device)
+    }
+
+    /// A device needs attention soon. Returns whether that is news.
+    pub fn warn(&mut self, device: DeviceKind, warning: DeviceWarning) -> bool {
+        self.warnings.insert(device, warning) != Some(warning)
+    }
+
+    /// The device's warning has gone. Returns the warning it had, if any.
+    pub fn warning_cleared(&mut self, device: DeviceKind) -> Option<DeviceWarning> {
+        self.warnings.remove(&device)
+    }
+
+    /// Devices that need attention soon, and why.
+    pub fn warnings(&self) -> &BTreeMap<DeviceKind, DeviceWarning> {
+        &self.warnings
     }
 
     /// An account check or heartbeat got no answer at all (`true`), or
@@ -113,8 +129,8 @@ impl Availability {
         let reason = match (&self.disabled, self.link_unreachable) {
             (Some(reason), _) => reason.clone(),
             (None, true) => "backend unreachable".into(),
-            (None, false) => match self.faults.iter().find(|(_, k)| blocks_use(**k)) {
-                Some((device, _)) => format!("{device:?} fault").to_lowercase(),
+            (None, false) => match self.faults.keys().next() {
+                Some(device) => format!("{device:?} fault").to_lowercase(),
                 None => "no payment method available".into(),
             },
         };
@@ -125,12 +141,6 @@ impl Availability {
     }
 }
 
-/// Whether a fault of this kind stops the device being used (a warning
-/// such as paper running low or a box nearly full does not).
-pub fn blocks_use(kind: ErrorKind) -> bool {
-    !matches!(kind, ErrorKind::PaperLow | ErrorKind::NearFull)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,11 +149,12 @@ mod tests {
     fn warnings_offer_everything_faults_take_their_method_away() {
         let mut a = Availability::new(true);
         assert_eq!(a.offered(), [PaymentMethod::Cash, PaymentMethod::Code]);
-        assert!(a.fault(DeviceKind::CashBox, ErrorKind::NearFull));
+        assert!(a.warn(DeviceKind::CashBox, DeviceWarning::NearFull));
         assert!(
-            !a.fault(DeviceKind::CashBox, ErrorKind::NearFull),
+            !a.warn(DeviceKind::CashBox, DeviceWarning::NearFull),
             "not news"
         );
+        assert!(a.faults().is_empty(), "a warning is not a fault");
         assert_eq!(a.offered(), [PaymentMethod::Cash, PaymentMethod::Code]);
         a.fault(DeviceKind::CashBox, ErrorKind::Full);
         assert_eq!(a.offered(), [PaymentMethod::Code]);

@@ -174,7 +174,9 @@ impl Kiosk {
             DeviceCall::EnableAcceptor(values) => {
                 DeviceReply::Enabled(kind(d.acceptor.enable(&values).await))
             }
-            DeviceCall::InhibitAcceptor(p) => DeviceReply::Inhibited(p, kind(d.acceptor.inhibit().await)),
+            DeviceCall::InhibitAcceptor(p) => {
+                DeviceReply::Inhibited(p, kind(d.acceptor.inhibit().await))
+            }
             DeviceCall::StackNote => DeviceReply::Stacking(kind(d.acceptor.stack().await)),
             DeviceCall::ReturnNote(p) => {
                 DeviceReply::Returning(p, kind(d.acceptor.return_note().await))
@@ -193,7 +195,10 @@ impl Kiosk {
                 receipt,
                 purpose,
                 timeout_ms,
-            } => DeviceReply::Printed(purpose, with_timeout(timeout_ms, d.printer.print(&receipt)).await),
+            } => DeviceReply::Printed(
+                purpose,
+                with_timeout(timeout_ms, d.printer.print(&receipt)).await,
+            ),
             DeviceCall::CheckReader(p) => match d.reader.as_mut() {
                 Some(reader) => DeviceReply::ReaderChecked(p, kind(reader.check().await)),
                 None => DeviceReply::ReaderChecked(p, Err(ErrorKind::Offline)),

@@ -17,8 +17,8 @@ use tokio::sync::mpsc;
 use super::*;
 use crate::commands::StaffSettlement;
 use crate::events::KioskEvent;
-use crate::screen::Screen;
 use crate::journal::CashTotals;
+use crate::screen::Screen;
 
 fn yuan(v: i64) -> Money {
     Money::major(v, Currency::CNY)

@@ -10,14 +10,18 @@ use std::fmt;
 use std::str::FromStr;
 
 use kiosk_hal::ErrorKind;
+
+use crate::events::DeviceWarning;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What a ticket is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TicketKind {
     /// A device fault, by the device's error kind (`offline`, `jam`,
-    /// `paper-out`, `near-full`, …).
+    /// `paper-out`, …).
     Device(ErrorKind),
+    /// A device needs attention soon (`paper-low`, `near-full`); it still works.
+    Warning(DeviceWarning),
     /// Payments keep failing: the failure rate over the window is too high.
     FrequentFailures,
     /// The backend answers slowly.
@@ -74,14 +78,15 @@ impl TicketKind {
 
     /// Whether the ticket is resolved when its device answers again. Not
     /// security alarms (staff close those), and not kinds with a clearing
-    /// rule of their own: the primary link (cleared when traffic is back on
-    /// it), slowness (cleared by fast answers), the failure rate (cleared
+    /// rule of their own: warnings (cleared when the condition goes), the
+    /// primary link (cleared when traffic is back on it), slowness (cleared by fast answers), the failure rate (cleared
     /// when it falls), damage (cleared when staff enable the kiosk).
     pub fn cleared_when_device_recovers(self) -> bool {
         match self {
             TicketKind::Device(kind) => kind != ErrorKind::Tampered,
             TicketKind::DriverFailure => true,
-            TicketKind::FrequentFailures
+            TicketKind::Warning(_)
+            | TicketKind::FrequentFailures
             | TicketKind::LinkSlow
             | TicketKind::PrimaryLinkDown
             | TicketKind::DeviceDamaged
@@ -94,6 +99,7 @@ impl fmt::Display for TicketKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TicketKind::Device(kind) => f.write_str(kind.as_str()),
+            TicketKind::Warning(warning) => f.write_str(warning.as_str()),
             TicketKind::FrequentFailures => f.write_str("frequent-failures"),
             TicketKind::LinkSlow => f.write_str("link-slow"),
             TicketKind::PrimaryLinkDown => f.write_str("primary-link-down"),
@@ -131,7 +137,10 @@ impl FromStr for TicketKind {
                 Some(name) => {
                     TicketKind::Security(SecurityKind::from_name(name).ok_or_else(unknown)?)
                 }
-                None => TicketKind::Device(ErrorKind::from_name(s).ok_or_else(unknown)?),
+                None => match DeviceWarning::from_name(s) {
+                    Some(warning) => TicketKind::Warning(warning),
+                    None => TicketKind::Device(ErrorKind::from_name(s).ok_or_else(unknown)?),
+                },
             },
         })
     }

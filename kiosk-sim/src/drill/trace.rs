@@ -78,6 +78,8 @@ pub const EVENT_TAGS: &[&str] = &[
     "acceptor",
     "fault-detected",
     "fault-cleared",
+    "warning-raised",
+    "warning-cleared",
     "alert",
     "session-started",
     "session-ended",

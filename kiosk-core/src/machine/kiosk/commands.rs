@@ -3,7 +3,7 @@
 //! everything it asked for is done.
 
 use kiosk_hal::{
-    AccountAnswer, AcceptorStatus, ErrorKind, FillLevel, Money, PrintOutcome, PrinterStatus,
+    AcceptorStatus, AccountAnswer, ErrorKind, FillLevel, Money, PrintOutcome, PrinterStatus,
     Receipt, ReceiptLine,
 };
 
@@ -19,13 +19,24 @@ use crate::tickets::TicketKind;
 #[derive(Debug)]
 pub(super) enum CommandState {
     /// Done in one step: its result is known.
-    Done { name: &'static str, ok: bool, detail: String },
+    Done {
+        name: &'static str,
+        ok: bool,
+        detail: String,
+    },
     /// Reset, recovery and a health check.
-    Restart { reset: Option<Result<(), ErrorKind>> },
+    Restart {
+        reset: Option<Result<(), ErrorKind>>,
+    },
     /// Every device checked in turn.
-    SelfTest { at: Millis, checks: Vec<DeviceCheck> },
+    SelfTest {
+        at: Millis,
+        checks: Vec<DeviceCheck>,
+    },
     /// A test receipt.
-    PrintTest { result: Option<Result<PrintOutcome, ErrorKind>> },
+    PrintTest {
+        result: Option<Result<PrintOutcome, ErrorKind>>,
+    },
     /// Reprinting kept receipts, oldest first, stopping at the first failure.
     Reprint {
         owed: Vec<UnprintedReceipt>,
@@ -103,7 +114,9 @@ impl KioskMachine {
                 match clearing::check_operators(&operators, &self.config.authorised_operators) {
                     Err(refusal) => done(name, false, refusal.to_string()),
                     Ok(()) => {
-                        self.push(Output::Device(DeviceCall::InhibitAcceptor(Purpose::Command)));
+                        self.push(Output::Device(DeviceCall::InhibitAcceptor(
+                            Purpose::Command,
+                        )));
                         let detail =
                             format!("clearing opened by {} and {}", operators[0], operators[1]);
                         self.clearing = Some(operators);
@@ -285,8 +298,12 @@ impl KioskMachine {
             *result = Some((false, refusal.to_string()));
             return;
         }
-        let (operators, counted, counterfeit_found, settle) =
-            (operators.clone(), *counted, *counterfeit_found, settle.clone());
+        let (operators, counted, counterfeit_found, settle) = (
+            operators.clone(),
+            *counted,
+            *counterfeit_found,
+            settle.clone(),
+        );
         for s in settle {
             self.journal(JournalOp::Settle {
                 note: s.note,
@@ -302,7 +319,8 @@ impl KioskMachine {
     }
 
     pub(super) fn clearing_recorded(&mut self, record: ClearingRecord) {
-        let detail = format!(
+        let detail =
+            format!(
             "expected {}, counted {}, {} {}; {} counterfeit; {} still pending, {} notes in doubt",
             record.expected,
             record.counted,
@@ -330,7 +348,11 @@ impl KioskMachine {
             CommandState::Restart { reset } => match reset {
                 Some(Ok(())) => ("restart", true, "devices reset, journal recovered".into()),
                 Some(Err(kind)) => ("restart", false, format!("acceptor reset failed: {kind}")),
-                None => ("restart", false, "the acceptor never answered the reset".into()),
+                None => (
+                    "restart",
+                    false,
+                    "the acceptor never answered the reset".into(),
+                ),
             },
             CommandState::SelfTest { at, mut checks } => {
                 checks.sort_by_key(|c| check_order(c.device));
@@ -351,16 +373,24 @@ impl KioskMachine {
                 ("self-test", ok, detail)
             }
             CommandState::PrintTest { result } => match result {
-                Some(Ok(PrintOutcome::Printed)) => ("print-test", true, "test receipt printed".into()),
-                Some(Ok(PrintOutcome::Unknown)) => {
-                    ("print-test", true, "sent; the printer cannot confirm".into())
+                Some(Ok(PrintOutcome::Printed)) => {
+                    ("print-test", true, "test receipt printed".into())
                 }
+                Some(Ok(PrintOutcome::Unknown)) => (
+                    "print-test",
+                    true,
+                    "sent; the printer cannot confirm".into(),
+                ),
                 Some(Err(kind)) => ("print-test", false, format!("test receipt failed: {kind}")),
                 None => ("print-test", false, "the printer never answered".into()),
             },
             CommandState::Reprint { done, stopped, .. } => match stopped {
                 Some(detail) => ("reprint-receipts", false, detail),
-                None => ("reprint-receipts", true, format!("{done} receipts reprinted")),
+                None => (
+                    "reprint-receipts",
+                    true,
+                    format!("{done} receipts reprinted"),
+                ),
             },
             CommandState::EndClearing { result, .. } => {
                 let (ok, detail) =
@@ -410,16 +440,23 @@ fn self_test_check(reply: DeviceReply) -> Option<DeviceCheck> {
         R::Printed(_, Ok(PrintOutcome::Unknown)) => {
             check(DeviceKind::Printer, false, "printed, unconfirmed".into())
         }
-        R::Printed(_, Err(kind)) => check(DeviceKind::Printer, false, format!("print failed: {kind}")),
-        R::PrinterStatus(_, Ok(status)) => {
-            check(DeviceKind::Printer, false, format!("{status:?}").to_lowercase())
+        R::Printed(_, Err(kind)) => {
+            check(DeviceKind::Printer, false, format!("print failed: {kind}"))
         }
+        R::PrinterStatus(_, Ok(status)) => check(
+            DeviceKind::Printer,
+            false,
+            format!("{status:?}").to_lowercase(),
+        ),
         R::PrinterStatus(_, Err(kind)) => check(DeviceKind::Printer, false, kind.to_string()),
         R::ReaderChecked(_, Ok(())) => check(DeviceKind::Reader, true, "answers".into()),
         R::ReaderChecked(_, Err(kind)) => check(DeviceKind::Reader, false, kind.to_string()),
         R::AcceptorStatus(_, Ok(status)) => check(
             DeviceKind::Acceptor,
-            matches!(status, AcceptorStatus::Accepting | AcceptorStatus::Inhibited),
+            matches!(
+                status,
+                AcceptorStatus::Accepting | AcceptorStatus::Inhibited
+            ),
             format!("{status:?}").to_lowercase(),
         ),
         R::AcceptorStatus(_, Err(kind)) => check(DeviceKind::Acceptor, false, kind.to_string()),

@@ -6,7 +6,7 @@
 use kiosk_hal::{AcceptorEvent, ErrorKind};
 
 use super::{JournalOp, KioskMachine, LinkSwitches, Output};
-use crate::events::{DeviceKind, KioskEvent};
+use crate::events::{DeviceKind, DeviceWarning, KioskEvent};
 use crate::health::{HealthChange, Outcome};
 use crate::tickets::{SecurityKind, TicketChange, TicketKind};
 
@@ -31,6 +31,23 @@ impl KioskMachine {
         }
     }
 
+    pub(super) fn warning_raised(&mut self, device: DeviceKind, warning: DeviceWarning) {
+        if self.availability.warn(device, warning) {
+            tracing::info!(?device, %warning, "warning");
+            self.event(KioskEvent::WarningRaised { device, warning });
+            let symptom = format!("{device:?} reports {warning}").to_lowercase();
+            self.ticket_for(device, TicketKind::Warning(warning), symptom);
+        }
+    }
+
+    pub(super) fn warning_cleared(&mut self, device: DeviceKind) {
+        if let Some(warning) = self.availability.warning_cleared(device) {
+            tracing::info!(?device, %warning, "warning cleared");
+            self.event(KioskEvent::WarningCleared { device });
+            self.ticket_cleared(device, TicketKind::Warning(warning));
+        }
+    }
+
     /// Link health from an answer.
     pub(super) fn note_link<T>(&mut self, answer: &Result<T, ErrorKind>) {
         match answer {
@@ -43,7 +60,8 @@ impl KioskMachine {
     pub(super) fn apply_ticket_changes(&mut self, changes: Vec<TicketChange>) {
         for change in changes {
             let ticket = change.ticket().clone();
-            let (id, device, kind, severity) = (ticket.id, ticket.device, ticket.kind, ticket.severity);
+            let (id, device, kind, severity) =
+                (ticket.id, ticket.device, ticket.kind, ticket.severity);
             let open_ms = ticket
                 .resolved_at
                 .map(|r| r.since(ticket.opened_at))
@@ -137,6 +155,16 @@ impl KioskMachine {
         self.read_link_switches();
     }
 
+    /// An idle heartbeat's answer time: a slow link is called slow after
+    /// fewer samples than during a payment (see
+    /// [`HealthPolicy::link_slow_probe_samples`](crate::health::HealthPolicy::link_slow_probe_samples)).
+    pub(super) fn note_probe_latency(&mut self, latency_ms: u64) {
+        self.last_link_call = self.now;
+        let changes = self.health.record_probe(latency_ms);
+        self.apply_health(changes);
+        self.read_link_switches();
+    }
+
     pub(super) fn apply_health(&mut self, changes: Vec<HealthChange>) {
         for change in changes {
             match change {
@@ -174,7 +202,9 @@ impl KioskMachine {
                     }
                     self.read_link_switches();
                 }
-                HealthChange::LinkFast => self.ticket_cleared(DeviceKind::Link, TicketKind::LinkSlow),
+                HealthChange::LinkFast => {
+                    self.ticket_cleared(DeviceKind::Link, TicketKind::LinkSlow)
+                }
                 HealthChange::Degraded { .. } | HealthChange::Recovered { .. } => {}
             }
         }
@@ -232,8 +262,12 @@ impl KioskMachine {
     /// in or out of a session.
     pub(super) fn note_device_condition(&mut self, event: &AcceptorEvent) {
         match event {
-            AcceptorEvent::Jammed { .. } => self.fault_detected(DeviceKind::Acceptor, ErrorKind::Jam),
-            AcceptorEvent::Failure => self.fault_detected(DeviceKind::Acceptor, ErrorKind::Hardware),
+            AcceptorEvent::Jammed { .. } => {
+                self.fault_detected(DeviceKind::Acceptor, ErrorKind::Jam)
+            }
+            AcceptorEvent::Failure => {
+                self.fault_detected(DeviceKind::Acceptor, ErrorKind::Hardware)
+            }
             AcceptorEvent::StackerFull => self.fault_detected(DeviceKind::CashBox, ErrorKind::Full),
             AcceptorEvent::StackerRemoved => {
                 self.fault_detected(DeviceKind::CashBox, ErrorKind::Removed);

@@ -11,7 +11,7 @@ use super::{
     DeviceCall, DeviceReply, InDoubtCause, JournalOp, JournalReply, KioskMachine, LinkAnswer,
     LinkCall, LinkReply, Output, Purpose,
 };
-use crate::events::{DeviceKind, KioskEvent, SettlementKind};
+use crate::events::{DeviceKind, DeviceWarning, KioskEvent, SettlementKind};
 use crate::ids::SessionId;
 use crate::journal::{NoteId, SessionOutcome, SessionStart, Settlement};
 use crate::machine::retry::Waits;
@@ -133,7 +133,9 @@ impl KioskMachine {
             self.push(Output::Device(DeviceCall::CheckReader(Purpose::Health)));
         }
         if self.note_path.in_path().is_some() {
-            self.push(Output::Device(DeviceCall::AcceptorStatus(Purpose::NotePath)));
+            self.push(Output::Device(DeviceCall::AcceptorStatus(
+                Purpose::NotePath,
+            )));
         }
         let probe_ms = self.config.link_probe_interval_ms;
         if probe_ms > 0 && now.since(self.last_link_call) >= probe_ms {
@@ -184,7 +186,9 @@ impl KioskMachine {
     pub(super) fn on_device(&mut self, reply: DeviceReply) {
         use DeviceReply as R;
         match reply {
-            R::Enabled(Err(kind)) | R::Stacking(Err(kind)) | R::Returning(Purpose::Session, Err(kind)) => {
+            R::Enabled(Err(kind))
+            | R::Stacking(Err(kind))
+            | R::Returning(Purpose::Session, Err(kind)) => {
                 self.to_session(SessionInput::AcceptorFailed(kind))
             }
             R::Enabled(Ok(())) | R::Stacking(Ok(())) | R::Returning(_, Ok(())) => {}
@@ -203,10 +207,21 @@ impl KioskMachine {
                 self.to_session(SessionInput::PrintResult(result));
             }
             R::PrinterStatus(Purpose::Health, result) => match result {
-                Ok(status) => match printer_fault(status) {
-                    Some(kind) => self.fault_detected(DeviceKind::Printer, kind),
-                    None => self.fault_cleared(DeviceKind::Printer),
-                },
+                Ok(status) => {
+                    match printer_fault(status) {
+                        Some(kind) => self.fault_detected(DeviceKind::Printer, kind),
+                        None => self.fault_cleared(DeviceKind::Printer),
+                    }
+                    match status {
+                        PrinterStatus::PaperNearEnd => {
+                            self.warning_raised(DeviceKind::Printer, DeviceWarning::PaperLow)
+                        }
+                        // Out of paper says nothing new about the roll's
+                        // end; any other status means paper was loaded.
+                        PrinterStatus::PaperOut => {}
+                        _ => self.warning_cleared(DeviceKind::Printer),
+                    }
+                }
                 Err(kind) => self.fault_detected(DeviceKind::Printer, kind),
             },
             R::CashBoxStatus(Purpose::Health | Purpose::AfterStack, result) => {
@@ -249,10 +264,15 @@ impl KioskMachine {
             Ok(s) if s.level == FillLevel::Full => {
                 self.fault_detected(DeviceKind::CashBox, ErrorKind::Full)
             }
-            Ok(s) if s.level == FillLevel::NearFull => {
-                self.fault_detected(DeviceKind::CashBox, ErrorKind::NearFull)
+            Ok(s) => {
+                self.fault_cleared(DeviceKind::CashBox);
+                match s.level {
+                    FillLevel::NearFull => {
+                        self.warning_raised(DeviceKind::CashBox, DeviceWarning::NearFull)
+                    }
+                    _ => self.warning_cleared(DeviceKind::CashBox),
+                }
             }
-            Ok(_) => self.fault_cleared(DeviceKind::CashBox),
             Err(kind) => self.fault_detected(DeviceKind::CashBox, kind),
         }
     }
@@ -302,7 +322,10 @@ impl KioskMachine {
                     }
                     Err(kind) => self.fault_detected(DeviceKind::Link, kind),
                 }
-                self.note_link_latency(answer, latency_ms);
+                match answer {
+                    Ok(()) => self.note_probe_latency(latency_ms),
+                    Err(_) => self.note_link_latency(answer, latency_ms),
+                }
             }
         }
     }
@@ -398,12 +421,12 @@ impl KioskMachine {
     }
 }
 
-/// The fault a printer status means, if any. Near-end is not a fault for
-/// printing but is reported so paper is replenished before it runs out.
+/// The fault a printer status means, if any. Near-end is not a fault (the
+/// printer still prints): it is a warning, so paper is replenished before
+/// it runs out.
 pub(super) fn printer_fault(status: PrinterStatus) -> Option<ErrorKind> {
     match status {
-        PrinterStatus::Ready | PrinterStatus::Unknown => None,
-        PrinterStatus::PaperNearEnd => Some(ErrorKind::PaperLow),
+        PrinterStatus::Ready | PrinterStatus::Unknown | PrinterStatus::PaperNearEnd => None,
         PrinterStatus::PaperOut => Some(ErrorKind::PaperOut),
         PrinterStatus::CoverOpen => Some(ErrorKind::CoverOpen),
         PrinterStatus::Jammed => Some(ErrorKind::Jam),

@@ -18,8 +18,8 @@ use crate::commands::StaffCommand;
 use crate::events::{DeviceKind, KioskEvent};
 use crate::ids::SessionId;
 use crate::journal::{
-    ClearingRecord, InDoubtNote, NoteId, OpenSession, PendingPayment, SessionOutcome,
-    SessionStart, Settlement, UnprintedReceipt,
+    ClearingRecord, InDoubtNote, NoteId, OpenSession, PendingPayment, SessionOutcome, SessionStart,
+    Settlement, UnprintedReceipt,
 };
 use crate::session::CustomerAction;
 use crate::tickets::Ticket;

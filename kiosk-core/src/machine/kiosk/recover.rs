@@ -75,10 +75,7 @@ impl KioskMachine {
             // A note the acceptor reports after a restart, outside any
             // session, is journaled in doubt against the last session the
             // journal holds.
-            self.last_session = Some(SessionId::new(
-                &self.config.kiosk_id,
-                rows.max_session_seq,
-            ));
+            self.last_session = Some(SessionId::new(&self.config.kiosk_id, rows.max_session_seq));
         }
         if recovered_in_doubt == 0 && self.note_path.in_path().is_none() {
             // A note put in doubt by an earlier start whose report never

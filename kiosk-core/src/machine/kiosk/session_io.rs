@@ -32,9 +32,9 @@ impl KioskMachine {
             Action::EnableAcceptor(values) => {
                 self.push(Output::Device(DeviceCall::EnableAcceptor(values)))
             }
-            Action::InhibitAcceptor => {
-                self.push(Output::Device(DeviceCall::InhibitAcceptor(Purpose::Session)))
-            }
+            Action::InhibitAcceptor => self.push(Output::Device(DeviceCall::InhibitAcceptor(
+                Purpose::Session,
+            ))),
             Action::StackNote => self.push(Output::Device(DeviceCall::StackNote)),
             Action::ReturnNote => {
                 self.push(Output::Device(DeviceCall::ReturnNote(Purpose::Session)))
@@ -49,11 +49,9 @@ impl KioskMachine {
             }
             Action::PrintReceipt(receipt) => {
                 if let Some(kind) = self.availability.fault_of(DeviceKind::Printer) {
-                    if crate::machine::availability::blocks_use(kind) {
-                        // Known faulty: do not wait on it; the receipt is kept.
-                        self.to_session(Input::PrintResult(Err(kind)));
-                        return;
-                    }
+                    // Known faulty: do not wait on it; the receipt is kept.
+                    self.to_session(Input::PrintResult(Err(kind)));
+                    return;
                 }
                 self.push(Output::Device(DeviceCall::Print {
                     receipt,
@@ -166,7 +164,9 @@ impl KioskMachine {
             && self.availability.fault_of(DeviceKind::CashBox) != Some(ErrorKind::Full)
         {
             // Near-full is reported at once, not at the next health check.
-            self.push(Output::Device(DeviceCall::CashBoxStatus(Purpose::AfterStack)));
+            self.push(Output::Device(DeviceCall::CashBoxStatus(
+                Purpose::AfterStack,
+            )));
         }
         // A report about the acceptor's path that is not about this
         // session's own escrowed note goes to the note path, after the
