@@ -1,11 +1,14 @@
-//! The kiosk's pure decisions about money, outside any one session.
+//! The kiosk's pure decisions.
 //!
-//! Every part here is sans-IO in the shape of quinn-proto's `Connection`:
-//! inputs with `now` in, decisions out; no await, no clock, no SQLite. The
-//! async [`runner`](crate::runner) feeds them what the devices, the backend
-//! and the journal said and performs what they decide, in order, so a
-//! property test can reach every decision without a runtime.
+//! [`KioskMachine`] is the one machine that decides everything a kiosk
+//! does, in the shape of quinn-proto's `Connection`: inputs with `now` in,
+//! outputs and the next deadline out; no await, no clock, no SQLite. The
+//! async [`runner`](crate::runner) feeds it what the devices, the backend
+//! and the journal said and performs what it decides, in order, so a
+//! property test can reach every decision without a runtime. The machine
+//! is built from these parts, each pure and tested on its own:
 //!
+//! - [`kiosk`]: the machine itself, its inputs and outputs.
 //! - [`availability`]: which methods the kiosk offers, from faults, the
 //!   link and staff's orders; which faults block a device.
 //! - [`keys`]: the one place idempotency keys are built.
@@ -15,10 +18,10 @@
 //! - [`recovery`]: what an open session found at start-up becomes.
 //! - [`clearing`]: who may open a clearing, which staff settlements apply.
 //!
-//! Together with the payment [`Session`](crate::session::Session), the
+//! With the payment [`Session`](crate::session::Session), the
 //! [`TicketBook`](crate::tickets::TicketBook) and the
-//! [`HealthMonitor`](crate::health::HealthMonitor) they are the kiosk's
-//! decisions; the runner holds devices, the journal and the clock.
+//! [`HealthMonitor`](crate::health::HealthMonitor), the machine holds all
+//! of them; the runner holds devices, the journal and the clock.
 
 pub mod availability;
 pub mod clearing;

@@ -189,7 +189,7 @@ impl KioskMachine {
             R::Enabled(Err(kind))
             | R::Stacking(Err(kind))
             | R::Returning(Purpose::Session, Err(kind)) => {
-                self.to_session(SessionInput::AcceptorFailed(kind))
+                self.feed_session(SessionInput::AcceptorFailed(kind))
             }
             R::Enabled(Ok(())) | R::Stacking(Ok(())) | R::Returning(_, Ok(())) => {}
             R::Returning(purpose, Err(kind)) => {
@@ -204,7 +204,7 @@ impl KioskMachine {
                 if let Err(kind) = &result {
                     self.fault_detected(DeviceKind::Printer, *kind);
                 }
-                self.to_session(SessionInput::PrintResult(result));
+                self.feed_session(SessionInput::PrintResult(result));
             }
             R::PrinterStatus(Purpose::Health, result) => match result {
                 Ok(status) => {
@@ -286,7 +286,7 @@ impl KioskMachine {
                 self.availability
                     .set_link_unreachable(super::unreachable(&answer));
                 self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency_ms);
-                self.to_session(SessionInput::AccountAnswer(answer));
+                self.feed_session(SessionInput::AccountAnswer(answer));
             }
             LinkAnswer::Lookup(_, answer) => self.self_test_link(answer),
             LinkAnswer::Post {
@@ -296,7 +296,7 @@ impl KioskMachine {
             } => {
                 self.note_link(&answer);
                 self.note_link_latency(answer.as_ref().map(|_| ()).map_err(|k| *k), latency_ms);
-                self.to_session(SessionInput::PostingAnswer(answer));
+                self.feed_session(SessionInput::PostingAnswer(answer));
             }
             LinkAnswer::Post {
                 key,

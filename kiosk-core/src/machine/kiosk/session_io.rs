@@ -50,7 +50,7 @@ impl KioskMachine {
             Action::PrintReceipt(receipt) => {
                 if let Some(kind) = self.availability.fault_of(DeviceKind::Printer) {
                     // Known faulty: do not wait on it; the receipt is kept.
-                    self.to_session(Input::PrintResult(Err(kind)));
+                    self.feed_session(Input::PrintResult(Err(kind)));
                     return;
                 }
                 self.push(Output::Device(DeviceCall::Print {
@@ -63,7 +63,7 @@ impl KioskMachine {
     }
 
     /// Feeds the session an input; its answer waits its turn.
-    pub(super) fn to_session(&mut self, input: Input) {
+    pub(super) fn feed_session(&mut self, input: Input) {
         if let Some(a) = &mut self.session {
             let actions = a.session.handle(input, self.now);
             self.push_session(actions);
@@ -154,7 +154,7 @@ impl KioskMachine {
             Ok(event) => event,
             Err(kind) => {
                 self.fault_detected(DeviceKind::Acceptor, kind);
-                self.to_session(Input::AcceptorFailed(kind));
+                self.feed_session(Input::AcceptorFailed(kind));
                 return;
             }
         };
@@ -178,7 +178,7 @@ impl KioskMachine {
             .session
             .as_ref()
             .is_some_and(|a| !a.session.claims_report(&event));
-        self.to_session(Input::Acceptor(event));
+        self.feed_session(Input::Acceptor(event));
         if path_report {
             self.queue.push_back(Step::PathReport(event));
         }

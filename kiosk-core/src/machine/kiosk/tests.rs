@@ -427,8 +427,10 @@ fn every_money_event_is_journaled_before_it_is_announced() {
 
 #[test]
 fn a_command_waits_for_no_session_and_reports_after_its_effects() {
-    let mut config = KioskConfig::default();
-    config.authorised_operators = vec!["王".into(), "李".into()];
+    let config = KioskConfig {
+        authorised_operators: vec!["王".into(), "李".into()],
+        ..KioskConfig::default()
+    };
     let (mut m, mut w) = started(config);
     w.give(
         &mut m,
@@ -574,8 +576,10 @@ proptest! {
     fn random_histories_keep_the_machine_honest(
         history in proptest::collection::vec(happening(), 1..120)
     ) {
-        let mut config = KioskConfig::default();
-        config.authorised_operators = vec!["a".into(), "b".into()];
+        let config = KioskConfig {
+            authorised_operators: vec!["a".into(), "b".into()],
+            ..KioskConfig::default()
+        };
         let (mut m, mut w) = started(config);
         let mut last_value = yuan(10);
         for h in history {
