@@ -10,6 +10,7 @@
 //!   compared like for like.
 //!
 //! Run with `cargo bench -p kiosk-benches --bench codecs` (about 30 s).
+#![forbid(unsafe_code)]
 
 use std::cell::RefCell;
 use std::hint::black_box;

@@ -2,6 +2,7 @@
 //! through the async runner with virtual devices and the journal on disk.
 //!
 //! Run with `cargo bench -p kiosk-benches --bench core`.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::time::Duration;

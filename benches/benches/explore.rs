@@ -5,6 +5,7 @@
 //! criterion's "elem/s" is runs per second over a batch of 20 seeds. The
 //! target is at least 50 runs/s on one core (CI runs 10,000 in release
 //! mode). Journals go to /dev/shm when it exists.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -5,6 +5,7 @@
 //! a separate timed run before the measurement prints the same figure
 //! directly. The target is at least 5 000 kiosk-hours per wall-second on
 //! one core.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

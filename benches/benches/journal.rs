@@ -29,6 +29,7 @@
 //! Run with `cargo bench -p kiosk-benches --bench journal` (a few minutes;
 //! set `JOURNAL_BENCH_PAYMENTS` to change the 500,000, `JOURNAL_BENCH_KEEP`
 //! to keep the files for a look with `sqlite3`).
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

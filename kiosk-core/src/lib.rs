@@ -17,6 +17,7 @@
 //! credited + pending + refused-and-held in the journal, in-doubt notes
 //! bounded, and no payment ever credited twice.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod commands;
 pub mod events;

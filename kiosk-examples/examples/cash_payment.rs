@@ -6,6 +6,7 @@
 //! serial driver and `SimClock` for `SystemClock`.
 //!
 //! Run with `cargo run -p kiosk-examples --example cash_payment`.
+#![forbid(unsafe_code)]
 
 use std::sync::Arc;
 

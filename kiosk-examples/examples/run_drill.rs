@@ -3,6 +3,7 @@
 //!
 //! Run with `cargo run -p kiosk-examples --example run_drill [ID] [SEED]`
 //! (default: `link-drop-mid-payment`, seed 1).
+#![forbid(unsafe_code)]
 
 use kiosk_sim::drill::{builtin, run_drill};
 

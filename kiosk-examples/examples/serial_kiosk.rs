@@ -21,6 +21,7 @@
 //! `{"action":"enter-account","account":"1001"}`,
 //! `{"action":"choose-method","method":"cash"}`, `{"action":"confirm"}`;
 //! end of input stops it. The backend is the simulated one (account 1001).
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -25,6 +25,7 @@
 //!   Linux character-device pins behind `gpio-cdev` — and a TOML-friendly
 //!   `DeviceConfig` to choose them at run time.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod acceptor;
 mod cashbox;

@@ -6,6 +6,7 @@
 //! with its data length, barcodes with their data, one cut at the end. The
 //! images hold GS V 0, LF, ESC @ and ESC p in their data on purpose.
 //! Every split of each vector into two pieces decodes the same.
+#![forbid(unsafe_code)]
 
 use kiosk_hal::wire::escpos::{
     CommandDecoder, CutMode, Image, ImageFormat, PrinterCommand as C, QrSetting,

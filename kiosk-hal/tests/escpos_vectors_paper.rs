@@ -5,6 +5,7 @@
 //! The vectors and the script that generated them are in
 //! `tests/vectors/escpos/` (python-escpos 3.1, see `generate.py`); Python
 //! is not needed to run these tests.
+#![forbid(unsafe_code)]
 
 use kiosk_hal::wire::escpos::{CommandDecoder, Paper};
 use kiosk_hal::ReceiptLine;

@@ -27,6 +27,7 @@
 //! Everything is seeded: a drill is a scenario plus a `u64` seed, and the
 //! same seed gives the same trace.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod backend;
 pub mod clock;

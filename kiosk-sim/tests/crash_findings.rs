@@ -3,6 +3,7 @@
 //!
 //! Each failed against the code it was found in, and passes since the fix
 //! (kiosk-core's runner tests carry the same regression).
+#![forbid(unsafe_code)]
 
 use std::sync::Arc;
 use std::time::Duration;

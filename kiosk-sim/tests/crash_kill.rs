@@ -7,6 +7,7 @@
 //! `CARGO_BIN_EXE_kiosk-sim`, for which cargo builds the binary from the
 //! current sources first: a test that looked for the binary in the target
 //! directory could run a stale one.
+#![forbid(unsafe_code)]
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,4 +1,5 @@
 //! A drill is a seed plus a scenario: the same seed gives the same run.
+#![forbid(unsafe_code)]
 
 use kiosk_sim::drill::trace::trace_hash;
 use kiosk_sim::drill::{run_once, Scenario};

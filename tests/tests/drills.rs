@@ -1,4 +1,5 @@
 //! Every built-in drill passes with a fixed seed, and bad drill input is a clear error.
+#![forbid(unsafe_code)]
 
 use kiosk_sim::drill::catalog::BUILTIN_DRILLS;
 use kiosk_sim::drill::{builtin, run_drill, Scenario};

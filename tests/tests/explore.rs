@@ -1,6 +1,7 @@
 //! The seeded random explorer (`kiosk-sim explore`): deterministic, catches
 //! a real loss and shrinks it, finds nothing in fault-free runs, and a
 //! modest campaign passes with the known-bug checks allowed.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeSet;
 

@@ -1,4 +1,5 @@
 //! The journal adds exactly one synced commit per money event.
+#![forbid(unsafe_code)]
 
 use kiosk_sim::drill::{run_once, Scenario};
 

@@ -4,6 +4,7 @@
 //!
 //! A failing case prints the scenario parameters and the seed; rebuild it
 //! with `scenario(...)` below to reproduce.
+#![forbid(unsafe_code)]
 
 use kiosk_hal::NoteFate;
 use kiosk_sim::devices::{AcceptorFault, PrinterFault};

@@ -1,5 +1,6 @@
 //! Journal recovery: the kiosk loses power at every point of a payment, restarts
 //! on the same journal file and devices, and the money is all accounted for.
+#![forbid(unsafe_code)]
 
 use kiosk_core::journal::{Journal, JournalErrorKind};
 use kiosk_core::KioskEvent;

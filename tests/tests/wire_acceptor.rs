@@ -2,6 +2,7 @@
 //!
 //! Timings are shortened (poll 40 ms, answer timeout 250 ms) so each test
 //! takes a second or two.
+#![forbid(unsafe_code)]
 
 use std::path::Path;
 use std::time::Duration;

@@ -9,6 +9,7 @@
 //!
 //! Each ends with the money invariant: the journal's cash box equals the
 //! emulator's physical box, and the backend credited what the journal says.
+#![forbid(unsafe_code)]
 
 use std::sync::Arc;
 use std::time::Duration;

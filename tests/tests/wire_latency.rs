@@ -5,6 +5,7 @@
 //!
 //! Prints the figures; run with `-- --nocapture` to see them. The target is
 //! "well inside one 100 ms poll interval": the test fails above 50 ms.
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 

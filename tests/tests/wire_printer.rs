@@ -1,4 +1,5 @@
 //! The ESC/POS driver against the ESC/POS emulator over a pty, in real time.
+#![forbid(unsafe_code)]
 
 use std::path::Path;
 use std::time::Duration;

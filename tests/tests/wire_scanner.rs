@@ -1,4 +1,5 @@
 //! The serial scanner driver against the scanner emulator over a pty.
+#![forbid(unsafe_code)]
 
 use std::path::Path;
 use std::time::Duration;

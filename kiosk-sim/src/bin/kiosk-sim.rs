@@ -10,6 +10,7 @@
 //! kiosk-sim explore --seed 42 --runs 1 --shrink failing.toml
 //! kiosk-sim explore --runs 2000 --stats --allow key-conflict
 //! ```
+#![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
