@@ -1,9 +1,11 @@
 //! The card / QR reader: customer-presented mobile payment codes.
 //!
 //! A payment code is a single-use bearer token: whoever holds it can spend
-//! it. [`PaymentCode`] therefore prints masked in `Debug` and `Display`, so a
-//! `tracing` field or a panic message never leaks it; only the backend
-//! request carries it in full.
+//! it. [`PaymentCode`] therefore prints masked in `Debug` and `Display`, and
+//! serializes masked too, so a `tracing` field, a panic message, an event
+//! sent to a screen or a row written anywhere never leaks it; only the
+//! backend request carries it in full, taken explicitly with
+//! [`PaymentCode::expose_digits`].
 
 use async_trait::async_trait;
 use core::fmt;
@@ -24,8 +26,14 @@ pub enum PaymentScheme {
     UnionPay,
 }
 
-/// A customer-presented payment code. Masked when displayed or logged.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A customer-presented payment code. Masked when displayed, logged or
+/// serialized.
+///
+/// `Serialize` writes `{"scheme": …, "masked": "13************6789"}`: the
+/// digits never leave the process through serde. `Deserialize` reads
+/// `{"scheme": …, "digits": "…"}` (scenario files, tests), so a serialized
+/// code cannot be read back as a spendable one.
+#[derive(Clone, PartialEq, Eq, Hash, Deserialize)]
 pub struct PaymentCode {
     /// The network.
     pub scheme: PaymentScheme,
@@ -72,6 +80,16 @@ pub fn mask_middle(s: &str, keep_front: usize, keep_back: usize) -> String {
             }
         })
         .collect()
+}
+
+impl Serialize for PaymentCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("PaymentCode", 2)?;
+        s.serialize_field("scheme", &self.scheme)?;
+        s.serialize_field("masked", &self.masked())?;
+        s.end()
+    }
 }
 
 impl fmt::Debug for PaymentCode {
@@ -124,5 +142,16 @@ mod tests {
         assert!(!format!("{code:?}").contains("4567890123"));
         assert_eq!(code.expose_digits(), "134567890123456789");
         assert_eq!(mask_middle("123", 2, 4), "***");
+    }
+
+    #[test]
+    fn payment_codes_serialize_masked_and_do_not_read_back() {
+        let code = PaymentCode::new(PaymentScheme::Alipay, "284567890123456789");
+        let json = serde_json::to_string(&code).unwrap();
+        assert_eq!(json, r#"{"scheme":"alipay","masked":"28************6789"}"#);
+        assert!(serde_json::from_str::<PaymentCode>(&json).is_err());
+        let given: PaymentCode =
+            serde_json::from_str(r#"{"scheme":"alipay","digits":"284567890123456789"}"#).unwrap();
+        assert_eq!(given, code);
     }
 }
