@@ -298,13 +298,13 @@ fn print_summary(reports: &[DrillReport], seeds: u64) {
             return "-".into();
         }
         match v.iter().flatten().max() {
-            Some(ms) => format!("{}.{:03}s", ms / 1000, ms % 1000),
+            Some(ms) => kiosk_sim::drill::report::duration(*ms),
             None => "-".into(),
         }
     }
     println!();
     println!(
-        "{:<26} {:>7} {:>10} {:>10} {:>10} {:>9}",
+        "{:<26} {:>7} {:>12} {:>12} {:>12} {:>9}",
         "DRILL", "RESULT", "DETECT", "FALLBACK", "RESOLVE", "INVARIANT"
     );
     let mut ids: Vec<&str> = reports.iter().map(|r| r.id.as_str()).collect();
@@ -328,7 +328,7 @@ fn print_summary(reports: &[DrillReport], seeds: u64) {
             "BROKEN"
         };
         println!(
-            "{:<26} {:>7} {:>10} {:>10} {:>10} {:>9}",
+            "{:<26} {:>7} {:>12} {:>12} {:>12} {:>9}",
             id,
             result,
             worst(runs.iter().map(|r| r.timings.detect_ms)),

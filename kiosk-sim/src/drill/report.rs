@@ -112,9 +112,16 @@ pub struct DrillReport {
 
 fn ms(v: Option<u64>) -> String {
     match v {
-        Some(v) => format!("{}.{:03}s", v / 1000, v % 1000),
+        Some(v) => duration(v),
         None => "-".into(),
     }
+}
+
+/// A duration as people read it: `850ms`, `6s 200ms`, `32m 56s` (whole
+/// seconds from a minute up: milliseconds no longer matter there).
+pub fn duration(ms: u64) -> String {
+    let shown = if ms >= 60_000 { ms / 1000 * 1000 } else { ms };
+    humantime::format_duration(std::time::Duration::from_millis(shown)).to_string()
 }
 
 fn money(minor: i64) -> String {
@@ -168,5 +175,19 @@ impl DrillReport {
             ));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(duration(0), "0s");
+        assert_eq!(duration(850), "850ms");
+        assert_eq!(duration(6_200), "6s 200ms");
+        assert_eq!(duration(1_976_387), "32m 56s");
+        assert_eq!(duration(32_782_973), "9h 6m 22s");
     }
 }
