@@ -1,0 +1,172 @@
+//! The link's TLS client configuration: whom to trust (the system's CAs, a
+//! CA bundle, or one pinned certificate) and who the kiosk is (an optional
+//! client certificate for mutual TLS). rustls with the ring provider; the
+//! verification itself is rustls's and webpki's, this module only chooses.
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+
+use crate::setup::LinkSetupError;
+use crate::{pem, HttpLinkConfig};
+
+/// The TLS configuration `config` asks for.
+pub(crate) fn client_config(config: &HttpLinkConfig) -> Result<ClientConfig, LinkSetupError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| LinkSetupError::Tls {
+            field: "link",
+            problem: e.to_string(),
+        })?;
+
+    let chain = match &config.ca_bundle {
+        Some(path) => Some(bundle_verifier(path, &provider)?),
+        None => None,
+    };
+    let verifier: Arc<dyn ServerCertVerifier> = match (&config.pinned_certificate, chain) {
+        (Some(path), chain) => {
+            let field = "link.pinned_certificate";
+            let mut certs =
+                pem::certificates(path).map_err(|error| LinkSetupError::File { field, error })?;
+            if certs.len() != 1 {
+                return Err(LinkSetupError::Field {
+                    field,
+                    problem: format!(
+                        "{} holds {} certificates; pin exactly one (the server's own)",
+                        path.display(),
+                        certs.len()
+                    ),
+                });
+            }
+            Arc::new(PinnedVerifier {
+                pinned: certs.remove(0),
+                chain,
+                algorithms: provider.signature_verification_algorithms,
+            })
+        }
+        (None, Some(chain)) => chain,
+        (None, None) => Arc::new(
+            rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| {
+                LinkSetupError::Tls {
+                    field: "link.ca_bundle",
+                    problem: format!("the system's CA certificates cannot be used: {e}"),
+                }
+            })?,
+        ),
+    };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+
+    match &config.client_identity {
+        Some(path) => {
+            let field = "link.client_identity";
+            let (chain, key) =
+                pem::identity(path).map_err(|error| LinkSetupError::File { field, error })?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| LinkSetupError::Tls {
+                    field,
+                    problem: format!("{}: {e}", path.display()),
+                })
+        }
+        None => Ok(builder.with_no_client_auth()),
+    }
+}
+
+/// A verifier that trusts the CAs in the PEM file at `path` (and only them).
+fn bundle_verifier(
+    path: &std::path::Path,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, LinkSetupError> {
+    let field = "link.ca_bundle";
+    let certs = pem::certificates(path).map_err(|error| LinkSetupError::File { field, error })?;
+    let mut roots = RootCertStore::empty();
+    for (i, cert) in certs.into_iter().enumerate() {
+        roots.add(cert).map_err(|e| LinkSetupError::Tls {
+            field,
+            problem: format!("{}: certificate {}: {e}", path.display(), i + 1),
+        })?;
+    }
+    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| LinkSetupError::Tls {
+            field,
+            problem: format!("{}: {e}", path.display()),
+        })?;
+    Ok(verifier)
+}
+
+/// Accepts exactly one server certificate, byte for byte; with a CA bundle
+/// configured too, the chain must also verify (expiry, name, issuer).
+///
+/// Handshake signatures are still checked (by rustls), so a server that
+/// merely replays the pinned certificate without its key fails.
+#[derive(Debug)]
+struct PinnedVerifier {
+    pinned: CertificateDer<'static>,
+    chain: Option<Arc<dyn ServerCertVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+/// Why a pinned link refused a server.
+#[derive(Debug)]
+struct PinMismatch;
+
+impl std::fmt::Display for PinMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the server's certificate is not the pinned certificate")
+    }
+}
+
+impl std::error::Error for PinMismatch {}
+
+impl ServerCertVerifier for PinnedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() != self.pinned.as_ref() {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Other(rustls::OtherError(Arc::new(PinMismatch))),
+            ));
+        }
+        match &self.chain {
+            Some(chain) => {
+                chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Ok(ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
