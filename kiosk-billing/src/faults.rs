@@ -12,9 +12,9 @@ use std::time::Duration;
 /// The knobs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FaultPlan {
-    /// Every request waits this long before it is handled (a slow backend:
-    /// a posting is applied after the wait, possibly after the kiosk gave
-    /// up on it).
+    /// Every answer is held back this long after the request was handled
+    /// (a backend slow to answer): a posting is applied and committed
+    /// first, so a kiosk that gives up waiting leaves it applied.
     pub delay_ms: u64,
     /// The next N requests (any endpoint) get `503` and change nothing.
     pub fail_5xx: u32,

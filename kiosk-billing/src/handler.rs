@@ -47,10 +47,6 @@ impl App {
         request: Request<Incoming>,
         drop: Arc<Notify>,
     ) -> Result<Answer, Infallible> {
-        let delay = self.faults.delay();
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
         if self.faults.take_5xx() {
             return Ok(error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -72,6 +68,13 @@ impl App {
             }
             _ => error(StatusCode::NOT_FOUND, ErrorCode::NotFound),
         };
+        // The delay holds back the answer, not the work: a posting is
+        // already applied (and committed) while its answer waits, as with
+        // a backend that is slow to answer after its commit.
+        let delay = self.faults.delay();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         if self.faults.take_garbage() {
             return Ok(reply(StatusCode::OK, GARBAGE_BODY.into()));
         }

@@ -44,7 +44,7 @@ struct ServeArgs {
     /// Path the endpoints hang under.
     #[arg(long, default_value = "/")]
     base_path: String,
-    /// Fault: wait this long before handling each request.
+    /// Fault: hold back each answer this long (a posting is applied first).
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
     /// Fault: answer the next N requests with 503, changing nothing.

@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +53,7 @@ pub struct BillingServer {
     base_path: String,
     store: Arc<Store>,
     faults: Arc<Faults>,
+    connections: Arc<AtomicU64>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -92,13 +94,15 @@ impl BillingServer {
         });
         let (shutdown, stop) = watch::channel(false);
         let serves_tls = tls.is_some();
-        let task = tokio::spawn(accept_loop(listener, tls, app, stop));
+        let connections = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(accept_loop(listener, tls, app, connections.clone(), stop));
         Ok(BillingServer {
             addr,
             tls: serves_tls,
             base_path,
             store,
             faults,
+            connections,
             shutdown,
             task,
         })
@@ -125,6 +129,12 @@ impl BillingServer {
         &self.faults
     }
 
+    /// How many TCP connections it has accepted (a kiosk that reuses its
+    /// connection makes one for many calls).
+    pub fn connections_accepted(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
     /// Stops accepting, closes every connection and waits until they are
     /// gone. A posting being applied finishes its transaction (it runs on
     /// the blocking pool), so nothing is half-applied.
@@ -147,6 +157,7 @@ async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     app: Arc<App>,
+    accepted_count: Arc<AtomicU64>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
@@ -154,6 +165,7 @@ async fn accept_loop(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    accepted_count.fetch_add(1, Ordering::Relaxed);
                     connections.spawn(connection(stream, peer, tls.clone(), app.clone(), stop.clone()));
                 }
                 Err(e) => {

@@ -169,6 +169,8 @@ impl From<reqwest::Error> for SendFailure {
             (ErrorKind::Offline, false, "cannot connect")
         } else if e.is_builder() {
             (ErrorKind::Other, false, "cannot build the request")
+        } else if is_parse_error(&e) {
+            (ErrorKind::Protocol, true, "answer is not HTTP")
         } else {
             (ErrorKind::Offline, true, "answer lost")
         };
@@ -177,6 +179,19 @@ impl From<reqwest::Error> for SendFailure {
             maybe_delivered,
         }
     }
+}
+
+/// Whether the backend's bytes were not an HTTP answer at all (hyper
+/// could not parse them), as opposed to an answer cut off.
+fn is_parse_error(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            return h.is_parse() || h.is_parse_status();
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// An error and its sources, `: `-separated (reqwest's own display stops
