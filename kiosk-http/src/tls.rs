@@ -114,13 +114,19 @@ struct PinnedVerifier {
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-/// Why a pinned link refused a server.
-#[derive(Debug)]
+/// Why a pinned link refused a server. rustls shows it with `Debug`, so
+/// both print the sentence.
 struct PinMismatch;
 
 impl std::fmt::Display for PinMismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("the server's certificate is not the pinned certificate")
+    }
+}
+
+impl std::fmt::Debug for PinMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }
 
