@@ -1,5 +1,5 @@
 //! The running server: a TCP listener, TLS (rustls) per connection, HTTP/1.1
-//! (hyper) per connection, and the [`App`](crate::handler) behind it.
+//! (hyper) per connection, and the request handler behind it.
 //!
 //! Each connection has its own "drop" signal: the `drop_answers` fault
 //! fires it to close the connection after the posting was applied and

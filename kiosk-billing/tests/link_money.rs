@@ -55,9 +55,13 @@ async fn account_checks_answer_payable_and_refused_over_one_connection() {
             .unwrap(),
         refused(AccountRefusal::Closed)
     );
-    link.heartbeat().await.unwrap();
-    // Four calls, one TCP (and TLS) connection: the client keeps it.
-    assert_eq!(rig.server.connections_accepted(), 1);
+    for _ in 0..5 {
+        link.heartbeat().await.unwrap();
+    }
+    // Eight calls over kept connections: one, or two when a call starts
+    // before the previous connection is back in the client's pool.
+    let connections = rig.server.connections_accepted();
+    assert!((1..=2).contains(&connections), "{connections} connections for 8 calls");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
