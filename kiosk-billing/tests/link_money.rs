@@ -61,7 +61,10 @@ async fn account_checks_answer_payable_and_refused_over_one_connection() {
     // Eight calls over kept connections: one, or two when a call starts
     // before the previous connection is back in the client's pool.
     let connections = rig.server.connections_accepted();
-    assert!((1..=2).contains(&connections), "{connections} connections for 8 calls");
+    assert!(
+        (1..=2).contains(&connections),
+        "{connections} connections for 8 calls"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

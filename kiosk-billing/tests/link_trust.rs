@@ -203,3 +203,31 @@ fn a_client_identity_without_a_key_is_named_at_setup() {
     assert!(text.starts_with("link.client_identity: "), "{text}");
     assert!(text.contains("no private key"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_demo_runs_over_plain_http_without_any_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = support::start_server(dir.path(), None, FaultPlan::default()).await;
+    assert!(
+        server.base_url().starts_with("http://127.0.0.1:"),
+        "{}",
+        server.base_url()
+    );
+    let mut link = HttpLink::new(&kiosk_http::HttpLinkConfig {
+        base_url: server.base_url(),
+        ca_bundle: None,
+        pinned_certificate: None,
+        client_identity: None,
+        timeout_ms: 2_000,
+    })
+    .unwrap();
+    let answer = link
+        .post_payment(&cash("K01-000005-p1", 300))
+        .await
+        .unwrap();
+    assert!(
+        matches!(answer, kiosk_hal::PostingAnswer::Credited { .. }),
+        "{answer:?}"
+    );
+    assert_eq!(server.store().credits().unwrap(), 1);
+}

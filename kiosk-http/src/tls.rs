@@ -14,7 +14,9 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use crate::setup::LinkSetupError;
 use crate::{pem, HttpLinkConfig};
 
-/// The TLS configuration `config` asks for.
+/// The TLS configuration `config` asks for. Every configured file is read
+/// (and any problem with it reported) before the system's CAs are looked
+/// at, so a missing file is named even on a machine without a CA store.
 pub(crate) fn client_config(config: &HttpLinkConfig) -> Result<ClientConfig, LinkSetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -23,6 +25,16 @@ pub(crate) fn client_config(config: &HttpLinkConfig) -> Result<ClientConfig, Lin
             field: "link",
             problem: e.to_string(),
         })?;
+    let identity = match &config.client_identity {
+        Some(path) => Some((
+            path,
+            pem::identity(path).map_err(|error| LinkSetupError::File {
+                field: "link.client_identity",
+                error,
+            })?,
+        )),
+        None => None,
+    };
 
     let chain = match &config.ca_bundle {
         Some(path) => Some(bundle_verifier(path, &provider)?),
@@ -63,19 +75,76 @@ pub(crate) fn client_config(config: &HttpLinkConfig) -> Result<ClientConfig, Lin
         .dangerous()
         .with_custom_certificate_verifier(verifier);
 
-    match &config.client_identity {
-        Some(path) => {
-            let field = "link.client_identity";
-            let (chain, key) =
-                pem::identity(path).map_err(|error| LinkSetupError::File { field, error })?;
+    match identity {
+        Some((path, (chain, key))) => {
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| LinkSetupError::Tls {
-                    field,
+                    field: "link.client_identity",
                     problem: format!("{}: {e}", path.display()),
                 })
         }
         None => Ok(builder.with_no_client_auth()),
+    }
+}
+
+/// The configuration of a plain-http link (loopback demo): it never makes
+/// a TLS connection (no redirects are followed), and should it ever try,
+/// no server is trusted. Needs no CA store.
+pub(crate) fn refusing_config() -> Result<ClientConfig, LinkSetupError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let algorithms = provider.signature_verification_algorithms;
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| LinkSetupError::Tls {
+            field: "link",
+            problem: e.to_string(),
+        })?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(RefuseAll { algorithms }))
+        .with_no_client_auth())
+}
+
+/// Trusts no server (see [`refusing_config`]).
+#[derive(Debug)]
+struct RefuseAll {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for RefuseAll {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Err(rustls::Error::General(
+            "a plain-http link makes no TLS connections".into(),
+        ))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
     }
 }
 
