@@ -344,7 +344,7 @@ mod tests {
             ticket: TicketId(3),
             device: DeviceKind::Printer,
             kind: TicketKind::Device(ErrorKind::PaperOut),
-            severity: Severity::default(),
+            severity: Severity::Medium,
         });
         let v = watch.view();
         assert_eq!(v.faults.get(&DeviceKind::Printer), Some(&ErrorKind::PaperOut));
