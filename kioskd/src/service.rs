@@ -213,7 +213,10 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
     }
     let (commands_tx, commands_rx) = mpsc::channel(16);
     kiosk.set_commands(commands_rx);
-    let (customers_tx, customers) = mpsc::channel(16);
+    // One slot: a customer's actions wait at the gate rather than queue
+    // up behind a session, so at most one taken before a stop is still
+    // read after it.
+    let (customers_tx, customers) = mpsc::channel(1);
     let gate = CustomerGate::new(customers_tx);
 
     let audit_path = dir.join("audit.jsonl");
@@ -261,6 +264,9 @@ impl Started {
             shutdown_timeout,
         } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
+        // The API keeps answering (status, metrics; 503 for customers and
+        // commands) while the last session ends, and stops after the kiosk.
+        let (api_stop_tx, api_stop_rx) = watch::channel(false);
         match listener.local_addr() {
             Ok(addr) => {
                 // One line on stdout for supervisors and tests; logs go to stderr.
@@ -269,7 +275,7 @@ impl Started {
             }
             Err(e) => tracing::warn!(error = %e, "operator API address unknown"),
         }
-        let server = tokio::spawn(api::serve(listener, api, stopped(stop_rx.clone())));
+        let server = tokio::spawn(api::serve(listener, api, stopped(api_stop_rx)));
         let signals = tokio::spawn(on_signal(stop_tx, gate.clone(), watch.clone()));
 
         let ran = {
@@ -312,7 +318,13 @@ impl Started {
                 }
             }
         };
-        server.abort();
+        let _ = api_stop_tx.send(true);
+        match tokio::time::timeout(Duration::from_secs(5), server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "operator API stopped with an error"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "operator API task failed"),
+            Err(_) => tracing::warn!("operator API did not stop within 5 s"),
+        }
         tracing::info!(code = exit.code(), "kioskd stopped");
         exit
     }
