@@ -70,8 +70,10 @@ fn device_error(e: BuildError) -> DeviceError {
 /// Refuses at start what can never work: a device of the wrong kind for
 /// its role, a virtual device.
 fn check_kinds(config: &DevicesConfig) -> Result<(), String> {
-    let ok = matches!(config.acceptor, DeviceConfig::Id003(_) | DeviceConfig::Pulse(_))
-        && matches!(config.printer, DeviceConfig::Escpos(_))
+    let ok = matches!(
+        config.acceptor,
+        DeviceConfig::Id003(_) | DeviceConfig::Pulse(_)
+    ) && matches!(config.printer, DeviceConfig::Escpos(_))
         && matches!(config.reader, None | Some(DeviceConfig::Scanner(_)));
     if ok {
         Ok(())

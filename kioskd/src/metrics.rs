@@ -336,11 +336,26 @@ mod tests {
         m.link_call(LinkCall::Post, Duration::from_millis(3), false);
         m.set_open_money(2, 1);
         let text = m.render();
-        assert!(text.contains("kioskd_sessions_total{outcome=\"credited\"} 2"), "{text}");
-        assert!(text.contains("kioskd_device_fault{device=\"printer\"} 1"), "{text}");
-        assert!(text.contains("kioskd_device_fault{device=\"acceptor\"} 0"), "{text}");
-        assert!(text.contains("kioskd_link_latency_seconds_count{call=\"post\"} 1"), "{text}");
-        assert!(text.contains("kioskd_link_errors_total{call=\"post\"} 1"), "{text}");
+        assert!(
+            text.contains("kioskd_sessions_total{outcome=\"credited\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kioskd_device_fault{device=\"printer\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kioskd_device_fault{device=\"acceptor\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kioskd_link_latency_seconds_count{call=\"post\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kioskd_link_errors_total{call=\"post\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("kioskd_pending_payments 2"), "{text}");
         assert!(text.trim_end().ends_with("# EOF"), "{text}");
     }

@@ -83,7 +83,12 @@ pub fn state_dir(option: Option<&Path>, configured: Option<&Path>) -> PathBuf {
     }
     match std::env::var_os("STATE_DIRECTORY") {
         Some(dirs) => {
-            let first = dirs.to_string_lossy().split(':').next().unwrap_or("").to_string();
+            let first = dirs
+                .to_string_lossy()
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_string();
             PathBuf::from(first)
         }
         None => PathBuf::from("/var/lib/kioskd"),
@@ -187,7 +192,11 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
     } else {
         let devices = cfg.devices.as_ref().ok_or("no [devices]")?;
         let link = cfg.link.as_ref().ok_or("no [link]")?;
-        (devices::real(devices, &cfg.supervisor)?, https_link(link)?, None)
+        (
+            devices::real(devices, &cfg.supervisor)?,
+            https_link(link)?,
+            None,
+        )
     };
     let staffing = Staffing::new(&cfg.api.operators);
     let mut kiosk_config = cfg.kiosk.clone();

@@ -147,7 +147,7 @@ pub fn check(config: &ServiceConfig, mode: Mode) -> Vec<Finding> {
     if mode == Mode::Real {
         check_real(config, &mut out);
     }
-    out.sort_by(|a, b| b.level.cmp(&a.level));
+    out.sort_by_key(|f| std::cmp::Reverse(f.level));
     out
 }
 
@@ -277,7 +277,10 @@ fn intervals(config: &ServiceConfig, mode: Mode) -> Vec<(Vec<Seg>, u64)> {
         ),
         (path(&["shutdown-timeout-ms"]), config.shutdown_timeout_ms),
         (path(&["api", "token-ttl-s"]), config.api.token_ttl_s),
-        (path(&["api", "command-wait-ms"]), config.api.command_wait_ms),
+        (
+            path(&["api", "command-wait-ms"]),
+            config.api.command_wait_ms,
+        ),
         (
             path(&["api", "dual-control-window-s"]),
             config.api.dual_control_window_s,
@@ -466,7 +469,10 @@ pub fn check_devices(currency: Currency, devices: &DevicesConfig, out: &mut Vec<
                 Level::Error,
                 FindingKind::Inconsistent,
                 path(&["devices", "acceptor", "currency"]),
-                format!("the acceptor reads {} notes on a {currency} kiosk", c.currency),
+                format!(
+                    "the acceptor reads {} notes on a {currency} kiosk",
+                    c.currency
+                ),
             ));
         }
     }
@@ -537,12 +543,19 @@ mod tests {
     #[test]
     fn a_clean_simulate_file_has_no_errors() {
         let (_, found) = findings("[kiosk]\nkiosk-id = \"K01\"\n", Mode::Simulate);
-        assert!(found.iter().all(|f| f.level == Level::Warning), "{found:#?}");
+        assert!(
+            found.iter().all(|f| f.level == Level::Warning),
+            "{found:#?}"
+        );
     }
 
     #[test]
     fn an_unknown_currency_is_named_with_its_place() {
-        let shown = only("\n\ncurrency = \"XYZ\"\n", Mode::Simulate, FindingKind::UnknownCurrency);
+        let shown = only(
+            "\n\ncurrency = \"XYZ\"\n",
+            Mode::Simulate,
+            FindingKind::UnknownCurrency,
+        );
         assert_eq!(
             shown,
             "/etc/kioskd/kiosk.toml:3:12: error: field `currency`: unknown currency XYZ: \
@@ -552,8 +565,15 @@ mod tests {
 
     #[test]
     fn an_empty_kiosk_id_is_an_error() {
-        let shown = only("[kiosk]\nkiosk-id = \"  \"\n", Mode::Simulate, FindingKind::Empty);
-        assert!(shown.starts_with("/etc/kioskd/kiosk.toml:2:12: error: field `kiosk.kiosk-id`"), "{shown}");
+        let shown = only(
+            "[kiosk]\nkiosk-id = \"  \"\n",
+            Mode::Simulate,
+            FindingKind::Empty,
+        );
+        assert!(
+            shown.starts_with("/etc/kioskd/kiosk.toml:2:12: error: field `kiosk.kiosk-id`"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -566,7 +586,10 @@ mod tests {
         );
         let text = "[api]\ntoken-ttl-s = 0\n";
         let shown = only(text, Mode::Simulate, FindingKind::ZeroInterval);
-        assert!(shown.contains(":2:15: error: field `api.token-ttl-s`"), "{shown}");
+        assert!(
+            shown.contains(":2:15: error: field `api.token-ttl-s`"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -579,8 +602,14 @@ accepted-notes = [
 ]
 "#;
         let shown = only(text, Mode::Simulate, FindingKind::BadNoteValue);
-        assert!(shown.contains(":5:3: error: field `kiosk.session.accepted-notes[1]`"), "{shown}");
-        assert!(shown.contains("CNY has no CNY 30.00 note") || shown.contains("has no"), "{shown}");
+        assert!(
+            shown.contains(":5:3: error: field `kiosk.session.accepted-notes[1]`"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("CNY has no CNY 30.00 note") || shown.contains("has no"),
+            "{shown}"
+        );
         let text = "[kiosk.session]\naccepted-notes = [{ minor = 1000, currency = \"USD\" }]\n";
         let shown = only(text, Mode::Simulate, FindingKind::BadNoteValue);
         assert!(shown.contains("a USD note on a CNY kiosk"), "{shown}");
@@ -631,24 +660,36 @@ role = "supervisor"
 password-hash = "secret"
 "#;
         let shown = only(text, Mode::Simulate, FindingKind::BadPasswordHash);
-        assert!(shown.contains(":5:17: error: field `api.operators[0].password-hash`"), "{shown}");
-        let hash = crate::auth::hash_password_with(
-            "pw",
-            argon2::Params::new(1024, 1, 1, None).unwrap(),
-        )
-        .unwrap();
+        assert!(
+            shown.contains(":5:17: error: field `api.operators[0].password-hash`"),
+            "{shown}"
+        );
+        let hash =
+            crate::auth::hash_password_with("pw", argon2::Params::new(1024, 1, 1, None).unwrap())
+                .unwrap();
         let twice = format!(
             "[[api.operators]]\nname = \"li\"\nrole = \"operator\"\npassword-hash = \"{hash}\"\n\
              [[api.operators]]\nname = \"li\"\nrole = \"viewer\"\npassword-hash = \"{hash}\"\n"
         );
         let shown = only(&twice, Mode::Simulate, FindingKind::Inconsistent);
-        assert!(shown.contains(":6:8: error: field `api.operators[1].name`"), "{shown}");
+        assert!(
+            shown.contains(":6:8: error: field `api.operators[1].name`"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn a_field_left_at_its_default_says_so() {
         let loaded = parse(Path::new("k.toml"), String::new()).unwrap();
-        let f = Finding::new(Level::Error, FindingKind::Empty, path(&["kiosk", "kiosk-id"]), "x");
-        assert_eq!(f.render(&loaded), "k.toml (not in the file: the default): error: field `kiosk.kiosk-id`: x");
+        let f = Finding::new(
+            Level::Error,
+            FindingKind::Empty,
+            path(&["kiosk", "kiosk-id"]),
+            "x",
+        );
+        assert_eq!(
+            f.render(&loaded),
+            "k.toml (not in the file: the default): error: field `kiosk.kiosk-id`: x"
+        );
     }
 }

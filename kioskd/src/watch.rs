@@ -100,7 +100,11 @@ impl KioskView {
                 .into_iter()
                 .map(|p| p.key)
                 .collect(),
-            in_doubt_notes: journal.in_doubt_notes()?.into_iter().map(|n| n.id).collect(),
+            in_doubt_notes: journal
+                .in_doubt_notes()?
+                .into_iter()
+                .map(|n| n.id)
+                .collect(),
             open_tickets: journal
                 .open_tickets()?
                 .iter()
@@ -139,10 +143,10 @@ impl KioskView {
             KioskEvent::NoteInDoubt { note } => {
                 self.in_doubt_notes.insert(*note);
             }
-            KioskEvent::InDoubtSettled { note, settlement } => {
-                if *settlement != SettlementKind::StillInDoubt {
-                    self.in_doubt_notes.remove(note);
-                }
+            KioskEvent::InDoubtSettled { note, settlement }
+                if *settlement != SettlementKind::StillInDoubt =>
+            {
+                self.in_doubt_notes.remove(note);
             }
             KioskEvent::TicketOpened {
                 ticket,
@@ -326,47 +330,74 @@ mod tests {
     fn the_view_follows_faults_money_and_tickets() {
         let watch = Watch::new(KioskView::default(), Metrics::new());
         let t = |ms| Millis(ms);
-        watch.on_event(t(1), &KioskEvent::FaultDetected {
-            device: DeviceKind::Printer,
-            kind: ErrorKind::PaperOut,
-        });
-        watch.on_event(t(2), &KioskEvent::Screen {
-            screen: Screen::Welcome {
-                methods: vec![PaymentMethod::Cash],
+        watch.on_event(
+            t(1),
+            &KioskEvent::FaultDetected {
+                device: DeviceKind::Printer,
+                kind: ErrorKind::PaperOut,
             },
-        });
-        watch.on_event(t(3), &KioskEvent::PostingAttempt {
-            key: key("K01-1"),
-            attempt: 1,
-        });
+        );
+        watch.on_event(
+            t(2),
+            &KioskEvent::Screen {
+                screen: Screen::Welcome {
+                    methods: vec![PaymentMethod::Cash],
+                },
+            },
+        );
+        watch.on_event(
+            t(3),
+            &KioskEvent::PostingAttempt {
+                key: key("K01-1"),
+                attempt: 1,
+            },
+        );
         watch.on_event(t(4), &KioskEvent::NoteInDoubt { note: NoteId(7) });
-        watch.on_event(t(5), &KioskEvent::TicketOpened {
-            ticket: TicketId(3),
-            device: DeviceKind::Printer,
-            kind: TicketKind::Device(ErrorKind::PaperOut),
-            severity: Severity::Medium,
-        });
+        watch.on_event(
+            t(5),
+            &KioskEvent::TicketOpened {
+                ticket: TicketId(3),
+                device: DeviceKind::Printer,
+                kind: TicketKind::Device(ErrorKind::PaperOut),
+                severity: Severity::Medium,
+            },
+        );
         let v = watch.view();
-        assert_eq!(v.faults.get(&DeviceKind::Printer), Some(&ErrorKind::PaperOut));
+        assert_eq!(
+            v.faults.get(&DeviceKind::Printer),
+            Some(&ErrorKind::PaperOut)
+        );
         assert_eq!(v.offered_methods, vec![PaymentMethod::Cash]);
         assert_eq!(v.pending_payments.len(), 1);
         assert_eq!(v.in_doubt_notes.len(), 1);
         assert_eq!(v.open_tickets[&TicketId(3)].opened_at, Millis(5));
         let text = watch.metrics().render();
         assert!(text.contains("kioskd_pending_payments 1"), "{text}");
-        assert!(text.contains("kioskd_device_fault{device=\"printer\"} 1"), "{text}");
+        assert!(
+            text.contains("kioskd_device_fault{device=\"printer\"} 1"),
+            "{text}"
+        );
 
-        watch.on_event(t(6), &KioskEvent::PaymentCredited {
-            key: key("K01-1"),
-            amount: Money::major(50, Currency::CNY),
-        });
-        watch.on_event(t(7), &KioskEvent::InDoubtSettled {
-            note: NoteId(7),
-            settlement: SettlementKind::StillInDoubt,
-        });
-        watch.on_event(t(8), &KioskEvent::FaultCleared {
-            device: DeviceKind::Printer,
-        });
+        watch.on_event(
+            t(6),
+            &KioskEvent::PaymentCredited {
+                key: key("K01-1"),
+                amount: Money::major(50, Currency::CNY),
+            },
+        );
+        watch.on_event(
+            t(7),
+            &KioskEvent::InDoubtSettled {
+                note: NoteId(7),
+                settlement: SettlementKind::StillInDoubt,
+            },
+        );
+        watch.on_event(
+            t(8),
+            &KioskEvent::FaultCleared {
+                device: DeviceKind::Printer,
+            },
+        );
         let v = watch.view();
         assert!(v.pending_payments.is_empty());
         assert_eq!(v.in_doubt_notes.len(), 1, "still in doubt");
@@ -380,11 +411,14 @@ mod tests {
         let second = watch.queue_command(|| Ok::<(), ()>(())).unwrap();
         assert!(watch.queue_command(|| Err::<(), _>("full")).is_err());
         for (name, ok) in [("self-test", true), ("begin-clearing", true)] {
-            watch.on_event(Millis(1), &KioskEvent::CommandDone {
-                command: name.into(),
-                ok,
-                detail: String::new(),
-            });
+            watch.on_event(
+                Millis(1),
+                &KioskEvent::CommandDone {
+                    command: name.into(),
+                    ok,
+                    detail: String::new(),
+                },
+            );
         }
         assert_eq!(first.await.unwrap().command, "self-test");
         assert_eq!(second.await.unwrap().command, "begin-clearing");

@@ -51,7 +51,10 @@ fn check_config_names_file_line_column_and_field() {
     let out = kioskd(&["check-config", "--simulate", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let text = stderr(&out);
-    assert!(text.contains(&format!("{file}: TOML parse error at line 3, column 1")), "{text}");
+    assert!(
+        text.contains(&format!("{file}: TOML parse error at line 3, column 1")),
+        "{text}"
+    );
     assert!(text.contains("lookup-timeout"), "{text}");
 
     // The shipped demo configuration is clean.
@@ -68,20 +71,44 @@ fn a_bad_configuration_or_state_dir_stops_the_start_clearly() {
     std::fs::write(&file, b"").unwrap();
     let state = file.join("state");
     let out = kioskd(&[
-        "--simulate", "--config", config.to_str().unwrap(),
-        "--state-dir", state.to_str().unwrap(), "--listen", "127.0.0.1:0",
+        "--simulate",
+        "--config",
+        config.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
     ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("cannot create the state directory"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot create the state directory"),
+        "{}",
+        stderr(&out)
+    );
 
     std::fs::write(&config, "currency = \"XYZ\"\n").unwrap();
-    let out = kioskd(&["--simulate", "--config", config.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    let out = kioskd(&[
+        "--simulate",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains(":1:12: error: field `currency`: unknown currency XYZ"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(":1:12: error: field `currency`: unknown currency XYZ"),
+        "{}",
+        stderr(&out)
+    );
 
     // For real, without [devices] and [link]: refused, never simulated.
     std::fs::write(&config, "currency = \"CNY\"\n").unwrap();
-    let out = kioskd(&["--config", config.to_str().unwrap(), "--state-dir", dir.path().to_str().unwrap()]);
+    let out = kioskd(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--state-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no [devices]"), "{}", stderr(&out));
 }
@@ -94,12 +121,20 @@ fn hash_password_makes_an_argon2id_hash_that_verifies() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all("s3cret 密码\n".as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("s3cret 密码\n".as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let hash = String::from_utf8(out.stdout).unwrap();
     let hash = hash.trim();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     assert!(kioskd::auth::verify_password(hash, "s3cret 密码"));
     assert!(!kioskd::auth::verify_password(hash, "s3cret"));
 }
@@ -125,10 +160,17 @@ fn human_logs_have_no_colour_codes_off_a_terminal() {
         &mut line,
     )
     .unwrap();
-    assert!(line.starts_with("kioskd listening http://127.0.0.1:"), "{line}");
+    assert!(
+        line.starts_with("kioskd listening http://127.0.0.1:"),
+        "{line}"
+    );
     std::thread::sleep(Duration::from_millis(300));
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "SIGINT stops it cleanly too");
     let text = std::fs::read_to_string(&log).unwrap();

@@ -22,7 +22,11 @@ use tokio::sync::mpsc;
 async fn until(what: &str, watch: &Watch, want: impl Fn(&KioskView) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !want(&watch.view()) {
-        assert!(Instant::now() < deadline, "never: {what}: {:#?}", watch.view());
+        assert!(
+            Instant::now() < deadline,
+            "never: {what}: {:#?}",
+            watch.view()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -70,11 +74,18 @@ async fn a_missing_acceptor_is_a_reported_fault_until_it_appears() {
     let checks = async {
         until("the acceptor's fault is reported", &watch, |v| {
             v.faults.get(&DeviceKind::Acceptor) == Some(&ErrorKind::Offline)
-                && v.open_tickets.values().any(|t| t.device == DeviceKind::Acceptor)
+                && v.open_tickets
+                    .values()
+                    .any(|t| t.device == DeviceKind::Acceptor)
         })
         .await;
-        assert!(!watch.view().offered_methods.contains(&kiosk_hal::PaymentMethod::Cash));
-        assert!(metrics.render().contains("kioskd_device_fault{device=\"acceptor\"} 1"));
+        assert!(!watch
+            .view()
+            .offered_methods
+            .contains(&kiosk_hal::PaymentMethod::Cash));
+        assert!(metrics
+            .render()
+            .contains("kioskd_device_fault{device=\"acceptor\"} 1"));
         // Plugged in: the driver, still retrying, finds it.
         let _acceptor = Id003Emulator::start(&acceptor_port, &Default::default()).unwrap();
         until("the fault clears and cash is offered", &watch, |v| {
@@ -82,7 +93,9 @@ async fn a_missing_acceptor_is_a_reported_fault_until_it_appears() {
                 && v.offered_methods.contains(&kiosk_hal::PaymentMethod::Cash)
         })
         .await;
-        assert!(metrics.render().contains("kioskd_device_fault{device=\"acceptor\"} 0"));
+        assert!(metrics
+            .render()
+            .contains("kioskd_device_fault{device=\"acceptor\"} 0"));
         drop(customers_tx);
     };
     let (ran, ()) = tokio::join!(kiosk.run(&mut customers), checks);

@@ -18,9 +18,18 @@ async fn logins_roles_dual_control_and_metrics() {
     let c = client();
 
     // Wrong password and no credentials: 401, journaled as security events.
-    let (code, body) = post(&c, &k.url("/v1/login"), None, json!({"name": "zhang", "password": "nope"})).await;
+    let (code, body) = post(
+        &c,
+        &k.url("/v1/login"),
+        None,
+        json!({"name": "zhang", "password": "nope"}),
+    )
+    .await;
     assert_eq!(code, 401, "{body}");
-    assert!(body["message_zh"].as_str().unwrap().contains("安全事件"), "{body}");
+    assert!(
+        body["message_zh"].as_str().unwrap().contains("安全事件"),
+        "{body}"
+    );
     assert!(body["message_en"].as_str().is_some(), "{body}");
     let (code, _) = get(&c, &k.url("/v1/status"), None).await;
     assert_eq!(code, 401);
@@ -35,7 +44,10 @@ async fn logins_roles_dual_control_and_metrics() {
     let wang = login(&c, &k, "wang").await;
 
     // A viewer reads but cannot disable.
-    let s = status_until(&c, &k, &wang, |s| s["serving"] == true && s["offered_methods"] == json!(["cash"])).await;
+    let s = status_until(&c, &k, &wang, |s| {
+        s["serving"] == true && s["offered_methods"] == json!(["cash"])
+    })
+    .await;
     assert_eq!(s["kiosk_id"], "T01");
     let disable = json!({"type": "disable", "reason": "维护"});
     let (code, body) = post(&c, &k.url("/v1/commands"), Some(&wang), disable.clone()).await;
@@ -45,7 +57,13 @@ async fn logins_roles_dual_control_and_metrics() {
     let (code, body) = post(&c, &k.url("/v1/commands"), Some(&li), disable).await;
     assert_eq!((code, &body["ok"]), (200, &json!(true)), "{body}");
     status_until(&c, &k, &wang, |s| s["offered_methods"] == json!([])).await;
-    let (code, body) = post(&c, &k.url("/v1/commands"), Some(&li), json!({"type": "enable"})).await;
+    let (code, body) = post(
+        &c,
+        &k.url("/v1/commands"),
+        Some(&li),
+        json!({"type": "enable"}),
+    )
+    .await;
     assert_eq!((code, &body["ok"]), (200, &json!(true)), "{body}");
     // Someone else's name on a damage report is refused.
     let damage = json!({"type": "report-damage", "reporter": "zhang", "description": "屏幕裂了"});
@@ -65,7 +83,11 @@ async fn logins_roles_dual_control_and_metrics() {
     let (code, _) = post(&c, &confirm, Some(&wang), json!({})).await;
     assert_eq!(code, 403, "a viewer");
     let (code, body) = get(&c, &k.url("/v1/clearing"), Some(&wang)).await;
-    assert_eq!((code, body["waiting"].as_array().unwrap().len()), (200, 1), "{body}");
+    assert_eq!(
+        (code, body["waiting"].as_array().unwrap().len()),
+        (200, 1),
+        "{body}"
+    );
     let (code, body) = post(&c, &confirm, Some(&li), json!({})).await;
     assert_eq!((code, &body["ok"]), (200, &json!(true)), "{body}");
     assert_eq!(body["command"], "begin-clearing");
@@ -85,11 +107,21 @@ async fn logins_roles_dual_control_and_metrics() {
     status_until(&c, &k, &wang, |s| s["clearing_open"] == false).await;
 
     // Metrics parse, and count the refusals.
-    let text = c.get(k.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = c
+        .get(k.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let samples = parse_metrics(&text);
     let unauth = samples["kioskd_api_refusals_total{reason=\"unauthenticated\"}"];
     assert_eq!(unauth, 4.0, "{text}");
-    assert!(samples["kioskd_api_refusals_total{reason=\"forbidden\"}"] >= 5.0, "{text}");
+    assert!(
+        samples["kioskd_api_refusals_total{reason=\"forbidden\"}"] >= 5.0,
+        "{text}"
+    );
     assert_eq!(samples["kioskd_security_alarms_total"], 4.0, "{text}");
     assert_eq!(samples["kioskd_device_fault{device=\"acceptor\"}"], 0.0);
     assert!(samples.contains_key("kioskd_pending_payments"));
@@ -110,11 +142,19 @@ async fn logins_roles_dual_control_and_metrics() {
     let journal = Journal::open(state.join("journal.db")).unwrap();
     let clearings = journal.clearings().unwrap();
     assert_eq!(clearings.len(), 1);
-    assert_eq!(clearings[0].operators, ["zhang".to_string(), "li".to_string()]);
+    assert_eq!(
+        clearings[0].operators,
+        ["zhang".to_string(), "li".to_string()]
+    );
     let audit = std::fs::read_to_string(state.join("audit.jsonl")).unwrap();
     let kinds: Vec<String> = audit
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["kind"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
     assert_eq!(count("login-refused"), 1, "{audit}");
@@ -133,22 +173,32 @@ fn parse_metrics(text: &str) -> std::collections::BTreeMap<String, f64> {
     for line in lines {
         if line.starts_with('#') {
             assert!(
-                line.starts_with("# HELP ") || line.starts_with("# TYPE ") || line.starts_with("# UNIT ") || line == "# EOF",
+                line.starts_with("# HELP ")
+                    || line.starts_with("# TYPE ")
+                    || line.starts_with("# UNIT ")
+                    || line == "# EOF",
                 "bad comment line {line:?}"
             );
             continue;
         }
-        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("bad line {line:?}"));
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
         let name_end = series.find('{').unwrap_or(series.len());
         let name = &series[..name_end];
         assert!(
-            !name.is_empty() && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'),
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_'),
             "bad name in {line:?}"
         );
         if name_end < series.len() {
             assert!(series.ends_with('}'), "bad labels in {line:?}");
         }
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
         out.insert(series.to_string(), value);
     }
     out

@@ -15,9 +15,9 @@ use std::time::Duration;
 use common::{client, login, post, screen, status_until, write_config, Kioskd};
 use kiosk_core::journal::Journal;
 use kiosk_hal::Currency;
-use kiosk_sim::crash::physical::{PathState, Physical};
 use kiosk_sim::crash::acceptor::PHYSICAL_FILE;
 use kiosk_sim::crash::observe;
+use kiosk_sim::crash::physical::{PathState, Physical};
 use serde_json::json;
 
 /// The stacker takes this long to carry a note into the box.
@@ -54,22 +54,51 @@ async fn sigterm_with_a_note_in_the_path(delay_after_insert: Duration) {
     status_until(&c, &k, &token, |s| s["offered_methods"] == json!(["cash"])).await;
 
     let customer = k.url("/v1/customer");
-    let (code, _) = post(&c, &customer, None, json!({"action": "enter-account", "account": "1001"})).await;
+    let (code, _) = post(
+        &c,
+        &customer,
+        None,
+        json!({"action": "enter-account", "account": "1001"}),
+    )
+    .await;
     assert_eq!(code, 202);
     status_until(&c, &k, &token, |s| screen(s) == "confirm-account").await;
-    post(&c, &customer, None, json!({"action": "choose-method", "method": "cash"})).await;
+    post(
+        &c,
+        &customer,
+        None,
+        json!({"action": "choose-method", "method": "cash"}),
+    )
+    .await;
     status_until(&c, &k, &token, |s| screen(s) == "insert-notes").await;
     let note = json!({"value": {"minor": 5000, "currency": "CNY"}});
     let (code, body) = post(&c, &k.url("/v1/sim/notes"), None, note).await;
-    assert_eq!((code, body["insertion"].as_str()), (200, Some("Escrowed")), "{body}");
+    assert_eq!(
+        (code, body["insertion"].as_str()),
+        (200, Some("Escrowed")),
+        "{body}"
+    );
     tokio::time::sleep(delay_after_insert).await;
-    assert_ne!(physical(&state).path, PathState::Idle, "the note is in the acceptor's path");
+    assert_ne!(
+        physical(&state).path,
+        PathState::Idle,
+        "the note is in the acceptor's path"
+    );
 
     k.terminate();
     // While it finishes the session it still answers, and refuses new customers.
     let s = status_until(&c, &k, &token, |s| s["stopping"] == true).await;
-    assert!(s["session"].is_string(), "the session is still being finished: {s}");
-    let (code, _) = post(&c, &customer, None, json!({"action": "enter-account", "account": "1002"})).await;
+    assert!(
+        s["session"].is_string(),
+        "the session is still being finished: {s}"
+    );
+    let (code, _) = post(
+        &c,
+        &customer,
+        None,
+        json!({"action": "enter-account", "account": "1002"}),
+    )
+    .await;
     assert_eq!(code, 503, "no new customer once stopping");
     let exit = k.wait(Duration::from_secs(30));
     assert!(exit.success(), "exit {exit:?}\n{}", k.logs());
@@ -89,7 +118,10 @@ async fn sigterm_with_a_note_in_the_path(delay_after_insert: Duration) {
     // idle everything is settled with the backend.
     let mut k = Kioskd::start(&config, &state);
     let token = login(&c, &k, "wang").await;
-    let s = status_until(&c, &k, &token, |s| s["serving"] == true && s["pending_payments"] == 0).await;
+    let s = status_until(&c, &k, &token, |s| {
+        s["serving"] == true && s["pending_payments"] == 0
+    })
+    .await;
     assert_eq!(s["in_doubt_notes"], 0, "{s}");
     k.terminate();
     let exit = k.wait(Duration::from_secs(30));

@@ -82,7 +82,11 @@ pub async fn login(State(s): State<ApiState>, ConnectInfo(from): Peer, body: Byt
 }
 
 /// `POST /v1/logout`.
-pub async fn logout(State(s): State<ApiState>, ConnectInfo(from): Peer, headers: HeaderMap) -> Response {
+pub async fn logout(
+    State(s): State<ApiState>,
+    ConnectInfo(from): Peer,
+    headers: HeaderMap,
+) -> Response {
     let r = req("POST /v1/logout", from);
     let staff = match s.guard(&headers, &r, Role::Viewer) {
         Ok(staff) => staff,
@@ -100,7 +104,11 @@ pub async fn logout(State(s): State<ApiState>, ConnectInfo(from): Peer, headers:
 }
 
 /// `GET /v1/status`.
-pub async fn status(State(s): State<ApiState>, ConnectInfo(from): Peer, headers: HeaderMap) -> Response {
+pub async fn status(
+    State(s): State<ApiState>,
+    ConnectInfo(from): Peer,
+    headers: HeaderMap,
+) -> Response {
     let r = req("GET /v1/status", from);
     if let Err(e) = s.guard(&headers, &r, Role::Viewer) {
         return e;
@@ -148,7 +156,11 @@ pub async fn status(State(s): State<ApiState>, ConnectInfo(from): Peer, headers:
 }
 
 /// `GET /v1/tickets`.
-pub async fn tickets(State(s): State<ApiState>, ConnectInfo(from): Peer, headers: HeaderMap) -> Response {
+pub async fn tickets(
+    State(s): State<ApiState>,
+    ConnectInfo(from): Peer,
+    headers: HeaderMap,
+) -> Response {
     let r = req("GET /v1/tickets", from);
     if let Err(e) = s.guard(&headers, &r, Role::Viewer) {
         return e;
@@ -205,7 +217,10 @@ async fn command_inner(
         StaffCommand::ReportDamage { reporter, .. } if reporter != staff.name => Err(answer(
             StatusCode::BAD_REQUEST,
             "报告人须为登录者本人",
-            &format!("the reporter must be you ({}), not {reporter:?}", staff.name),
+            &format!(
+                "the reporter must be you ({}), not {reporter:?}",
+                staff.name
+            ),
             json!({}),
         )),
         other => send(&s, &r, &staff, other).await,
@@ -279,7 +294,11 @@ async fn send(
     match tokio::time::timeout(s.command_wait, waiter).await {
         Ok(Ok(result)) => Ok(answer(
             StatusCode::OK,
-            if result.ok { "命令已执行" } else { "命令执行失败" },
+            if result.ok {
+                "命令已执行"
+            } else {
+                "命令执行失败"
+            },
             if result.ok {
                 "the command was carried out"
             } else {
@@ -297,7 +316,11 @@ async fn send(
 }
 
 /// `GET /v1/clearing`.
-pub async fn clearing(State(s): State<ApiState>, ConnectInfo(from): Peer, headers: HeaderMap) -> Response {
+pub async fn clearing(
+    State(s): State<ApiState>,
+    ConnectInfo(from): Peer,
+    headers: HeaderMap,
+) -> Response {
     let r = req("GET /v1/clearing", from);
     if let Err(e) = s.guard(&headers, &r, Role::Viewer) {
         return e;
@@ -306,7 +329,10 @@ pub async fn clearing(State(s): State<ApiState>, ConnectInfo(from): Peer, header
     answer(
         StatusCode::OK,
         &format!("{} 个清箱步骤等待确认", waiting.len()),
-        &format!("{} clearing steps waiting for a second person", waiting.len()),
+        &format!(
+            "{} clearing steps waiting for a second person",
+            waiting.len()
+        ),
         json!({ "waiting": waiting, "clearing_open": s.watch.view().clearing_open }),
     )
 }

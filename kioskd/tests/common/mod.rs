@@ -153,7 +153,12 @@ pub fn client() -> reqwest::Client {
 }
 
 /// POSTs JSON; status and body.
-pub async fn post(c: &reqwest::Client, url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+pub async fn post(
+    c: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
     let mut req = c.post(url).json(&body);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -177,13 +182,24 @@ pub async fn get(c: &reqwest::Client, url: &str, token: Option<&str>) -> (u16, V
 /// Logs in as `name` (one of [`STAFF`]); the token.
 pub async fn login(c: &reqwest::Client, k: &Kioskd, name: &str) -> String {
     let password = STAFF.iter().find(|s| s.0 == name).unwrap().2;
-    let (status, body) = post(c, &k.url("/v1/login"), None, json!({"name": name, "password": password})).await;
+    let (status, body) = post(
+        c,
+        &k.url("/v1/login"),
+        None,
+        json!({"name": name, "password": password}),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     body["token"].as_str().unwrap().to_string()
 }
 
 /// Polls `/v1/status` until `want` holds (at most 15 s).
-pub async fn status_until(c: &reqwest::Client, k: &Kioskd, token: &str, want: impl Fn(&Value) -> bool) -> Value {
+pub async fn status_until(
+    c: &reqwest::Client,
+    k: &Kioskd,
+    token: &str,
+    want: impl Fn(&Value) -> bool,
+) -> Value {
     let until = Instant::now() + Duration::from_secs(15);
     loop {
         let (code, body) = get(c, &k.url("/v1/status"), Some(token)).await;
