@@ -1,0 +1,81 @@
+//! The backend link: the HTTPS one for real, and a wrapper that times every
+//! call for the link-latency histogram.
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use kiosk_hal::{
+    AccountAnswer, AccountNumber, DeviceError, NetworkLink, PaymentPosting, PostingAnswer,
+};
+use kiosk_http::HttpLinkConfig;
+
+use crate::metrics::{LinkCall, Metrics};
+
+/// The HTTPS link to the billing backend from `[link]`.
+///
+/// The one place kioskd builds an [`kiosk_http::HttpLink`]: it checks the
+/// configuration (address, certificates) when called, so a bad `[link]`
+/// stops the service at start with the link's own error.
+#[cfg(feature = "https-link")]
+pub fn https_link(config: &HttpLinkConfig) -> Result<Box<dyn NetworkLink>, String> {
+    let link = kiosk_http::HttpLink::new(config)
+        .map_err(|e| format!("[link] {}: {e}", config.base_url))?;
+    Ok(Box::new(link))
+}
+
+/// Without the `https-link` feature there is no link to the backend: a
+/// real run refuses to start (never a silent switch to a virtual one).
+#[cfg(not(feature = "https-link"))]
+pub fn https_link(config: &HttpLinkConfig) -> Result<Box<dyn NetworkLink>, String> {
+    Err(format!(
+        "[link] {}: this kioskd was built without the `https-link` feature",
+        config.base_url
+    ))
+}
+
+/// A link whose every call is timed into the metrics (the smoltcp wrapper
+/// pattern: the inner link does not know it is observed).
+pub struct TimedLink {
+    inner: Box<dyn NetworkLink>,
+    metrics: Metrics,
+}
+
+impl TimedLink {
+    /// Times `inner`'s calls into `metrics`.
+    pub fn new(inner: Box<dyn NetworkLink>, metrics: Metrics) -> TimedLink {
+        TimedLink { inner, metrics }
+    }
+}
+
+#[async_trait]
+impl NetworkLink for TimedLink {
+    async fn lookup_account(
+        &mut self,
+        account: &AccountNumber,
+    ) -> Result<AccountAnswer, DeviceError> {
+        let started = Instant::now();
+        let answer = self.inner.lookup_account(account).await;
+        self.metrics
+            .link_call(LinkCall::Lookup, started.elapsed(), answer.is_ok());
+        answer
+    }
+
+    async fn post_payment(
+        &mut self,
+        posting: &PaymentPosting,
+    ) -> Result<PostingAnswer, DeviceError> {
+        let started = Instant::now();
+        let answer = self.inner.post_payment(posting).await;
+        self.metrics
+            .link_call(LinkCall::Post, started.elapsed(), answer.is_ok());
+        answer
+    }
+
+    async fn heartbeat(&mut self) -> Result<(), DeviceError> {
+        let started = Instant::now();
+        let answer = self.inner.heartbeat().await;
+        self.metrics
+            .link_call(LinkCall::Heartbeat, started.elapsed(), answer.is_ok());
+        answer
+    }
+}
