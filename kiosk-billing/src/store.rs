@@ -558,7 +558,7 @@ mod tests {
         let code = PaymentCode::new(PaymentScheme::WeChatPay, "134567890123456789");
         let with_code = PaymentRequest {
             method: PaymentMethod::Code,
-            code: Some(code),
+            code: Some(kiosk_http::wire::WireCode::from_code(&code)),
             ..cash("1001", 700)
         };
         {

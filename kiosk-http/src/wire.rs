@@ -11,7 +11,7 @@
 //! breaking kiosks); request structs do too, so an older backend accepts a
 //! newer kiosk's optional fields.
 
-use kiosk_hal::{AccountNumber, Money, PaymentCode, PaymentMethod, PaymentPosting};
+use kiosk_hal::{AccountNumber, Money, PaymentCode, PaymentMethod, PaymentPosting, PaymentScheme};
 use serde::{Deserialize, Serialize};
 
 /// The HTTP header that carries a posting's idempotency key.
@@ -78,7 +78,45 @@ pub struct PaymentRequest {
     /// Absent on every retry (a code is a single-use token the kiosk does
     /// not keep), and absent for cash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<PaymentCode>,
+    pub code: Option<WireCode>,
+}
+
+/// A payment code as the contract carries it: in full, on a first posting
+/// only. [`PaymentCode`] never serializes its digits (so no event, log or
+/// journal row can leak them); this is the one type that does, built
+/// explicitly from [`PaymentCode::expose_digits`] for the request body.
+/// Its `Debug` is masked like the code's.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireCode {
+    /// The network.
+    pub scheme: PaymentScheme,
+    digits: String,
+}
+
+impl WireCode {
+    /// The code to send, in full.
+    pub fn from_code(code: &PaymentCode) -> WireCode {
+        WireCode {
+            scheme: code.scheme,
+            digits: code.expose_digits().to_string(),
+        }
+    }
+
+    /// The code received (on the backend's side).
+    pub fn to_code(&self) -> PaymentCode {
+        PaymentCode::new(self.scheme, self.digits.clone())
+    }
+
+    /// The full digits. Charge them; never log them.
+    pub fn expose_digits(&self) -> &str {
+        &self.digits
+    }
+}
+
+impl std::fmt::Debug for WireCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WireCode({:?})", self.to_code())
+    }
 }
 
 impl PaymentRequest {
@@ -89,7 +127,7 @@ impl PaymentRequest {
             amount: posting.amount,
             method: posting.method,
             code: if with_code {
-                posting.code.clone()
+                posting.code.as_ref().map(WireCode::from_code)
             } else {
                 None
             },
