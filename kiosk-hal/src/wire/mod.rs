@@ -6,6 +6,8 @@
 //! streaming decoder that accepts bytes in any chunking, the way a serial
 //! port delivers them.
 //!
+//! - [`ccnet`]: CCNET (CashCode and compatible) bill validators (frames,
+//!   host commands, poll states, bill table, identification).
 //! - [`id003`]: JCM ID-003 bill validators (frames, host commands, status
 //!   responses, currency table).
 //! - [`escpos`]: ESC/POS receipt printers (receipt encoder, printer-side
@@ -45,6 +47,7 @@ use core::fmt;
 
 use crate::{DeviceError, ErrorKind};
 
+pub mod ccnet;
 pub mod escpos;
 pub mod id003;
 pub mod scanner;
