@@ -4,7 +4,7 @@
 //!
 //! - a **host state machine** that owns the protocol and nothing else: feed
 //!   it decoded answers and the time, ask it what to send next and what
-//!   happened ([`id003::Id003Host`], [`escpos::EscPosHost`],
+//!   happened ([`id003::Id003Host`], [`ccnet::CcnetHost`], [`escpos::EscPosHost`],
 //!   [`scanner::ScannerHost`]). These compile without any feature and are
 //!   what the unit tests and property tests drive;
 //! - a **thin shell** (feature `serial`): one I/O thread per port doing
@@ -30,6 +30,7 @@
 //!   filters denominations itself.
 
 pub mod backoff;
+pub mod ccnet;
 pub mod config;
 pub mod escpos;
 #[cfg(feature = "gpio")]

@@ -42,6 +42,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::ccnet::CcnetConfig;
 use super::escpos::EscPosConfig;
 use super::id003::Id003Config;
 use super::pulse::PulseConfig;
@@ -53,6 +54,8 @@ use super::scanner::ScannerConfig;
 pub enum DeviceConfig {
     /// A JCM ID-003 bill acceptor on a serial port.
     Id003(Id003Config),
+    /// A CCNET (CashCode and compatible) bill acceptor on a serial port.
+    Ccnet(CcnetConfig),
     /// An ESC/POS receipt printer on a serial port.
     Escpos(EscPosConfig),
     /// A barcode / QR scanner on a serial port.
@@ -71,6 +74,7 @@ impl DeviceConfig {
     pub fn kind_name(&self) -> &'static str {
         match self {
             DeviceConfig::Id003(_) => "id003",
+            DeviceConfig::Ccnet(_) => "ccnet",
             DeviceConfig::Escpos(_) => "escpos",
             DeviceConfig::Scanner(_) => "scanner",
             DeviceConfig::Pulse(_) => "pulse",
@@ -82,6 +86,7 @@ impl DeviceConfig {
     pub fn port(&self) -> Option<&std::path::Path> {
         match self {
             DeviceConfig::Id003(c) => Some(&c.port),
+            DeviceConfig::Ccnet(c) => Some(&c.port),
             DeviceConfig::Escpos(c) => Some(&c.port),
             DeviceConfig::Scanner(c) => Some(&c.port),
             DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => None,
@@ -268,6 +273,11 @@ mod tests {
             DeviceConfig::Virtual {}
         );
         assert!(serde_json::from_str::<DeviceConfig>(r#"{ "kind": "usb" }"#).is_err());
+        let ccnet = r#"{ "kind": "ccnet", "port": "/dev/ttyUSB0" }"#;
+        let DeviceConfig::Ccnet(c) = serde_json::from_str(ccnet).unwrap() else {
+            panic!("not ccnet")
+        };
+        assert_eq!((c.baud, c.parity), (9600, crate::drivers::Parity::None));
     }
 
     /// The pulse acceptor and cash box on GPIO lines, as an integrator writes them.
