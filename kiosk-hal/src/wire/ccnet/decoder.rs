@@ -175,7 +175,11 @@ mod tests {
             let mut out = drain(&mut d);
             d.push(&outer[split..]);
             out.extend(drain(&mut d));
-            assert_eq!(out, vec![Ok(FrameRepr::new(3, payload.clone()))], "split {split}");
+            assert_eq!(
+                out,
+                vec![Ok(FrameRepr::new(3, payload.clone()))],
+                "split {split}"
+            );
         }
     }
 

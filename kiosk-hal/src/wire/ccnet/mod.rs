@@ -197,7 +197,9 @@ mod tests {
         ("GET BILL TABLE", &[0x02, 0x03, 0x06, 0x41, 0x4F, 0xD1]),
         (
             "ENABLE all, escrow all",
-            &[0x02, 0x03, 0x0C, 0x34, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xF7],
+            &[
+                0x02, 0x03, 0x0C, 0x34, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xF7,
+            ],
         ),
         (
             "ENABLE none",
@@ -213,14 +215,26 @@ mod tests {
         ("unit disabled", &[0x02, 0x03, 0x06, 0x19, 0x82, 0x0F]),
         ("power up", &[0x02, 0x03, 0x06, 0x10, 0x43, 0x92]),
         ("escrow type 2", &[0x02, 0x03, 0x07, 0x80, 0x02, 0x9E, 0x10]),
-        ("stacked type 2", &[0x02, 0x03, 0x07, 0x81, 0x02, 0x46, 0x09]),
-        ("returned type 2", &[0x02, 0x03, 0x07, 0x82, 0x02, 0x2E, 0x23]),
+        (
+            "stacked type 2",
+            &[0x02, 0x03, 0x07, 0x81, 0x02, 0x46, 0x09],
+        ),
+        (
+            "returned type 2",
+            &[0x02, 0x03, 0x07, 0x82, 0x02, 0x2E, 0x23],
+        ),
         (
             "rejecting: verification",
             &[0x02, 0x03, 0x07, 0x1C, 0x66, 0x41, 0x85],
         ),
-        ("drop cassette jammed", &[0x02, 0x03, 0x06, 0x44, 0xE2, 0x86]),
-        ("failure: optic canal", &[0x02, 0x03, 0x07, 0x47, 0x55, 0x06, 0xB1]),
+        (
+            "drop cassette jammed",
+            &[0x02, 0x03, 0x06, 0x44, 0xE2, 0x86],
+        ),
+        (
+            "failure: optic canal",
+            &[0x02, 0x03, 0x07, 0x47, 0x55, 0x06, 0xB1],
+        ),
     ];
 
     #[test]
@@ -232,13 +246,20 @@ mod tests {
             for &b in data {
                 crc ^= u16::from(b);
                 for _ in 0..8 {
-                    crc = if crc & 1 == 1 { (crc >> 1) ^ 0x8408 } else { crc >> 1 };
+                    crc = if crc & 1 == 1 {
+                        (crc >> 1) ^ 0x8408
+                    } else {
+                        crc >> 1
+                    };
                 }
             }
             crc
         };
         for (_, frame) in REFERENCE {
-            assert_eq!(crc16(&frame[..frame.len() - 2]), bitwise(&frame[..frame.len() - 2]));
+            assert_eq!(
+                crc16(&frame[..frame.len() - 2]),
+                bitwise(&frame[..frame.len() - 2])
+            );
         }
     }
 

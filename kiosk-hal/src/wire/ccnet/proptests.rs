@@ -3,10 +3,15 @@
 
 use proptest::prelude::*;
 
-use super::{BillTable, Decoder, FrameRepr, HostCommand, Identification, PollState, MAX_PAYLOAD_LEN};
+use super::{
+    BillTable, Decoder, FrameRepr, HostCommand, Identification, PollState, MAX_PAYLOAD_LEN,
+};
 
 fn frame() -> impl Strategy<Value = FrameRepr> {
-    (any::<u8>(), prop::collection::vec(any::<u8>(), 1..=MAX_PAYLOAD_LEN))
+    (
+        any::<u8>(),
+        prop::collection::vec(any::<u8>(), 1..=MAX_PAYLOAD_LEN),
+    )
         .prop_map(|(address, payload)| FrameRepr::new(address, payload))
 }
 

@@ -211,9 +211,9 @@ impl PollState {
         let second = match self {
             PollState::Rejecting(r) => Some(r.to_byte()),
             PollState::Failure(f) => Some(f.to_byte()),
-            PollState::EscrowPosition(t) | PollState::BillStacked(t) | PollState::BillReturned(t) => {
-                Some(*t)
-            }
+            PollState::EscrowPosition(t)
+            | PollState::BillStacked(t)
+            | PollState::BillReturned(t) => Some(*t),
             _ => None,
         };
         std::iter::once(self.code()).chain(second).collect()
@@ -381,7 +381,10 @@ mod tests {
     fn reject_reasons() {
         assert_eq!(RejectCode::Verification.reason(), RejectReason::Counterfeit);
         assert_eq!(RejectCode::Inhibit.reason(), RejectReason::Inhibited);
-        assert_eq!(RejectCode::from_byte(0x6C).reason(), RejectReason::Insertion);
+        assert_eq!(
+            RejectCode::from_byte(0x6C).reason(),
+            RejectReason::Insertion
+        );
         assert_eq!(RejectCode::from_byte(0x99), RejectCode::Unknown(0x99));
     }
 }

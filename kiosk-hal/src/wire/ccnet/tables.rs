@@ -47,7 +47,9 @@ impl BillTableEntry {
             minor_exp + i64::from(self.exponent)
         };
         let power = u32::try_from(power).ok()?;
-        let minor = 10i64.checked_pow(power)?.checked_mul(i64::from(self.digit))?;
+        let minor = 10i64
+            .checked_pow(power)?
+            .checked_mul(i64::from(self.digit))?;
         Some(Money::new(minor, currency))
     }
 }
@@ -111,11 +113,10 @@ impl BillTable {
 
     /// The bill types whose value is one of `values`.
     pub fn mask_for(&self, values: &[Money]) -> BillMask {
-        BillMask::of((0..self.entries.len().min(Self::TYPES) as u8).filter(|&t| {
-            values
-                .iter()
-                .any(|v| self.value(t, v.currency) == Some(*v))
-        }))
+        BillMask::of(
+            (0..self.entries.len().min(Self::TYPES) as u8)
+                .filter(|&t| values.iter().any(|v| self.value(t, v.currency) == Some(*v))),
+        )
     }
 }
 
@@ -145,7 +146,13 @@ impl Identification {
         }
         let text = |b: &[u8]| {
             b.iter()
-                .map(|&c| if c.is_ascii_graphic() || c == b' ' { c as char } else { '?' })
+                .map(|&c| {
+                    if c.is_ascii_graphic() || c == b' ' {
+                        c as char
+                    } else {
+                        '?'
+                    }
+                })
                 .collect::<String>()
                 .trim_end()
                 .to_string()
@@ -195,7 +202,14 @@ mod tests {
     #[test]
     fn bill_table_round_trips_and_values_the_types() {
         let table = BillTable {
-            entries: vec![entry(1, 0), entry(5, 0), entry(1, 1), entry(2, 1), entry(5, 1), entry(1, 2)],
+            entries: vec![
+                entry(1, 0),
+                entry(5, 0),
+                entry(1, 1),
+                entry(2, 1),
+                entry(5, 1),
+                entry(1, 2),
+            ],
         };
         let payload = table.to_payload();
         assert_eq!(payload.len(), 120);
@@ -206,9 +220,15 @@ mod tests {
         assert_eq!(back.value(5, Currency::CNY), Some(cny(100)));
         assert_eq!(back.value(6, Currency::CNY), None, "empty slot");
         assert_eq!(back.value(30, Currency::CNY), None);
-        assert_eq!(back.mask_for(&[cny(10), cny(100), cny(7)]), BillMask::of([2, 5]));
+        assert_eq!(
+            back.mask_for(&[cny(10), cny(100), cny(7)]),
+            BillMask::of([2, 5])
+        );
         // Five jiao: 5 × 10^-1 yuan.
-        assert_eq!(entry(5, 0x81).money(Currency::CNY), Some(Money::new(50, Currency::CNY)));
+        assert_eq!(
+            entry(5, 0x81).money(Currency::CNY),
+            Some(Money::new(50, Currency::CNY))
+        );
         assert_eq!(entry(5, 0x83).money(Currency::CNY), None);
         assert_eq!(entry(255, 0x7F).money(Currency::CNY), None, "overflow");
         assert!(BillTable::from_payload(&payload[1..]).is_err());
