@@ -55,6 +55,15 @@ impl PortProtocol for CcnetPort {
     }
 
     fn transmit(&mut self, now_ms: u64) -> Option<Vec<u8>> {
+        if self.host.next_deadline_ms().is_some_and(|d| now_ms >= d) {
+            // A whole answer timeout of quiet: a frame still incomplete is
+            // noise (0x02 is a common byte, and the length after a false
+            // SYNC can swallow the real answer). Give it up and decode what
+            // it held before the host counts the answer as missing.
+            while self.decoder.abandon_incomplete() {
+                self.received(now_ms, &[]);
+            }
+        }
         let cmd = self.host.poll_transmit(now_ms)?;
         // The validator speaks only when asked, so a frame still incomplete
         // when the next command goes out (after an answer or a timeout) is

@@ -292,6 +292,7 @@ impl CcnetHost {
             return None;
         }
         Some(match &self.outstanding {
+            Some(o) if o.resend => 0,
             Some(o) => o.deadline_ms,
             None => self.next_poll_ms,
         })
@@ -406,9 +407,21 @@ impl CcnetHost {
             return;
         }
         let purpose = o.purpose;
-        self.outstanding = None;
+        let retry = o.attempt <= self.config.command_retries;
         self.stats.timeouts += 1;
         self.missed = self.missed.saturating_add(1);
+        let threshold = self.config.offline_after_missed.max(1);
+        if retry && !self.offline && self.missed < threshold {
+            // The answer may have been lost on the line (a corrupted length
+            // hides it): ask again. A resent STACK or RETURN the device
+            // already took is answered ILLEGAL COMMAND and counts as done.
+            if let Some(o) = self.outstanding.as_mut() {
+                o.resend = true;
+                o.deadline_ms = u64::MAX;
+            }
+            return;
+        }
+        self.outstanding = None;
         self.next_poll_ms = now_ms;
         if let Purpose::Request(token) = purpose {
             self.done(token, Err(ErrorKind::Timeout));
