@@ -2,6 +2,7 @@
 
 use super::{BuildError, CashBoxSource, CashBoxSwitchConfig, DeviceConfig, DevicesConfig, Role};
 use crate::drivers::ccnet::CcnetAcceptor;
+use crate::drivers::cctalk::CctalkAcceptor;
 use crate::drivers::escpos::EscPosPrinter;
 use crate::drivers::id003::Id003Acceptor;
 use crate::drivers::pulse::PulseConfig;
@@ -53,6 +54,11 @@ pub fn build_acceptor(config: &DeviceConfig) -> Result<AcceptorAndBox, BuildErro
         }
         DeviceConfig::Ccnet(c) => {
             let acceptor = CcnetAcceptor::open(c).map_err(BuildError::Device)?;
+            let cash_box = acceptor.cash_box();
+            Ok((Box::new(acceptor), Box::new(cash_box)))
+        }
+        DeviceConfig::Cctalk(c) => {
+            let acceptor = CctalkAcceptor::open(c).map_err(BuildError::Device)?;
             let cash_box = acceptor.cash_box();
             Ok((Box::new(acceptor), Box::new(cash_box)))
         }

@@ -43,6 +43,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::ccnet::CcnetConfig;
+use super::cctalk::CctalkConfig;
 use super::escpos::EscPosConfig;
 use super::id003::Id003Config;
 use super::pulse::PulseConfig;
@@ -56,6 +57,8 @@ pub enum DeviceConfig {
     Id003(Id003Config),
     /// A CCNET (CashCode and compatible) bill acceptor on a serial port.
     Ccnet(CcnetConfig),
+    /// A ccTalk bill validator on a serial port.
+    Cctalk(CctalkConfig),
     /// An ESC/POS receipt printer on a serial port.
     Escpos(EscPosConfig),
     /// A barcode / QR scanner on a serial port.
@@ -75,6 +78,7 @@ impl DeviceConfig {
         match self {
             DeviceConfig::Id003(_) => "id003",
             DeviceConfig::Ccnet(_) => "ccnet",
+            DeviceConfig::Cctalk(_) => "cctalk",
             DeviceConfig::Escpos(_) => "escpos",
             DeviceConfig::Scanner(_) => "scanner",
             DeviceConfig::Pulse(_) => "pulse",
@@ -87,6 +91,7 @@ impl DeviceConfig {
         match self {
             DeviceConfig::Id003(c) => Some(&c.port),
             DeviceConfig::Ccnet(c) => Some(&c.port),
+            DeviceConfig::Cctalk(c) => Some(&c.port),
             DeviceConfig::Escpos(c) => Some(&c.port),
             DeviceConfig::Scanner(c) => Some(&c.port),
             DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => None,
@@ -278,6 +283,14 @@ mod tests {
             panic!("not ccnet")
         };
         assert_eq!((c.baud, c.parity), (9600, crate::drivers::Parity::None));
+        let cctalk = r#"{ "kind": "cctalk", "port": "/dev/ttyUSB0", "checksum": "crc16" }"#;
+        let DeviceConfig::Cctalk(c) = serde_json::from_str(cctalk).unwrap() else {
+            panic!("not cctalk")
+        };
+        assert_eq!(
+            (c.checksum, c.address, c.echo),
+            (crate::wire::cctalk::Checksum::Crc16, 40, true)
+        );
     }
 
     /// The pulse acceptor and cash box on GPIO lines, as an integrator writes them.
