@@ -13,6 +13,8 @@
 //!   the drills' serde fault plans apply unchanged.
 //! - [`CcnetEmulator`]: a CCNET (CashCode-compatible) bill validator, the
 //!   same kind of adapter in front of the virtual acceptor.
+//! - [`CctalkEmulator`]: a ccTalk bill validator (buffered event log,
+//!   bus echo), the same kind of adapter.
 //! - [`EscPosEmulator`]: an ESC/POS printer that decodes what it is sent,
 //!   keeps the receipts as lines, and answers DLE EOT from its state.
 //! - [`ScannerEmulator`]: a serial scanner writing code lines.
@@ -25,6 +27,7 @@
 //! timeout settings).
 
 mod ccnet;
+mod cctalk;
 mod escpos;
 mod id003;
 mod line;
@@ -33,6 +36,7 @@ mod runner;
 mod scanner;
 
 pub use ccnet::{CcnetEmulator, CcnetEmulatorConfig, CcnetEmulatorStats};
+pub use cctalk::{CctalkEmulator, CctalkEmulatorConfig, CctalkEmulatorStats};
 pub use escpos::{receipt_text, EscPosEmulator, EscPosEmulatorConfig};
 pub use id003::{
     EscrowCode, Id003Emulator, Id003EmulatorConfig, Id003EmulatorStats, LeftPlace, NoteLeftInside,
