@@ -34,6 +34,26 @@
 //! terminator = "cr-lf"
 //! ```
 //!
+//! A CashCode-compatible validator instead (CCNET, 9600 8N1), or a ccTalk
+//! bill validator on its single-wire bus:
+//!
+//! ```toml
+//! [acceptor]
+//! kind = "ccnet"
+//! port = "/dev/serial/by-id/usb-FTDI-if00"
+//! currency = "CNY"
+//! ```
+//!
+//! ```toml
+//! [acceptor]
+//! kind = "cctalk"
+//! port = "/dev/ttyUSB0"
+//! checksum = "simple"   # or "crc16", as set on the validator
+//! address = 40
+//! echo = true           # false for a two-wire adapter without echo
+//! currency = "CNY"
+//! ```
+//!
 //! Changing hardware is editing this file: every driver behind it
 //! implements the same HAL trait. Unknown fields are errors, so a typo
 //! never silently falls back to a default.
@@ -291,6 +311,33 @@ mod tests {
             (c.checksum, c.address, c.echo),
             (crate::wire::cctalk::Checksum::Crc16, 40, true)
         );
+    }
+
+    #[test]
+    fn the_documented_ccnet_and_cctalk_acceptors_parse_from_toml() {
+        let ccnet = r#"
+            [acceptor]
+            kind = "ccnet"
+            port = "/dev/serial/by-id/usb-FTDI-if00"
+            currency = "CNY"
+            [printer]
+            kind = "escpos"
+            port = "/dev/ttyUSB1"
+        "#;
+        let c: DevicesConfig = toml::from_str(ccnet).unwrap();
+        assert_eq!(c.acceptor.kind_name(), "ccnet");
+        let cctalk = ccnet
+            .replace(r#"kind = "ccnet""#, r#"kind = "cctalk""#)
+            .replace(
+                r#"currency = "CNY""#,
+                "checksum = \"simple\"\naddress = 40\necho = true\ncurrency = \"CNY\"",
+            );
+        let c: DevicesConfig = toml::from_str(&cctalk).unwrap();
+        let DeviceConfig::Cctalk(a) = &c.acceptor else {
+            panic!("{c:?}")
+        };
+        assert_eq!((a.address, a.echo, a.poll_interval_ms), (40, true, 200));
+        assert!(toml::from_str::<DevicesConfig>(&cctalk.replace("echo", "ekho")).is_err());
     }
 
     /// The pulse acceptor and cash box on GPIO lines, as an integrator writes them.
