@@ -9,6 +9,10 @@ use crate::emulators::line::LineFaultConfig;
 use crate::emulators::NoteLeftInside;
 use crate::faults::ConfigError;
 
+/// Bill ids by type (type 1 first) and the country's (scaling factor,
+/// decimal places), as the device answers headers 157 and 156.
+pub type BillIds = (Vec<[u8; 7]>, (u16, u8));
+
 /// The ccTalk bill validator emulator: the virtual acceptor's timings and
 /// fault plan, the bill ids, the line's checksum and echo, line faults.
 ///
@@ -68,7 +72,7 @@ impl CctalkEmulatorConfig {
     /// The bill ids (`CCvvvvA`, value in major units) and the scaling the
     /// device answers to header 156: `10^minor-exponent` with as many
     /// decimals, so a bill id's digits are major units.
-    pub fn bill_ids(&self) -> Result<(Vec<[u8; 7]>, (u16, u8)), ConfigError> {
+    pub fn bill_ids(&self) -> Result<BillIds, ConfigError> {
         let country: [u8; 2] = self.country.as_bytes().try_into().map_err(|_| {
             ConfigError::new(format!("country {:?} is not 2 letters", self.country))
         })?;
@@ -92,5 +96,28 @@ impl CctalkEmulatorConfig {
             })
             .collect::<Result<_, _>>()?;
         Ok((ids, (scale as u16, exp as u8)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bill_ids_carry_major_units_with_the_currency_scaling() {
+        let (ids, scaling) = CctalkEmulatorConfig::default().bill_ids().unwrap();
+        assert_eq!(&ids[0], b"CN0010A");
+        assert_eq!(&ids[3], b"CN0100A");
+        assert_eq!(scaling, (100, 2));
+        let odd = CctalkEmulatorConfig {
+            bills: vec![Money::new(150, Currency::CNY)],
+            ..CctalkEmulatorConfig::default()
+        };
+        assert!(odd.bill_ids().is_err());
+        let bad_country = CctalkEmulatorConfig {
+            country: "CHN".into(),
+            ..CctalkEmulatorConfig::default()
+        };
+        assert!(bad_country.bill_ids().is_err());
     }
 }
