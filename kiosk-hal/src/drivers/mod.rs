@@ -28,6 +28,11 @@
 //! - ID-003 encryption and the 0xC0 denomination bit meaning (⚠ disputed
 //!   between drivers): the acceptor driver sends configurable bits and
 //!   filters denominations itself.
+//! - CCNET frames longer than 250 bytes (firmware download) and the
+//!   bill-to-bill / recycler commands; ccTalk encryption (DES / BNV) and a
+//!   ccTalk coin acceptor driver (the codec knows the headers; no driver).
+//! - ccTalk cannot report a note in the stacker at power-up: a note moving
+//!   when the power went stays in doubt for staff.
 
 pub mod backoff;
 pub mod ccnet;
