@@ -4,7 +4,8 @@
 //!
 //! - a **host state machine** that owns the protocol and nothing else: feed
 //!   it decoded answers and the time, ask it what to send next and what
-//!   happened ([`id003::Id003Host`], [`ccnet::CcnetHost`], [`cctalk::CctalkHost`], [`escpos::EscPosHost`],
+//!   happened ([`id003::Id003Host`], [`ccnet::CcnetHost`],
+//!   [`cctalk::CctalkHost`], [`escpos::EscPosHost`],
 //!   [`scanner::ScannerHost`]). These compile without any feature and are
 //!   what the unit tests and property tests drive;
 //! - a **thin shell** (feature `serial`): one I/O thread per port doing
