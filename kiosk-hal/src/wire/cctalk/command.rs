@@ -57,6 +57,13 @@ pub enum HostCommand {
     RouteBill(BillRoute),
     /// 153: operating mode (bit 0 stacker, bit 1 escrow).
     ModifyBillOperatingMode(u8),
+    /// 229 (coin acceptors): read buffered credit or error codes, the coin
+    /// side's event log; same layout as 159 (see
+    /// [`CoinEvent`](super::CoinEvent)).
+    ReadBufferedCreditOrErrorCodes,
+    /// 184 (coin acceptors): the coin id of a coin position (6 ASCII,
+    /// e.g. `CN100A`).
+    RequestCoinId(u8),
 }
 
 impl HostCommand {
@@ -78,6 +85,8 @@ impl HostCommand {
             HostCommand::RequestCountryScalingFactor(_) => 156,
             HostCommand::RouteBill(_) => 154,
             HostCommand::ModifyBillOperatingMode(_) => 153,
+            HostCommand::ReadBufferedCreditOrErrorCodes => 229,
+            HostCommand::RequestCoinId(_) => 184,
         }
     }
 
@@ -86,7 +95,7 @@ impl HostCommand {
         match *self {
             HostCommand::ModifyInhibitStatus(mask) => mask.to_vec(),
             HostCommand::ModifyMasterInhibit(enabled) => vec![u8::from(enabled)],
-            HostCommand::RequestBillId(t) => vec![t],
+            HostCommand::RequestBillId(t) | HostCommand::RequestCoinId(t) => vec![t],
             HostCommand::RequestCountryScalingFactor(c) => c.to_vec(),
             HostCommand::RouteBill(route) => vec![route.code()],
             HostCommand::ModifyBillOperatingMode(mode) => vec![mode],
@@ -120,7 +129,8 @@ impl HostCommand {
             (154, [1]) => Some(HostCommand::RouteBill(BillRoute::Stack)),
             (154, [255]) => Some(HostCommand::RouteBill(BillRoute::ExtendEscrow)),
             (153, [m]) => Some(HostCommand::ModifyBillOperatingMode(*m)),
-            (231 | 228 | 157 | 156 | 154 | 153, _) => return Err(bad),
+            (184, [c]) => Some(HostCommand::RequestCoinId(*c)),
+            (231 | 228 | 157 | 156 | 154 | 153 | 184, _) => return Err(bad),
             _ => None,
         };
         if let Some(cmd) = with_data {
@@ -136,6 +146,7 @@ impl HostCommand {
             230 => HostCommand::RequestInhibitStatus,
             227 => HostCommand::RequestMasterInhibit,
             159 => HostCommand::ReadBufferedBillEvents,
+            229 => HostCommand::ReadBufferedCreditOrErrorCodes,
             _ => return Err(WireError::UnknownCommand(header)),
         };
         if data.is_empty() {
@@ -187,6 +198,14 @@ mod tests {
             ),
             (HostCommand::RequestBillId(1), "bill id 1"),
         ];
+        // The coin headers round-trip too.
+        for cmd in [
+            HostCommand::ReadBufferedCreditOrErrorCodes,
+            HostCommand::RequestCoinId(3),
+        ] {
+            let frame = cmd.to_frame(crate::wire::cctalk::ADDR_COIN_ACCEPTOR, ADDR_HOST);
+            assert_eq!(HostCommand::from_frame(&frame), Ok(cmd));
+        }
         for (cmd, name) in cases {
             let (_, simple, crc) = REFERENCE.iter().find(|(n, _, _)| *n == name).unwrap();
             let frame = cmd.to_frame(ADDR_BILL_VALIDATOR, ADDR_HOST);

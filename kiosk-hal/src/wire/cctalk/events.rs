@@ -144,7 +144,48 @@ impl BillEvent {
     }
 }
 
-/// The answer to READ BUFFERED BILL EVENTS.
+/// One event of a coin acceptor's log (header 229): the (A, B) pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CoinEvent {
+    /// A = coin position (1–16), B = sorter path: a coin accepted (credit).
+    Credit {
+        /// The coin position (look its value up with header 184).
+        position: u8,
+        /// The sorter path it went down.
+        sorter_path: u8,
+    },
+    /// A = 0: B is an error code (0 = none; 1 reject coin, 2 inhibited
+    /// coin, … as in ccTalk part 3 table 3), raw.
+    Error(u8),
+}
+
+impl CoinEvent {
+    /// The event an (A, B) pair of the coin log describes.
+    pub fn from_pair(a: u8, b: u8) -> CoinEvent {
+        match a {
+            0 => CoinEvent::Error(b),
+            position => CoinEvent::Credit {
+                position,
+                sorter_path: b,
+            },
+        }
+    }
+
+    /// The (A, B) pair on the wire.
+    pub fn to_pair(self) -> (u8, u8) {
+        match self {
+            CoinEvent::Credit {
+                position,
+                sorter_path,
+            } => (position, sorter_path),
+            CoinEvent::Error(code) => (0, code),
+        }
+    }
+}
+
+/// The answer to READ BUFFERED BILL EVENTS (and, with the same layout and
+/// counter rules, a coin acceptor's READ BUFFERED CREDIT OR ERROR CODES:
+/// read its pairs with [`CoinEvent::from_pair`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BufferedBillEvents {
     /// The event counter: 0 after power-up or reset, then 1–255, wrapping to 1.
@@ -311,5 +352,34 @@ mod tests {
         }
         .since(Some(17));
         assert_eq!((d.restarted, d.new.len(), d.lost), (true, 0, 0));
+    }
+}
+
+#[cfg(test)]
+mod coin_tests {
+    use super::*;
+
+    #[test]
+    fn coin_logs_share_the_layout_and_the_loss_detection() {
+        // Counter 2: a 1-yuan coin at position 3 down path 1, then a reject.
+        let data = [2, 0, 1, 3, 1, 0, 0, 0, 0, 0, 0];
+        let log = BufferedBillEvents::parse(&data).unwrap();
+        let events: Vec<_> = log.pairs[..2]
+            .iter()
+            .rev()
+            .map(|&(a, b)| CoinEvent::from_pair(a, b))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                CoinEvent::Credit {
+                    position: 3,
+                    sorter_path: 1
+                },
+                CoinEvent::Error(1)
+            ]
+        );
+        assert_eq!(CoinEvent::from_pair(3, 1).to_pair(), (3, 1));
+        assert_eq!(log.since(Some(0)).new.len(), 2);
     }
 }

@@ -28,7 +28,7 @@ mod events;
 
 pub use command::{BillRoute, HostCommand};
 pub use decoder::{Decoder, DEFAULT_BUFFER_CAPACITY};
-pub use events::{BillEvent, BufferedBillEvents, EventDelta, StatusCode};
+pub use events::{BillEvent, BufferedBillEvents, CoinEvent, EventDelta, StatusCode};
 
 use serde::{Deserialize, Serialize};
 
