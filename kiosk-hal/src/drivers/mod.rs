@@ -4,7 +4,8 @@
 //!
 //! - a **host state machine** that owns the protocol and nothing else: feed
 //!   it decoded answers and the time, ask it what to send next and what
-//!   happened ([`id003::Id003Host`], [`escpos::EscPosHost`],
+//!   happened ([`id003::Id003Host`], [`ccnet::CcnetHost`],
+//!   [`cctalk::CctalkHost`], [`escpos::EscPosHost`],
 //!   [`scanner::ScannerHost`]). These compile without any feature and are
 //!   what the unit tests and property tests drive;
 //! - a **thin shell** (feature `serial`): one I/O thread per port doing
@@ -28,8 +29,15 @@
 //! - ID-003 encryption and the 0xC0 denomination bit meaning (⚠ disputed
 //!   between drivers): the acceptor driver sends configurable bits and
 //!   filters denominations itself.
+//! - CCNET frames longer than 250 bytes (firmware download) and the
+//!   bill-to-bill / recycler commands; ccTalk encryption (DES / BNV) and a
+//!   ccTalk coin acceptor driver (the codec knows the headers; no driver).
+//! - ccTalk cannot report a note in the stacker at power-up: a note moving
+//!   when the power went stays in doubt for staff.
 
 pub mod backoff;
+pub mod ccnet;
+pub mod cctalk;
 pub mod config;
 pub mod escpos;
 #[cfg(feature = "gpio")]

@@ -6,6 +6,11 @@
 //! streaming decoder that accepts bytes in any chunking, the way a serial
 //! port delivers them.
 //!
+//! - [`ccnet`]: CCNET (CashCode and compatible) bill validators (frames,
+//!   host commands, poll states, bill table, identification).
+//! - [`cctalk`]: ccTalk bill validators and coin acceptors (frames with the
+//!   simple or CRC-16 checksum, headers, buffered bill events with loss
+//!   detection).
 //! - [`id003`]: JCM ID-003 bill validators (frames, host commands, status
 //!   responses, currency table).
 //! - [`escpos`]: ESC/POS receipt printers (receipt encoder, printer-side
@@ -45,6 +50,8 @@ use core::fmt;
 
 use crate::{DeviceError, ErrorKind};
 
+pub mod ccnet;
+pub mod cctalk;
 pub mod escpos;
 pub mod id003;
 pub mod scanner;

@@ -11,6 +11,10 @@
 //! - [`Id003Emulator`]: an ID-003 bill validator, a protocol adapter in
 //!   front of the [`VirtualAcceptor`](crate::devices::VirtualAcceptor), so
 //!   the drills' serde fault plans apply unchanged.
+//! - [`CcnetEmulator`]: a CCNET (CashCode-compatible) bill validator, the
+//!   same kind of adapter in front of the virtual acceptor.
+//! - [`CctalkEmulator`]: a ccTalk bill validator (buffered event log,
+//!   bus echo), the same kind of adapter.
 //! - [`EscPosEmulator`]: an ESC/POS printer that decodes what it is sent,
 //!   keeps the receipts as lines, and answers DLE EOT from its state.
 //! - [`ScannerEmulator`]: a serial scanner writing code lines.
@@ -22,6 +26,8 @@
 //! pty I/O. Keep tests on them short (shorten the driver's poll and
 //! timeout settings).
 
+mod ccnet;
+mod cctalk;
 mod escpos;
 mod id003;
 mod line;
@@ -29,6 +35,8 @@ mod pty;
 mod runner;
 mod scanner;
 
+pub use ccnet::{CcnetEmulator, CcnetEmulatorConfig, CcnetEmulatorStats};
+pub use cctalk::{CctalkEmulator, CctalkEmulatorConfig, CctalkEmulatorStats};
 pub use escpos::{receipt_text, EscPosEmulator, EscPosEmulatorConfig};
 pub use id003::{
     EscrowCode, Id003Emulator, Id003EmulatorConfig, Id003EmulatorStats, LeftPlace, NoteLeftInside,

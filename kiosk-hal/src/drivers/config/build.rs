@@ -1,6 +1,8 @@
 //! Building boxed HAL trait objects from a [`DevicesConfig`].
 
 use super::{BuildError, CashBoxSource, CashBoxSwitchConfig, DeviceConfig, DevicesConfig, Role};
+use crate::drivers::ccnet::CcnetAcceptor;
+use crate::drivers::cctalk::CctalkAcceptor;
 use crate::drivers::escpos::EscPosPrinter;
 use crate::drivers::id003::Id003Acceptor;
 use crate::drivers::pulse::PulseConfig;
@@ -47,6 +49,16 @@ pub fn build_acceptor(config: &DeviceConfig) -> Result<AcceptorAndBox, BuildErro
     match config {
         DeviceConfig::Id003(c) => {
             let acceptor = Id003Acceptor::open(c).map_err(BuildError::Device)?;
+            let cash_box = acceptor.cash_box();
+            Ok((Box::new(acceptor), Box::new(cash_box)))
+        }
+        DeviceConfig::Ccnet(c) => {
+            let acceptor = CcnetAcceptor::open(c).map_err(BuildError::Device)?;
+            let cash_box = acceptor.cash_box();
+            Ok((Box::new(acceptor), Box::new(cash_box)))
+        }
+        DeviceConfig::Cctalk(c) => {
+            let acceptor = CctalkAcceptor::open(c).map_err(BuildError::Device)?;
             let cash_box = acceptor.cash_box();
             Ok((Box::new(acceptor), Box::new(cash_box)))
         }

@@ -34,6 +34,26 @@
 //! terminator = "cr-lf"
 //! ```
 //!
+//! A CashCode-compatible validator instead (CCNET, 9600 8N1), or a ccTalk
+//! bill validator on its single-wire bus:
+//!
+//! ```toml
+//! [acceptor]
+//! kind = "ccnet"
+//! port = "/dev/serial/by-id/usb-FTDI-if00"
+//! currency = "CNY"
+//! ```
+//!
+//! ```toml
+//! [acceptor]
+//! kind = "cctalk"
+//! port = "/dev/ttyUSB0"
+//! checksum = "simple"   # or "crc16", as set on the validator
+//! address = 40
+//! echo = true           # false for a two-wire adapter without echo
+//! currency = "CNY"
+//! ```
+//!
 //! Changing hardware is editing this file: every driver behind it
 //! implements the same HAL trait. Unknown fields are errors, so a typo
 //! never silently falls back to a default.
@@ -42,6 +62,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::ccnet::CcnetConfig;
+use super::cctalk::CctalkConfig;
 use super::escpos::EscPosConfig;
 use super::id003::Id003Config;
 use super::pulse::PulseConfig;
@@ -53,6 +75,10 @@ use super::scanner::ScannerConfig;
 pub enum DeviceConfig {
     /// A JCM ID-003 bill acceptor on a serial port.
     Id003(Id003Config),
+    /// A CCNET (CashCode and compatible) bill acceptor on a serial port.
+    Ccnet(CcnetConfig),
+    /// A ccTalk bill validator on a serial port.
+    Cctalk(CctalkConfig),
     /// An ESC/POS receipt printer on a serial port.
     Escpos(EscPosConfig),
     /// A barcode / QR scanner on a serial port.
@@ -71,6 +97,8 @@ impl DeviceConfig {
     pub fn kind_name(&self) -> &'static str {
         match self {
             DeviceConfig::Id003(_) => "id003",
+            DeviceConfig::Ccnet(_) => "ccnet",
+            DeviceConfig::Cctalk(_) => "cctalk",
             DeviceConfig::Escpos(_) => "escpos",
             DeviceConfig::Scanner(_) => "scanner",
             DeviceConfig::Pulse(_) => "pulse",
@@ -82,6 +110,8 @@ impl DeviceConfig {
     pub fn port(&self) -> Option<&std::path::Path> {
         match self {
             DeviceConfig::Id003(c) => Some(&c.port),
+            DeviceConfig::Ccnet(c) => Some(&c.port),
+            DeviceConfig::Cctalk(c) => Some(&c.port),
             DeviceConfig::Escpos(c) => Some(&c.port),
             DeviceConfig::Scanner(c) => Some(&c.port),
             DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => None,
@@ -268,6 +298,46 @@ mod tests {
             DeviceConfig::Virtual {}
         );
         assert!(serde_json::from_str::<DeviceConfig>(r#"{ "kind": "usb" }"#).is_err());
+        let ccnet = r#"{ "kind": "ccnet", "port": "/dev/ttyUSB0" }"#;
+        let DeviceConfig::Ccnet(c) = serde_json::from_str(ccnet).unwrap() else {
+            panic!("not ccnet")
+        };
+        assert_eq!((c.baud, c.parity), (9600, crate::drivers::Parity::None));
+        let cctalk = r#"{ "kind": "cctalk", "port": "/dev/ttyUSB0", "checksum": "crc16" }"#;
+        let DeviceConfig::Cctalk(c) = serde_json::from_str(cctalk).unwrap() else {
+            panic!("not cctalk")
+        };
+        assert_eq!(
+            (c.checksum, c.address, c.echo),
+            (crate::wire::cctalk::Checksum::Crc16, 40, true)
+        );
+    }
+
+    #[test]
+    fn the_documented_ccnet_and_cctalk_acceptors_parse_from_toml() {
+        let ccnet = r#"
+            [acceptor]
+            kind = "ccnet"
+            port = "/dev/serial/by-id/usb-FTDI-if00"
+            currency = "CNY"
+            [printer]
+            kind = "escpos"
+            port = "/dev/ttyUSB1"
+        "#;
+        let c: DevicesConfig = toml::from_str(ccnet).unwrap();
+        assert_eq!(c.acceptor.kind_name(), "ccnet");
+        let cctalk = ccnet
+            .replace(r#"kind = "ccnet""#, r#"kind = "cctalk""#)
+            .replace(
+                r#"currency = "CNY""#,
+                "checksum = \"simple\"\naddress = 40\necho = true\ncurrency = \"CNY\"",
+            );
+        let c: DevicesConfig = toml::from_str(&cctalk).unwrap();
+        let DeviceConfig::Cctalk(a) = &c.acceptor else {
+            panic!("{c:?}")
+        };
+        assert_eq!((a.address, a.echo, a.poll_interval_ms), (40, true, 200));
+        assert!(toml::from_str::<DevicesConfig>(&cctalk.replace("echo", "ekho")).is_err());
     }
 
     /// The pulse acceptor and cash box on GPIO lines, as an integrator writes them.
