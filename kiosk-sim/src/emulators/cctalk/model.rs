@@ -265,6 +265,11 @@ impl CctalkDevice {
                     Err(_) => vec![255],
                 }
             }
+            // A bill validator does not implement the coin acceptor's
+            // headers: it stays silent, as a real one does.
+            HostCommand::ReadBufferedCreditOrErrorCodes | HostCommand::RequestCoinId(_) => {
+                return None
+            }
         })
     }
 }
