@@ -150,9 +150,7 @@ pub(super) const MAX_SEQ: &str = "SELECT max(
 
 /// The largest trailing sequence number of any session id, 0 if none.
 pub(super) fn max_session_seq(conn: &Connection) -> Result<u64, Fail> {
-    let max: Option<i64> = conn
-        .prepare_cached(MAX_SEQ)?
-        .query_row([], |r| r.get(0))?;
+    let max: Option<i64> = conn.prepare_cached(MAX_SEQ)?.query_row([], |r| r.get(0))?;
     Ok(max.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
 

@@ -48,6 +48,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::books;
+use super::chain;
 use super::events;
 use super::fail::Fail;
 use super::verify::{self, BooksCheck};
@@ -130,7 +131,8 @@ CREATE TABLE clearings (
     counted_minor      INTEGER NOT NULL,
     counterfeit_found  INTEGER NOT NULL,
     pending_minor      INTEGER NOT NULL,
-    in_doubt_notes     INTEGER NOT NULL
+    in_doubt_notes     INTEGER NOT NULL,
+    event              INTEGER
 ) STRICT;
 CREATE TRIGGER clearings_no_change BEFORE UPDATE ON clearings
     BEGIN SELECT RAISE(ABORT, 'clearings are never changed'); END;
@@ -178,12 +180,9 @@ CREATE TABLE events (
     note     INTEGER,
     payment  INTEGER,
     amount   INTEGER,
-    detail   TEXT
+    detail   TEXT,
+    hash     BLOB
 ) STRICT;
-CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
-CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-    BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
 
 CREATE VIEW audit AS
 SELECT e.id AS id,
@@ -350,16 +349,21 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
             tx.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
             tx.execute_batch(SCHEMA_MONEY)?;
             tx.execute_batch(&events::kinds_sql())?;
+            chain::start(&tx)?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
-        Fresh::Version1 => migrate_v1(&tx)?,
+        Fresh::Version1 => {
+            migrate_v1(&tx)?;
+            migrate_v2(&tx)?;
+        }
+        Fresh::Version2 => migrate_v2(&tx)?,
         Fresh::Current => {}
     }
     // Kinds a newer build of this version added (none so far).
     tx.execute_batch(&events::kinds_sql())?;
     add_tables(&tx)?;
-    let check = verify::on_open(&tx, fresh == Fresh::Version1)?;
+    let check = verify::on_open(&tx, matches!(fresh, Fresh::Version1 | Fresh::Version2))?;
     // In use from now on: a crash before the clean close leaves the mark
     // cleared, and the next open checks from the mark. Triggers someone
     // dropped or replaced come back as this build writes them (the check
@@ -368,6 +372,7 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
         tx.execute_batch(&format!("DROP TRIGGER IF EXISTS {name};"))?;
     }
     tx.execute_batch(books::SCHEMA_BOOKS)?;
+    tx.execute_batch(chain::SCHEMA_EVENTS_GUARDS)?;
     tx.execute_batch(SCHEMA_INDEXES)?;
     verify::set_marks(&tx, false)?;
     tx.commit()?;
@@ -417,6 +422,8 @@ enum Fresh {
     New,
     /// A kiosk journal of schema version 1: migrated on open.
     Version1,
+    /// A kiosk journal of schema version 2: migrated on open (the chain added).
+    Version2,
     /// A kiosk journal of this build's schema version.
     Current,
 }
@@ -566,6 +573,32 @@ fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
             "{dangling} rows refer to a row that does not exist"
         )));
     }
+    conn.pragma_update(None, "user_version", 2)?;
+    Ok(())
+}
+
+/// Brings a version-2 journal to version 3 (inside the caller's
+/// transaction): the audit rows get their `hash` column (empty for the rows
+/// so far), a clearing the id of its audit row, and the chain its anchor:
+/// every row so far folded into one hash (see `chain`), so later rows chain
+/// onto the whole history. One pass over the audit trail, once (seconds on
+/// a year of it).
+fn migrate_v2(conn: &Connection) -> Result<(), Fail> {
+    let has = |table: &str, column: &str| -> Result<bool, Fail> {
+        Ok(conn.query_row(
+            "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+            [table, column],
+            |r| r.get::<_, i64>(0),
+        )? > 0)
+    };
+    // A file migrated from version 1 just now has the columns already.
+    if !has("events", "hash")? {
+        conn.execute_batch("ALTER TABLE events ADD COLUMN hash BLOB;")?;
+    }
+    if !has("clearings", "event")? {
+        conn.execute_batch("ALTER TABLE clearings ADD COLUMN event INTEGER;")?;
+    }
+    chain::start(conn)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -599,10 +632,10 @@ fn inspect(conn: &Connection) -> Result<Fresh, Fail> {
             "a kiosk journal with invalid schema version {version}; left untouched"
         )));
     }
-    Ok(if version == 1 {
-        Fresh::Version1
-    } else {
-        Fresh::Current
+    Ok(match version {
+        1 => Fresh::Version1,
+        2 => Fresh::Version2,
+        _ => Fresh::Current,
     })
 }
 
