@@ -286,3 +286,75 @@ fn an_independent_recomputation_in_python_agrees() {
         "chain breaks at row 5"
     );
 }
+
+/// Turns a closed journal of this build into what the version-2 build left:
+/// no hashes, no chain table, clearings without their audit row's id, the
+/// audit trail's guards as version 2 wrote them.
+fn as_version_2(path: &std::path::Path) {
+    edit(
+        path,
+        "DROP TRIGGER chain_no_delete; DROP TABLE chain;
+         DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;
+         ALTER TABLE events DROP COLUMN hash;
+         DROP TRIGGER clearings_no_change;
+         ALTER TABLE clearings DROP COLUMN event;
+         CREATE TRIGGER clearings_no_change BEFORE UPDATE ON clearings
+             BEGIN SELECT RAISE(ABORT, 'clearings are never changed'); END;
+         CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+             BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
+         CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+             BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
+         PRAGMA user_version = 2;",
+    );
+}
+
+#[test]
+fn a_version_2_journal_gets_the_chain_anchored_on_its_whole_history() {
+    let (_dir, path) = temp_path();
+    let mut j = Journal::open(&path).unwrap();
+    j.unsynced_for_tests();
+    pay(&mut j, 1, 4);
+    let ops = ["王芳".to_string(), "李强".to_string()];
+    j.record_clearing(Millis(100), &ops, cny(60000), 0).unwrap();
+    j.close().unwrap();
+    as_version_2(&path);
+    let rows = value(&path, "SELECT count(*) FROM events");
+
+    let mut j = Journal::open(&path).unwrap();
+    assert_eq!(
+        j.opened_with().kind,
+        CheckKind::Full,
+        "migrated: checked in full once"
+    );
+    let version: i32 = j
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, crate::journal::SCHEMA_VERSION);
+    let anchored = j.chain_head().unwrap();
+    assert_eq!(anchored.rows, rows as u64);
+    assert_eq!(
+        j.clearings().unwrap()[0].chain_head,
+        None,
+        "a clearing from before the chain has no head"
+    );
+    // New rows chain onto the anchor; every check passes.
+    pay(&mut j, 5, 1);
+    assert_eq!(j.chain_head().unwrap().rows, rows as u64 + 5);
+    assert_eq!(j.verify_full().unwrap().chain_rows_checked, rows as u64 + 5);
+    j.close().unwrap();
+    assert_eq!(
+        Journal::open(&path).unwrap().opened_with().kind,
+        CheckKind::Cheap
+    );
+    // A row from before the chain edited: its anchor no longer holds.
+    edit_past_the_triggers(&path, "UPDATE events SET at = at + 1 WHERE id = 2");
+    let mut j = Journal::open(&path).unwrap();
+    let err = j.verify_full().expect_err("the anchor covers the old rows");
+    assert_eq!(err.kind(), JournalErrorKind::ChainBroken, "{err}");
+    assert_eq!(err.first_bad_row(), Some(rows), "{err}");
+    assert!(
+        err.to_string().contains("no longer hash to its anchor"),
+        "{err}"
+    );
+}
