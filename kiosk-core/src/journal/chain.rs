@@ -26,7 +26,7 @@
 //! field(real r)    = 0x04 || r's IEEE 754 bits, 8 bytes big-endian
 //! ```
 //!
-//! `v1 … v29` are the columns of [`ROWS_SQL`] after `hash`, in order: the
+//! `v1 … v29` are the columns `rows_sql` selects after `hash`, in order: the
 //! row's own `id, at, kind, session, note, payment, amount, detail`, then the
 //! named session's `id, kiosk, account, method, started_at`, the named
 //! note's `session, value_currency`, the named payment's `key, session,

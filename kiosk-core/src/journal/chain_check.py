@@ -11,7 +11,7 @@ import sqlite3
 import struct
 import sys
 
-# The joins and columns of chain.rs (ROWS_SQL): the row, then the money
+# The joins and columns of chain.rs (rows_sql): the row, then the money
 # facts of the session, note, payment or clearing it names.
 ROWS_SQL = """
 SELECT e.hash, e.id, e.at, e.kind, e.session, e.note, e.payment, e.amount, e.detail,

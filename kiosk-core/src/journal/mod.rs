@@ -109,6 +109,22 @@
 //! is still reported ([`JournalErrorKind::Corrupt`]) by the first call that
 //! reads it.
 //!
+//! # Tamper evidence: the hash chain
+//!
+//! Every audit row carries SHA-256 over the previous row's hash and its own
+//! canonical bytes, which include the money facts of the session, note,
+//! payment or clearing it names (the encoding is defined in `chain`, and
+//! `chain_check.py` beside it recomputes the chain with Python's standard
+//! library alone). Editing, deleting or inserting rows outside the kiosk
+//! breaks the chain at that row: [`Journal::open`] re-hashes the rows since
+//! the last verified mark and the newest [`CHAIN_TAIL`] (every row when the
+//! audit trail's guard triggers were touched), [`Journal::verify_full`]
+//! every row, and a broken chain is [`JournalErrorKind::ChainBroken`],
+//! naming the first bad row ([`JournalError::first_bad_row`]). An edit older
+//! than what the open re-hashes, with every later hash recomputed, is only
+//! caught against a head kept outside the file: [`Journal::chain_head`],
+//! printed on every clearing ([`ClearingRecord::chain_head`]).
+//!
 //! # Limits
 //!
 //! One [`Journal`] per file and process: it is `Send` but not `Sync`.
@@ -123,7 +139,8 @@
 //! `schema` (tables, safe open), `sessions`, `notes`, `settle`, `payments`,
 //! `receipts`, `clearing` (dual-control clearings), `tickets` (fault
 //! tickets), `queries` (read-only reports), `books` (running totals),
-//! `verify` (whether the books balance), `events` (audit rows), `codec`
+//! `verify` (whether the books balance), `events` (audit rows), `chain`
+//! (the hash chain over them), `codec`
 //! (how records are spelled in the file), `fail` (internal errors).
 
 mod books;

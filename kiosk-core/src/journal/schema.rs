@@ -17,9 +17,14 @@
 //!
 //! # Versions and migration
 //!
-//! `user_version` is the format version. Version 2 (this build) stores the
+//! `user_version` is the format version. Version 2 stores the
 //! audit trail compactly (see `events`) and gives sessions an integer row
-//! number for it to refer to. A version-1 journal is **migrated on open**,
+//! number for it to refer to. Version 3 (this build) adds the hash chain
+//! (see `chain`): a `hash` on every audit row, the `chain` anchor, and a
+//! clearing's `event` (its audit row, whose hash is the head it reports). A
+//! version-2 journal is migrated on open by adding the columns and folding
+//! its rows into the anchor ([`migrate_v2`]: one pass over the audit
+//! trail); a version-1 journal is migrated to 2, then 3. A version-1 journal is **migrated on open**,
 //! in the one transaction that also checks its books ([`migrate_v1`]): the
 //! whole history is carried over (ids, order, the old JSON details as they
 //! were), so nothing an auditor could ask about is lost, and a kiosk in the
