@@ -59,6 +59,18 @@
 //!   recomputed and the mark rewritten, is only caught by comparing the head
 //!   with one printed or sent earlier, whose row must still hash the same.
 
+//!
+//! # What it costs (measured, `cargo bench -p kiosk-benches --bench journal`)
+//!
+//! 33 bytes per audit row (9 per cash payment of two notes: about 300 bytes
+//! per payment; 879 bytes of file per payment at 500,000 payments, from
+//! 575), about 10 µs of CPU per money event (a lookup of the last row, one
+//! of the facts, one SHA-256), no extra page per commit (the hash is in the
+//! row the commit writes anyway: WAL bytes per money event 14.29 → 14.35
+//! KB). The open re-hashes at most what was
+//! written since the last checkpoint plus [`CHAIN_TAIL`] rows: about 1 ms
+//! warm, 3 ms cold on a journal of 500,000 payments.
+
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
