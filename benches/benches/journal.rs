@@ -18,7 +18,10 @@
 //!    opened cold (page cache dropped, when this process may:
 //!    `/proc/sys/vm/drop_caches`, as root) and warm, after a clean close and
 //!    after an unclean shutdown, next to `PRAGMA quick_check` (what every
-//!    open ran before).
+//!    open ran before). The copied audit rows get their links in the hash
+//!    chain from this file's own implementation of the documented encoding;
+//!    the first open after the build re-hashes every one of them (so a
+//!    mistake in either implementation stops the benchmark).
 //!
 //! A payment here is one cash session: two notes escrowed and stacked, the
 //! payment journaled, one posting attempt, the backend's credit, the session
@@ -40,6 +43,7 @@ use kiosk_core::journal::{Journal, SessionOutcome, SessionStart};
 use kiosk_core::{KioskId, Millis, SessionId};
 use kiosk_hal::{AccountNumber, Currency, IdempotencyKey, Money, PaymentMethod};
 use rusqlite::Connection;
+use sha2::{Digest, Sha256};
 
 /// Money events in one payment (see the module docs).
 const EVENTS_PER_PAYMENT: u64 = 9;
@@ -381,14 +385,33 @@ fn build_large(path: &Path, payments: u64) {
            SELECT id + ?2, session + ?1, value_minor, value_currency, state, {nkey},
                   changed_at + ?1 * 60000
            FROM notes WHERE id <= {notes};
-         INSERT INTO events (at, kind, session, note, payment, amount, detail)
-           SELECT at + ?1 * 60000, kind, session + ?1, note + ?2, payment + ?1, amount, detail
-           FROM events WHERE id <= {events};",
+",
         sid = renamed("id"),
         pkey = renamed("key"),
         nkey = renamed("payment_key"),
     );
     let statements: Vec<&str> = copy.split(";\n").collect();
+    // The audit rows are copied from here, each with its link in the hash
+    // chain, computed by this file's own implementation of the documented
+    // encoding (the first open re-hashes them all: a check of both).
+    let copy_events = format!(
+        "SELECT e.id + ?3, e.at + ?1 * 60000, e.kind, e.session + ?1, e.note + ?2,
+                e.payment + ?1, e.amount, e.detail,
+                s.id, s.kiosk, s.account, s.method, s.started_at,
+                n.session, n.value_currency,
+                p.key, p.session, p.amount_minor, p.amount_currency, p.method,
+                NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+         FROM events e
+         LEFT JOIN sessions s ON s.n = e.session + ?1
+         LEFT JOIN notes n ON n.id = e.note + ?2
+         LEFT JOIN payments p ON p.id = e.payment + ?1
+         WHERE e.id <= {events} ORDER BY e.id"
+    );
+    let mut prev: Vec<u8> = c
+        .query_row("SELECT hash FROM events WHERE id = ?1", [events], |r| {
+            r.get(0)
+        })
+        .unwrap();
     let mut done = TEMPLATE_PAYMENTS.min(payments);
     let mut copies = 1i64;
     while done < payments {
@@ -407,6 +430,40 @@ fn build_large(path: &Path, payments: u64) {
                     .replace("?2", &(copies * notes).to_string());
                 c.execute(&sql, []).unwrap();
             }
+            let mut select = c.prepare_cached(&copy_events).unwrap();
+            let mut rows = select
+                .query([copies * t, copies * notes, copies * events])
+                .unwrap();
+            let mut insert = c
+                .prepare_cached(
+                    "INSERT INTO events (id, at, kind, session, note, payment, amount, detail,
+                                         hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .unwrap();
+            while let Some(r) = rows.next().unwrap() {
+                let mut canonical = Vec::with_capacity(256);
+                for i in 0..29 {
+                    chain_field(&mut canonical, r.get_ref(i).unwrap());
+                }
+                let mut h = Sha256::new();
+                h.update(&prev);
+                h.update(&canonical);
+                prev = h.finalize().to_vec();
+                let v = |i: usize| r.get::<_, rusqlite::types::Value>(i).unwrap();
+                insert
+                    .execute(rusqlite::params![
+                        v(0),
+                        v(1),
+                        v(2),
+                        v(3),
+                        v(4),
+                        v(5),
+                        v(6),
+                        v(7),
+                        &prev
+                    ])
+                    .unwrap();
+            }
             done += TEMPLATE_PAYMENTS;
             copies += 1;
         }
@@ -417,6 +474,35 @@ fn build_large(path: &Path, payments: u64) {
     drop(c);
     // A clean close, as the kiosk leaves it at night.
     Journal::open(path).unwrap().close().unwrap();
+}
+
+/// One field of a row's canonical bytes for the journal's hash chain,
+/// written from the encoding documented in `kiosk_core::journal` (`chain`):
+/// NULL `00`; integer `01` + 8 bytes big-endian; text `02` + 4-byte
+/// big-endian length + UTF-8; blob `03` + length + bytes; real `04` + bits.
+fn chain_field(buf: &mut Vec<u8>, v: rusqlite::types::ValueRef<'_>) {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => buf.push(0),
+        ValueRef::Integer(i) => {
+            buf.push(1);
+            buf.extend_from_slice(&i.to_be_bytes());
+        }
+        ValueRef::Text(t) => {
+            buf.push(2);
+            buf.extend_from_slice(&(t.len() as u32).to_be_bytes());
+            buf.extend_from_slice(t);
+        }
+        ValueRef::Blob(b) => {
+            buf.push(3);
+            buf.extend_from_slice(&(b.len() as u32).to_be_bytes());
+            buf.extend_from_slice(b);
+        }
+        ValueRef::Real(f) => {
+            buf.push(4);
+            buf.extend_from_slice(&f.to_bits().to_be_bytes());
+        }
+    }
 }
 
 /// Open plus everything recovery reads.
@@ -510,12 +596,13 @@ fn large(dir: &Path) {
         let check = j.opened_with();
         drop(j);
         format!(
-            "{} (open {}, of it {:?} check {} over {} payments)",
+            "{} (open {}, of it {:?} check {} over {} payments and {} chained rows)",
             ms(total),
             ms(open),
             check.kind,
             ms(check.took),
-            check.payments_checked
+            check.payments_checked,
+            check.chain_rows_checked
         )
     });
     let unclean = || {
@@ -528,12 +615,13 @@ fn large(dir: &Path) {
         let check = j.opened_with();
         std::mem::drop(j);
         format!(
-            "{} (open {}, of it {:?} check {} over {} payments)",
+            "{} (open {}, of it {:?} check {} over {} payments and {} chained rows)",
             ms(total),
             ms(open),
             check.kind,
             ms(check.took),
-            check.payments_checked
+            check.payments_checked,
+            check.chain_rows_checked
         )
     });
     report("verify_full (books and quick_check)", &mut || {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::books;
+use super::chain::{self, ChainHead};
 use super::events::{Event, EventKind};
 use super::fail::Fail;
 use crate::ids::Millis;
@@ -36,6 +37,12 @@ pub struct ClearingRecord {
     pub pending: Money,
     /// Notes still in doubt at the clearing.
     pub in_doubt_notes: u32,
+    /// The head of the audit trail's hash chain with the clearing's own
+    /// audit row (see [`Journal::chain_head`](crate::journal::Journal::chain_head)):
+    /// print it on the clearing report. `None` for a clearing recorded
+    /// before the journal had the chain.
+    #[serde(default)]
+    pub chain_head: Option<ChainHead>,
 }
 
 impl ClearingRecord {
@@ -58,10 +65,13 @@ pub(super) fn record(
     let totals = books::cash_totals(conn, currency)?;
     let cleared_before = cleared_total(conn, currency)?;
     let expected = Money::new(totals.in_box.minor - cleared_before, currency);
+    // Its audit row is the next one: the chain head the clearing reports.
+    let event = chain::head(conn)?.rows + 1;
     conn.prepare_cached(
         "INSERT INTO clearings (at, operator_a, operator_b, currency, expected_minor,
-                                counted_minor, counterfeit_found, pending_minor, in_doubt_notes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                counted_minor, counterfeit_found, pending_minor, in_doubt_notes,
+                                event)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         at.0,
@@ -73,12 +83,15 @@ pub(super) fn record(
         counterfeit_found,
         totals.pending.minor,
         totals.in_doubt_notes,
+        event,
     ])?;
     let id = conn.last_insert_rowid();
     // The clearing's row (never changed) says the rest.
     Event::new(EventKind::Clearing, at)
         .detail(json!({ "clearing": id }))
         .append(conn)?;
+    let head = chain::head(conn)?;
+    debug_assert_eq!(head.rows, event, "the clearing's audit row is the head");
     Ok(ClearingRecord {
         id,
         at,
@@ -88,6 +101,7 @@ pub(super) fn record(
         counterfeit_found,
         pending: totals.pending,
         in_doubt_notes: totals.in_doubt_notes,
+        chain_head: Some(head),
     })
 }
 
@@ -116,9 +130,10 @@ fn cleared_total(conn: &Connection, currency: Currency) -> Result<i64, Fail> {
 /// Every clearing, oldest first.
 pub(super) fn all(conn: &Connection) -> Result<Vec<ClearingRecord>, Fail> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, at, operator_a, operator_b, currency, expected_minor, counted_minor,
-                counterfeit_found, pending_minor, in_doubt_notes
-         FROM clearings ORDER BY id",
+        "SELECT c.id, c.at, c.operator_a, c.operator_b, c.currency, c.expected_minor,
+                c.counted_minor, c.counterfeit_found, c.pending_minor, c.in_doubt_notes,
+                e.id, e.hash
+         FROM clearings c LEFT JOIN events e ON e.id = c.event ORDER BY c.id",
     )?;
     let rows = stmt.query_map([], |r| {
         let code: String = r.get(4)?;
@@ -133,11 +148,25 @@ pub(super) fn all(conn: &Connection) -> Result<Vec<ClearingRecord>, Fail> {
             r.get::<_, u32>(7)?,
             r.get::<_, i64>(8)?,
             r.get::<_, u32>(9)?,
+            r.get::<_, Option<u64>>(10)?,
+            r.get::<_, Option<Vec<u8>>>(11)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, at, a, b, code, expected, counted, counterfeit, pending, in_doubt) = row?;
+        let (id, at, a, b, code, expected, counted, counterfeit, pending, in_doubt, event, hash) =
+            row?;
+        let chain_head = match (event, hash) {
+            (Some(rows), Some(hash)) => Some(ChainHead {
+                rows,
+                hash: hash.as_slice().try_into().map_err(|_| {
+                    Fail::corrupt(format!(
+                        "clearing {id}: its audit row's hash is not 32 bytes"
+                    ))
+                })?,
+            }),
+            _ => None,
+        };
         let currency =
             Currency::try_from(code).map_err(|e| Fail::corrupt(format!("clearing {id}: {e}")))?;
         out.push(ClearingRecord {
@@ -149,6 +178,7 @@ pub(super) fn all(conn: &Connection) -> Result<Vec<ClearingRecord>, Fail> {
             counterfeit_found: counterfeit,
             pending: Money::new(pending, currency),
             in_doubt_notes: in_doubt,
+            chain_head,
         });
     }
     Ok(out)

@@ -15,7 +15,9 @@
 //! note or payment row says is not copied. The view `audit` shows the trail
 //! readably (kind names, session ids, payment keys) for `sqlite3`.
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
+
+use super::chain;
 
 use super::fail::Fail;
 use crate::ids::Millis;
@@ -203,21 +205,21 @@ impl Event {
         self
     }
 
-    /// Appends the row (inside the caller's transaction).
+    /// Appends the row with its link in the hash chain (inside the
+    /// caller's transaction; see `chain`).
     pub fn append(self, conn: &Connection) -> Result<(), Fail> {
-        conn.prepare_cached(
-            "INSERT INTO events (at, kind, session, note, payment, amount, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            self.at.0,
-            self.kind.code(),
-            self.session,
-            self.note,
-            self.payment,
-            self.amount,
-            self.detail.map(|d| d.to_string()),
-        ])?;
-        Ok(())
+        let detail = self.detail.map(|d| d.to_string());
+        chain::append(
+            conn,
+            &chain::NewRow {
+                at: i64::try_from(self.at.0).unwrap_or(i64::MAX),
+                kind: self.kind,
+                session: self.session,
+                note: self.note,
+                payment: self.payment,
+                amount: self.amount,
+                detail: detail.as_deref(),
+            },
+        )
     }
 }

@@ -12,6 +12,8 @@ use super::{JournalError, JournalErrorKind};
 pub(super) struct Fail {
     kind: JournalErrorKind,
     message: String,
+    /// The audit row a broken hash chain breaks at.
+    row: Option<i64>,
 }
 
 impl Fail {
@@ -20,6 +22,15 @@ impl Fail {
         Fail {
             kind,
             message: message.into(),
+            row: None,
+        }
+    }
+
+    /// The hash chain breaks at audit row `row`.
+    pub(super) fn chain(row: i64, message: impl Into<String>) -> Fail {
+        Fail {
+            row: Some(row),
+            ..Fail::new(JournalErrorKind::ChainBroken, message)
         }
     }
 
@@ -45,7 +56,9 @@ impl Fail {
 
     /// The public error, its message prefixed with the journal file's path.
     pub(super) fn at(self, path: &Path) -> JournalError {
-        JournalError::new(self.kind, format!("{}: {}", path.display(), self.message))
+        let mut e = JournalError::new(self.kind, format!("{}: {}", path.display(), self.message));
+        e.row = self.row;
+        e
     }
 }
 

@@ -109,6 +109,22 @@
 //! is still reported ([`JournalErrorKind::Corrupt`]) by the first call that
 //! reads it.
 //!
+//! # Tamper evidence: the hash chain
+//!
+//! Every audit row carries SHA-256 over the previous row's hash and its own
+//! canonical bytes, which include the money facts of the session, note,
+//! payment or clearing it names (the encoding is defined in `chain`, and
+//! `chain_check.py` beside it recomputes the chain with Python's standard
+//! library alone). Editing, deleting or inserting rows outside the kiosk
+//! breaks the chain at that row: [`Journal::open`] re-hashes the rows since
+//! the last verified mark and the newest [`CHAIN_TAIL`] (every row when the
+//! audit trail's guard triggers were touched), [`Journal::verify_full`]
+//! every row, and a broken chain is [`JournalErrorKind::ChainBroken`],
+//! naming the first bad row ([`JournalError::first_bad_row`]). An edit older
+//! than what the open re-hashes, with every later hash recomputed, is only
+//! caught against a head kept outside the file: [`Journal::chain_head`],
+//! printed on every clearing ([`ClearingRecord::chain_head`]).
+//!
 //! # Limits
 //!
 //! One [`Journal`] per file and process: it is `Send` but not `Sync`.
@@ -123,10 +139,12 @@
 //! `schema` (tables, safe open), `sessions`, `notes`, `settle`, `payments`,
 //! `receipts`, `clearing` (dual-control clearings), `tickets` (fault
 //! tickets), `queries` (read-only reports), `books` (running totals),
-//! `verify` (whether the books balance), `events` (audit rows), `codec`
+//! `verify` (whether the books balance), `events` (audit rows), `chain`
+//! (the hash chain over them), `codec`
 //! (how records are spelled in the file), `fail` (internal errors).
 
 mod books;
+mod chain;
 mod clearing;
 mod codec;
 mod events;
@@ -150,6 +168,7 @@ use std::path::{Path, PathBuf};
 use kiosk_hal::{Currency, IdempotencyKey, Money, NoteFate, Receipt, RejectReason};
 
 use crate::ids::{Millis, SessionId};
+pub use chain::{ChainHead, CHAIN_TAIL, HASH_LEN};
 pub use clearing::ClearingRecord;
 pub use types::*;
 pub use verify::{BooksCheck, CheckKind, RECENT_TAIL};
@@ -179,6 +198,10 @@ pub enum JournalErrorKind {
     /// running totals disagree with the rows, …). The file is left as it
     /// was, for staff to reconcile.
     Unbalanced,
+    /// The audit trail's hash chain does not hold: a row was edited,
+    /// deleted or inserted outside the kiosk (see
+    /// [`JournalError::first_bad_row`]). The file is left as it was.
+    ChainBroken,
 }
 
 /// An error from the journal. Nothing was written when one is returned.
@@ -186,6 +209,7 @@ pub enum JournalErrorKind {
 pub struct JournalError {
     kind: JournalErrorKind,
     message: String,
+    row: Option<i64>,
 }
 
 impl JournalError {
@@ -194,11 +218,17 @@ impl JournalError {
         JournalError {
             kind,
             message: message.into(),
+            row: None,
         }
     }
     /// The kind.
     pub fn kind(&self) -> JournalErrorKind {
         self.kind
+    }
+    /// For [`JournalErrorKind::ChainBroken`]: the id of the first audit row
+    /// (`events.id`) whose hash does not hold, for staff to look at first.
+    pub fn first_bad_row(&self) -> Option<i64> {
+        self.row
     }
 }
 
@@ -219,7 +249,7 @@ pub const BACKSTOP_CHECKPOINT_COMMITS: u64 = 2_000;
 
 /// The schema version this build writes (SQLite `user_version`); version-1
 /// files are migrated to it on open (see [`Journal::open`]).
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// The durable journal of one kiosk: one SQLite file. See the module docs.
 ///
@@ -312,17 +342,27 @@ impl Journal {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             verify::pages(&tx)?;
             let payments = verify::full(&tx)?;
+            let rows = chain::check_all(&tx)?;
             verify::set_marks(&tx, false)?;
             tx.commit()?;
-            Ok(payments)
+            Ok((payments, rows))
         };
-        let payments = run(&mut self.conn).map_err(|f: fail::Fail| f.at(&self.path))?;
+        let (payments, rows) = run(&mut self.conn).map_err(|f: fail::Fail| f.at(&self.path))?;
         Ok(BooksCheck {
             kind: CheckKind::FullWithPages,
             after_unclean_shutdown: false,
             payments_checked: payments,
+            chain_rows_checked: rows,
             took: started.elapsed(),
         })
+    }
+
+    /// The head of the audit trail's hash chain: how many rows it has and
+    /// the last one's hash (see the `chain` module). Print it, send it: a
+    /// copy kept outside the file is what an edit of the file cannot reach.
+    /// Every [`ClearingRecord`] carries the head at its clearing.
+    pub fn chain_head(&self) -> Result<ChainHead, JournalError> {
+        self.read(chain::head)
     }
 
     /// Copies the WAL into the main file: call it between sessions, never

@@ -20,7 +20,7 @@ pub(super) fn payment_state(
 /// Sessions never ended, oldest first.
 pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail> {
     let mut stmt = conn.prepare_cached(
-        "SELECT n, id, account, method FROM sessions WHERE ended_at IS NULL
+        "SELECT n, id, account, method FROM sessions WHERE (ended_at IS NULL) = 1
          ORDER BY started_at, id",
     )?;
     let rows = stmt
@@ -40,7 +40,7 @@ pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail>
             escrowed: escrowed_notes(conn, n)?,
             unposted_stacked: unposted_stacked(conn, &id, n)?,
             has_payment: conn
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM payments WHERE session = ?1)")?
+                .prepare_cached(HAS_PAYMENT)?
                 .query_row([n], |r| r.get(0))?,
             account: AccountNumber(account),
             method: method_from(&method)?,
@@ -49,6 +49,11 @@ pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail>
     }
     Ok(out)
 }
+
+/// Whether the session with row number `?1` has a payment (both groups of
+/// `payments_state_session`).
+pub(super) const HAS_PAYMENT: &str = "SELECT EXISTS (SELECT 1 FROM payments
+    WHERE (state = 'pending') IN (0, 1) AND session = ?1)";
 
 /// The notes still in escrow of the session with row number `n`.
 fn escrowed_notes(conn: &Connection, n: i64) -> Result<Vec<(NoteId, Money)>, Fail> {
@@ -94,7 +99,7 @@ fn unposted_stacked(conn: &Connection, session: &SessionId, n: i64) -> Result<Op
 
 /// Payments not answered yet, in creation order.
 pub(super) fn pending_payments(conn: &Connection) -> Result<Vec<PendingPayment>, Fail> {
-    let sql = format!("SELECT {COLUMNS} FROM payments WHERE state = 'pending' ORDER BY id");
+    let sql = format!("SELECT {COLUMNS} FROM payments WHERE (state = 'pending') = 1 ORDER BY id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([], Raw::read)?;
     rows.map(|row| Ok(row?.finish()?.0)).collect()
@@ -136,11 +141,16 @@ pub(super) fn rejects_between(conn: &Connection, from: Millis, to: Millis) -> Re
     Ok(count(n))
 }
 
+/// The largest seq of the ended and of the open sessions, the larger of the
+/// two: two lookups at the ends of `sessions_state_seq`'s groups.
+/// (`max(a, b)` of SQL is `NULL` if either is: each side defaults to 0.)
+pub(super) const MAX_SEQ: &str = "SELECT max(
+    coalesce((SELECT max(seq) FROM sessions WHERE (ended_at IS NULL) = 0), 0),
+    coalesce((SELECT max(seq) FROM sessions WHERE (ended_at IS NULL) = 1), 0))";
+
 /// The largest trailing sequence number of any session id, 0 if none.
 pub(super) fn max_session_seq(conn: &Connection) -> Result<u64, Fail> {
-    let max: Option<i64> = conn
-        .prepare_cached("SELECT max(seq) FROM sessions")?
-        .query_row([], |r| r.get(0))?;
+    let max: Option<i64> = conn.prepare_cached(MAX_SEQ)?.query_row([], |r| r.get(0))?;
     Ok(max.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
 

@@ -160,3 +160,86 @@ fn a_runner_that_never_checkpoints_still_has_a_bounded_wal() {
     );
     assert_eq!(at % EVENTS_PER_SESSION, 0, "only at a session's end");
 }
+
+/// Frames (page images) in the WAL, counted like [`wal_commits`].
+fn wal_frames(path: &std::path::Path) -> u64 {
+    wal_pages(path).len() as u64
+}
+
+/// The page numbers of the frames in the WAL.
+fn wal_pages(path: &std::path::Path) -> Vec<u32> {
+    let wal = std::fs::read(path.with_extension("sqlite-wal")).unwrap_or_default();
+    if wal.len() < 32 {
+        return Vec::new();
+    }
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let page = be(&wal[8..12]) as usize;
+    let salts = &wal[16..24];
+    let (mut frames, mut at) = (Vec::new(), 32);
+    while at + 24 + page <= wal.len() && &wal[at + 8..at + 16] == salts {
+        frames.push(be(&wal[at..at + 4]));
+        at += 24 + page;
+    }
+    frames
+}
+
+/// Pages each money event of a cash payment writes, once the journal has
+/// some history (so each B-tree's newest leaf is not its root): what a
+/// commit costs in bytes, and so in sync time, beside raw SQLite's one page
+/// per one-row commit. The bound is the budget the format is held to.
+#[test]
+fn a_money_event_writes_few_pages() {
+    let (_dir, path) = temp_path();
+    let mut j = Journal::open(&path).unwrap();
+    j.unsynced_for_tests();
+    for seq in 1..=300 {
+        one_session(&mut j, seq);
+    }
+    j.checkpoint().unwrap();
+    let mut pages = Vec::new();
+    let mut step = |what: &'static str, j: &mut Journal, f: &mut dyn FnMut(&mut Journal)| {
+        j.checkpoint().unwrap();
+        f(j);
+        pages.push((what, wal_frames(&path)));
+        let names: Vec<String> = wal_pages(&path)
+            .iter()
+            .map(|p| {
+                j.conn
+                    .query_row("SELECT name FROM dbstat WHERE pageno = ?1", [p], |r| {
+                        r.get::<_, String>(0)
+                    })
+                    .unwrap_or_else(|_| format!("page {p}"))
+            })
+            .collect();
+        println!("{what}: {names:?}");
+    };
+    let seq = 301;
+    let s = SessionId::new(&kiosk(), seq);
+    let k = key(&s.0);
+    step("begin", &mut j, &mut |j| {
+        begin(j, seq, PaymentMethod::Cash);
+    });
+    let mut note = None;
+    step("escrow", &mut j, &mut |j| {
+        note = Some(j.note_escrowed(&s, cny(5000), Millis(seq)).unwrap());
+    });
+    step("stack", &mut j, &mut |j| {
+        j.note_stacked(&s, note, cny(5000), Millis(seq)).unwrap();
+    });
+    step("pending", &mut j, &mut |j| {
+        j.payment_pending(&s, &k, cny(5000), Millis(seq)).unwrap();
+    });
+    step("attempt", &mut j, &mut |j| {
+        j.posting_attempted(&k, Millis(seq)).unwrap();
+    });
+    step("credit", &mut j, &mut |j| {
+        j.payment_credited(&k, "B", cny(5000), Millis(seq)).unwrap();
+    });
+    step("end", &mut j, &mut |j| {
+        j.end_session(&s, crate::journal::SessionOutcome::Credited, Millis(seq))
+            .unwrap();
+    });
+    let total: u64 = pages.iter().map(|(_, p)| p).sum();
+    println!("pages per money event: {pages:?}, {total} in all");
+    assert!(total <= 25, "{pages:?}");
+}

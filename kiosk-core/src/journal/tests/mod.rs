@@ -2,6 +2,7 @@
 
 mod audit;
 mod books;
+mod chain;
 mod checkpoint;
 mod migrate;
 mod notes;

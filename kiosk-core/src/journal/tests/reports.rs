@@ -189,3 +189,21 @@ fn every_change_is_one_audit_row_and_reads_write_nothing() {
         ]
     );
 }
+
+#[test]
+fn the_largest_session_number_counts_open_and_ended_sessions() {
+    let (_dir, mut j) = journal();
+    assert_eq!(j.max_session_seq().unwrap(), 0);
+    let s7 = begin(&mut j, 7, PaymentMethod::Code);
+    assert_eq!(j.max_session_seq().unwrap(), 7, "open only");
+    j.end_session(&s7, SessionOutcome::NoPayment, Millis(8))
+        .unwrap();
+    assert_eq!(j.max_session_seq().unwrap(), 7, "ended only");
+    begin(&mut j, 3, PaymentMethod::Code);
+    assert_eq!(j.max_session_seq().unwrap(), 7, "the ended one is larger");
+    let s9 = begin(&mut j, 9, PaymentMethod::Code);
+    assert_eq!(j.max_session_seq().unwrap(), 9, "the open one is larger");
+    j.end_session(&s9, SessionOutcome::NoPayment, Millis(10))
+        .unwrap();
+    assert_eq!(j.max_session_seq().unwrap(), 9);
+}
