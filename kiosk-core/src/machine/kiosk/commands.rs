@@ -330,6 +330,12 @@ impl KioskMachine {
             record.pending,
             record.in_doubt_notes
         );
+        // The journal's chain head goes on the record both people sign, so
+        // a later edit of the file shows against the paper.
+        let detail = match &record.chain_head {
+            Some(head) => format!("{detail}; journal chain head {head}"),
+            None => detail,
+        };
         self.event(KioskEvent::ClearingReport { record });
         self.clearing = None;
         self.availability.set_disabled(None);

@@ -179,6 +179,7 @@ impl World {
                     counterfeit_found,
                     pending: yuan(0),
                     in_doubt_notes: 0,
+                    chain_head: None,
                 }),
                 JournalOp::ReadRecovery => JournalReply::Recovery(RecoveryRows::default()),
                 JournalOp::ReadPending => {
