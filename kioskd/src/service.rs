@@ -187,8 +187,21 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
 
     let (hardware, link, slot): (Hardware, Box<dyn NetworkLink>, _) = if opts.simulate {
         let sim = devices::simulated(&dir, cfg.currency, cfg.simulate.transport_ms)?;
-        tracing::warn!(state_dir = %dir.display(), "--simulate: virtual devices and backend");
-        (sim.hardware, Box::new(sim.link), Some(sim.slot))
+        // Virtual devices; the backend is the configured one over HTTPS
+        // when `[link]` is given (a demo against the reference billing
+        // server), else the virtual backend in the state directory.
+        let link: Box<dyn NetworkLink> = match &cfg.link {
+            Some(link) => {
+                tracing::warn!(state_dir = %dir.display(), backend = %link.base_url,
+                    "--simulate: virtual devices, the real backend over HTTPS");
+                https_link(link)?
+            }
+            None => {
+                tracing::warn!(state_dir = %dir.display(), "--simulate: virtual devices and backend");
+                Box::new(sim.link)
+            }
+        };
+        (sim.hardware, link, Some(sim.slot))
     } else {
         let devices = cfg.devices.as_ref().ok_or("no [devices]")?;
         let link = cfg.link.as_ref().ok_or("no [link]")?;

@@ -25,7 +25,8 @@ use crate::currency;
 pub enum Mode {
     /// On the configured devices and backend.
     Real,
-    /// On virtual devices (`--simulate`): `[devices]` and `[link]` unused.
+    /// On virtual devices (`--simulate`): `[devices]` unused; `[link]`, if
+    /// given, is the backend they pay over HTTPS.
     Simulate,
 }
 
