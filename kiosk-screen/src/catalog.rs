@@ -19,7 +19,9 @@ use kiosk_hal::Money;
 use serde::{Deserialize, Serialize};
 
 /// A language of the catalog. Chinese (简体) is the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Lang {
     /// 简体中文, the default.
@@ -452,7 +454,10 @@ mod tests {
         let all = err.problems.join("\n");
         assert!(all.contains("zh: missing key welcome.title"), "{all}");
         assert!(all.contains("en: unknown key extra.whatever"), "{all}");
-        assert!(all.contains("en: confirm-account.amount-due uses {amont}"), "{all}");
+        assert!(
+            all.contains("en: confirm-account.amount-due uses {amont}"),
+            "{all}"
+        );
         assert_eq!(err.problems.len(), 3, "{all}");
     }
 
@@ -464,7 +469,10 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_and_never_shown_raw() {
-        assert_eq!(fill("已收到 {value}", &[("value", "50.00 元")]), "已收到 50.00 元");
+        assert_eq!(
+            fill("已收到 {value}", &[("value", "50.00 元")]),
+            "已收到 50.00 元"
+        );
         assert_eq!(fill("a {x} b", &[]), "a  b");
         assert_eq!(placeholders("{a} and {b"), vec![Ok("a"), Err(())]);
         assert_eq!(placeholders("x } y"), vec![Err(())]);

@@ -8,7 +8,9 @@
 //! kiosk-core can call it without depending on the screen (see the crate
 //! docs for how `receipt.rs` should call it).
 
-use kiosk_hal::{mask_middle, Money, PaymentCode, PaymentMethod, PaymentPosting, Receipt, ReceiptLine};
+use kiosk_hal::{
+    mask_middle, Money, PaymentCode, PaymentMethod, PaymentPosting, Receipt, ReceiptLine,
+};
 
 use crate::catalog::{Catalog, Lang, Msg};
 
@@ -57,7 +59,10 @@ pub fn receipt_lines(catalog: &Catalog, lang: Lang, f: &ReceiptFields<'_>) -> Ve
         ReceiptLine::Bold(t(Msg::ReceiptAmount, &[("amount", &amount)])),
     ];
     if let Some(code) = f.code {
-        lines.push(ReceiptLine::Text(t(Msg::ReceiptCode, &[("code", &code.masked())])));
+        lines.push(ReceiptLine::Text(t(
+            Msg::ReceiptCode,
+            &[("code", &code.masked())],
+        )));
     }
     match f.credited {
         Some((backend_ref, balance)) => {
@@ -66,7 +71,10 @@ pub fn receipt_lines(catalog: &Catalog, lang: Lang, f: &ReceiptFields<'_>) -> Ve
                 &[("reference", backend_ref)],
             )));
             let balance = catalog.money(lang, balance);
-            lines.push(ReceiptLine::Text(t(Msg::ReceiptBalance, &[("amount", &balance)])));
+            lines.push(ReceiptLine::Text(t(
+                Msg::ReceiptBalance,
+                &[("amount", &balance)],
+            )));
         }
         None => lines.push(ReceiptLine::Bold(t(Msg::ReceiptPending, &[]))),
     }
@@ -173,7 +181,10 @@ mod tests {
                 "K01-000001",
             ]
         );
-        assert!(matches!(r.lines[7], ReceiptLine::Bold(_)), "the amount stands out");
+        assert!(
+            matches!(r.lines[7], ReceiptLine::Bold(_)),
+            "the amount stands out"
+        );
     }
 
     #[test]

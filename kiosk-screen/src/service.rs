@@ -111,7 +111,10 @@ struct LangQuery {
 impl LangQuery {
     /// The language asked for; Chinese when none or an unknown one is.
     fn lang(&self) -> Lang {
-        self.lang.as_deref().and_then(Lang::from_code).unwrap_or_default()
+        self.lang
+            .as_deref()
+            .and_then(Lang::from_code)
+            .unwrap_or_default()
     }
 }
 
@@ -179,14 +182,18 @@ async fn action(
     if let CustomerAction::EnterAccount { account } = &action {
         let digits = &account.0;
         if digits.is_empty() || digits.len() > 32 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return refuse(StatusCode::BAD_REQUEST, "an account number is 1 to 32 digits");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "an account number is 1 to 32 digits",
+            );
         }
     }
     match s.actions.try_send(action) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            refuse(StatusCode::TOO_MANY_REQUESTS, "the kiosk is busy: press again")
-        }
+        Err(mpsc::error::TrySendError::Full(_)) => refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "the kiosk is busy: press again",
+        ),
         Err(mpsc::error::TrySendError::Closed(_)) => {
             refuse(StatusCode::SERVICE_UNAVAILABLE, "the kiosk is not running")
         }

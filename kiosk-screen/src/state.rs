@@ -151,9 +151,9 @@ impl ScreenState {
         let previous = self.current.take();
         self.deadline = match &screen {
             Screen::ConfirmAccount { .. } => ms(self.config.confirm_timeout_ms),
-            Screen::InsertNotes { .. } | Screen::NoteAccepted { .. } | Screen::NoteRejected { .. } => {
-                ms(self.config.insert_idle_timeout_ms)
-            }
+            Screen::InsertNotes { .. }
+            | Screen::NoteAccepted { .. }
+            | Screen::NoteRejected { .. } => ms(self.config.insert_idle_timeout_ms),
             Screen::PresentCode { .. } => ms(self.config.code_timeout_ms),
             // The session's timer keeps running behind these.
             Screen::CodeUnreadable | Screen::MethodUnavailable { .. } => self.deadline,
@@ -161,7 +161,10 @@ impl ScreenState {
         };
         if is_idle(&screen) {
             if let Some(prev) = previous.filter(|p| !is_idle(p)) {
-                self.held = Some((prev, now + Duration::from_millis(self.config.outcome_hold_ms)));
+                self.held = Some((
+                    prev,
+                    now + Duration::from_millis(self.config.outcome_hold_ms),
+                ));
             }
         } else {
             // A new session (or a screen of the same one) replaces any hold.
@@ -243,7 +246,10 @@ mod tests {
         assert!(s.dismiss());
         assert_eq!(s.shown(t0).screen, Some(&welcome()));
         assert!(!s.dismiss(), "nothing held any more");
-        assert_eq!(s.shown(t0).credited.unwrap().amount, Money::major(70, Currency::CNY));
+        assert_eq!(
+            s.shown(t0).credited.unwrap().amount,
+            Money::major(70, Currency::CNY)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -251,24 +257,50 @@ mod tests {
         let mut s = ScreenState::new(ScreenConfig::default());
         let t0 = Instant::now();
         let cny = |v| Money::major(v, Currency::CNY);
-        s.apply(&screen(Screen::InsertNotes { accepted: vec![cny(50)], total: cny(0) }), t0);
+        s.apply(
+            &screen(Screen::InsertNotes {
+                accepted: vec![cny(50)],
+                total: cny(0),
+            }),
+            t0,
+        );
         assert_eq!(s.shown(t0).deadline, Some(t0 + Duration::from_secs(30)));
         let t1 = t0 + Duration::from_secs(10);
-        s.apply(&screen(Screen::NoteAccepted { value: cny(50), total: cny(50) }), t1);
+        s.apply(
+            &screen(Screen::NoteAccepted {
+                value: cny(50),
+                total: cny(50),
+            }),
+            t1,
+        );
         assert_eq!(s.shown(t1).deadline, Some(t1 + Duration::from_secs(30)));
         s.apply(&screen(Screen::Processing { amount: cny(50) }), t1);
         assert_eq!(s.shown(t1).deadline, None);
         s.apply(&screen(Screen::PresentCode { amount: cny(50) }), t0);
         s.apply(&screen(Screen::CodeUnreadable), t1);
-        assert_eq!(s.shown(t1).deadline, Some(t0 + Duration::from_secs(60)), "the code timer runs on");
+        assert_eq!(
+            s.shown(t1).deadline,
+            Some(t0 + Duration::from_secs(60)),
+            "the code timer runs on"
+        );
         let v = s.shown(t1).version;
-        let fault = KioskEvent::FaultDetected { device: DeviceKind::Printer, kind: ErrorKind::PaperOut };
+        let fault = KioskEvent::FaultDetected {
+            device: DeviceKind::Printer,
+            kind: ErrorKind::PaperOut,
+        };
         assert!(s.apply(&fault, t1));
         assert!(!s.apply(&fault, t1), "not news");
-        assert_eq!(s.shown(t1).faults.get(&DeviceKind::Printer), Some(&ErrorKind::PaperOut));
+        assert_eq!(
+            s.shown(t1).faults.get(&DeviceKind::Printer),
+            Some(&ErrorKind::PaperOut)
+        );
         assert!(s.shown(t1).version > v);
-        assert!(s.apply(&KioskEvent::FaultCleared { device: DeviceKind::Printer }, t1));
+        assert!(s.apply(
+            &KioskEvent::FaultCleared {
+                device: DeviceKind::Printer
+            },
+            t1
+        ));
         assert!(s.shown(t1).faults.is_empty());
     }
-
 }

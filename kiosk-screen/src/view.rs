@@ -140,8 +140,14 @@ pub fn reason_msg(text: &str) -> Option<Msg> {
     ];
     let fixed = [
         ("a note is stuck in the acceptor", Msg::ReasonNoteStuck),
-        ("the note acceptor stopped responding", Msg::ReasonAcceptorStopped),
-        ("the kiosk cannot take more notes", Msg::ReasonCannotTakeNotes),
+        (
+            "the note acceptor stopped responding",
+            Msg::ReasonAcceptorStopped,
+        ),
+        (
+            "the kiosk cannot take more notes",
+            Msg::ReasonCannotTakeNotes,
+        ),
         ("backend unreachable", Msg::ReasonBackendUnreachable),
         ("no payment method available", Msg::ReasonNoMethod),
     ];
@@ -149,7 +155,12 @@ pub fn reason_msg(text: &str) -> Option<Msg> {
         .iter()
         .find(|(r, _)| r.describe() == text)
         .map(|(_, m)| *m)
-        .or_else(|| refusals.iter().find(|(r, _)| r.describe() == text).map(|(_, m)| *m))
+        .or_else(|| {
+            refusals
+                .iter()
+                .find(|(r, _)| r.describe() == text)
+                .map(|(_, m)| *m)
+        })
         .or_else(|| fixed.iter().find(|(t, _)| *t == text).map(|(_, m)| *m))
         .or_else(|| {
             DEVICES
@@ -340,7 +351,9 @@ pub fn present(catalog: &Catalog, lang: Lang, shown: &Shown<'_>, now: Instant) -
     }
     if let Some(deadline) = shown.deadline {
         let msg = match screen {
-            Screen::InsertNotes { .. } | Screen::NoteAccepted { .. } | Screen::NoteRejected { .. }
+            Screen::InsertNotes { .. }
+            | Screen::NoteAccepted { .. }
+            | Screen::NoteRejected { .. }
                 if !shown.held =>
             {
                 Msg::CountdownInsert
@@ -363,7 +376,8 @@ fn fill(b: &Build<'_>, screen: &Screen, shown: &Shown<'_>, v: &mut View) {
     match screen {
         Screen::Welcome { methods } => {
             v.title = b.t(Msg::WelcomeTitle);
-            v.lines.push(b.line(Msg::WelcomeMethods, "methods", &b.methods(methods)));
+            v.lines
+                .push(b.line(Msg::WelcomeMethods, "methods", &b.methods(methods)));
             v.keypad = Some(Keypad {
                 prompt: b.t(Msg::KeypadPrompt),
                 ok: b.t(Msg::KeypadOk),
@@ -377,7 +391,8 @@ fn fill(b: &Build<'_>, screen: &Screen, shown: &Shown<'_>, v: &mut View) {
         } => {
             v.tone = Tone::Error;
             v.title = b.t(Msg::OutOfServiceTitle);
-            v.lines.push(b.line(Msg::OutOfServiceReason, "reason", &b.reason(reason)));
+            v.lines
+                .push(b.line(Msg::OutOfServiceReason, "reason", &b.reason(reason)));
             v.channels = Some(b.channels(alternatives));
         }
         Screen::CheckingAccount => {
@@ -393,16 +408,20 @@ fn fill(b: &Build<'_>, screen: &Screen, shown: &Shown<'_>, v: &mut View) {
         } => {
             v.title = b.t(Msg::ConfirmTitle);
             v.lines.push(b.big(Msg::ConfirmHolder, "holder", holder));
-            v.lines.push(b.big(Msg::ConfirmDue, "amount", &b.money(*amount_due)));
-            v.lines.push(b.line(Msg::ConfirmBalance, "amount", &b.money(*balance)));
+            v.lines
+                .push(b.big(Msg::ConfirmDue, "amount", &b.money(*amount_due)));
+            v.lines
+                .push(b.line(Msg::ConfirmBalance, "amount", &b.money(*balance)));
             v.lines.push(b.plain(Msg::ConfirmChoose));
-            v.buttons.extend(methods.iter().map(|m| b.method_button(*m)));
+            v.buttons
+                .extend(methods.iter().map(|m| b.method_button(*m)));
             v.buttons.push(b.cancel());
         }
         Screen::AccountRefused { message } => {
             v.tone = Tone::Warning;
             v.title = b.t(Msg::RefusedTitle);
-            v.lines.push(b.line(Msg::RefusedReason, "reason", &b.reason(message)));
+            v.lines
+                .push(b.line(Msg::RefusedReason, "reason", &b.reason(message)));
             v.lines.push(b.plain(Msg::NothingTaken));
         }
         Screen::CannotCheckAccount { alternatives } => {
@@ -418,15 +437,18 @@ fn fill(b: &Build<'_>, screen: &Screen, shown: &Shown<'_>, v: &mut View) {
                 v.lines.push(b.plain(Msg::UnavailableNone));
                 v.channels = Some(b.channels(&[]));
             } else {
-                v.lines.push(b.line(Msg::UnavailableOffered, "methods", &b.methods(offered)));
-                v.buttons.extend(offered.iter().map(|m| b.method_button(*m)));
+                v.lines
+                    .push(b.line(Msg::UnavailableOffered, "methods", &b.methods(offered)));
+                v.buttons
+                    .extend(offered.iter().map(|m| b.method_button(*m)));
             }
             v.buttons.push(b.cancel());
         }
         Screen::InsertNotes { accepted, total } => {
             v.title = b.t(Msg::InsertTitle);
             let notes: Vec<String> = accepted.iter().map(|m| b.money(*m)).collect();
-            v.lines.push(b.line(Msg::InsertAccepted, "notes", &b.c.list(b.lang, &notes)));
+            v.lines
+                .push(b.line(Msg::InsertAccepted, "notes", &b.c.list(b.lang, &notes)));
             v.lines.push(b.big(Msg::Total, "amount", &b.money(*total)));
             insertion_buttons(b, *total, v);
         }
@@ -440,19 +462,23 @@ fn fill(b: &Build<'_>, screen: &Screen, shown: &Shown<'_>, v: &mut View) {
         Screen::NoteRejected { reason, total } => {
             v.tone = Tone::Warning;
             v.title = b.t(Msg::NoteRejectedTitle);
-            v.lines.push(b.line(Msg::Reason, "reason", &b.reason(reason)));
+            v.lines
+                .push(b.line(Msg::Reason, "reason", &b.reason(reason)));
             v.lines.push(b.big(Msg::Total, "amount", &b.money(*total)));
             insertion_buttons(b, *total, v);
         }
         Screen::InsertionStopped { reason, total } => {
             v.tone = Tone::Warning;
             v.title = b.t(Msg::StoppedTitle);
-            v.lines.push(b.line(Msg::Reason, "reason", &b.reason(reason)));
-            v.lines.push(b.big(Msg::StoppedTotal, "amount", &b.money(*total)));
+            v.lines
+                .push(b.line(Msg::Reason, "reason", &b.reason(reason)));
+            v.lines
+                .push(b.big(Msg::StoppedTotal, "amount", &b.money(*total)));
         }
         Screen::PresentCode { amount } => {
             v.title = b.t(Msg::CodeTitle);
-            v.lines.push(b.big(Msg::CodeAmount, "amount", &b.money(*amount)));
+            v.lines
+                .push(b.big(Msg::CodeAmount, "amount", &b.money(*amount)));
             v.lines.push(b.plain(Msg::CodeHint));
             v.buttons.push(b.cancel());
         }
@@ -465,7 +491,8 @@ fn fill(b: &Build<'_>, screen: &Screen, shown: &Shown<'_>, v: &mut View) {
         Screen::Processing { amount } => {
             v.tone = Tone::Busy;
             v.title = b.t(Msg::ProcessingTitle);
-            v.lines.push(b.big(Msg::ProcessingAmount, "amount", &b.money(*amount)));
+            v.lines
+                .push(b.big(Msg::ProcessingAmount, "amount", &b.money(*amount)));
             v.lines.push(b.plain(Msg::ProcessingHint));
         }
         Screen::PaymentSuccess {
@@ -475,40 +502,52 @@ fn fill(b: &Build<'_>, screen: &Screen, shown: &Shown<'_>, v: &mut View) {
         } => {
             v.tone = Tone::Success;
             v.title = b.t(Msg::SuccessTitle);
-            v.lines.push(b.big(Msg::SuccessAmount, "amount", &b.money(*amount)));
-            v.lines.push(b.big(Msg::SuccessBalance, "amount", &b.money(*new_balance)));
-            v.lines.push(b.line(Msg::Reference, "reference", &reference.0));
+            v.lines
+                .push(b.big(Msg::SuccessAmount, "amount", &b.money(*amount)));
+            v.lines
+                .push(b.big(Msg::SuccessBalance, "amount", &b.money(*new_balance)));
+            v.lines
+                .push(b.line(Msg::Reference, "reference", &reference.0));
             v.lines.push(b.plain(Msg::SuccessReceipt));
         }
         Screen::PaymentPending { amount, reference } => {
             v.tone = Tone::Success;
             v.title = b.t(Msg::PendingTitle);
-            v.lines.push(b.big(Msg::PendingAmount, "amount", &b.money(*amount)));
+            v.lines
+                .push(b.big(Msg::PendingAmount, "amount", &b.money(*amount)));
             v.lines.push(b.plain(Msg::PendingBody));
-            v.lines.push(b.big(Msg::Reference, "reference", &reference.0));
+            v.lines
+                .push(b.big(Msg::Reference, "reference", &reference.0));
         }
         Screen::PaymentFailed { reason, reference } => {
             v.tone = Tone::Error;
             v.title = b.t(Msg::FailedTitle);
-            v.lines.push(b.line(Msg::Reason, "reason", &b.reason(reason)));
-            v.lines.push(b.big(Msg::Reference, "reference", &reference.0));
+            v.lines
+                .push(b.line(Msg::Reason, "reason", &b.reason(reason)));
+            v.lines
+                .push(b.big(Msg::Reference, "reference", &reference.0));
             v.lines.push(b.plain(Msg::AskStaffBody));
         }
         Screen::AskStaff { reason, reference } => {
             v.tone = Tone::Error;
             v.title = b.t(Msg::AskStaffTitle);
-            v.lines.push(b.line(Msg::Reason, "reason", &b.reason(reason)));
-            v.lines.push(b.big(Msg::Reference, "reference", &reference.0));
+            v.lines
+                .push(b.line(Msg::Reason, "reason", &b.reason(reason)));
+            v.lines
+                .push(b.big(Msg::Reference, "reference", &reference.0));
             v.lines.push(b.plain(Msg::AskStaffBody));
         }
         Screen::ReceiptUnavailable { reference } => {
             v.tone = Tone::Warning;
             v.title = b.t(Msg::ReceiptUnavailableTitle);
             if let Some(c) = shown.credited.filter(|c| c.reference == *reference) {
-                v.lines.push(b.big(Msg::SuccessAmount, "amount", &b.money(c.amount)));
-                v.lines.push(b.line(Msg::SuccessBalance, "amount", &b.money(c.new_balance)));
+                v.lines
+                    .push(b.big(Msg::SuccessAmount, "amount", &b.money(c.amount)));
+                v.lines
+                    .push(b.line(Msg::SuccessBalance, "amount", &b.money(c.new_balance)));
             }
-            v.lines.push(b.big(Msg::Reference, "reference", &reference.0));
+            v.lines
+                .push(b.big(Msg::Reference, "reference", &reference.0));
             v.lines.push(b.plain(Msg::ReceiptUnavailableBody));
         }
         Screen::NothingPaid => {

@@ -25,8 +25,13 @@ fn alternatives() -> Vec<String> {
 fn every_screen() -> Vec<Screen> {
     let reference = SessionId("K01-000001".into());
     vec![
-        Screen::Welcome { methods: vec![PaymentMethod::Cash, PaymentMethod::Code] },
-        Screen::OutOfService { reason: "backend unreachable".into(), alternatives: alternatives() },
+        Screen::Welcome {
+            methods: vec![PaymentMethod::Cash, PaymentMethod::Code],
+        },
+        Screen::OutOfService {
+            reason: "backend unreachable".into(),
+            alternatives: alternatives(),
+        },
         Screen::CheckingAccount,
         Screen::ConfirmAccount {
             holder: "张*".into(),
@@ -34,20 +39,52 @@ fn every_screen() -> Vec<Screen> {
             balance: cny(-70),
             methods: vec![PaymentMethod::Cash, PaymentMethod::Code],
         },
-        Screen::AccountRefused { message: AccountRefusal::Closed.describe().into() },
-        Screen::CannotCheckAccount { alternatives: alternatives() },
-        Screen::MethodUnavailable { method: PaymentMethod::Code, offered: vec![PaymentMethod::Cash] },
-        Screen::InsertNotes { accepted: vec![cny(10), cny(20), cny(50), cny(100)], total: cny(0) },
-        Screen::NoteAccepted { value: cny(50), total: cny(50) },
-        Screen::NoteRejected { reason: RejectReason::Counterfeit.describe().into(), total: cny(50) },
-        Screen::InsertionStopped { reason: "the kiosk cannot take more notes".into(), total: cny(50) },
+        Screen::AccountRefused {
+            message: AccountRefusal::Closed.describe().into(),
+        },
+        Screen::CannotCheckAccount {
+            alternatives: alternatives(),
+        },
+        Screen::MethodUnavailable {
+            method: PaymentMethod::Code,
+            offered: vec![PaymentMethod::Cash],
+        },
+        Screen::InsertNotes {
+            accepted: vec![cny(10), cny(20), cny(50), cny(100)],
+            total: cny(0),
+        },
+        Screen::NoteAccepted {
+            value: cny(50),
+            total: cny(50),
+        },
+        Screen::NoteRejected {
+            reason: RejectReason::Counterfeit.describe().into(),
+            total: cny(50),
+        },
+        Screen::InsertionStopped {
+            reason: "the kiosk cannot take more notes".into(),
+            total: cny(50),
+        },
         Screen::PresentCode { amount: cny(30) },
         Screen::CodeUnreadable,
         Screen::Processing { amount: cny(70) },
-        Screen::PaymentSuccess { amount: cny(70), new_balance: cny(0), reference: reference.clone() },
-        Screen::PaymentPending { amount: cny(70), reference: reference.clone() },
-        Screen::PaymentFailed { reason: "账户已冻结".into(), reference: reference.clone() },
-        Screen::AskStaff { reason: "a note is stuck in the acceptor".into(), reference: reference.clone() },
+        Screen::PaymentSuccess {
+            amount: cny(70),
+            new_balance: cny(0),
+            reference: reference.clone(),
+        },
+        Screen::PaymentPending {
+            amount: cny(70),
+            reference: reference.clone(),
+        },
+        Screen::PaymentFailed {
+            reason: "账户已冻结".into(),
+            reference: reference.clone(),
+        },
+        Screen::AskStaff {
+            reason: "a note is stuck in the acceptor".into(),
+            reference: reference.clone(),
+        },
         Screen::ReceiptUnavailable { reference },
         Screen::NothingPaid,
     ]
@@ -85,7 +122,8 @@ fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
         serde_json::Value::Object(o) => {
             for (k, x) in o {
                 // The action payloads are protocol, not text.
-                let protocol = ["action", "screen", "lang", "switch_to", "tone"].contains(&k.as_str());
+                let protocol =
+                    ["action", "screen", "lang", "switch_to", "tone"].contains(&k.as_str());
                 // A countdown's text may be all before or all after the number.
                 let countdown_side = (k == "before" || k == "after") && x == "";
                 if !protocol && !countdown_side {
@@ -106,7 +144,11 @@ async fn every_screen_in_every_language_is_catalog_text() {
     let screens = every_screen();
     let mut seen: Vec<usize> = screens.iter().map(variant).collect();
     seen.sort();
-    assert_eq!(seen, (0..20).collect::<Vec<_>>(), "one sample of every Screen variant");
+    assert_eq!(
+        seen,
+        (0..20).collect::<Vec<_>>(),
+        "one sample of every Screen variant"
+    );
     let catalog = Catalog::builtin();
     let keys: Vec<&str> = Msg::ALL.iter().map(|m| m.key()).collect();
     let now = Instant::now();
@@ -115,11 +157,24 @@ async fn every_screen_in_every_language_is_catalog_text() {
         for held in [false, true] {
             let mut state = ScreenState::new(ScreenConfig::default());
             for d in DEVICES {
-                state.apply(&KioskEvent::FaultDetected { device: d, kind: ErrorKind::Offline }, now);
+                state.apply(
+                    &KioskEvent::FaultDetected {
+                        device: d,
+                        kind: ErrorKind::Offline,
+                    },
+                    now,
+                );
             }
-            state.apply(&KioskEvent::Screen { screen: screen.clone() }, now);
+            state.apply(
+                &KioskEvent::Screen {
+                    screen: screen.clone(),
+                },
+                now,
+            );
             if held {
-                let welcome = Screen::Welcome { methods: vec![PaymentMethod::Cash] };
+                let welcome = Screen::Welcome {
+                    methods: vec![PaymentMethod::Cash],
+                };
                 state.apply(&KioskEvent::Screen { screen: welcome }, now);
             }
             for lang in Lang::ALL {
@@ -129,21 +184,35 @@ async fn every_screen_in_every_language_is_catalog_text() {
                 strings(&json, &mut texts);
                 assert!(!view.title.is_empty());
                 for t in &texts {
-                    assert!(!t.trim().is_empty(), "{lang:?} {screen:?}: empty text in {json}");
-                    assert!(!t.contains('{') && !t.contains('}'), "{lang:?}: raw placeholder {t:?}");
+                    assert!(
+                        !t.trim().is_empty(),
+                        "{lang:?} {screen:?}: empty text in {json}"
+                    );
+                    assert!(
+                        !t.contains('{') && !t.contains('}'),
+                        "{lang:?}: raw placeholder {t:?}"
+                    );
                     for k in &keys {
                         assert!(!t.contains(k), "{lang:?}: raw key {k} in {t:?}");
                     }
                 }
                 if lang == Lang::Zh && !(held && variant(screen) == 0) {
-                    assert!(view.title.chars().any(is_cjk), "Chinese title for {screen:?}: {}", view.title);
+                    assert!(
+                        view.title.chars().any(is_cjk),
+                        "Chinese title for {screen:?}: {}",
+                        view.title
+                    );
                     for t in &texts {
                         // Amounts, references and the switch label are the only non-Chinese texts.
                         let ok = t.chars().any(is_cjk) || t == "English" || t.starts_with("K01-");
                         assert!(ok, "{screen:?}: not Chinese: {t:?}");
                     }
                 }
-                assert_eq!(view.notices.len(), DEVICES.len(), "guidance for every fault");
+                assert_eq!(
+                    view.notices.len(),
+                    DEVICES.len(),
+                    "guidance for every fault"
+                );
             }
         }
     }
@@ -162,7 +231,11 @@ fn every_reason_kiosk_core_and_the_hal_write_has_a_translation() {
     for r in rejects {
         assert!(reason_msg(r.describe()).is_some(), "{r:?}");
     }
-    for r in [AccountRefusal::Unknown, AccountRefusal::Closed, AccountRefusal::NotPayable] {
+    for r in [
+        AccountRefusal::Unknown,
+        AccountRefusal::Closed,
+        AccountRefusal::NotPayable,
+    ] {
         assert!(reason_msg(r.describe()).is_some(), "{r:?}");
     }
     for d in DEVICES {
@@ -191,9 +264,15 @@ fn every_reason_kiosk_core_and_the_hal_write_has_a_translation() {
             }
         }
     }
-    assert!(literals.len() >= 4, "the scan finds kiosk-core's reasons: {literals:?}");
+    assert!(
+        literals.len() >= 4,
+        "the scan finds kiosk-core's reasons: {literals:?}"
+    );
     for (literal, file) in &literals {
-        assert!(reason_msg(literal).is_some(), "{file}: reason {literal:?} has no catalog text");
+        assert!(
+            reason_msg(literal).is_some(),
+            "{file}: reason {literal:?} has no catalog text"
+        );
     }
 }
 
@@ -205,9 +284,15 @@ fn every_device_has_fault_guidance_naming_another_way_to_pay() {
         for lang in Lang::ALL {
             assert!(!c.text(lang, reason, &[]).is_empty());
             let g = c.text(lang, guidance, &[]);
-            let names_channel = [Msg::ChannelCounter, Msg::ChannelKiosk, Msg::ChannelApp, Msg::MethodCode, Msg::MethodCash]
-                .iter()
-                .any(|m| g.contains(&c.text(lang, *m, &[])))
+            let names_channel = [
+                Msg::ChannelCounter,
+                Msg::ChannelKiosk,
+                Msg::ChannelApp,
+                Msg::MethodCode,
+                Msg::MethodCash,
+            ]
+            .iter()
+            .any(|m| g.contains(&c.text(lang, *m, &[])))
                 || g.contains("柜台")
                 || g.contains("counter");
             assert!(names_channel, "{lang:?} {d:?}: {g}");

@@ -31,7 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let line = line?;
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
-            ["note" | "fake", yuan] => match yuan.parse::<i64>().ok().and_then(|y| Money::try_major(y, Currency::CNY)) {
+            ["note" | "fake", yuan] => match yuan
+                .parse::<i64>()
+                .ok()
+                .and_then(|y| Money::try_major(y, Currency::CNY))
+            {
                 Some(value) => match demo.slot.insert_note(value, words[0] == "note") {
                     Ok(()) => println!("inserted {value}"),
                     Err(e) => println!("the slot refused the note: {e}"),
@@ -49,7 +53,9 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 break;
             }
             [] => {}
-            _ => println!("commands: note <yuan> | fake <yuan> | code [digits] | paper-out | paper-in | quit"),
+            _ => println!(
+                "commands: note <yuan> | fake <yuan> | code [digits] | paper-out | paper-in | quit"
+            ),
         }
     }
     Ok(())

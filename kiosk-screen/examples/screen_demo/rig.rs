@@ -113,8 +113,12 @@ async fn run(bind: SocketAddr, ready: &Ready) -> Result<(), Box<dyn Error + Send
     let observer = move |at: Millis, event: &KioskEvent| {
         screen_observer.on_event(at, event);
         match event {
-            KioskEvent::Screen { screen } => eprintln!("kiosk screen: {}", kiosk_screen::view::screen_name(screen)),
-            KioskEvent::FaultDetected { device, kind } => eprintln!("kiosk fault: {device:?} {kind:?}"),
+            KioskEvent::Screen { screen } => {
+                eprintln!("kiosk screen: {}", kiosk_screen::view::screen_name(screen))
+            }
+            KioskEvent::FaultDetected { device, kind } => {
+                eprintln!("kiosk fault: {device:?} {kind:?}")
+            }
             KioskEvent::FaultCleared { device } => eprintln!("kiosk fault cleared: {device:?}"),
             _ => {}
         }
@@ -122,7 +126,7 @@ async fn run(bind: SocketAddr, ready: &Ready) -> Result<(), Box<dyn Error + Send
     let mut kiosk = Kiosk::new(
         config,
         devices,
-        Journal::open(&dir.path().join("journal.db"))?,
+        Journal::open(dir.path().join("journal.db"))?,
         Arc::new(SystemClock::new()),
         Box::new(observer),
     );
