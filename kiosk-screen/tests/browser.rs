@@ -145,11 +145,11 @@ impl Page {
             .await?;
         assert!(r["n"].as_u64().unwrap_or(0) > 0, "{what}: buttons {r}");
         assert!(
-            r["minH"].as_f64().unwrap_or(0.0) >= 64.0,
+            r["minH"].as_f64().unwrap_or(0.0) >= 96.0,
             "{what}: touch targets {r}"
         );
         assert!(
-            r["minW"].as_f64().unwrap_or(0.0) >= 64.0,
+            r["minW"].as_f64().unwrap_or(0.0) >= 96.0,
             "{what}: touch targets {r}"
         );
         assert_eq!(r["overflowX"], json!(false), "{what}: {r}");
