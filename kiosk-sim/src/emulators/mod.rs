@@ -11,6 +11,8 @@
 //! - [`Id003Emulator`]: an ID-003 bill validator, a protocol adapter in
 //!   front of the [`VirtualAcceptor`](crate::devices::VirtualAcceptor), so
 //!   the drills' serde fault plans apply unchanged.
+//! - [`SspEmulator`]: an ITL SSP / eSSP note validator (NV200 and the
+//!   like), the same kind of adapter in front of the virtual acceptor.
 //! - [`EscPosEmulator`]: an ESC/POS printer that decodes what it is sent,
 //!   keeps the receipts as lines, and answers DLE EOT from its state.
 //! - [`ScannerEmulator`]: a serial scanner writing code lines.
@@ -28,6 +30,7 @@ mod line;
 mod pty;
 mod runner;
 mod scanner;
+mod ssp;
 
 pub use escpos::{receipt_text, EscPosEmulator, EscPosEmulatorConfig};
 pub use id003::{
@@ -37,6 +40,7 @@ pub use line::{LineFault, LineFaultConfig, LineFaults, LineStats, Verdict};
 pub use pty::PtyEndpoint;
 pub use runner::LineControl;
 pub use scanner::{ScannerEmulator, ScannerEmulatorConfig};
+pub use ssp::{SspEmulator, SspEmulatorConfig, SspEmulatorStats};
 
 use core::fmt;
 
