@@ -148,7 +148,13 @@ pub struct SspHost {
     cipher: Option<HostCipher>,
     rng: u64,
     poll_with_ack: bool,
+    /// Events of a POLL WITH ACK were taken: EVENT ACK goes out next (kept
+    /// across a new set-up, so the unit stops repeating what was taken).
     ack_due: bool,
+    /// A poll was answered since the last set-up: a SLAVE RESET from now
+    /// on is a restart that undid it (the first one is the report of the
+    /// start before it).
+    polled_since_init: bool,
     reject_code_due: bool,
     next_poll_ms: u64,
     reboot_until_ms: u64,
@@ -185,6 +191,7 @@ impl SspHost {
             rng: 0,
             poll_with_ack: config.poll_with_ack,
             ack_due: false,
+            polled_since_init: false,
             reject_code_due: false,
             next_poll_ms: 0,
             reboot_until_ms: 0,
@@ -632,15 +639,17 @@ impl SspHost {
 
     fn on_events(&mut self, command: Command, events: &[Event], now_ms: u64) {
         let step = self.tracker.on_poll(events, self.setup.as_ref());
+        // A restart after our set-up undid it: keys and settings are gone.
+        let restarted = step.slave_reset && self.polled_since_init;
+        self.polled_since_init = true;
         if step.slave_reset {
-            // The unit restarted: its keys and settings are gone.
             self.tracker.forget_note();
             self.power_up.get_or_insert(NoteAtPowerUp::None);
         }
         if let (Some(pending), Some(found)) = (self.power_up.as_mut(), step.cleared) {
             *pending = found;
         }
-        if !step.slave_reset && !step.initialising {
+        if !restarted && !step.initialising {
             if let Some(note) = self.power_up.take() {
                 self.emit(AcceptorEvent::PowerUp { note });
             }
@@ -656,7 +665,7 @@ impl SspHost {
             self.ack_due = true;
         }
         self.device_enabled = !self.tracker.disabled() && self.enabled;
-        if step.slave_reset {
+        if restarted {
             self.fail_queue(ErrorKind::Indeterminate);
             self.start_init(now_ms);
         }
@@ -746,7 +755,7 @@ impl SspHost {
         self.init_tries = 0;
         self.cipher = None;
         self.exchange = None;
-        self.ack_due = false;
+        self.polled_since_init = false;
         self.reject_code_due = false;
         self.device_enabled = false;
         self.next_poll_ms = now_ms;

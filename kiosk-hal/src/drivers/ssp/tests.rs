@@ -319,10 +319,13 @@ fn a_jam_is_reported_once_and_its_clearing_says_where_the_note_went() {
 #[test]
 fn power_up_with_a_note_cleared_into_the_cash_box_is_reported_in_the_stacker() {
     let mut rig = Rig::new(false);
-    rig.init();
+    rig.started();
+    assert_eq!(rig.poll(&[]), []);
     assert_eq!(rig.poll(&[Event::SlaveReset, Event::Initialising]), []);
-    // SLAVE RESET means a restart: set up again.
-    rig.init();
+    // A SLAVE RESET after set-up means a restart: set up again.
+    rig.last_seq = None;
+    rig.expect(Command::Sync, Reply::ok());
+    rig.after_sync(0b1_1100, true);
     let in_stacker = AcceptorEvent::PowerUp {
         note: NoteAtPowerUp::InStacker,
     };
@@ -330,6 +333,23 @@ fn power_up_with_a_note_cleared_into_the_cash_box_is_reported_in_the_stacker() {
         rig.poll(&[Event::NoteClearedIntoCashbox(6), Event::Disabled]),
         [in_stacker]
     );
+}
+
+#[test]
+fn the_slave_reset_of_the_start_is_not_taken_for_a_restart() {
+    let mut rig = Rig::new(false);
+    rig.init();
+    // The first poll after set-up reports the start (and a note cleared
+    // into the box at it): PowerUp, acknowledged, no second set-up.
+    let in_stacker = AcceptorEvent::PowerUp {
+        note: NoteAtPowerUp::InStacker,
+    };
+    assert_eq!(
+        rig.poll(&[Event::SlaveReset, Event::NoteClearedIntoCashbox(6)]),
+        [in_stacker]
+    );
+    assert_eq!(rig.poll(&[Event::Disabled]), []);
+    assert!(rig.host.is_running());
 }
 
 #[test]
