@@ -644,17 +644,25 @@ impl SspHost {
         self.polled_since_init = true;
         if step.slave_reset {
             self.tracker.forget_note();
+        }
+        if restarted {
             self.power_up.get_or_insert(NoteAtPowerUp::None);
         }
-        if let (Some(pending), Some(found)) = (self.power_up.as_mut(), step.cleared) {
-            *pending = found;
+        match (self.power_up.as_mut(), step.cleared) {
+            (Some(pending), Some(found)) => *pending = found,
+            // After the kiosk's own RESET no power-up is announced, unless
+            // the restart found a note (one no jam was waiting for).
+            (None, Some(found)) => self.power_up = Some(found),
+            _ => {}
         }
+        // A jam the restart settled is reported before the power-up, so
+        // the note in doubt is settled by its own clearing.
+        self.emit_all(step.events);
         if !restarted && !step.initialising {
             if let Some(note) = self.power_up.take() {
                 self.emit(AcceptorEvent::PowerUp { note });
             }
         }
-        self.emit_all(step.events);
         if step.reject_note {
             self.queue.push_front((Command::Reject, Purpose::HostReject));
         }
@@ -708,7 +716,7 @@ impl SspHost {
             Command::Disable => self.device_enabled = false,
             Command::Reset => {
                 self.tracker.forget_note();
-                self.power_up = Some(NoteAtPowerUp::None);
+                self.power_up = None;
                 self.reboot_until_ms = now_ms + self.config.reset_grace_ms;
                 self.done(token, Ok(()));
                 self.start_init(now_ms);

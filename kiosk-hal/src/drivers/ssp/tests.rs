@@ -466,3 +466,29 @@ fn after_a_reset_the_units_silence_is_not_an_outage() {
     rig.last_seq = Some(packet.seq);
     rig.after_sync(0b1_1100, true);
 }
+
+#[test]
+fn a_jam_the_kiosks_reset_clears_into_the_box_is_that_jams_clearing_not_a_power_up() {
+    let mut rig = Rig::new(false);
+    rig.started();
+    rig.poll(&[Event::Read(5)]);
+    rig.request(Request::Stack, &[(Command::PollWithAck, Reply::ok())])
+        .unwrap();
+    rig.poll(&[Event::SafeJam]);
+    // The kiosk resets the unit to clear the jam; the unit restarts and
+    // reports the note it cleared into the box at reset.
+    let r = rig.request(Request::Reset, &[(Command::Reset, Reply::ok())]);
+    assert_eq!(r, Ok(()));
+    rig.last_seq = None;
+    rig.expect(Command::Sync, Reply::ok());
+    rig.after_sync(0b1_1100, true);
+    let cleared = AcceptorEvent::JamCleared {
+        fate: NoteFate::InCashBox,
+    };
+    assert_eq!(
+        rig.poll(&[Event::SlaveReset, Event::NoteClearedIntoCashbox(5)]),
+        [cleared],
+        "settles the note in doubt; no power-up that would leave it unsettled"
+    );
+    assert_eq!(rig.poll(&[]), []);
+}

@@ -71,10 +71,11 @@ impl NoteTracker {
         })
     }
 
-    /// The unit restarted: it settled whatever note it had itself.
+    /// The unit restarted: it settled whatever note it had itself. A jam
+    /// stays until a poll says where its note went (cleared at reset into
+    /// the box or to the front) or, saying nothing, that its fate is unknown.
     pub(super) fn forget_note(&mut self) {
         self.note = None;
-        self.jam = None;
     }
 
     pub(super) fn stack_requested(&mut self) {
@@ -97,7 +98,9 @@ impl NoteTracker {
     /// One poll answer's events, in order.
     pub(super) fn on_poll(&mut self, events: &[Event], setup: Option<&SetupData>) -> PollStep {
         let mut step = PollStep::default();
-        self.update_jam(events, setup, &mut step.events);
+        // A note cleared at reset that settles a jam is that jam's clearing,
+        // not also a power-up finding.
+        let jam_settled_by_reset = self.update_jam(events, setup, &mut step.events);
         let full = events.contains(&Event::StackerFull);
         if full && !self.full {
             step.events.push(AcceptorEvent::StackerFull);
@@ -132,10 +135,10 @@ impl NoteTracker {
                         kind: FraudKind::Unspecified,
                     });
                 }
-                Event::NoteClearedFromFront(_) => {
+                Event::NoteClearedFromFront(_) if !jam_settled_by_reset => {
                     step.cleared = Some(NoteAtPowerUp::InAcceptor);
                 }
-                Event::NoteClearedIntoCashbox(_) => {
+                Event::NoteClearedIntoCashbox(_) if !jam_settled_by_reset => {
                     step.cleared = Some(NoteAtPowerUp::InStacker);
                 }
                 Event::CashboxRemoved if !self.removed => {
@@ -275,12 +278,13 @@ impl NoteTracker {
         }
     }
 
+    /// Returns whether a note cleared at reset settled the jam.
     fn update_jam(
         &mut self,
         events: &[Event],
         setup: Option<&SetupData>,
         out: &mut Vec<AcceptorEvent>,
-    ) {
+    ) -> bool {
         let jam_now = events.iter().find_map(|e| match e {
             Event::SafeJam => Some(JamLocation::Stacker),
             Event::UnsafeJam => Some(JamLocation::Acceptor),
@@ -307,7 +311,7 @@ impl NoteTracker {
                 } else if has(|e| matches!(e, Event::Stacking | Event::Rejecting | Event::Read(_)))
                 {
                     // Still moving: wait for where it goes.
-                    return;
+                    return false;
                 } else {
                     NoteFate::Unknown
                 };
@@ -327,8 +331,15 @@ impl NoteTracker {
                 if fate == NoteFate::InCashBox {
                     note.credited = true;
                 }
+                return has(|e| {
+                    matches!(
+                        e,
+                        Event::NoteClearedIntoCashbox(_) | Event::NoteClearedFromFront(_)
+                    )
+                });
             }
             (None, None) => {}
         }
+        false
     }
 }

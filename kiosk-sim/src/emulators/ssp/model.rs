@@ -100,6 +100,10 @@ pub(crate) struct SspDevice {
     inhibits: u16,
     /// The virtual acceptor is off: nothing is answered.
     offline: bool,
+    /// A RESET is restarting the unit: a jam it clears is reported as a
+    /// note cleared at reset.
+    resetting: bool,
+    cleared_at_reset: Option<Event>,
     quiet_until: Option<Instant>,
     pub(crate) stats: SspEmulatorStats,
 }
@@ -144,6 +148,8 @@ impl SspDevice {
             enabled: false,
             inhibits: 0,
             offline: false,
+            resetting: false,
+            cleared_at_reset: None,
             quiet_until: None,
             stats: SspEmulatorStats::default(),
         }
@@ -211,6 +217,18 @@ impl SspDevice {
                 self.queue.extend([Event::Rejecting, Event::Rejected]);
             }
             AcceptorEvent::Jammed { location, .. } => self.jam = Some(location),
+            AcceptorEvent::JamCleared { fate } if self.resetting => {
+                self.jam = None;
+                let left = self.path_note.take();
+                let channel = self.channel(left);
+                self.cleared_at_reset = match fate {
+                    NoteFate::InCashBox => Some(Event::NoteClearedIntoCashbox(channel)),
+                    NoteFate::Returned => Some(Event::NoteClearedFromFront(channel)),
+                    NoteFate::Unknown => None,
+                };
+            }
+            // The restart is reported by the RESET itself.
+            AcceptorEvent::PowerUp { .. } if self.resetting => {}
             AcceptorEvent::JamCleared { fate } => {
                 self.jam = None;
                 match fate {
@@ -383,11 +401,22 @@ impl SspDevice {
                 ok
             }
             Command::Reset => {
+                // A jam the restart clears is reported as a note cleared
+                // at reset (into the cash box or to the front).
+                // ⚠ Events queued and not yet polled survive the restart
+                // (GA138 does not say; a unit dropping a credit there would
+                // be the unit's fault, and the emulator stays truthful).
+                self.resetting = true;
                 let _ = block_on(&self.rt, self.acceptor.reset());
+                self.drain_events();
+                self.resetting = false;
                 self.quiet_until = Some(Instant::now() + self.reset_quiet);
+                let unreported: Vec<Event> = self.queue.drain(..).collect();
                 self.apply(AcceptorEvent::PowerUp {
                     note: NoteAtPowerUp::None,
                 });
+                self.queue.extend(unreported);
+                self.queue.extend(self.cleared_at_reset.take());
                 ok
             }
             Command::SetGenerator(g) | Command::SetModulus(g) if !is_prime(g) => {
