@@ -105,7 +105,10 @@ async fn a_note_is_escrowed_stacked_and_credited_once_with_the_units_identity_re
     let mut acceptor = driver(emu.path());
     started(&mut acceptor).await;
     assert_eq!(acceptor.serial_number(), Some(772_961));
-    assert_eq!(acceptor.setup().map(|s| s.firmware_text()), Some("0420".into()));
+    assert_eq!(
+        acceptor.setup().map(|s| s.firmware_text()),
+        Some("0420".into())
+    );
     let event = pay(&emu, &mut acceptor, cny(50)).await;
     assert_eq!(event, AcceptorEvent::Stacked { value: cny(50) });
     quiet(&mut acceptor, 400).await;
@@ -302,8 +305,15 @@ async fn garbage_and_corrupted_packets_are_survived_without_losing_a_credit() {
     quiet(&mut acceptor, 400).await;
     let line = emu.line().stats();
     assert!(line.corrupted > 0 && line.garbage_bytes > 0, "{line:?}");
-    assert!(acceptor.host_stats().resends > 0, "{:?}", acceptor.host_stats());
-    assert!(emu.stats().repeats > 0, "repeated replies, not repeated actions");
+    assert!(
+        acceptor.host_stats().resends > 0,
+        "{:?}",
+        acceptor.host_stats()
+    );
+    assert!(
+        emu.stats().repeats > 0,
+        "repeated replies, not repeated actions"
+    );
     assert_eq!(emu.staff().physical_contents().value, cny(80));
 }
 

@@ -12,17 +12,15 @@ use std::time::Duration;
 
 use kiosk_core::events::SettlementKind;
 use kiosk_core::journal::Journal;
-use kiosk_core::{
-    CustomerAction, Devices, Kiosk, KioskConfig, KioskEvent, Millis, Screen,
-};
+use kiosk_core::{CustomerAction, Devices, Kiosk, KioskConfig, KioskEvent, Millis, Screen};
 use kiosk_hal::drivers::escpos::{EscPosConfig, EscPosPrinter};
 use kiosk_hal::drivers::ssp::{SspAcceptor, SspConfig};
+use kiosk_hal::NoteFate;
 use kiosk_hal::{AccountNumber, Currency, Money, PaymentMethod};
 use kiosk_sim::backend::{Account, AccountStatus, BackendConfig, LinkConfig};
 use kiosk_sim::devices::{AcceptorConfig, AcceptorFault};
 use kiosk_sim::emulators::{EscPosEmulator, EscPosEmulatorConfig, SspEmulator, SspEmulatorConfig};
 use kiosk_sim::{FaultRule, SimClock, SimRng, Trigger, VirtualBackend};
-use kiosk_hal::NoteFate;
 use tokio::sync::mpsc;
 
 fn cny(major: i64) -> Money {
@@ -191,8 +189,7 @@ async fn acceptor_up(watcher: &mut Watcher) {
 /// Welcome (cash offered) → account → cash: ready for notes.
 async fn start_cash(watcher: &mut Watcher, buttons: &mpsc::Sender<CustomerAction>) {
     acceptor_up(watcher).await;
-    let welcome =
-        |s: &Screen| matches!(s, Screen::Welcome { methods } if methods.contains(&PaymentMethod::Cash));
+    let welcome = |s: &Screen| matches!(s, Screen::Welcome { methods } if methods.contains(&PaymentMethod::Cash));
     // The welcome may have been shown before the acceptor was up.
     if !watcher.saw(|e| matches!(e, KioskEvent::Screen { screen } if welcome(screen))) {
         watcher.screen("welcome with cash", welcome).await;
@@ -236,7 +233,10 @@ fn check_money(kiosk: &Kiosk, hw: &Hardware, credited: i64) {
     assert_eq!(totals.credited, cny(credited), "{totals:?}");
     assert_eq!(totals.pending, cny(0), "{totals:?}");
     assert_eq!(totals.in_doubt_notes, 0, "{totals:?}");
-    assert_eq!(hw.backend.credited_total(PaymentMethod::Cash), totals.credited);
+    assert_eq!(
+        hw.backend.credited_total(PaymentMethod::Cash),
+        totals.credited
+    );
     assert!(hw.backend.postings().iter().all(|p| p.times_applied <= 1));
 }
 
@@ -364,7 +364,10 @@ async fn power_loss_mid_payment_drill_through_the_ssp_driver() {
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        panic!("the second note was never stacked: {:?}", hw.acceptor.stats());
+        panic!(
+            "the second note was never stacked: {:?}",
+            hw.acceptor.stats()
+        );
     };
     tokio::select! {
         biased;
@@ -381,7 +384,9 @@ async fn power_loss_mid_payment_drill_through_the_ssp_driver() {
     let mut second = kiosk(&hw, events_tx);
     let script = async {
         watcher
-            .until("recovery", 5000, |e| matches!(e, KioskEvent::Recovered { .. }))
+            .until("recovery", 5000, |e| {
+                matches!(e, KioskEvent::Recovered { .. })
+            })
             .await;
         let in_stacker = KioskEvent::Acceptor {
             acceptor: kiosk_hal::AcceptorEvent::PowerUp {
@@ -394,15 +399,19 @@ async fn power_loss_mid_payment_drill_through_the_ssp_driver() {
             })
             .await;
         watcher
-            .until("the moving note settled by the power-up report", 8000, |e| {
-                matches!(
-                    e,
-                    KioskEvent::InDoubtSettled {
-                        settlement: SettlementKind::Credit,
-                        ..
-                    }
-                )
-            })
+            .until(
+                "the moving note settled by the power-up report",
+                8000,
+                |e| {
+                    matches!(
+                        e,
+                        KioskEvent::InDoubtSettled {
+                            settlement: SettlementKind::Credit,
+                            ..
+                        }
+                    )
+                },
+            )
             .await;
         for _ in 0..2 {
             if hw.backend.credited_total(PaymentMethod::Cash) == cny(70) {

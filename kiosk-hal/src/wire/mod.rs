@@ -117,7 +117,10 @@ impl fmt::Display for WireError {
                 write!(f, "output buffer too small ({needed} bytes needed)")
             }
             WireError::BadCount { expected, found } => {
-                write!(f, "bad packet count: expected {expected}, packet has {found}")
+                write!(
+                    f,
+                    "bad packet count: expected {expected}, packet has {found}"
+                )
             }
         }
     }

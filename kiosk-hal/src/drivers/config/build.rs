@@ -5,6 +5,7 @@ use crate::drivers::escpos::EscPosPrinter;
 use crate::drivers::id003::Id003Acceptor;
 use crate::drivers::pulse::PulseConfig;
 use crate::drivers::scanner::SerialScanner;
+use crate::drivers::ssp::SspAcceptor;
 use crate::{BillAcceptor, CashBox, DeviceError, ErrorKind, PaymentReader, ReceiptPrinter};
 
 /// The devices built from a [`DevicesConfig`].
@@ -47,6 +48,11 @@ pub fn build_acceptor(config: &DeviceConfig) -> Result<AcceptorAndBox, BuildErro
     match config {
         DeviceConfig::Id003(c) => {
             let acceptor = Id003Acceptor::open(c).map_err(BuildError::Device)?;
+            let cash_box = acceptor.cash_box();
+            Ok((Box::new(acceptor), Box::new(cash_box)))
+        }
+        DeviceConfig::Ssp(c) => {
+            let acceptor = SspAcceptor::open(c).map_err(BuildError::Device)?;
             let cash_box = acceptor.cash_box();
             Ok((Box::new(acceptor), Box::new(cash_box)))
         }

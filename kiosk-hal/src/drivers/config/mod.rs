@@ -34,6 +34,15 @@
 //! terminator = "cr-lf"
 //! ```
 //!
+//! An ITL NV200 instead of the JCM validator (eSSP):
+//!
+//! ```toml
+//! [acceptor]
+//! kind = "ssp"
+//! port = "/dev/serial/by-id/usb-ITL-NV200-if00"
+//! encryption = true
+//! ```
+//!
 //! Changing hardware is editing this file: every driver behind it
 //! implements the same HAL trait. Unknown fields are errors, so a typo
 //! never silently falls back to a default.
@@ -46,6 +55,7 @@ use super::escpos::EscPosConfig;
 use super::id003::Id003Config;
 use super::pulse::PulseConfig;
 use super::scanner::ScannerConfig;
+use super::ssp::SspConfig;
 
 /// One device: its kind and the kind's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +63,8 @@ use super::scanner::ScannerConfig;
 pub enum DeviceConfig {
     /// A JCM ID-003 bill acceptor on a serial port.
     Id003(Id003Config),
+    /// An ITL SSP / eSSP note validator (NV9, NV10, NV200…) on a serial port.
+    Ssp(SspConfig),
     /// An ESC/POS receipt printer on a serial port.
     Escpos(EscPosConfig),
     /// A barcode / QR scanner on a serial port.
@@ -71,6 +83,7 @@ impl DeviceConfig {
     pub fn kind_name(&self) -> &'static str {
         match self {
             DeviceConfig::Id003(_) => "id003",
+            DeviceConfig::Ssp(_) => "ssp",
             DeviceConfig::Escpos(_) => "escpos",
             DeviceConfig::Scanner(_) => "scanner",
             DeviceConfig::Pulse(_) => "pulse",
@@ -82,6 +95,7 @@ impl DeviceConfig {
     pub fn port(&self) -> Option<&std::path::Path> {
         match self {
             DeviceConfig::Id003(c) => Some(&c.port),
+            DeviceConfig::Ssp(c) => Some(&c.port),
             DeviceConfig::Escpos(c) => Some(&c.port),
             DeviceConfig::Scanner(c) => Some(&c.port),
             DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => None,
@@ -268,6 +282,28 @@ mod tests {
             DeviceConfig::Virtual {}
         );
         assert!(serde_json::from_str::<DeviceConfig>(r#"{ "kind": "usb" }"#).is_err());
+    }
+
+    #[test]
+    fn an_ssp_validator_parses_from_toml() {
+        let toml_text = r#"
+            [acceptor]
+            kind = "ssp"
+            port = "/dev/serial/by-id/usb-ITL-NV200-if00"
+            encryption = true
+
+            [printer]
+            kind = "escpos"
+            port = "/dev/ttyUSB1"
+        "#;
+        let c: DevicesConfig = toml::from_str(toml_text).unwrap();
+        let DeviceConfig::Ssp(a) = &c.acceptor else {
+            panic!("{c:?}")
+        };
+        assert!(a.encryption);
+        assert_eq!((a.baud, a.stop_bits, a.poll_interval_ms), (9600, 2, 200));
+        assert_eq!(c.acceptor.kind_name(), "ssp");
+        assert!(c.acceptor.port().is_some());
     }
 
     /// The pulse acceptor and cash box on GPIO lines, as an integrator writes them.

@@ -113,7 +113,10 @@ enum Purpose {
     /// The host's own REJECT of a note the kiosk does not take.
     HostReject,
     /// A kiosk request's command; `last` completes it.
-    Request { token: Option<u64>, last: bool },
+    Request {
+        token: Option<u64>,
+        last: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -401,7 +404,9 @@ impl SspHost {
                 let events = self.tracker.reject_code(code);
                 self.emit_all(events);
             }
-            Purpose::Request { token, last } => self.on_request_reply(token, last, &o, &reply, now_ms),
+            Purpose::Request { token, last } => {
+                self.on_request_reply(token, last, &o, &reply, now_ms)
+            }
         }
     }
 
@@ -434,7 +439,8 @@ impl SspHost {
     fn next_command(&mut self, now_ms: u64) -> Option<(Command, Purpose)> {
         if self.offline {
             // Probe with SYNC every poll interval.
-            return (now_ms >= self.next_poll_ms).then_some((Command::Sync, Purpose::Init(Step::Sync)));
+            return (now_ms >= self.next_poll_ms)
+                .then_some((Command::Sync, Purpose::Init(Step::Sync)));
         }
         if let Some(step) = self.init {
             if now_ms < self.next_poll_ms {
@@ -664,7 +670,8 @@ impl SspHost {
             }
         }
         if step.reject_note {
-            self.queue.push_front((Command::Reject, Purpose::HostReject));
+            self.queue
+                .push_front((Command::Reject, Purpose::HostReject));
         }
         if step.ask_reject_code {
             self.reject_code_due = true;

@@ -132,15 +132,21 @@ impl Rig {
         if self.encryption {
             self.slave = None;
             let (cmd, _, p) = self.sent().unwrap();
-            let Command::SetGenerator(g) = cmd else { panic!("{cmd:?}") };
+            let Command::SetGenerator(g) = cmd else {
+                panic!("{cmd:?}")
+            };
             self.generator = g;
             self.reply_to(&p, false, Reply::ok());
             let (cmd, _, p) = self.sent().unwrap();
-            let Command::SetModulus(m) = cmd else { panic!("{cmd:?}") };
+            let Command::SetModulus(m) = cmd else {
+                panic!("{cmd:?}")
+            };
             self.modulus = m;
             self.reply_to(&p, false, Reply::ok());
             let (cmd, _, p) = self.sent().unwrap();
-            let Command::RequestKeyExchange(host_inter) = cmd else { panic!("{cmd:?}") };
+            let Command::RequestKeyExchange(host_inter) = cmd else {
+                panic!("{cmd:?}")
+            };
             let unit = KeyExchange::new(self.generator, self.modulus, self.slave_secret);
             let key = EsspKey::new(DEFAULT_FIXED_KEY, unit.shared_key(host_inter));
             let answer = Reply::new(ReplyCode::Ok, unit.intermediate().to_le_bytes());
@@ -221,7 +227,10 @@ fn sets_the_unit_up_reads_its_identity_and_reports_power_up() {
     let mut rig = Rig::new(false);
     rig.started();
     assert_eq!(rig.host.serial_number(), Some(772_961));
-    assert_eq!(rig.host.setup().map(|s| s.firmware_text()), Some("0420".into()));
+    assert_eq!(
+        rig.host.setup().map(|s| s.firmware_text()),
+        Some("0420".into())
+    );
     assert!(!rig.host.is_encrypted());
     assert_eq!(rig.poll(&[]), []);
 }
@@ -360,12 +369,21 @@ fn fraud_stacker_full_and_the_cash_box_are_reported_on_change() {
         kind: crate::FraudKind::Unspecified,
     };
     assert_eq!(rig.poll(&[Event::FraudAttempt(2)]), [fraud]);
-    assert_eq!(rig.poll(&[Event::StackerFull]), [AcceptorEvent::StackerFull]);
+    assert_eq!(
+        rig.poll(&[Event::StackerFull]),
+        [AcceptorEvent::StackerFull]
+    );
     assert_eq!(rig.poll(&[Event::StackerFull]), []);
     assert_eq!(rig.host.status(), Ok(AcceptorStatus::StackerFull));
-    assert_eq!(rig.poll(&[Event::CashboxRemoved]), [AcceptorEvent::StackerRemoved]);
+    assert_eq!(
+        rig.poll(&[Event::CashboxRemoved]),
+        [AcceptorEvent::StackerRemoved]
+    );
     assert!(!rig.host.cash_box().unwrap().present);
-    assert_eq!(rig.poll(&[Event::CashboxReplaced]), [AcceptorEvent::StackerReplaced]);
+    assert_eq!(
+        rig.poll(&[Event::CashboxReplaced]),
+        [AcceptorEvent::StackerReplaced]
+    );
 }
 
 #[test]
@@ -403,8 +421,13 @@ fn a_corrupted_reply_is_answered_by_a_resend_not_a_new_command() {
     rig.started();
     let (cmd, _, packet) = rig.sent().unwrap();
     assert_eq!(cmd, Command::PollWithAck);
-    rig.host
-        .handle_wire_error(rig.now, WireError::BadCrc { expected: 1, found: 2 });
+    rig.host.handle_wire_error(
+        rig.now,
+        WireError::BadCrc {
+            expected: 1,
+            found: 2,
+        },
+    );
     let again = rig.host.poll_transmit(rig.now).unwrap();
     assert_eq!(Packet::parse(&again.bytes).unwrap().0, packet);
     // A reply with the other flag is a late one: ignored.

@@ -66,9 +66,9 @@ impl NoteTracker {
 
     /// A note reported as escrowed that the kiosk has not yet decided on.
     pub(super) fn awaiting_decision(&self) -> bool {
-        self.note.as_ref().is_some_and(|n| {
-            n.reported && !n.credited && !n.settled && !n.returning && !n.stacking
-        })
+        self.note
+            .as_ref()
+            .is_some_and(|n| n.reported && !n.credited && !n.settled && !n.returning && !n.stacking)
     }
 
     /// The unit restarted: it settled whatever note it had itself. A jam
@@ -321,12 +321,10 @@ impl NoteTracker {
                 let note = self.note.get_or_insert_with(Note::default);
                 note.settled = true;
                 if note.value.is_none() {
-                    note.value = events
-                        .iter()
-                        .find_map(|e| match e {
-                            Event::Credit(c) => setup.and_then(|s| s.value(*c)),
-                            _ => None,
-                        });
+                    note.value = events.iter().find_map(|e| match e {
+                        Event::Credit(c) => setup.and_then(|s| s.value(*c)),
+                        _ => None,
+                    });
                 }
                 if fate == NoteFate::InCashBox {
                     note.credited = true;

@@ -130,7 +130,11 @@ impl Command {
             _ => None,
         };
         if let Some(cmd) = simple {
-            return if params.is_empty() { Ok(cmd) } else { Err(bad()) };
+            return if params.is_empty() {
+                Ok(cmd)
+            } else {
+                Err(bad())
+            };
         }
         match code {
             0x02 => match params {

@@ -400,7 +400,10 @@ mod tests {
             encrypt(&key, 0x0102_0304, &poll_answer, &mut no_packing),
             Ok(sealed.to_vec())
         );
-        assert_eq!(decrypt(&key, &sealed), Ok((0x0102_0304, poll_answer.to_vec())));
+        assert_eq!(
+            decrypt(&key, &sealed),
+            Ok((0x0102_0304, poll_answer.to_vec()))
+        );
     }
 
     #[test]

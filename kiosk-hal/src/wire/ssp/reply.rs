@@ -98,19 +98,27 @@ impl Reply {
 
     /// The 8-byte little-endian key in the answer to REQUEST KEY EXCHANGE.
     pub fn key(&self) -> Result<u64, WireError> {
-        let bytes: [u8; 8] = self.data.as_slice().try_into().map_err(|_| WireError::BadData {
-            cmd: 0x4C,
-            len: self.data.len(),
-        })?;
+        let bytes: [u8; 8] = self
+            .data
+            .as_slice()
+            .try_into()
+            .map_err(|_| WireError::BadData {
+                cmd: 0x4C,
+                len: self.data.len(),
+            })?;
         Ok(u64::from_le_bytes(bytes))
     }
 
     /// The 4-byte big-endian serial number in the answer to GET SERIAL NUMBER.
     pub fn serial_number(&self) -> Result<u32, WireError> {
-        let bytes: [u8; 4] = self.data.as_slice().try_into().map_err(|_| WireError::BadData {
-            cmd: 0x0C,
-            len: self.data.len(),
-        })?;
+        let bytes: [u8; 4] = self
+            .data
+            .as_slice()
+            .try_into()
+            .map_err(|_| WireError::BadData {
+                cmd: 0x0C,
+                len: self.data.len(),
+            })?;
         Ok(u32::from_be_bytes(bytes))
     }
 }

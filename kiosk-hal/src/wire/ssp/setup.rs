@@ -141,7 +141,10 @@ impl SetupData {
     pub fn value(&self, channel: u8) -> Option<Money> {
         let i = usize::from(channel).checked_sub(1)?;
         let (value, country) = if self.protocol_version >= 6 {
-            (*self.expanded_values.get(i)?, *self.channel_countries.get(i)?)
+            (
+                *self.expanded_values.get(i)?,
+                *self.channel_countries.get(i)?,
+            )
         } else {
             (u32::from(*self.channel_values.get(i)?), self.country)
         };

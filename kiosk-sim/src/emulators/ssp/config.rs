@@ -6,8 +6,8 @@ use kiosk_hal::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
 use crate::devices::{AcceptorConfig, CashBoxConfig};
-use crate::emulators::NoteLeftInside;
 use crate::emulators::line::LineFaultConfig;
+use crate::emulators::NoteLeftInside;
 use crate::faults::ConfigError;
 
 fn default_channels() -> Vec<Money> {
@@ -97,7 +97,9 @@ impl SspEmulatorConfig {
         };
         let currency = first.currency;
         if self.channels.len() > 16 {
-            return Err(ConfigError::new("at most 16 channels (SET INHIBITS has 16 bits)"));
+            return Err(ConfigError::new(
+                "at most 16 channels (SET INHIBITS has 16 bits)",
+            ));
         }
         let scale = 10i64.pow(currency.minor_exponent());
         let mut values = Vec::new();

@@ -166,7 +166,6 @@ impl SspDevice {
             .collect()
     }
 
-
     /// Moves the virtual acceptor's events into the poll queue. Power loss
     /// is immediate: what was not shown yet is gone with it.
     fn drain_events(&mut self) {
@@ -203,7 +202,8 @@ impl SspDevice {
                 });
             }
             AcceptorEvent::Stacked { value } => {
-                self.queue.push_back(Event::Credit(self.channel(Some(value))));
+                self.queue
+                    .push_back(Event::Credit(self.channel(Some(value))));
                 self.queue.push_back(Event::Stacked);
                 self.path_note = None;
             }
@@ -234,7 +234,7 @@ impl SspDevice {
                 match fate {
                     NoteFate::InCashBox => {
                         let note = self.path_note.take();
-                let channel = self.channel(note);
+                        let channel = self.channel(note);
                         self.queue.extend([Event::Credit(channel), Event::Stacked]);
                     }
                     NoteFate::Returned => {
@@ -291,7 +291,10 @@ impl SspDevice {
         if let Some(e) = self.escrow.as_mut() {
             if let Some(at) = e.shown_at {
                 // The POLL after "read note n" accepts the note.
-                let stacked = self.rt.as_ref().map(|rt| rt.block_on(self.acceptor.stack()));
+                let stacked = self
+                    .rt
+                    .as_ref()
+                    .map(|rt| rt.block_on(self.acceptor.stack()));
                 if matches!(stacked, Some(Ok(()))) {
                     self.stats.stacks += 1;
                     self.stats.escrow_to_stack.push(at.elapsed());
@@ -324,7 +327,10 @@ impl SspDevice {
             self.unacked = Some(events.clone());
         }
         if let Some(e) = self.escrow.as_mut() {
-            if events.iter().any(|ev| matches!(ev, Event::Read(c) if *c == e.channel)) {
+            if events
+                .iter()
+                .any(|ev| matches!(ev, Event::Read(c) if *c == e.channel))
+            {
                 e.shown_at = Some(Instant::now());
                 e.kept_at = Instant::now();
             }
@@ -390,7 +396,10 @@ impl SspDevice {
             }
             Command::Enable => {
                 let values = self.accepted_values();
-                if matches!(block_on(&self.rt, self.acceptor.enable(&values)), Some(Ok(()))) {
+                if matches!(
+                    block_on(&self.rt, self.acceptor.enable(&values)),
+                    Some(Ok(()))
+                ) {
                     self.enabled = true;
                 }
                 ok
