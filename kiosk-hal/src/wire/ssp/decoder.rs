@@ -47,32 +47,30 @@ impl Decoder {
     /// The next packet, an error for a broken one, or `None` when more bytes
     /// are needed. Call again after an error: decoding goes on.
     pub fn next_packet(&mut self) -> Option<Result<Packet, WireError>> {
-        loop {
-            match self.buf.iter().position(|&b| b == STX) {
-                Some(p) => self.drop_front(p),
-                None => {
-                    let n = self.buf.len();
-                    self.drop_front(n);
-                    return None;
-                }
+        match self.buf.iter().position(|&b| b == STX) {
+            Some(p) => self.drop_front(p),
+            None => {
+                let n = self.buf.len();
+                self.drop_front(n);
+                return None;
             }
-            let (result, used) = scan(&self.buf);
-            match result {
-                Ok(packet) => {
-                    self.buf.drain(..used);
-                    self.stats.ok();
-                    return Some(Ok(packet));
+        }
+        let (result, used) = scan(&self.buf);
+        match result {
+            Ok(packet) => {
+                self.buf.drain(..used);
+                self.stats.ok();
+                Some(Ok(packet))
+            }
+            Err(WireError::Truncated) => None,
+            Err(e) => {
+                if matches!(e, WireError::BadCrc { .. }) {
+                    self.stats.crc_error();
+                } else {
+                    self.stats.framing_error();
                 }
-                Err(WireError::Truncated) => return None,
-                Err(e) => {
-                    if matches!(e, WireError::BadCrc { .. }) {
-                        self.stats.crc_error();
-                    } else {
-                        self.stats.framing_error();
-                    }
-                    self.drop_front(used.max(1));
-                    return Some(Err(e));
-                }
+                self.drop_front(used.max(1));
+                Some(Err(e))
             }
         }
     }

@@ -77,12 +77,12 @@ pub fn is_prime(n: u64) -> bool {
         return false;
     }
     for p in BASES {
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             return n == p;
         }
     }
     let (mut d, mut s) = (n - 1, 0);
-    while d % 2 == 0 {
+    while d.is_multiple_of(2) {
         d /= 2;
         s += 1;
     }
@@ -189,7 +189,7 @@ pub fn encrypt(
     }
     let crc = crc16(&plain);
     plain.extend_from_slice(&crc.to_le_bytes());
-    debug_assert_eq!(plain.len() % 16, 0);
+    debug_assert!(plain.len().is_multiple_of(16));
     let cipher = Aes128::new(GenericArray::from_slice(&key.0));
     for block in plain.chunks_exact_mut(16) {
         cipher.encrypt_block(GenericArray::from_mut_slice(block));
@@ -212,7 +212,7 @@ pub fn decrypt(key: &EsspKey, data: &[u8]) -> Result<(u32, Vec<u8>), WireError> 
     if stex != STEX {
         return Err(WireError::BadSync(stex));
     }
-    if sealed.is_empty() || sealed.len() % 16 != 0 {
+    if sealed.is_empty() || !sealed.len().is_multiple_of(16) {
         return Err(WireError::BadLength(sealed.len()));
     }
     let mut plain = sealed.to_vec();
