@@ -381,6 +381,9 @@ impl SspHost {
         }
         if reply.code == ReplyCode::KeyNotSet && !matches!(purpose, Purpose::Init(_)) {
             // The unit insists on eSSP, or lost its keys in a restart.
+            if self.cipher.is_some() {
+                self.power_up.get_or_insert(NoteAtPowerUp::None);
+            }
             self.encrypt = true;
             if let Purpose::Request { token, .. } = purpose {
                 self.done(token, Err(ErrorKind::Indeterminate));
@@ -452,8 +455,14 @@ impl SspHost {
             self.ack_due = false;
             return Some((Command::EventAck, Purpose::EventAck));
         }
-        if let Some(front) = self.queue.pop_front() {
-            return Some(front);
+        if let Some((command, purpose)) = self.queue.pop_front() {
+            // The mask from the channel table as it is now: an `enable`
+            // queued before SETUP REQUEST was answered must not send 0.
+            let command = match command {
+                Command::SetInhibits(_) => Command::SetInhibits(self.inhibit_mask()),
+                other => other,
+            };
+            return Some((command, purpose));
         }
         if self.reject_code_due {
             self.reject_code_due = false;

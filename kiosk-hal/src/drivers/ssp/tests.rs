@@ -127,6 +127,13 @@ impl Rig {
         self.after_sync(0, false);
     }
 
+    /// Set-up when the kiosk asked for notes before it finished: the
+    /// set-up's own inhibits and ENABLE carry the kiosk's choice.
+    fn init_enabled(&mut self) {
+        self.expect(Command::Sync, Reply::ok());
+        self.after_sync(0b1_1100, true);
+    }
+
     /// Set-up after SYNC; the unit's inhibits and enabling as the kiosk last asked.
     fn after_sync(&mut self, mask: u16, enabled: bool) {
         if self.encryption {
@@ -514,4 +521,32 @@ fn a_jam_the_kiosks_reset_clears_into_the_box_is_that_jams_clearing_not_a_power_
         "settles the note in doubt; no power-up that would leave it unsettled"
     );
     assert_eq!(rig.poll(&[]), []);
+}
+
+#[test]
+fn an_enable_queued_during_set_up_uses_the_channel_table_read_after_it() {
+    let mut rig = Rig::new(false);
+    // The kiosk enables before SETUP REQUEST is answered.
+    rig.host
+        .request(3, Request::Enable(vec![cny(10), cny(20), cny(50)]));
+    rig.init_enabled();
+    rig.expect(Command::SetInhibits(0b1_1100), Reply::ok());
+    rig.expect(Command::Enable, Reply::ok());
+    assert_eq!(rig.done(3), Ok(()));
+}
+
+#[test]
+fn an_encrypted_unit_that_lost_its_keys_is_rekeyed_and_its_restart_reported() {
+    let mut rig = Rig::new(true);
+    rig.started();
+    // Restarted: it no longer knows the key, and says so.
+    rig.expect(Command::PollWithAck, Reply::new(ReplyCode::KeyNotSet, []));
+    rig.last_seq = None;
+    rig.expect(Command::Sync, Reply::ok());
+    rig.after_sync(0b1_1100, true);
+    assert_eq!(rig.host.stats().key_exchanges, 2);
+    let power_up = AcceptorEvent::PowerUp {
+        note: NoteAtPowerUp::None,
+    };
+    assert_eq!(rig.poll(&[Event::SlaveReset, Event::Disabled]), [power_up]);
 }
