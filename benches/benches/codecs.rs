@@ -21,6 +21,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kiosk_hal::wire::escpos::{render_receipt, CommandDecoder, Paper, RealTimeStatus};
 use kiosk_hal::wire::id003::{CurrencyEntry, Decoder, RejectCode, StatusResponse};
 use kiosk_hal::wire::scanner::{classify, LineDecoder, Terminator, DEFAULT_MAX_LINE_LEN};
+use kiosk_hal::wire::ssp;
 use kiosk_hal::{PrinterStatus, Receipt, ReceiptLine};
 
 const READ: usize = 64;
@@ -175,9 +176,49 @@ fn scanner_stream() -> Stream {
     }
 }
 
+/// SSP poll answers as a validator sends them (read, credit with a 0x7F
+/// CRC byte now and then, stacked, disabled…), each decoded into packets
+/// and its events parsed.
+fn ssp_stream() -> Stream {
+    use ssp::{Event, Packet};
+    let cycle: [&[Event]; 6] = [
+        &[],
+        &[Event::Read(0)],
+        &[Event::Read(5)],
+        &[Event::Stacking, Event::Credit(5), Event::Stacking],
+        &[Event::Stacked],
+        &[Event::Disabled],
+    ];
+    let mut bytes = Vec::new();
+    for i in 0..1000 {
+        let mut data = vec![0xF0];
+        data.extend(Event::emit_all(cycle[i % cycle.len()]));
+        let packet = Packet::new(0, i % 2 == 0, data);
+        bytes.extend(packet.to_bytes().unwrap());
+    }
+    Stream {
+        name: "ssp",
+        bytes,
+        frames: 1000,
+        decode: |bytes| {
+            let mut d = ssp::Decoder::new();
+            let mut n = 0;
+            for chunk in bytes.chunks(READ) {
+                d.push(chunk);
+                while let Some(packet) = d.next_packet() {
+                    let events = packet.ok().map(|p| Event::parse_all(&p.data[1..]));
+                    n += u64::from(matches!(events, Some(Ok(_))));
+                }
+            }
+            n
+        },
+    }
+}
+
 fn decoding(c: &mut Criterion) {
     let streams = [
         id003_stream(),
+        ssp_stream(),
         escpos_stream(),
         status_stream(),
         scanner_stream(),

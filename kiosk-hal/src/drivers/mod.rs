@@ -7,6 +7,8 @@
 //!   happened ([`id003::Id003Host`], [`ccnet::CcnetHost`],
 //!   [`cctalk::CctalkHost`], [`escpos::EscPosHost`],
 //!   [`scanner::ScannerHost`]). These compile without any feature and are
+//!   happened ([`id003::Id003Host`], [`ssp::SspHost`],
+//!   [`escpos::EscPosHost`], [`scanner::ScannerHost`]). These compile without any feature and are
 //!   what the unit tests and property tests drive;
 //! - a **thin shell** (feature `serial`): one I/O thread per port doing
 //!   blocking `serialport` reads with a short timeout, reopening the port
@@ -48,6 +50,7 @@ pub mod pulse;
 pub mod scanner;
 #[cfg(feature = "serial")]
 pub mod serial;
+pub mod ssp;
 
 pub use backoff::{Backoff, ReconnectConfig};
 pub use line::{Parity, SerialLine};

@@ -15,6 +15,9 @@
 //!   responses, currency table).
 //! - [`escpos`]: ESC/POS receipt printers (receipt encoder, printer-side
 //!   command decoder, real-time status bytes).
+//! - [`ssp`]: ITL SSP / eSSP note validators (stuffed packets, host
+//!   commands, poll events, setup data, the eSSP key exchange and AES
+//!   packet encryption).
 //! - [`scanner`]: serial barcode / QR scanners (line framing, payment code
 //!   classification, trigger commands).
 //!
@@ -55,6 +58,7 @@ pub mod cctalk;
 pub mod escpos;
 pub mod id003;
 pub mod scanner;
+pub mod ssp;
 
 /// Why bytes could not be parsed or a value could not be emitted.
 #[non_exhaustive]
@@ -89,6 +93,14 @@ pub enum WireError {
         /// Bytes the value needs.
         needed: usize,
     },
+    /// An encrypted packet's counter is not the one expected (a stale or
+    /// replayed eSSP packet).
+    BadCount {
+        /// The count this end expected.
+        expected: u32,
+        /// The count the packet carries.
+        found: u32,
+    },
 }
 
 impl fmt::Display for WireError {
@@ -110,6 +122,12 @@ impl fmt::Display for WireError {
             WireError::InvalidByte(b) => write!(f, "invalid status byte 0x{b:02X}"),
             WireError::BufferTooSmall { needed } => {
                 write!(f, "output buffer too small ({needed} bytes needed)")
+            }
+            WireError::BadCount { expected, found } => {
+                write!(
+                    f,
+                    "bad packet count: expected {expected}, packet has {found}"
+                )
             }
         }
     }

@@ -135,7 +135,7 @@ impl VirtualAcceptor {
     /// Switches the device on with `left` in its path (a note a power cut
     /// left there before): the note is settled where it is and the device
     /// queues its first `PowerUp` report, as a real validator shows power-up
-    /// at switch-on. Only the ID-003 emulator starts this way; a drill's
+    /// at switch-on. Only the protocol emulators (ID-003, SSP) start this way; a drill's
     /// acceptor starts clean and silent.
     pub(crate) fn power_on(&self, left: AfterCut) {
         self.unit.with(|m, now| m.power_on(now, left))

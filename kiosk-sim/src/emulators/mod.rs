@@ -15,6 +15,8 @@
 //!   same kind of adapter in front of the virtual acceptor.
 //! - [`CctalkEmulator`]: a ccTalk bill validator (buffered event log,
 //!   bus echo), the same kind of adapter.
+//! - [`SspEmulator`]: an ITL SSP / eSSP note validator (NV200 and the
+//!   like), the same kind of adapter in front of the virtual acceptor.
 //! - [`EscPosEmulator`]: an ESC/POS printer that decodes what it is sent,
 //!   keeps the receipts as lines, and answers DLE EOT from its state.
 //! - [`ScannerEmulator`]: a serial scanner writing code lines.
@@ -34,6 +36,7 @@ mod line;
 mod pty;
 mod runner;
 mod scanner;
+mod ssp;
 
 pub use ccnet::{CcnetEmulator, CcnetEmulatorConfig, CcnetEmulatorStats};
 pub use cctalk::{CctalkEmulator, CctalkEmulatorConfig, CctalkEmulatorStats};
@@ -45,6 +48,7 @@ pub use line::{LineFault, LineFaultConfig, LineFaults, LineStats, Verdict};
 pub use pty::PtyEndpoint;
 pub use runner::LineControl;
 pub use scanner::{ScannerEmulator, ScannerEmulatorConfig};
+pub use ssp::{SspEmulator, SspEmulatorConfig, SspEmulatorStats};
 
 use core::fmt;
 

@@ -7,6 +7,7 @@ use crate::drivers::escpos::EscPosPrinter;
 use crate::drivers::id003::Id003Acceptor;
 use crate::drivers::pulse::PulseConfig;
 use crate::drivers::scanner::SerialScanner;
+use crate::drivers::ssp::SspAcceptor;
 use crate::{BillAcceptor, CashBox, DeviceError, ErrorKind, PaymentReader, ReceiptPrinter};
 
 /// The devices built from a [`DevicesConfig`].
@@ -59,6 +60,11 @@ pub fn build_acceptor(config: &DeviceConfig) -> Result<AcceptorAndBox, BuildErro
         }
         DeviceConfig::Cctalk(c) => {
             let acceptor = CctalkAcceptor::open(c).map_err(BuildError::Device)?;
+            let cash_box = acceptor.cash_box();
+            Ok((Box::new(acceptor), Box::new(cash_box)))
+        }
+        DeviceConfig::Ssp(c) => {
+            let acceptor = SspAcceptor::open(c).map_err(BuildError::Device)?;
             let cash_box = acceptor.cash_box();
             Ok((Box::new(acceptor), Box::new(cash_box)))
         }

@@ -52,6 +52,13 @@
 //! address = 40
 //! echo = true           # false for a two-wire adapter without echo
 //! currency = "CNY"
+//! An ITL NV200 instead of the JCM validator (eSSP):
+//!
+//! ```toml
+//! [acceptor]
+//! kind = "ssp"
+//! port = "/dev/serial/by-id/usb-ITL-NV200-if00"
+//! encryption = true
 //! ```
 //!
 //! Changing hardware is editing this file: every driver behind it
@@ -68,6 +75,7 @@ use super::escpos::EscPosConfig;
 use super::id003::Id003Config;
 use super::pulse::PulseConfig;
 use super::scanner::ScannerConfig;
+use super::ssp::SspConfig;
 
 /// One device: its kind and the kind's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +87,8 @@ pub enum DeviceConfig {
     Ccnet(CcnetConfig),
     /// A ccTalk bill validator on a serial port.
     Cctalk(CctalkConfig),
+    /// An ITL SSP / eSSP note validator (NV9, NV10, NV200…) on a serial port.
+    Ssp(SspConfig),
     /// An ESC/POS receipt printer on a serial port.
     Escpos(EscPosConfig),
     /// A barcode / QR scanner on a serial port.
@@ -99,6 +109,7 @@ impl DeviceConfig {
             DeviceConfig::Id003(_) => "id003",
             DeviceConfig::Ccnet(_) => "ccnet",
             DeviceConfig::Cctalk(_) => "cctalk",
+            DeviceConfig::Ssp(_) => "ssp",
             DeviceConfig::Escpos(_) => "escpos",
             DeviceConfig::Scanner(_) => "scanner",
             DeviceConfig::Pulse(_) => "pulse",
@@ -112,6 +123,7 @@ impl DeviceConfig {
             DeviceConfig::Id003(c) => Some(&c.port),
             DeviceConfig::Ccnet(c) => Some(&c.port),
             DeviceConfig::Cctalk(c) => Some(&c.port),
+            DeviceConfig::Ssp(c) => Some(&c.port),
             DeviceConfig::Escpos(c) => Some(&c.port),
             DeviceConfig::Scanner(c) => Some(&c.port),
             DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => None,
@@ -338,6 +350,28 @@ mod tests {
         };
         assert_eq!((a.address, a.echo, a.poll_interval_ms), (40, true, 200));
         assert!(toml::from_str::<DevicesConfig>(&cctalk.replace("echo", "ekho")).is_err());
+    }
+
+    #[test]
+    fn an_ssp_validator_parses_from_toml() {
+        let toml_text = r#"
+            [acceptor]
+            kind = "ssp"
+            port = "/dev/serial/by-id/usb-ITL-NV200-if00"
+            encryption = true
+
+            [printer]
+            kind = "escpos"
+            port = "/dev/ttyUSB1"
+        "#;
+        let c: DevicesConfig = toml::from_str(toml_text).unwrap();
+        let DeviceConfig::Ssp(a) = &c.acceptor else {
+            panic!("{c:?}")
+        };
+        assert!(a.encryption);
+        assert_eq!((a.baud, a.stop_bits, a.poll_interval_ms), (9600, 2, 200));
+        assert_eq!(c.acceptor.kind_name(), "ssp");
+        assert!(c.acceptor.port().is_some());
     }
 
     /// The pulse acceptor and cash box on GPIO lines, as an integrator writes them.
