@@ -48,7 +48,12 @@ fn certificates(dir: &Path) -> (TlsFiles, std::path::PathBuf) {
     (files, ca_path)
 }
 
-async fn billing(dir: &Path, listen: SocketAddr, tls: &TlsFiles, faults: FaultPlan) -> BillingServer {
+async fn billing(
+    dir: &Path,
+    listen: SocketAddr,
+    tls: &TlsFiles,
+    faults: FaultPlan,
+) -> BillingServer {
     let accounts = dir.join("accounts.toml");
     std::fs::write(
         &accounts,
@@ -75,7 +80,10 @@ async fn billing(dir: &Path, listen: SocketAddr, tls: &TlsFiles, faults: FaultPl
 /// acceptor; `confirm` then ends insertion.
 async fn pay_note(c: &reqwest::Client, k: &Kioskd, token: &str, yuan: i64, confirm: bool) {
     let customer = k.url("/v1/customer");
-    status_until(c, k, token, |s| s["offered_methods"] == json!(["cash"]) && s["session"].is_null()).await;
+    status_until(c, k, token, |s| {
+        s["offered_methods"] == json!(["cash"]) && s["session"].is_null()
+    })
+    .await;
     let enter = json!({"action": "enter-account", "account": ACCOUNT});
     assert_eq!(post(c, &customer, None, enter).await.0, 202);
     status_until(c, k, token, |s| screen(s) == "confirm-account").await;
@@ -95,7 +103,13 @@ async fn pay_note(c: &reqwest::Client, k: &Kioskd, token: &str, yuan: i64, confi
 async fn paying_over_https_survives_a_killed_server_and_a_killed_kiosk() {
     let dir = tempfile::tempdir().unwrap();
     let (tls, ca) = certificates(dir.path());
-    let server = billing(dir.path(), "127.0.0.1:0".parse().unwrap(), &tls, FaultPlan::default()).await;
+    let server = billing(
+        dir.path(),
+        "127.0.0.1:0".parse().unwrap(),
+        &tls,
+        FaultPlan::default(),
+    )
+    .await;
     let addr = server.local_addr();
     let config = write_config(dir.path(), 300);
     let mut text = std::fs::read_to_string(&config).unwrap();
@@ -108,10 +122,13 @@ async fn paying_over_https_survives_a_killed_server_and_a_killed_kiosk() {
     let c = client();
 
     // 1. A plain payment over HTTPS.
-    let mut k = Kioskd::start(&config, &state);
+    let k = Kioskd::start(&config, &state);
     let token = login(&c, &k, "wang").await;
     pay_note(&c, &k, &token, 50, true).await;
-    status_until(&c, &k, &token, |s| s["session"].is_null() && s["pending_payments"] == 0).await;
+    status_until(&c, &k, &token, |s| {
+        s["session"].is_null() && s["pending_payments"] == 0
+    })
+    .await;
     assert_eq!(server.store().credits().unwrap(), 1);
     let balance = |s: &BillingServer| {
         s.store()
@@ -130,14 +147,27 @@ async fn paying_over_https_survives_a_killed_server_and_a_killed_kiosk() {
         delay_ms: 4_000,
         ..FaultPlan::default()
     });
-    post(&c, &k.url("/v1/customer"), None, json!({"action": "confirm"})).await;
+    post(
+        &c,
+        &k.url("/v1/customer"),
+        None,
+        json!({"action": "confirm"}),
+    )
+    .await;
     let applied_at = Instant::now();
     while server.store().credits().unwrap() < 2 {
-        assert!(applied_at.elapsed() < Duration::from_secs(15), "never applied\n{}", k.logs());
+        assert!(
+            applied_at.elapsed() < Duration::from_secs(15),
+            "never applied\n{}",
+            k.logs()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.shutdown().await;
-    status_until(&c, &k, &token, |s| s["session"].is_null() && s["pending_payments"] == 1).await;
+    status_until(&c, &k, &token, |s| {
+        s["session"].is_null() && s["pending_payments"] == 1
+    })
+    .await;
 
     // 3. The server comes back on the same address and books; the kiosk
     //    is killed (SIGKILL) with the next customer's note in its path.
@@ -190,6 +220,14 @@ async fn paying_over_https_survives_a_killed_server_and_a_killed_kiosk() {
     }
     // The second key arrived twice (the lost answer, then the retry) and
     // was applied once: the balance above is the proof.
-    assert!(server.store().posting(&keys[1]).unwrap().unwrap().times_received >= 2);
+    assert!(
+        server
+            .store()
+            .posting(&keys[1])
+            .unwrap()
+            .unwrap()
+            .times_received
+            >= 2
+    );
     server.shutdown().await;
 }
