@@ -91,6 +91,47 @@ impl StaffCommand {
     }
 }
 
+/// A command with the authenticated people who gave it: journaled with
+/// them and its result. A plain [`StaffCommand`] given on the kiosk itself
+/// converts to one with nobody named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorisedCommand {
+    /// The command.
+    pub command: StaffCommand,
+    /// Who gave it (two people for a clearing), as the operator API or the
+    /// fleet authenticated them.
+    pub by: Vec<String>,
+}
+
+impl From<StaffCommand> for AuthorisedCommand {
+    fn from(command: StaffCommand) -> AuthorisedCommand {
+        AuthorisedCommand {
+            command,
+            by: Vec::new(),
+        }
+    }
+}
+
+/// What operations send a kiosk over an authenticated channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    rename_all = "kebab-case",
+    tag = "kind",
+    rename_all_fields = "kebab-case"
+)]
+pub enum Remote {
+    /// A command to perform, with who gave it.
+    Command(AuthorisedCommand),
+    /// A request refused before it reached the kiosk (bad or missing
+    /// credentials, a role that may not): journaled as a security event.
+    Refused {
+        /// Why, with where the request came from.
+        reason: String,
+        /// Who the sender claimed to be, if anyone.
+        claimed: Option<String>,
+    },
+}
+
 /// One device's result in a self-test.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceCheck {

@@ -33,7 +33,7 @@ pub mod session;
 pub mod supervise;
 pub mod tickets;
 
-pub use commands::{SelfTestReport, StaffCommand, StaffSettlement};
+pub use commands::{AuthorisedCommand, Remote, SelfTestReport, StaffCommand, StaffSettlement};
 pub use events::{DeviceKind, KioskEvent, KioskObserver};
 pub use ids::{KioskId, Millis, SessionId};
 pub use runner::{Clock, Devices, Kiosk, KioskConfig, KioskError, SystemClock};

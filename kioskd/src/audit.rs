@@ -2,9 +2,10 @@
 //!
 //! One JSON object per line in `<state-dir>/audit.jsonl`, each line synced
 //! to disk before the request is answered. The kiosk's journal records
-//! what commands did to money (a clearing names its two people); this log
-//! records who asked, who was refused, and from where. It exists because
-//! the journal has no API for security events (see the crate docs).
+//! every command with who gave it and every refusal as a security event
+//! (in its hash chain, between customers); this log also has what the
+//! journal does not: every request line, logins and logouts, proposals
+//! waiting for a second person, and from which address.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

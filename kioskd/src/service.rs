@@ -234,7 +234,7 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
         kiosk.watch_supervisor(device, report);
     }
     let (commands_tx, commands_rx) = mpsc::channel(16);
-    kiosk.set_commands(commands_rx);
+    kiosk.set_remote(commands_rx);
     // One slot: a customer's actions wait at the gate rather than queue
     // up behind a session, so at most one taken before a stop is still
     // read after it.

@@ -69,11 +69,17 @@ pub(super) enum EventKind {
     TicketUpdated = 20,
     /// A fault ticket resolved (`detail`: the ticket at the time).
     TicketResolved = 21,
+    /// A staff or remote command was performed or refused by the kiosk
+    /// (`detail`: who gave it, the command, whether it succeeded, the result).
+    StaffCommand = 22,
+    /// A security event: a command or login refused for want of valid
+    /// credentials or rights (`detail`: why, and who the sender claimed to be).
+    SecurityEvent = 23,
 }
 
 impl EventKind {
     /// Every kind, in code order.
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::SessionBegun,
         EventKind::SessionEnded,
         EventKind::NoteEscrowed,
@@ -95,6 +101,8 @@ impl EventKind {
         EventKind::TicketOpened,
         EventKind::TicketUpdated,
         EventKind::TicketResolved,
+        EventKind::StaffCommand,
+        EventKind::SecurityEvent,
     ];
 
     /// The stored code.
@@ -126,6 +134,8 @@ impl EventKind {
             EventKind::TicketOpened => "ticket-opened",
             EventKind::TicketUpdated => "ticket-updated",
             EventKind::TicketResolved => "ticket-resolved",
+            EventKind::StaffCommand => "staff-command",
+            EventKind::SecurityEvent => "security-event",
         }
     }
 }

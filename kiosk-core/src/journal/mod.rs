@@ -156,6 +156,7 @@ mod receipts;
 mod schema;
 mod sessions;
 mod settle;
+mod staff;
 mod tickets;
 mod types;
 mod verify;
@@ -170,6 +171,7 @@ use kiosk_hal::{Currency, IdempotencyKey, Money, NoteFate, Receipt, RejectReason
 use crate::ids::{Millis, SessionId};
 pub use chain::{ChainHead, CHAIN_TAIL, HASH_LEN};
 pub use clearing::ClearingRecord;
+pub use staff::{StaffEvent, StaffEventKind};
 pub use types::*;
 pub use verify::{BooksCheck, CheckKind, RECENT_TAIL};
 

@@ -22,7 +22,7 @@ use kiosk_hal::{
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use crate::commands::StaffCommand;
+use crate::commands::{Remote, StaffCommand};
 use crate::events::{DeviceKind, KioskObserver};
 use crate::failover::FailoverHandle;
 use crate::ids::Millis;
@@ -136,8 +136,11 @@ pub struct Kiosk {
     journal: Journal,
     clock: Arc<dyn Clock>,
     observer: Box<dyn KioskObserver>,
-    /// Staff and remote commands, read between sessions only.
+    /// Staff commands given on the kiosk, read between sessions only.
     commands: Option<mpsc::Receiver<StaffCommand>>,
+    /// Authenticated commands and refusals from operations, read between
+    /// sessions only.
+    remote: Option<mpsc::Receiver<Remote>>,
     /// The failover link's handle, if the link is one.
     failover: Option<FailoverHandle>,
     /// Supervised drivers' reports.
@@ -163,6 +166,7 @@ impl Kiosk {
             clock,
             observer,
             commands: None,
+            remote: None,
             failover: None,
             supervisors: Vec::new(),
         }
@@ -172,6 +176,13 @@ impl Kiosk {
     /// between sessions only, never while a customer's money is in play.
     pub fn set_commands(&mut self, commands: mpsc::Receiver<StaffCommand>) {
         self.commands = Some(commands);
+    }
+
+    /// Takes commands from operations with who gave them, and requests
+    /// they refused (journaled as security events). Performed between
+    /// sessions only, like [`Kiosk::set_commands`].
+    pub fn set_remote(&mut self, remote: mpsc::Receiver<Remote>) {
+        self.remote = Some(remote);
     }
 
     /// Gives the command channel back (before [`Kiosk::into_parts`], to hand
@@ -260,6 +271,7 @@ impl Kiosk {
                     let acceptor = &mut self.devices.acceptor;
                     let reader = &mut self.devices.reader;
                     let commands = &mut self.commands;
+                    let remote = &mut self.remote;
                     let sleep = sleep_until(self.clock.as_ref(), wake);
                     tokio::select! {
                         biased;
@@ -277,6 +289,13 @@ impl Kiosk {
                             Some(c) => Some(Input::Command(c)),
                             None => {
                                 *commands = None;
+                                continue;
+                            }
+                        },
+                        message = next_command(remote), if wants.commands => match message {
+                            Some(m) => Some(Input::Remote(m)),
+                            None => {
+                                *remote = None;
                                 continue;
                             }
                         },
@@ -324,7 +343,7 @@ impl Kiosk {
     }
 }
 
-async fn next_command(commands: &mut Option<mpsc::Receiver<StaffCommand>>) -> Option<StaffCommand> {
+async fn next_command<T>(commands: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match commands {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

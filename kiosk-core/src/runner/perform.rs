@@ -146,6 +146,19 @@ impl Kiosk {
                 j.save_ticket(&ticket)?;
                 None
             }
+            JournalOp::RecordCommand {
+                by,
+                command,
+                ok,
+                result,
+            } => {
+                j.record_command(now, &by, &command, ok, &result)?;
+                None
+            }
+            JournalOp::RecordSecurityEvent { reason, claimed } => {
+                j.record_security_event(now, &reason, claimed.as_deref())?;
+                None
+            }
             JournalOp::Checkpoint => {
                 // A failed checkpoint loses nothing (every commit is already
                 // durable in the log); the journal checkpoints by itself as

@@ -15,9 +15,12 @@
 //! | `POST /v1/sim/notes` | (demo) | `{value, counterfeit}`: a note into the simulated slot (`--simulate` only) |
 //!
 //! Every answer is JSON with `message_zh` and `message_en`. A request
-//! without valid credentials is answered 401, written to the audit log and
-//! raised as a security alarm; a valid login whose role does not allow the
-//! request is answered 403 and written to the audit log.
+//! without valid credentials is answered 401, a valid login whose role does
+//! not allow the request 403; both are written to the audit log and sent
+//! to the kiosk, which journals them as security events in its hash chain
+//! and raises a security alarm. Every command reaches the kiosk with the
+//! people who gave it (both, for a clearing) and is journaled with them
+//! and its result.
 //!
 //! `begin-clearing` and `end-clearing` sent to `/v1/commands` are not sent
 //! to the kiosk: they wait (202, with an id) until a second, different
@@ -36,7 +39,7 @@ use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
-use kiosk_core::{Clock, CustomerAction, StaffCommand};
+use kiosk_core::{Clock, CustomerAction, Remote};
 use kiosk_sim::crash::NoteSlot;
 use tokio::sync::mpsc;
 
@@ -84,8 +87,8 @@ pub struct ApiState {
     dual: Arc<Mutex<DualControl>>,
     /// The kiosk's events, as a view.
     pub watch: Watch,
-    /// Commands to the kiosk.
-    pub commands: mpsc::Sender<StaffCommand>,
+    /// Commands to the kiosk with who gave them, and refusals to journal.
+    pub commands: mpsc::Sender<Remote>,
     /// Customer actions, if the API takes them.
     pub customers: Option<CustomerGate>,
     /// The simulated note slot (`--simulate` only).
@@ -110,8 +113,8 @@ pub struct ApiParts {
     pub dual_control_window: Duration,
     /// The kiosk's events, as a view.
     pub watch: Watch,
-    /// Commands to the kiosk.
-    pub commands: mpsc::Sender<StaffCommand>,
+    /// Commands to the kiosk with who gave them, and refusals to journal.
+    pub commands: mpsc::Sender<Remote>,
     /// Customer actions, if the API takes them.
     pub customers: Option<CustomerGate>,
     /// The simulated note slot.

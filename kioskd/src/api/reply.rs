@@ -73,8 +73,7 @@ impl ApiState {
         };
         let _ = self.audit(kind, who, req, why);
         let reason = format!("operator API: {} from {}: {why}", req.line, req.from);
-        self.watch
-            .on_event(self.clock.now(), &KioskEvent::SecurityAlarm { reason });
+        self.journal_refusal(reason, who);
         answer(
             StatusCode::UNAUTHORIZED,
             "身份验证失败，此请求已记录为安全事件",
@@ -83,9 +82,30 @@ impl ApiState {
         )
     }
 
-    /// 403: recorded and counted.
+    /// Sends a refusal to the kiosk, which journals it as a security event
+    /// (in its hash chain) between customers. Should the kiosk's queue be
+    /// full, the audit log still has the line.
+    ///
+    /// The kiosk raises the security alarm when it journals the refusal;
+    /// only if it cannot take it does the API raise the alarm itself.
+    fn journal_refusal(&self, reason: String, claimed: Option<&str>) {
+        let refused = kiosk_core::Remote::Refused {
+            reason: reason.clone(),
+            claimed: claimed.map(String::from),
+        };
+        if self.commands.try_send(refused).is_err() {
+            tracing::warn!(%reason, "the kiosk's queue is full: the refusal is in the audit log only");
+            self.watch
+                .on_event(self.clock.now(), &KioskEvent::SecurityAlarm { reason });
+        }
+    }
+
+    /// 403: recorded (in the audit log and, as a security event, in the
+    /// journal) and counted.
     pub fn forbidden(&self, req: &Request, staff: &Staff, zh: &str, en: &str) -> Response {
         self.watch.metrics().refused(Refusal::Forbidden);
+        let reason = format!("operator API: {} from {}: {en}", req.line, req.from);
+        self.journal_refusal(reason, Some(&staff.name));
         let _ = self.audit(AuditKind::Forbidden, Some(&staff.name), req, en);
         answer(StatusCode::FORBIDDEN, zh, en, json!({ "role": staff.role }))
     }

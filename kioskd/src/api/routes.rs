@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kiosk_core::{CustomerAction, StaffCommand};
+use kiosk_core::{AuthorisedCommand, CustomerAction, Remote, StaffCommand};
 use kiosk_hal::Money;
 use serde::Deserialize;
 use serde_json::json;
@@ -223,7 +223,10 @@ async fn command_inner(
             ),
             json!({}),
         )),
-        other => send(&s, &r, &staff, other).await,
+        other => {
+            let by = vec![staff.name.clone()];
+            send(&s, &r, &staff, other, by).await
+        }
     }
 }
 
@@ -277,12 +280,14 @@ async fn send(
     r: &Request,
     staff: &Staff,
     command: StaffCommand,
+    by: Vec<String>,
 ) -> Result<Response, Response> {
     let name = command.name();
     s.audit(AuditKind::Command, Some(&staff.name), r, name)?;
+    let remote = Remote::Command(AuthorisedCommand { command, by });
     let waiter = s
         .watch
-        .queue_command(|| s.commands.try_send(command))
+        .queue_command(|| s.commands.try_send(remote))
         .map_err(|_| {
             answer(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -358,17 +363,26 @@ async fn confirm_inner(
     if s.watch.view().stopping {
         return Err(stopping());
     }
+    let now = Instant::now();
+    let proposer = s
+        .dual()
+        .waiting(now)
+        .into_iter()
+        .find(|p| p.id == id)
+        .map(|p| p.proposed_by);
     let command = s
         .dual()
-        .confirm(id, &staff, Instant::now())
+        .confirm(id, &staff, now)
         .map_err(|why| refuse_dual(&s, &r, &staff, &why))?;
+    // Both people of the dual control go into the journal with the command.
+    let by: Vec<String> = proposer.into_iter().chain([staff.name.clone()]).collect();
     s.audit(
         AuditKind::ClearingConfirmed,
         Some(&staff.name),
         &r,
         command.name(),
     )?;
-    send(&s, &r, &staff, command).await
+    send(&s, &r, &staff, command, by).await
 }
 
 /// `POST /v1/customer`.

@@ -4,6 +4,7 @@ mod audit;
 mod books;
 mod chain;
 mod checkpoint;
+mod commands;
 mod migrate;
 mod notes;
 mod open;

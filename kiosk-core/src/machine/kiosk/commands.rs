@@ -54,14 +54,26 @@ pub(super) enum CommandState {
 }
 
 impl KioskMachine {
-    /// Starts performing `command`.
-    pub(super) fn begin_command(&mut self, command: StaffCommand) {
+    /// A request operations refused for want of valid credentials or
+    /// rights: journaled as a security event, and raised as an alarm.
+    pub(super) fn refused(&mut self, reason: String, claimed: Option<String>) {
+        tracing::warn!(%reason, ?claimed, "request refused: security event");
+        self.journal(JournalOp::RecordSecurityEvent {
+            reason: reason.clone(),
+            claimed,
+        });
+        self.event(KioskEvent::SecurityAlarm { reason });
+    }
+
+    /// Starts performing `command`, given by `by`.
+    pub(super) fn begin_command(&mut self, command: StaffCommand, by: Vec<String>) {
         if self.session.is_some() || self.command.is_some() {
             debug_assert!(false, "commands are taken between sessions, one at a time");
             return;
         }
         let name = command.name();
-        tracing::info!(command = name, "command");
+        tracing::info!(command = name, ?by, "command");
+        self.command_by = by;
         let state = match command {
             StaffCommand::Restart => {
                 self.push(Output::Device(DeviceCall::ResetAcceptor(Purpose::Command)));
@@ -404,6 +416,15 @@ impl KioskMachine {
                 ("end-clearing", ok, detail)
             }
         };
+        // Who gave it and what came of it, in the journal before anyone is
+        // told it is done.
+        let by = std::mem::take(&mut self.command_by);
+        self.journal(JournalOp::RecordCommand {
+            by,
+            command: name.to_string(),
+            ok,
+            result: detail.clone(),
+        });
         self.event(KioskEvent::CommandDone {
             command: name.to_string(),
             ok,

@@ -14,7 +14,7 @@ use kiosk_hal::{
     PrinterStatus, Receipt, RejectReason,
 };
 
-use crate::commands::StaffCommand;
+use crate::commands::{Remote, StaffCommand};
 use crate::events::{DeviceKind, KioskEvent};
 use crate::ids::SessionId;
 use crate::journal::{
@@ -38,9 +38,12 @@ pub enum Input {
     Acceptor(Result<AcceptorEvent, ErrorKind>),
     /// The reader read a payment code, or failed.
     CodeRead(Result<PaymentCode, ErrorKind>),
-    /// A staff or remote command (taken between sessions only; see
-    /// [`Wants::commands`]).
+    /// A staff command given on the kiosk itself (taken between sessions
+    /// only; see [`Wants::commands`]).
     Command(StaffCommand),
+    /// A command with who gave it, or a refusal to journal, from
+    /// operations (taken between sessions only, like commands).
+    Remote(Remote),
     /// The answer to a [`DeviceCall`].
     Device(DeviceReply),
     /// The answer to a [`LinkCall`].
@@ -291,6 +294,24 @@ pub enum JournalOp {
     },
     /// [`Journal::save_ticket`](crate::journal::Journal::save_ticket).
     SaveTicket(Ticket),
+    /// [`Journal::record_command`](crate::journal::Journal::record_command).
+    RecordCommand {
+        /// Who gave it.
+        by: Vec<String>,
+        /// Its name.
+        command: String,
+        /// Whether it succeeded.
+        ok: bool,
+        /// What came of it.
+        result: String,
+    },
+    /// [`Journal::record_security_event`](crate::journal::Journal::record_security_event).
+    RecordSecurityEvent {
+        /// Why the request was refused.
+        reason: String,
+        /// Who the sender claimed to be.
+        claimed: Option<String>,
+    },
     /// [`Journal::checkpoint`](crate::journal::Journal::checkpoint), between
     /// sessions; a failure is only logged (every commit is already durable).
     Checkpoint,

@@ -108,8 +108,9 @@ pub struct KioskMachine {
     last_link_call: Millis,
     /// When to try resetting a faulty acceptor next, and the waits.
     reset_backoff: Option<(Millis, Waits)>,
-    /// The staff command being performed.
+    /// The staff command being performed, and who gave it.
     command: Option<commands::CommandState>,
+    command_by: Vec<String>,
     /// Recovery under way.
     recovery: Option<recover::Tally>,
 }
@@ -149,6 +150,7 @@ impl KioskMachine {
             last_link_call: Millis(0),
             reset_backoff: None,
             command: None,
+            command_by: Vec::new(),
             recovery: None,
         }
     }
@@ -297,7 +299,13 @@ impl KioskMachine {
                     self.push_session(actions);
                 }
             }
-            Input::Command(command) => self.begin_command(command),
+            Input::Command(command) => self.begin_command(command, Vec::new()),
+            Input::Remote(crate::commands::Remote::Command(c)) => {
+                self.begin_command(c.command, c.by)
+            }
+            Input::Remote(crate::commands::Remote::Refused { reason, claimed }) => {
+                self.refused(reason, claimed)
+            }
             Input::Device(reply) => self.on_device(reply),
             Input::Link(reply) => self.on_link(reply),
             Input::Journal(reply) => self.on_journal(reply),

@@ -483,6 +483,58 @@ fn a_command_waits_for_no_session_and_reports_after_its_effects() {
 }
 
 #[test]
+fn a_remote_command_is_journaled_with_who_gave_it_and_a_refusal_as_a_security_event() {
+    use crate::commands::{AuthorisedCommand, Remote};
+    let (mut m, mut w) = started(KioskConfig::default());
+    w.log.clear();
+    w.give(
+        &mut m,
+        Input::Remote(Remote::Command(AuthorisedCommand {
+            command: StaffCommand::Disable {
+                reason: "维修".into(),
+            },
+            by: vec!["zhang".into()],
+        })),
+    );
+    let journaled = w
+        .position(|o| {
+            matches!(o, Output::Journal(JournalOp::RecordCommand { by, command, ok: true, .. })
+                if by == &["zhang".to_string()] && command == "disable")
+        })
+        .expect("the command journaled with who gave it");
+    let done = w
+        .position(|o| matches!(o, Output::Event(KioskEvent::CommandDone { .. })))
+        .expect("done");
+    assert!(
+        journaled < done,
+        "journaled before anyone is told it is done"
+    );
+    assert!(m.offered_methods().is_empty());
+
+    w.log.clear();
+    w.give(
+        &mut m,
+        Input::Remote(Remote::Refused {
+            reason: "POST /v1/commands from 10.0.0.9: unknown token".into(),
+            claimed: None,
+        }),
+    );
+    let journaled = w
+        .position(|o| matches!(o, Output::Journal(JournalOp::RecordSecurityEvent { .. })))
+        .expect("a security event in the journal");
+    let alarm = w
+        .position(|o| matches!(o, Output::Event(KioskEvent::SecurityAlarm { .. })))
+        .expect("an alarm");
+    assert!(journaled < alarm);
+    assert!(
+        !w.log
+            .iter()
+            .any(|o| matches!(o, Output::Event(KioskEvent::CommandDone { .. }))),
+        "a refusal performs nothing"
+    );
+}
+
+#[test]
 fn a_note_in_the_box_outside_any_session_is_journaled_in_doubt_with_an_alarm() {
     let (mut m, mut w) = started(KioskConfig::default());
     w.give(
