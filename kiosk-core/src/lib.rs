@@ -36,6 +36,6 @@ pub mod tickets;
 pub use commands::{AuthorisedCommand, Remote, SelfTestReport, StaffCommand, StaffSettlement};
 pub use events::{DeviceKind, KioskEvent, KioskObserver};
 pub use ids::{KioskId, Millis, SessionId};
-pub use runner::{Clock, Devices, Kiosk, KioskConfig, KioskError, SystemClock};
+pub use runner::{Clock, Devices, JournalTimings, Kiosk, KioskConfig, KioskError, SystemClock};
 pub use screen::Screen;
 pub use session::{Action, CustomerAction, Input, Record, Session, SessionConfig};

@@ -84,6 +84,13 @@ fn latency_histogram() -> Histogram {
 
 type HistogramFamily = Family<Call, Histogram, fn() -> Histogram>;
 
+/// The journal's write times into the metrics.
+impl kiosk_core::JournalTimings for Metrics {
+    fn write_took(&mut self, took: Duration) {
+        self.journal_write(took);
+    }
+}
+
 /// The service's metrics. Cloning shares them.
 #[derive(Clone)]
 pub struct Metrics {
@@ -100,6 +107,7 @@ pub struct Metrics {
     tickets_open: Gauge,
     api_refusals: Family<Reason, Counter>,
     security_alarms: Counter,
+    journal_commit: Histogram,
 }
 
 /// The label of a device.
@@ -153,6 +161,13 @@ impl Metrics {
         let tickets_open = Gauge::default();
         let api_refusals = Family::<Reason, Counter>::default();
         let security_alarms = Counter::default();
+        // 100 µs to about 3 s: one synced SQLite commit each.
+        let journal_commit = Histogram::new(exponential_buckets(0.0001, 2.0, 15));
+        registry.register(
+            "journal_commit_seconds",
+            "Time of each journal write (one synced commit)",
+            journal_commit.clone(),
+        );
         registry.register(
             "sessions",
             "Customer sessions ended, by outcome",
@@ -234,6 +249,7 @@ impl Metrics {
             tickets_open,
             api_refusals,
             security_alarms,
+            journal_commit,
         }
     }
 
@@ -289,6 +305,11 @@ impl Metrics {
                 device: device_label(device),
             })
             .set(i64::from(faulty));
+    }
+
+    /// One journal write took `took`.
+    pub fn journal_write(&self, took: Duration) {
+        self.journal_commit.observe(took.as_secs_f64());
     }
 
     /// One backend call's time and whether it answered.

@@ -230,6 +230,7 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
         clock.clone(),
         watch.observer(),
     );
+    kiosk.set_journal_timings(Box::new(metrics.clone()));
     for (device, report) in hardware.supervisors {
         kiosk.watch_supervisor(device, report);
     }

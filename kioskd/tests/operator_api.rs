@@ -148,6 +148,11 @@ async fn logins_roles_dual_control_and_metrics() {
     );
     assert_eq!(samples["kioskd_device_fault{device=\"acceptor\"}"], 0.0);
     assert!(samples.contains_key("kioskd_pending_payments"));
+    // Every journal write is timed: the clearings and commands above wrote.
+    assert!(
+        samples["kioskd_journal_commit_seconds_count"] >= 4.0,
+        "{text}"
+    );
     assert!(samples.contains_key("kioskd_tickets_open"));
 
     // Logging out ends the token.

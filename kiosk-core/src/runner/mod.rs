@@ -100,6 +100,13 @@ pub struct Devices {
     pub link: Box<dyn NetworkLink>,
 }
 
+/// Told how long each journal write took (a metrics exporter's hook: a
+/// slow disk shows here before customers feel it). Reads are not timed.
+pub trait JournalTimings: Send {
+    /// One write of the journal (one synced commit) took `took`.
+    fn write_took(&mut self, took: Duration);
+}
+
 /// A fatal error: the kiosk cannot go on safely and goes out of service.
 #[derive(Debug)]
 pub enum KioskError {
@@ -145,6 +152,8 @@ pub struct Kiosk {
     failover: Option<FailoverHandle>,
     /// Supervised drivers' reports.
     supervisors: Vec<(DeviceKind, SupervisorReport)>,
+    /// Told how long each journal write took, if anyone asked.
+    journal_timings: Option<Box<dyn JournalTimings>>,
 }
 
 impl Kiosk {
@@ -169,6 +178,7 @@ impl Kiosk {
             remote: None,
             failover: None,
             supervisors: Vec::new(),
+            journal_timings: None,
         }
     }
 
@@ -202,6 +212,11 @@ impl Kiosk {
     pub fn watch_supervisor(&mut self, device: DeviceKind, report: SupervisorReport) {
         self.supervisors.push((device, report));
         self.machine.set_supervised(true);
+    }
+
+    /// Reports how long each journal write takes (for metrics).
+    pub fn set_journal_timings(&mut self, timings: Box<dyn JournalTimings>) {
+        self.journal_timings = Some(timings);
     }
 
     /// The machine that decides (read its state for reports and checks).

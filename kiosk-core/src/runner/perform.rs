@@ -17,7 +17,15 @@ impl Kiosk {
     /// Performs `output`; returns the answer the machine waits for, if any.
     pub(super) async fn perform(&mut self, output: Output) -> Result<Option<Input>, KioskError> {
         Ok(match output {
-            Output::Journal(op) => self.apply(op)?.map(Input::Journal),
+            Output::Journal(op) => {
+                let writes = op.writes();
+                let started = std::time::Instant::now();
+                let reply = self.apply(op)?;
+                if let (true, Some(t)) = (writes, self.journal_timings.as_mut()) {
+                    t.write_took(started.elapsed());
+                }
+                reply.map(Input::Journal)
+            }
             Output::Device(call) => Some(Input::Device(self.device(call).await)),
             Output::Link(call) => Some(Input::Link(self.link(call).await)),
             Output::Event(event) => {

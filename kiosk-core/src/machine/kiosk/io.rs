@@ -325,6 +325,21 @@ pub enum JournalOp {
     ReadUnprinted,
 }
 
+impl JournalOp {
+    /// Whether it writes (one synced commit), rather than reads or
+    /// checkpoints.
+    pub fn writes(&self) -> bool {
+        !matches!(
+            self,
+            JournalOp::Checkpoint
+                | JournalOp::ReadRecovery
+                | JournalOp::ReadPending
+                | JournalOp::ReadInDoubt
+                | JournalOp::ReadUnprinted
+        )
+    }
+}
+
 /// What the journal found at start: everything recovery decides on.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecoveryRows {
