@@ -24,11 +24,13 @@ use crate::config::OperatorConfig;
 pub enum Role {
     /// Reads status, tickets and pending clearing steps.
     Viewer,
-    /// Also sends commands (restart, self-test, disable, …) and may be
-    /// one of the two people of a clearing.
+    /// Also sends commands (restart, self-test, disable, …).
     Operator,
+    /// Also handles cash: may be one of the two people of a clearing (the
+    /// one holding the kiosk key; 双人管理).
+    CashHandler,
     /// Also holds the cash box key: every clearing step needs one
-    /// supervisor among its two people.
+    /// supervisor among its two people, both cash handlers or above.
     Supervisor,
 }
 
@@ -38,6 +40,7 @@ impl Role {
         match self {
             Role::Viewer => "viewer",
             Role::Operator => "operator",
+            Role::CashHandler => "cash-handler",
             Role::Supervisor => "supervisor",
         }
     }
@@ -153,7 +156,7 @@ impl Staffing {
         let mut names: Vec<String> = self
             .by_name
             .values()
-            .filter(|o| o.role >= Role::Operator)
+            .filter(|o| o.role >= Role::CashHandler)
             .map(|o| o.name.clone())
             .collect();
         names.sort();

@@ -131,7 +131,7 @@ pub struct DualControl {
 }
 
 fn may_clear(staff: &Staff) -> Result<(), DualRefusal> {
-    if staff.role >= Role::Operator {
+    if staff.role >= Role::CashHandler {
         Ok(())
     } else {
         Err(DualRefusal::RoleTooLow)
@@ -255,12 +255,19 @@ mod tests {
         let mut dual = DualControl::new(Duration::from_secs(60));
         let t0 = Instant::now();
         let zhang = staff("zhang", Role::Supervisor);
-        let li = staff("li", Role::Operator);
+        let operator = staff("zhao", Role::Operator);
+        let id0 = dual.propose(ClearingStep::Begin, &zhang, None, t0).unwrap();
+        assert_eq!(
+            dual.confirm(id0, &operator, t0),
+            Err(DualRefusal::RoleTooLow),
+            "an operator who handles no cash is not the second person"
+        );
+        let li = staff("li", Role::CashHandler);
         let id = dual.propose(ClearingStep::Begin, &zhang, None, t0).unwrap();
         assert_eq!(dual.confirm(id, &zhang, t0), Err(DualRefusal::SamePerson));
         let wang = staff("wang", Role::Viewer);
         assert_eq!(dual.confirm(id, &wang, t0), Err(DualRefusal::RoleTooLow));
-        assert_eq!(dual.waiting(t0).len(), 1, "refusals leave it waiting");
+        assert_eq!(dual.waiting(t0).len(), 2, "refusals leave both waiting");
         assert_eq!(
             dual.confirm(id, &li, t0),
             Ok(StaffCommand::BeginClearing {
@@ -271,12 +278,12 @@ mod tests {
     }
 
     #[test]
-    fn two_operators_without_a_supervisor_cannot_clear() {
+    fn two_cash_handlers_without_a_supervisor_cannot_clear() {
         let mut dual = DualControl::new(Duration::from_secs(60));
         let t0 = Instant::now();
-        let li = staff("li", Role::Operator);
+        let li = staff("li", Role::CashHandler);
         let id = dual.propose(ClearingStep::Begin, &li, None, t0).unwrap();
-        let zhao = staff("zhao", Role::Operator);
+        let zhao = staff("zhao", Role::CashHandler);
         assert_eq!(dual.confirm(id, &zhao, t0), Err(DualRefusal::NoSupervisor));
         let viewer = staff("wang", Role::Viewer);
         assert_eq!(
@@ -300,14 +307,14 @@ mod tests {
         let id = dual
             .propose(ClearingStep::Begin, &zhang, Some(second), t0)
             .unwrap();
-        let zhao = staff("zhao", Role::Operator);
+        let zhao = staff("zhao", Role::CashHandler);
         assert_eq!(
             dual.confirm(id, &zhao, t0),
             Err(DualRefusal::NotTheNamedSecond("li".into()))
         );
         let later = t0 + Duration::from_secs(61);
         assert!(dual.waiting(later).is_empty());
-        let li = staff("li", Role::Operator);
+        let li = staff("li", Role::CashHandler);
         assert_eq!(dual.confirm(id, &li, later), Err(DualRefusal::Unknown));
     }
 }

@@ -375,14 +375,14 @@ fn check_api(config: &ServiceConfig, out: &mut Vec<Finding>) {
             ));
         }
     }
-    let clearing = ops.iter().filter(|o| o.role >= Role::Operator).count();
+    let clearing = ops.iter().filter(|o| o.role >= Role::CashHandler).count();
     let supervisors = ops.iter().filter(|o| o.role == Role::Supervisor).count();
     if clearing < 2 || supervisors == 0 {
         out.push(Finding::new(
             Level::Warning,
             FindingKind::Doubtful,
             base,
-            "no clearing is possible: it needs two operators, one of them a supervisor",
+            "no clearing is possible: it needs two cash handlers, one of them a supervisor",
         ));
     }
     if !config.api.listen.ip().is_loopback() {

@@ -95,7 +95,7 @@ async fn logins_roles_dual_control_and_metrics() {
     let (code, _) = post(&c, &confirm, Some(&li), json!({})).await;
     assert_eq!(code, 404, "confirmed once only");
 
-    // Ending it needs two people as well; two operators without a supervisor cannot.
+    // Ending it needs two people as well; two cash handlers without a supervisor cannot.
     let end = json!({"type": "end-clearing", "counted": {"minor": 0, "currency": "CNY"}, "counterfeit-found": 0});
     let (code, body) = post(&c, &k.url("/v1/commands"), Some(&li), end.clone()).await;
     assert_eq!(code, 202, "{body}");

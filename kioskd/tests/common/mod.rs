@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 /// The test staff: name, role, password.
 pub const STAFF: [(&str, &str, &str); 4] = [
     ("zhang", "supervisor", "zhang-pw"),
-    ("li", "operator", "li-pw"),
-    ("zhao", "operator", "zhao-pw"),
+    ("li", "cash-handler", "li-pw"),
+    ("zhao", "cash-handler", "zhao-pw"),
     ("wang", "viewer", "wang-pw"),
 ];
 
