@@ -148,6 +148,8 @@ pub async fn run(opts: Options) -> Exit {
 pub struct Started {
     kiosk: Kiosk,
     customers: mpsc::Receiver<kiosk_core::CustomerAction>,
+    screen: Option<kiosk_screen::ScreenService>,
+    screen_actions: mpsc::Receiver<kiosk_core::CustomerAction>,
     gate: CustomerGate,
     watch: Watch,
     listener: tokio::net::TcpListener,
@@ -223,13 +225,32 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
         link: Box::new(TimedLink::new(link, metrics.clone())),
     };
     let kiosk_id = kiosk_config.kiosk_id.0.clone();
-    let mut kiosk = Kiosk::new(
-        kiosk_config,
-        devices,
-        journal,
-        clock.clone(),
-        watch.observer(),
-    );
+    let takes_customers = opts.simulate || cfg.api.customer_actions;
+    // The customer's screen (kiosk-screen) under /screen/ when the service
+    // takes customer actions: it sees every event, and its page's actions
+    // go through the same gate as the API's (none once stopping).
+    let (screen_tx, screen_actions) = mpsc::channel(16);
+    let screen = takes_customers.then(|| {
+        kiosk_screen::ScreenService::new(
+            kiosk_screen::ScreenConfig::from_session(&kiosk_config.session),
+            kiosk_screen::Catalog::builtin(),
+            screen_tx,
+        )
+    });
+    use kiosk_core::KioskObserver as _;
+    let observer: Box<dyn kiosk_core::KioskObserver> = match &screen {
+        Some(screen) => {
+            let (mut watch_observer, mut screen_observer) = (watch.observer(), screen.observer());
+            Box::new(
+                move |at: kiosk_core::Millis, event: &kiosk_core::KioskEvent| {
+                    watch_observer.on_event(at, event);
+                    screen_observer.on_event(at, event);
+                },
+            )
+        }
+        None => watch.observer(),
+    };
+    let mut kiosk = Kiosk::new(kiosk_config, devices, journal, clock.clone(), observer);
     kiosk.set_journal_timings(Box::new(metrics.clone()));
     for (device, report) in hardware.supervisors {
         kiosk.watch_supervisor(device, report);
@@ -249,7 +270,6 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("the operator API cannot listen on {listen}: {e}"))?;
-    let takes_customers = opts.simulate || cfg.api.customer_actions;
     let api = ApiState::new(ApiParts {
         kiosk_id,
         staffing,
@@ -266,6 +286,8 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
     Ok(Started {
         kiosk,
         customers,
+        screen,
+        screen_actions,
         gate,
         watch,
         listener,
@@ -280,6 +302,8 @@ impl Started {
         let Started {
             mut kiosk,
             mut customers,
+            screen,
+            mut screen_actions,
             gate,
             watch,
             listener,
@@ -298,7 +322,19 @@ impl Started {
             }
             Err(e) => tracing::warn!(error = %e, "operator API address unknown"),
         }
-        let server = tokio::spawn(api::serve(listener, api, stopped(api_stop_rx)));
+        let server = tokio::spawn(api::serve(listener, api, screen, stopped(api_stop_rx)));
+        // The page's actions reach the kiosk through the gate, like the API's.
+        let screen_gate = gate.clone();
+        let screen_forward = tokio::spawn(async move {
+            while let Some(action) = screen_actions.recv().await {
+                match screen_gate.sender() {
+                    Some(tx) => {
+                        let _ = tx.send(action).await;
+                    }
+                    None => tracing::info!("stopping: a customer action from the screen refused"),
+                }
+            }
+        });
         let signals = tokio::spawn(on_signal(stop_tx, gate.clone(), watch.clone()));
 
         let ran = {
@@ -314,6 +350,7 @@ impl Started {
             }
         };
         signals.abort();
+        screen_forward.abort();
         gate.close();
         let exit = match ran {
             Some(Ok(())) => Exit::Clean,

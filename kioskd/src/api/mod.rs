@@ -12,6 +12,7 @@
 //! | `POST /v1/clearing/{id}/confirm` | operator | the second person confirms a clearing step |
 //! | `GET /metrics` | anyone | Prometheus / OpenMetrics text |
 //! | `POST /v1/customer` | (screen) | a `CustomerAction`, if `api.customer-actions` or `--simulate` |
+//! | `GET /screen/` | (screen) | the customer's page (kiosk-screen), if `api.customer-actions` or `--simulate` |
 //! | `POST /v1/sim/notes` | (demo) | `{value, counterfeit}`: a note into the simulated slot (`--simulate` only) |
 //!
 //! Every answer is JSON with `message_zh` and `message_en`. A request
@@ -170,13 +171,21 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `stop` resolves.
+/// Serves the API on `listener` until `stop` resolves, with the
+/// customer's screen under `/screen/` when one is given.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: ApiState,
+    screen: Option<kiosk_screen::ScreenService>,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let mut app = router(state);
+    if let Some(screen) = screen {
+        // As a service: `/screen/` reaches the page at its own `/`, so its
+        // relative paths (`api/view`, `events`) resolve under `/screen/`.
+        app = app.nest_service("/screen", kiosk_screen::router(screen));
+    }
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await
