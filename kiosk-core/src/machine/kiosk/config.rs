@@ -27,8 +27,10 @@ pub struct KioskConfig {
     /// Device health is checked this often between sessions (default 2 000 ms).
     pub health_check_interval_ms: u64,
     /// An idle kiosk sends the backend a heartbeat when the link has not
-    /// answered for this long, so a dead link is seen before a customer
-    /// tries to pay (default 2 000 ms; 0 turns probing off).
+    /// answered for this long, so a dead or slow link is seen before a
+    /// customer tries to pay: within this interval plus one answer's time
+    /// (default 1 000 ms, so a link answering in 4 s is called slow within
+    /// 5 s; one small request a second per idle kiosk; 0 turns probing off).
     pub link_probe_interval_ms: u64,
     /// Longest wait for a heartbeat's answer (default 5 000 ms: longer than
     /// a slow but working backend takes, shorter than the account check).
@@ -56,7 +58,7 @@ impl Default for KioskConfig {
             retry_initial_ms: 2_000,
             retry_max_ms: 60_000,
             health_check_interval_ms: 2_000,
-            link_probe_interval_ms: 2_000,
+            link_probe_interval_ms: 1_000,
             link_probe_timeout_ms: 5_000,
             self_test_account: "0".into(),
             authorised_operators: Vec::new(),

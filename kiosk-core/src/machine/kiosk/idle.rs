@@ -12,7 +12,7 @@ use super::{
     LinkCall, LinkReply, Output, Purpose,
 };
 use crate::events::{DeviceKind, DeviceWarning, KioskEvent, SettlementKind};
-use crate::ids::SessionId;
+use crate::ids::{Millis, SessionId};
 use crate::journal::{NoteId, SessionOutcome, SessionStart, Settlement};
 use crate::machine::retry::Waits;
 use crate::machine::PathDecision;
@@ -137,12 +137,6 @@ impl KioskMachine {
                 Purpose::NotePath,
             )));
         }
-        let probe_ms = self.config.link_probe_interval_ms;
-        if probe_ms > 0 && now.since(self.last_link_call) >= probe_ms {
-            self.push(Output::Link(LinkCall::Heartbeat {
-                timeout_ms: self.config.link_probe_timeout_ms,
-            }));
-        }
         if self.availability.fault_of(DeviceKind::Acceptor).is_none() {
             self.reset_backoff = None;
         } else if self
@@ -162,6 +156,24 @@ impl KioskMachine {
         }
         if self.has_supervisors {
             self.push(Output::ReadSupervisors);
+        }
+    }
+
+    /// When the idle heartbeat is due: `link_probe_interval_ms` after the
+    /// backend last answered (or failed to); `None` with probing off.
+    pub(super) fn next_probe_at(&self) -> Option<Millis> {
+        let probe_ms = self.config.link_probe_interval_ms;
+        (probe_ms > 0).then(|| self.last_link_call.plus_ms(probe_ms))
+    }
+
+    /// The idle heartbeat, on its own timer: a dead or slow link is seen
+    /// within one interval plus one answer's time, not at the next health
+    /// check or the next customer.
+    pub(super) fn probe_link_if_due(&mut self) {
+        if self.next_probe_at().is_some_and(|at| self.now >= at) {
+            self.push(Output::Link(LinkCall::Heartbeat {
+                timeout_ms: self.config.link_probe_timeout_ms,
+            }));
         }
     }
 

@@ -247,6 +247,7 @@ impl KioskMachine {
                     .into_iter()
                     .chain(self.tickets.next_deadline())
                     .chain(self.health.next_deadline())
+                    .chain(self.next_probe_at())
                     .fold(self.next_health_at, Millis::min),
             ),
         }
@@ -266,6 +267,7 @@ impl KioskMachine {
                 if now >= self.next_health_at {
                     self.check_health();
                 }
+                self.probe_link_if_due();
             }
             None => {}
         }
