@@ -69,6 +69,9 @@ struct Active {
     session: Session,
     /// The journal row of the note now in escrow.
     escrow_note: Option<NoteId>,
+    /// The session's payment while the journal holds it pending: it joins
+    /// the retry schedule when the session ends unanswered.
+    pending: Option<(kiosk_hal::IdempotencyKey, kiosk_hal::Money)>,
 }
 
 /// Every decision of one kiosk. See the [module docs](self).
@@ -427,6 +430,7 @@ impl KioskMachine {
         self.session = Some(Active {
             session,
             escrow_note: None,
+            pending: None,
         });
         self.push_session(actions);
     }

@@ -6,7 +6,7 @@ use kiosk_hal::{AcceptorEvent, ErrorKind};
 
 use super::{DeviceCall, InDoubtCause, JournalOp, KioskMachine, LinkCall, Output, Purpose, Step};
 use crate::events::{DeviceKind, KioskEvent};
-use crate::journal::{SessionOutcome, SessionStart};
+use crate::journal::{PendingPayment, SessionOutcome, SessionStart};
 use crate::session::{Action, Input, Record};
 
 impl KioskMachine {
@@ -110,6 +110,7 @@ impl KioskMachine {
                 });
             }
             Record::PaymentPending { key, amount } => {
+                active.pending = Some((key.clone(), amount));
                 self.journal(JournalOp::PaymentPending(id, key, amount))
             }
             Record::PaymentCredited {
@@ -118,6 +119,7 @@ impl KioskMachine {
                 new_balance,
             } => {
                 let amount = active.session.posting().map(|p| p.amount);
+                active.pending = None;
                 self.journal(JournalOp::PaymentCredited {
                     key: key.clone(),
                     backend_ref,
@@ -128,6 +130,7 @@ impl KioskMachine {
                 }
             }
             Record::PaymentRefused { key, reason } => {
+                active.pending = None;
                 self.journal(JournalOp::PaymentRefused(key.clone(), reason.clone()));
                 self.event(KioskEvent::PaymentRefused { key, reason });
             }
@@ -136,14 +139,30 @@ impl KioskMachine {
                 self.event(KioskEvent::ReceiptKept { session: id });
             }
             Record::SessionEnded { outcome } => {
+                // The payment it leaves unanswered, if any, is retried
+                // under its own key (the schedule builds what a retry carries).
+                let left = active.pending.take().zip(active.session.posting().cloned());
                 self.journal(JournalOp::EndSession(id.clone(), outcome));
                 self.event(KioskEvent::SessionEnded {
-                    session: id,
+                    session: id.clone(),
                     outcome,
                 });
                 self.note_transaction(outcome);
-                // Pick up the pending payment it left, if any.
-                self.journal(JournalOp::ReadPending);
+                if let Some(((key, amount), posting)) = left {
+                    debug_assert_eq!(posting.key, key, "one key per session payment");
+                    self.retries.track(
+                        PendingPayment {
+                            key,
+                            session: id,
+                            account: posting.account,
+                            amount,
+                            method: posting.method,
+                            created_at: now,
+                            attempts: 1,
+                        },
+                        now,
+                    );
+                }
             }
         }
     }
