@@ -1,42 +1,49 @@
-//! The drill's seeded random generator: SplitMix64, never an OS seed.
+//! The drill's seeded random generator: xoshiro256++ (`rand_xoshiro`),
+//! never an OS seed.
 //!
 //! Every random choice in a drill comes from a [`SimRng`] derived from the
 //! drill's seed. Each device gets its own stream with [`SimRng::fork`], keyed
 //! by a name, so adding a device (or drawing more numbers in one) does not
 //! change any other device's stream.
+//!
+//! The generator, the unbiased range sampling and the distributions are
+//! `rand`'s and `rand_distr`'s; this module only fixes how a seed and a
+//! label become a stream, which is what makes a drill reproducible.
 
-/// A small, fast, seeded generator (SplitMix64).
+use std::hash::Hasher;
+
+use std::convert::Infallible;
+
+use rand::{Rng, RngExt, SeedableRng, TryRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// A small, fast, seeded generator (xoshiro256++).
 ///
-/// Not for cryptography; for reproducible fault schedules.
+/// Not for cryptography; for reproducible fault schedules. It is a
+/// [`rand::Rng`], so `rand`'s and `rand_distr`'s samplers draw from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimRng {
     seed: u64,
-    state: u64,
+    inner: Xoshiro256PlusPlus,
 }
 
-const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// SplitMix64's output function: a strong 64-bit mixer.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// FNV-1a, 64-bit, of `bytes`.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xCBF2_9CE4_8422_2325;
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01B3);
-    }
-    hash
+/// FNV-1a (64-bit) of `label`: the `fnv` crate's stable hash, the same on
+/// every platform and release (std's `DefaultHasher` promises neither).
+fn label_hash(label: &str) -> u64 {
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(label.as_bytes());
+    hasher.finish()
 }
 
 impl SimRng {
     /// A generator seeded with `seed`. The same seed always gives the same sequence.
     pub fn new(seed: u64) -> SimRng {
-        SimRng { seed, state: seed }
+        SimRng {
+            seed,
+            // Expands the 64-bit seed with SplitMix64, as the xoshiro
+            // authors recommend.
+            inner: Xoshiro256PlusPlus::seed_from_u64(seed),
+        }
     }
 
     /// The seed this generator was created with (print it: "reproduce with seed=…").
@@ -46,33 +53,26 @@ impl SimRng {
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(GOLDEN_GAMMA);
-        mix(self.state)
+        self.inner.next_u64()
     }
 
     /// A number uniformly drawn from `0..n`; 0 when `n` is 0.
     ///
-    /// Uses rejection sampling, so there is no modulo bias.
+    /// `rand`'s unbiased range sampling, so there is no modulo bias.
     pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             return 0;
         }
-        let zone = u64::MAX - (u64::MAX % n);
-        loop {
-            let x = self.next_u64();
-            if x < zone {
-                return x % n;
-            }
-        }
+        self.inner.random_range(0..n)
     }
 
     /// `true` with probability `p` (clamped to `0.0..=1.0`; NaN counts as 0).
     ///
     /// Always draws exactly one number, so the stream stays aligned whatever `p` is.
     pub fn chance(&mut self, p: f64) -> bool {
-        // 53 random bits as a float in [0, 1).
-        let x = (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-        x < p
+        // A uniform float in [0, 1) from one 64-bit draw; `random_bool`
+        // would panic on a p outside 0..=1 and skip the draw at 0 and 1.
+        self.inner.random::<f64>() < p
     }
 
     /// An independent stream for `label` (a device or component name).
@@ -81,7 +81,25 @@ impl SimRng {
     /// how many numbers have been drawn from it, so forks are stable however
     /// the drill's devices are ordered or used.
     pub fn fork(&self, label: &str) -> SimRng {
-        SimRng::new(mix(self.seed ^ mix(fnv1a(label.as_bytes()))))
+        let mut keyed = Xoshiro256PlusPlus::seed_from_u64(self.seed ^ label_hash(label));
+        SimRng::new(keyed.next_u64())
+    }
+}
+
+impl TryRng for SimRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(self.inner.next_u32())
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.inner.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.inner.fill_bytes(dst);
+        Ok(())
     }
 }
 

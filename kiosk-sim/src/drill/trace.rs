@@ -16,28 +16,27 @@ pub struct TraceEntry {
     pub event: KioskEvent,
 }
 
-/// FNV-1a, 64 bit: a stable, dependency-free hash of the trace text.
-#[derive(Debug, Clone, Copy)]
-pub struct TraceHasher(u64);
+/// FNV-1a, 64 bit (the `fnv` crate): a stable hash of the trace text, the
+/// same on every platform and release, so a printed hash compares across
+/// machines.
+#[derive(Default)]
+pub struct TraceHasher(fnv::FnvHasher);
 
-impl Default for TraceHasher {
-    fn default() -> Self {
-        TraceHasher(0xcbf2_9ce4_8422_2325)
+impl std::fmt::Debug for TraceHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TraceHasher({:#018x})", self.finish())
     }
 }
 
 impl TraceHasher {
     /// Feeds bytes.
     pub fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        std::hash::Hasher::write(&mut self.0, bytes);
     }
 
     /// The hash so far.
     pub fn finish(&self) -> u64 {
-        self.0
+        std::hash::Hasher::finish(&self.0)
     }
 }
 
@@ -207,6 +206,20 @@ mod tests {
         assert!(EventPattern::parse("no-such-event")
             .unwrap_err()
             .contains("known events"));
+    }
+
+    /// Published FNV-1a 64-bit vectors (the FNV authors' test suite), so a
+    /// printed trace hash means the same thing as in earlier releases.
+    #[test]
+    fn trace_hasher_is_fnv1a_64() {
+        let hash = |s: &str| {
+            let mut h = TraceHasher::default();
+            h.write(s.as_bytes());
+            h.finish()
+        };
+        assert_eq!(hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash("foobar"), 0x8594_4171_f739_67e8);
     }
 
     #[test]
