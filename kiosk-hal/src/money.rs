@@ -41,13 +41,14 @@ impl Currency {
         core::str::from_utf8(&self.0).unwrap_or("???")
     }
 
-    /// Decimal places of the minor unit (2 for CNY: 1 yuan = 100 fen).
+    /// Decimal places of the minor unit (2 for CNY: 1 yuan = 100 fen), from
+    /// the ISO 4217 table (`iso_currency`). A code the table does not know,
+    /// or one without a minor unit of its own (precious metals, `XXX`),
+    /// counts in hundredths.
     pub fn minor_exponent(&self) -> u32 {
-        match &self.0 {
-            b"JPY" | b"KRW" | b"VND" | b"CLP" | b"ISK" => 0,
-            b"BHD" | b"KWD" | b"OMR" | b"JOD" | b"TND" => 3,
-            _ => 2,
-        }
+        iso_currency::Currency::from_code(self.code())
+            .and_then(|c| c.exponent())
+            .map_or(2, u32::from)
     }
 }
 
@@ -181,6 +182,21 @@ impl fmt::Debug for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exponents_follow_iso_4217() {
+        // Values from the ISO 4217 list (SIX), not from the crate's table.
+        let exp = |c: &[u8; 3]| Currency::from_code(*c).unwrap().minor_exponent();
+        assert_eq!(exp(b"CNY"), 2);
+        assert_eq!(exp(b"HKD"), 2);
+        assert_eq!(exp(b"JPY"), 0);
+        assert_eq!(exp(b"KRW"), 0);
+        assert_eq!(exp(b"KWD"), 3);
+        assert_eq!(exp(b"LYD"), 3);
+        assert_eq!(exp(b"CLF"), 4);
+        assert_eq!(exp(b"UYW"), 4);
+        assert_eq!(exp(b"QQQ"), 2, "unknown codes count in hundredths");
+    }
 
     #[test]
     fn displays_minor_units_with_currency_exponent() {
