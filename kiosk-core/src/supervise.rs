@@ -40,6 +40,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::machine::retry::{RetryPolicy, Waits};
+
 use async_trait::async_trait;
 use kiosk_hal::{
     AcceptorEvent, AcceptorStatus, BillAcceptor, DeviceError, ErrorKind, Money, PaymentCode,
@@ -156,19 +158,22 @@ struct Supervisor<T: ?Sized> {
     policy: SupervisorPolicy,
     report: SupervisorReport,
     started: bool,
-    failures_in_a_row: u32,
+    /// Waits before each restart in a row (backon's exponential waits, no
+    /// jitter); reset by a call that completes.
+    restart_waits: Waits,
     retry_at: Option<Instant>,
 }
 
 impl<T: ?Sized> Supervisor<T> {
     fn new(factory: DriverFactory<T>, policy: SupervisorPolicy) -> Self {
+        let restart_waits = restart_waits(&policy);
         Supervisor {
             factory,
             driver: None,
             policy,
             report: SupervisorReport::default(),
             started: false,
-            failures_in_a_row: 0,
+            restart_waits,
             retry_at: None,
         }
     }
@@ -219,7 +224,7 @@ impl<T: ?Sized> Supervisor<T> {
     ) -> Result<R, DeviceError> {
         let reason = match out {
             Guarded::Done(result) => {
-                self.failures_in_a_row = 0;
+                self.restart_waits = restart_waits(&self.policy);
                 return result;
             }
             Guarded::Panicked(msg) => format!("panicked in {call}: {msg}"),
@@ -231,19 +236,22 @@ impl<T: ?Sized> Supervisor<T> {
     /// Drops the driver, schedules the restart, reports; the error message.
     fn fail(&mut self, reason: String) -> String {
         self.driver = None;
-        self.failures_in_a_row = self.failures_in_a_row.saturating_add(1);
-        let doublings = self.failures_in_a_row.saturating_sub(1).min(32);
-        let backoff_ms = self
-            .policy
-            .restart_backoff_ms
-            .saturating_mul(1u64 << doublings)
-            .min(self.policy.restart_backoff_max_ms);
+        let backoff_ms = self.restart_waits.next_ms();
         self.retry_at = Some(Instant::now() + Duration::from_millis(backoff_ms));
         tracing::warn!(%reason, backoff_ms, "supervised driver failed");
         let message = format!("driver task failed: {reason}");
         self.report.push(reason, false, true);
         message
     }
+}
+
+/// The restart waits under `policy`: `restart_backoff_ms`, doubling up to
+/// `restart_backoff_max_ms`.
+fn restart_waits(policy: &SupervisorPolicy) -> Waits {
+    Waits::new(RetryPolicy {
+        initial_ms: policy.restart_backoff_ms,
+        max_ms: policy.restart_backoff_max_ms,
+    })
 }
 
 fn offline(message: String) -> DeviceError {

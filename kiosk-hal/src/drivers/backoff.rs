@@ -1,8 +1,13 @@
 //! Bounded exponential backoff for reopening a port that disappeared.
 //!
 //! Sans-IO: the caller passes the time (milliseconds on any monotonic
-//! clock) and asks whether an attempt is due.
+//! clock) and asks whether an attempt is due. The waits themselves are
+//! `backon`'s exponential sequence (no jitter: a reconnect schedule is
+//! reproducible in tests).
 
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use serde::{Deserialize, Serialize};
 
 /// How a driver retries opening its port.
@@ -30,12 +35,26 @@ impl Default for ReconnectConfig {
 }
 
 /// When to try opening the port next.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Backoff {
     config: ReconnectConfig,
-    wait_ms: u64,
+    waits: ExponentialBackoff,
     next_at_ms: u64,
     failures: u64,
+}
+
+impl ReconnectConfig {
+    /// The waits after each failure in a row: `initial_ms`, doubling up to
+    /// `max_ms`, for ever.
+    fn waits(&self) -> ExponentialBackoff {
+        let initial = self.initial_ms.max(1);
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(initial))
+            .with_max_delay(Duration::from_millis(self.max_ms.max(initial)))
+            .with_factor(2.0)
+            .without_max_times()
+            .build()
+    }
 }
 
 impl Backoff {
@@ -43,7 +62,7 @@ impl Backoff {
     pub fn new(config: ReconnectConfig) -> Backoff {
         Backoff {
             config,
-            wait_ms: config.initial_ms.max(1),
+            waits: config.waits(),
             next_at_ms: 0,
             failures: 0,
         }
@@ -62,16 +81,16 @@ impl Backoff {
     /// Records a failed attempt at `now_ms`: the next one waits, the wait doubles (bounded).
     pub fn failed(&mut self, now_ms: u64) {
         self.failures = self.failures.saturating_add(1);
-        self.next_at_ms = now_ms.saturating_add(self.wait_ms);
-        self.wait_ms = self
-            .wait_ms
-            .saturating_mul(2)
-            .min(self.config.max_ms.max(self.config.initial_ms).max(1));
+        // The sequence never ends (without_max_times); the cap regardless.
+        let wait_ms = self.waits.next().map_or(self.config.max_ms, |d| {
+            u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+        });
+        self.next_at_ms = now_ms.saturating_add(wait_ms);
     }
 
     /// Records a successful attempt: the next outage starts from the initial wait.
     pub fn succeeded(&mut self) {
-        self.wait_ms = self.config.initial_ms.max(1);
+        self.waits = self.config.waits();
         self.next_at_ms = 0;
     }
 
