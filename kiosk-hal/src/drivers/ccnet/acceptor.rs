@@ -75,6 +75,10 @@ impl PortProtocol for CcnetPort {
         Some(cmd.to_bytes())
     }
 
+    fn next_deadline_ms(&self) -> Option<u64> {
+        self.host.next_deadline_ms()
+    }
+
     fn deliver(&mut self) {
         while let Some(output) = self.host.poll_output() {
             match output {

@@ -81,6 +81,10 @@ impl PortProtocol for CctalkPort {
         frame.to_bytes(self.checksum).ok()
     }
 
+    fn next_deadline_ms(&self) -> Option<u64> {
+        self.host.next_deadline_ms()
+    }
+
     fn deliver(&mut self) {
         while let Some(output) = self.host.poll_output() {
             match output {

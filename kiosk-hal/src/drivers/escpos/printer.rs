@@ -40,6 +40,10 @@ impl PortProtocol for EscPosPort {
         self.host.poll_transmit(now_ms)
     }
 
+    fn next_deadline_ms(&self) -> Option<u64> {
+        self.host.next_deadline_ms()
+    }
+
     fn deliver(&mut self) {
         while let Some(done) = self.host.poll_output() {
             if let Some(waiter) = self.waiters.remove(&done.token) {

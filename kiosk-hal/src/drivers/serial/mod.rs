@@ -3,9 +3,12 @@
 //!
 //! # How a shell works
 //!
-//! - One `std::thread` owns the port. It reads with a short timeout
-//!   (`io-tick-ms`), pushes what it read into the driver's protocol state
-//!   and writes whatever that state wants written.
+//! - One `std::thread` owns the port. It sleeps in one `epoll` wait until
+//!   bytes arrive, the async side queues a request, or the protocol's next
+//!   deadline (a poll, an overdue answer) comes; it pushes what it read into
+//!   the driver's protocol state and writes whatever that state wants
+//!   written. No read tick: a queued command goes out at once, an idle port
+//!   costs only its protocol's polls.
 //! - The async trait methods lock the same state to queue requests and wait
 //!   on tokio `oneshot`s for their completion; events travel through a tokio
 //!   `mpsc` channel, so waiting for one is a cancel-safe `recv`.
@@ -14,11 +17,11 @@
 //!   bounded exponential backoff ([`ReconnectConfig`](crate::drivers::ReconnectConfig));
 //!   it recovers without a process restart.
 //!
-//! Dropping a driver stops its thread within one tick.
+//! Dropping a driver wakes its thread, which then stops.
 
 mod worker;
 
-pub use worker::{spawn, Epoch, PortProtocol, Shared, Worker, WorkerConfig};
+pub use worker::{spawn, Epoch, Locked, PortProtocol, Shared, Worker, WorkerConfig};
 
 use crate::{DeviceError, ErrorKind};
 

@@ -1,13 +1,28 @@
 //! The I/O thread every serial driver runs: owns the port, reopens it with
 //! backoff, and drives the driver's protocol state under a mutex.
+//!
+//! # Event-driven
+//!
+//! The thread sleeps in one `epoll` wait (`mio`) until the first of:
+//! bytes on the port, a request queued by the async side (every
+//! [`Shared::lock`] wakes it when the guard drops), the protocol's next
+//! deadline ([`PortProtocol::next_deadline_ms`]: a poll due, an answer
+//! overdue), or the half-second check that the port's path still exists.
+//! A queued command goes out at once instead of after a read timeout, and
+//! an idle port costs only its protocol's own polls.
 
+use std::io::{Read, Write};
+use std::ops::{Deref, DerefMut};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serialport::SerialPort;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+use serialport::{SerialPort, TTYPort};
 
 use crate::drivers::{Backoff, Parity, ReconnectConfig, SerialLine};
 
@@ -46,17 +61,26 @@ pub trait PortProtocol: Send + 'static {
     fn transmit(&mut self, now_ms: u64) -> Option<Vec<u8>>;
     /// Deliver outputs (events, completions) to the async side.
     fn deliver(&mut self);
+    /// When [`transmit`](PortProtocol::transmit) will next have something to
+    /// send without being asked (a poll due, an answer overdue), on the
+    /// clock `now_ms` runs on. `None`: only when asked or answered. The I/O
+    /// thread sleeps until then unless bytes or a request come first.
+    fn next_deadline_ms(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A protocol shared between the I/O thread and the async driver.
 pub struct Shared<P> {
     inner: Arc<Mutex<P>>,
+    waker: Arc<OnceLock<Waker>>,
 }
 
 impl<P> Clone for Shared<P> {
     fn clone(&self) -> Self {
         Shared {
             inner: Arc::clone(&self.inner),
+            waker: Arc::clone(&self.waker),
         }
     }
 }
@@ -66,14 +90,59 @@ impl<P> Shared<P> {
     pub fn new(protocol: P) -> Shared<P> {
         Shared {
             inner: Arc::new(Mutex::new(protocol)),
+            waker: Arc::new(OnceLock::new()),
         }
     }
 
     /// Locks the protocol (a panic elsewhere does not poison it for good).
-    pub fn lock(&self) -> MutexGuard<'_, P> {
+    /// When the guard drops, the I/O thread wakes to send whatever the
+    /// caller queued.
+    pub fn lock(&self) -> Locked<'_, P> {
+        Locked {
+            guard: Some(self.lock_quiet()),
+            waker: &self.waker,
+        }
+    }
+
+    /// Locks without waking the I/O thread (the thread's own access).
+    fn lock_quiet(&self) -> MutexGuard<'_, P> {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn wake(waker: &OnceLock<Waker>) {
+    if let Some(waker) = waker.get() {
+        // Fails only if the thread's poll is gone: nothing left to wake.
+        let _ = waker.wake();
+    }
+}
+
+/// The protocol, locked by the async side: wakes the I/O thread when it
+/// drops (after unlocking).
+pub struct Locked<'a, P> {
+    guard: Option<MutexGuard<'a, P>>,
+    waker: &'a OnceLock<Waker>,
+}
+
+impl<P> Deref for Locked<'_, P> {
+    type Target = P;
+    fn deref(&self) -> &P {
+        self.guard.as_ref().expect("held until drop")
+    }
+}
+
+impl<P> DerefMut for Locked<'_, P> {
+    fn deref_mut(&mut self) -> &mut P {
+        self.guard.as_mut().expect("held until drop")
+    }
+}
+
+impl<P> Drop for Locked<'_, P> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        wake(self.waker);
     }
 }
 
@@ -81,14 +150,16 @@ impl<P> Shared<P> {
 #[derive(Debug)]
 pub struct Worker {
     stop: Arc<AtomicBool>,
+    waker: Arc<OnceLock<Waker>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        // Not joined: the thread ends within one tick and must not block
-        // an async caller that drops the driver.
+        wake(&self.waker);
+        // Not joined: the thread sees the flag as soon as it wakes and must
+        // not block an async caller that drops the driver.
         drop(self.thread.take());
     }
 }
@@ -100,8 +171,9 @@ pub struct WorkerConfig {
     pub line: SerialLine,
     /// Reopening backoff.
     pub reconnect: ReconnectConfig,
-    /// Read timeout: how long the thread may sleep before it looks for
-    /// something to write.
+    /// The write timeout, and the longest the thread sleeps while the port
+    /// cannot be opened. (Reads no longer wait on a tick: the thread wakes
+    /// on bytes, requests and the protocol's deadlines.)
     pub tick_ms: u64,
     /// A name for the thread (shows in debuggers and panics).
     pub name: String,
@@ -113,16 +185,30 @@ pub fn spawn<P: PortProtocol>(
     protocol: Shared<P>,
     epoch: Epoch,
 ) -> std::io::Result<Worker> {
+    let poll = Poll::new()?;
+    let waker = Waker::new(poll.registry(), WAKE)?;
+    if protocol.waker.set(waker).is_err() {
+        return Err(std::io::Error::other(
+            "this protocol already has an I/O thread",
+        ));
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
+    let waker = Arc::clone(&protocol.waker);
     let thread = std::thread::Builder::new()
         .name(config.name.clone())
-        .spawn(move || run(config, protocol, epoch, flag))?;
+        .spawn(move || run(config, protocol, epoch, poll, flag))?;
     Ok(Worker {
         stop,
+        waker,
         thread: Some(thread),
     })
 }
+
+/// The port's readiness.
+const PORT: Token = Token(0);
+/// A request queued by the async side, or the worker stopping.
+const WAKE: Token = Token(1);
 
 /// How often an open port's path is checked for existence.
 const PATH_CHECK_MS: u64 = 500;
@@ -131,34 +217,51 @@ fn run<P: PortProtocol>(
     config: WorkerConfig,
     protocol: Shared<P>,
     epoch: Epoch,
+    mut poll: Poll,
     stop: Arc<AtomicBool>,
 ) {
     let tick = Duration::from_millis(config.tick_ms.max(1));
     let mut backoff = Backoff::new(config.reconnect);
-    let mut port: Option<Box<dyn SerialPort>> = None;
+    let mut port: Option<TTYPort> = None;
     let mut down_reported = false;
     let mut next_path_check = 0;
+    let mut events = Events::with_capacity(4);
     let mut buf = [0u8; 512];
     while !stop.load(Ordering::Relaxed) {
         let now = epoch.now_ms();
         let Some(p) = port.as_mut() else {
             if !backoff.due(now) {
                 let wait = backoff.next_at_ms().saturating_sub(now);
-                std::thread::sleep(Duration::from_millis(wait).min(tick * 4));
+                sleep(
+                    &mut poll,
+                    &mut events,
+                    Duration::from_millis(wait).min(tick * 4),
+                );
                 continue;
             }
             match open(&config.line, tick) {
                 Ok(p) => {
+                    let fd = p.as_raw_fd();
+                    if let Err(e) =
+                        poll.registry()
+                            .register(&mut SourceFd(&fd), PORT, Interest::READABLE)
+                    {
+                        backoff.failed(now);
+                        let mut proto = protocol.lock_quiet();
+                        proto.closed(now, &format!("cannot watch the port: {e}"));
+                        proto.deliver();
+                        continue;
+                    }
                     port = Some(p);
                     backoff.succeeded();
                     down_reported = false;
-                    protocol.lock().opened(epoch.now_ms());
+                    protocol.lock_quiet().opened(epoch.now_ms());
                 }
                 Err(e) => {
                     backoff.failed(now);
                     if !down_reported {
                         down_reported = true;
-                        let mut proto = protocol.lock();
+                        let mut proto = protocol.lock_quiet();
                         proto.closed(now, &e);
                         proto.deliver();
                     }
@@ -166,53 +269,115 @@ fn run<P: PortProtocol>(
             }
             continue;
         };
-        let lost = match step(p.as_mut(), &protocol, &epoch, &mut buf) {
-            Ok(()) if now >= next_path_check => {
-                next_path_check = now + PATH_CHECK_MS;
-                (!config.line.path.exists()).then(|| "the port's path is gone".to_string())
+        let mut lost = step(p, &protocol, &epoch, &mut buf).err();
+        if lost.is_none() && now >= next_path_check {
+            next_path_check = now + PATH_CHECK_MS;
+            if !config.line.path.exists() {
+                lost = Some("the port's path is gone".to_string());
             }
-            Ok(()) => None,
-            Err(e) => Some(e),
-        };
+        }
+        if lost.is_none() {
+            // Sleep until bytes, a request, the protocol's deadline or the
+            // path check, whichever comes first.
+            let now = epoch.now_ms();
+            let until = protocol
+                .lock_quiet()
+                .next_deadline_ms()
+                .map_or(next_path_check, |d| d.min(next_path_check));
+            // At least a millisecond: a deadline the protocol let pass
+            // without sending must not spin the thread.
+            let wait = Duration::from_millis(until.saturating_sub(now).max(1));
+            if let Err(e) = poll.poll(&mut events, Some(wait)) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    lost = Some(format!("waiting on the port failed: {e}"));
+                }
+            } else if events
+                .iter()
+                .any(|e| e.token() == PORT && (e.is_read_closed() || e.is_error()))
+            {
+                lost = hung_up(p, &protocol, &epoch, &mut buf);
+            }
+        }
         if let Some(why) = lost {
-            port = None;
+            if let Some(p) = port.take() {
+                let fd = p.as_raw_fd();
+                let _ = poll.registry().deregister(&mut SourceFd(&fd));
+            }
             backoff.failed(epoch.now_ms());
             down_reported = true;
-            let mut proto = protocol.lock();
+            let mut proto = protocol.lock_quiet();
             proto.closed(epoch.now_ms(), &why);
             proto.deliver();
         }
     }
 }
 
-/// Writes what is due, then reads for at most one tick.
+/// Waits up to `wait`, waking early for a request or the worker stopping.
+fn sleep(poll: &mut Poll, events: &mut Events, wait: Duration) {
+    // An error here (EINTR) only shortens the sleep.
+    let _ = poll.poll(events, Some(wait));
+}
+
+/// Writes what is due and reads every byte waiting, until a read brings
+/// nothing: what was read may make something due at once (a resend after a
+/// corrupted answer), and the wait is edge-triggered (a byte left behind
+/// would not wake the thread again).
 fn step<P: PortProtocol>(
-    port: &mut dyn SerialPort,
+    port: &mut TTYPort,
     protocol: &Shared<P>,
     epoch: &Epoch,
     buf: &mut [u8],
 ) -> Result<(), String> {
     loop {
-        let out = {
-            let mut proto = protocol.lock();
-            let out = proto.transmit(epoch.now_ms());
-            proto.deliver();
-            out
-        };
-        let Some(bytes) = out else { break };
-        write_all(port, &bytes)?;
+        loop {
+            let out = {
+                let mut proto = protocol.lock_quiet();
+                let out = proto.transmit(epoch.now_ms());
+                proto.deliver();
+                out
+            };
+            let Some(bytes) = out else { break };
+            write_all(port, &bytes)?;
+        }
+        let waiting = port
+            .bytes_to_read()
+            .map_err(|e| format!("cannot ask the port for bytes: {e}"))?;
+        if waiting == 0 {
+            return Ok(());
+        }
+        let want = usize::try_from(waiting).unwrap_or(buf.len()).min(buf.len());
+        match port.read(&mut buf[..want]) {
+            Ok(0) => return Err("the port was closed".into()),
+            Ok(n) => {
+                let mut proto = protocol.lock_quiet();
+                proto.received(epoch.now_ms(), &buf[..n]);
+                proto.deliver();
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("read failed: {e}")),
+        }
     }
+}
+
+/// The port reported a hang-up or an error: read what it still holds and
+/// say why it is lost, or `None` if it reads on (a spurious report).
+fn hung_up<P: PortProtocol>(
+    port: &mut TTYPort,
+    protocol: &Shared<P>,
+    epoch: &Epoch,
+    buf: &mut [u8],
+) -> Option<String> {
     match port.read(buf) {
-        Ok(0) => Err("the port was closed".into()),
+        Ok(0) => Some("the port was closed".into()),
         Ok(n) => {
-            let mut proto = protocol.lock();
+            let mut proto = protocol.lock_quiet();
             proto.received(epoch.now_ms(), &buf[..n]);
             proto.deliver();
-            Ok(())
+            None
         }
-        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(()),
-        Err(e) => Err(format!("read failed: {e}")),
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Some("the port hung up".into()),
+        Err(e) => Some(format!("read failed: {e}")),
     }
 }
 
@@ -222,7 +387,7 @@ const WRITE_DEADLINE: Duration = Duration::from_secs(10);
 /// Writes every byte, waiting out short timeouts while the port's buffer
 /// drains (a long receipt at 9600 baud). No `flush`: `tcdrain` could block
 /// for ever on a line nobody reads.
-fn write_all(port: &mut dyn SerialPort, mut bytes: &[u8]) -> Result<(), String> {
+fn write_all(port: &mut TTYPort, mut bytes: &[u8]) -> Result<(), String> {
     use std::io::ErrorKind as Io;
     let deadline = Instant::now() + WRITE_DEADLINE;
     while !bytes.is_empty() {
@@ -238,7 +403,7 @@ fn write_all(port: &mut dyn SerialPort, mut bytes: &[u8]) -> Result<(), String> 
     Ok(())
 }
 
-fn open(line: &SerialLine, tick: Duration) -> Result<Box<dyn SerialPort>, String> {
+fn open(line: &SerialLine, tick: Duration) -> Result<TTYPort, String> {
     line.validate()?;
     let path: &PathBuf = &line.path;
     let data_bits = match line.data_bits {
@@ -263,6 +428,6 @@ fn open(line: &SerialLine, tick: Duration) -> Result<Box<dyn SerialPort>, String
         .stop_bits(stop_bits)
         .flow_control(serialport::FlowControl::None)
         .timeout(tick)
-        .open()
+        .open_native()
         .map_err(|e| format!("cannot open {}: {e}", path.display()))
 }

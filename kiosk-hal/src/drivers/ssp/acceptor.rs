@@ -82,6 +82,10 @@ impl PortProtocol for SspPort {
         Some(out.bytes)
     }
 
+    fn next_deadline_ms(&self) -> Option<u64> {
+        self.host.next_deadline_ms()
+    }
+
     fn deliver(&mut self) {
         while let Some(output) = self.host.poll_output() {
             match output {
