@@ -15,6 +15,7 @@
 
 pub mod batch;
 pub mod catalog;
+pub mod html;
 pub mod check;
 mod customer;
 pub mod report;
