@@ -101,6 +101,7 @@ pub(super) fn timeline(t: &Timeline) -> Result<String, String> {
             .caption(&t.title, (FONT, 18))
             .margin(12)
             .margin_left(210)
+            .margin_right(90)
             .x_label_area_size(36)
             .y_label_area_size(0)
             .build_cartesian_2d(0f64..end, -0.5f64..(rows as f64 - 0.5))
