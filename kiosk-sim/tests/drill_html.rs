@@ -47,7 +47,11 @@ fn tags(html: &str) -> Vec<String> {
         if let Some(name) = tag.strip_prefix('/') {
             let name = name.trim().to_ascii_lowercase();
             let top = open.pop();
-            assert_eq!(top.as_deref(), Some(name.as_str()), "</{name}> closes {top:?}");
+            assert_eq!(
+                top.as_deref(),
+                Some(name.as_str()),
+                "</{name}> closes {top:?}"
+            );
             continue;
         }
         let name: String = tag
@@ -86,7 +90,12 @@ fn the_report_has_a_section_with_a_chart_seed_and_reproduce_command_per_drill() 
     let html = render(&refs);
     let names = tags(&html);
     assert_eq!(names.first().map(String::as_str), Some("html"));
-    assert!(!names.iter().any(|n| n == "script" || n == "link" || n == "img"), "no external assets");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n == "script" || n == "link" || n == "img"),
+        "no external assets"
+    );
     assert!(!html.contains("<b>&"), "the id's markup is escaped");
     let sections: Vec<&str> = html.split("<section ").skip(1).collect();
     assert_eq!(sections.len(), 2);
@@ -113,7 +122,10 @@ fn the_report_has_a_section_with_a_chart_seed_and_reproduce_command_per_drill() 
         }
     }
     let (jam, site) = (sections[0], sections[1]);
-    assert!(jam.contains("bill-jam&lt;b&gt;&amp;&quot;x&quot;"), "escaped id");
+    assert!(
+        jam.contains("bill-jam&lt;b&gt;&amp;&quot;x&quot;"),
+        "escaped id"
+    );
     assert!(jam.contains("检测 detected") && jam.contains("告知顾客 customer told"));
     assert!(jam.contains("资金 money: 成立 holds"), "money line");
     // The site drill: its timeline plus the waiting-time and queue charts.
@@ -261,7 +273,9 @@ async fn chromium_draws_every_chart_of_the_report() -> Result<(), Error> {
             .await?
             .as_u64()
             .unwrap_or(1400) as u32;
-        client.set_window_size(1100, height.clamp(800, 12_000) + 140).await?;
+        client
+            .set_window_size(1100, height.clamp(800, 12_000) + 140)
+            .await?;
         let png = client.screenshot().await?;
         assert!(png.starts_with(b"\x89PNG"), "a PNG");
         std::fs::write(shots.join("drill-report.png"), png)?;

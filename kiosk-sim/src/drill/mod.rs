@@ -15,9 +15,9 @@
 
 pub mod batch;
 pub mod catalog;
-pub mod html;
 pub mod check;
 mod customer;
+pub mod html;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -13,6 +13,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 /// Chart width in pixels (the page scales it to its column).
 const WIDTH: u32 = 960;
 /// The family written into the SVG; the page's CSS overrides it with a CJK font.
+/// (plotters' SVG backend writes `font-size` as the given size / 1.24, so
+/// the sizes below are a quarter above the pixels wanted.)
 const FONT: &str = "sans-serif";
 
 /// Colours for series, in order.
@@ -80,6 +82,8 @@ pub(super) struct Timeline {
     pub title: String,
     /// The rows.
     pub rows: Vec<Row>,
+    /// Start of the time axis (simulated ms).
+    pub start_ms: u64,
     /// End of the time axis (simulated ms).
     pub end_ms: u64,
 }
@@ -95,16 +99,18 @@ fn time_label(ms: f64) -> String {
 pub(super) fn timeline(t: &Timeline) -> Result<String, String> {
     let rows = t.rows.len().max(1);
     let height = 90 + 34 * rows as u32;
-    let end = (t.end_ms.max(1) as f64) * 1.04;
+    let start = t.start_ms as f64;
+    let end = t.end_ms.max(t.start_ms + 1) as f64;
+    let end = end + (end - start) * 0.04;
     svg(height, |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(&t.title, (FONT, 18))
+            .caption(&t.title, (FONT, 22))
             .margin(12)
             .margin_left(210)
             .margin_right(90)
             .x_label_area_size(36)
             .y_label_area_size(0)
-            .build_cartesian_2d(0f64..end, -0.5f64..(rows as f64 - 0.5))
+            .build_cartesian_2d(start..end, -0.5f64..(rows as f64 - 0.5))
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -113,8 +119,8 @@ pub(super) fn timeline(t: &Timeline) -> Result<String, String> {
             .x_labels(8)
             .x_label_formatter(&|v| time_label(*v))
             .x_desc("模拟时间 simulated time")
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
             .draw()
             .map_err(err)?;
         // Row i is drawn from the top.
@@ -122,11 +128,11 @@ pub(super) fn timeline(t: &Timeline) -> Result<String, String> {
         let mut path: Vec<(f64, f64)> = Vec::new();
         for (i, row) in t.rows.iter().enumerate() {
             let c = colour(i);
-            let (px, py) = chart.backend_coord(&(0.0, y(i)));
+            let (px, py) = chart.backend_coord(&(start, y(i)));
             root.draw(&Text::new(
                 row.label.clone(),
                 (px - 8, py),
-                (FONT, 13)
+                (FONT, 16)
                     .into_text_style(root)
                     .pos(Pos::new(HPos::Right, VPos::Center)),
             ))
@@ -147,17 +153,14 @@ pub(super) fn timeline(t: &Timeline) -> Result<String, String> {
                     .draw_series(row.marks.iter().map(|m| {
                         EmptyElement::at((m.at_ms as f64, y(i)))
                             + Circle::new((0, 0), 7, c.filled())
-                            + Text::new(m.note.clone(), (10, -16), (FONT, 12))
+                            + Text::new(m.note.clone(), (10, -16), (FONT, 15))
                     }))
                     .map_err(err)?;
             } else {
                 chart
                     .draw_series(row.marks.iter().map(|m| {
                         let x = m.at_ms as f64;
-                        PathElement::new(
-                            vec![(x, y(i) - 0.3), (x, y(i) + 0.3)],
-                            c.stroke_width(2),
-                        )
+                        PathElement::new(vec![(x, y(i) - 0.3), (x, y(i) + 0.3)], c.stroke_width(2))
                     }))
                     .map_err(err)?;
             }
@@ -198,12 +201,13 @@ pub(super) fn grouped_bars(b: &GroupedBars) -> Result<String, String> {
         .chain(b.target.iter().map(|(_, t)| *t))
         .fold(0f64, f64::max)
         .max(1.0)
-        * 1.15;
+        // Head room for the legend above the tallest bar.
+        * 1.45;
     svg(420, |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption(&b.title, (FONT, 18))
+            .caption(&b.title, (FONT, 22))
             .margin(12)
-            .x_label_area_size(40)
+            .x_label_area_size(44)
             .y_label_area_size(70)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..top)
             .map_err(err)?;
@@ -212,20 +216,25 @@ pub(super) fn grouped_bars(b: &GroupedBars) -> Result<String, String> {
             .disable_x_mesh()
             .x_labels(0)
             .y_desc(b.y_desc.as_str())
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
             .draw()
             .map_err(err)?;
+        // Group names on two lines, Chinese over English, so that nine
+        // categories fit under a 960-pixel chart.
         for (g, name) in b.groups.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(g as f64, 0.0));
-            root.draw(&Text::new(
-                name.clone(),
-                (px, py + 8),
-                (FONT, 13)
-                    .into_text_style(root)
-                    .pos(Pos::new(HPos::Center, VPos::Top)),
-            ))
-            .map_err(err)?;
+            let (zh, en) = name.split_once(' ').unwrap_or((name.as_str(), ""));
+            for (line, text) in [zh, en].into_iter().enumerate() {
+                root.draw(&Text::new(
+                    text.to_string(),
+                    (px, py + 6 + 15 * line as i32),
+                    (FONT, 15)
+                        .into_text_style(root)
+                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                ))
+                .map_err(err)?;
+            }
         }
         let width = 0.8 / k as f64;
         for (s, (name, values)) in b.series.iter().enumerate() {
@@ -252,7 +261,7 @@ pub(super) fn grouped_bars(b: &GroupedBars) -> Result<String, String> {
         }
         chart
             .configure_series_labels()
-            .label_font((FONT, 12))
+            .label_font((FONT, 15))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
             .position(SeriesLabelPosition::UpperLeft)
@@ -262,43 +271,17 @@ pub(super) fn grouped_bars(b: &GroupedBars) -> Result<String, String> {
     })
 }
 
-/// How many of something per category, as a histogram over the categories.
+/// How many of something per category: one bar each.
 pub(super) fn counts(title: &str, y_desc: &str, bars: &[(String, u64)]) -> Result<String, String> {
-    let n = bars.len().max(1) as u32;
-    let top = (bars.iter().map(|(_, c)| *c).max().unwrap_or(0) as f64 * 1.15).ceil() as u64 + 1;
-    svg(400, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0u32..n).into_segmented(), 0u64..top)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(bars.len().max(1))
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => bars
-                    .get(*i as usize)
-                    .map(|(name, _)| name.clone())
-                    .unwrap_or_default(),
-                SegmentValue::Last => String::new(),
-            })
-            .y_desc(y_desc)
-            .label_style((FONT, 12))
-            .axis_desc_style((FONT, 13))
-            .draw()
-            .map_err(err)?;
-        chart
-            .draw_series(
-                Histogram::vertical(&chart)
-                    .style(colour(0).filled())
-                    .margin(12)
-                    .data(bars.iter().enumerate().map(|(i, (_, c))| (i as u32, *c))),
-            )
-            .map_err(err)?;
-        Ok(())
+    grouped_bars(&GroupedBars {
+        title: title.to_string(),
+        y_desc: y_desc.to_string(),
+        groups: bars.iter().map(|(name, _)| name.clone()).collect(),
+        series: vec![(
+            y_desc.to_string(),
+            bars.iter().map(|(_, c)| *c as f64).collect(),
+        )],
+        target: None,
     })
 }
 
@@ -319,6 +302,7 @@ mod tests {
                 spans: vec![(0, 1000)],
                 milestone: true,
             }],
+            start_ms: 0,
             end_ms: 3000,
         };
         let s = timeline(&t).unwrap();
@@ -334,9 +318,14 @@ mod tests {
             target: Some(("目标 target".into(), 15.0)),
         };
         let s = grouped_bars(&b).unwrap();
-        assert!(s.contains("有引导 guided") && s.contains("目标 target"), "{s}");
+        // Group names on two lines.
+        assert!(
+            s.contains(">\n有引导\n<") && s.contains(">\nguided\n<"),
+            "{s}"
+        );
+        assert!(s.contains("目标 target"), "{s}");
         assert!(s.contains("<rect"), "{s}");
         let s = counts("原因 causes", "次 count", &[("卡币 bill-jam".into(), 3)]).unwrap();
-        assert!(s.contains("卡币 bill-jam"), "{s}");
+        assert!(s.contains("卡币") && s.contains("bill-jam"), "{s}");
     }
 }

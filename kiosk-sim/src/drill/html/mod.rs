@@ -273,7 +273,8 @@ fn kiosk_pictures(s: &mut String, scenario: &Scenario, report: &DrillReport) {
 /// The whole page for `runs` (each drill run with the scenario it ran).
 pub fn render(runs: &[(&Scenario, &DrillReport)]) -> String {
     let failed = runs.iter().filter(|(_, r)| !r.passed).count();
-    let mut s = String::from("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let mut s =
+        String::from("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
     s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     s.push_str("<title>应急演练报告 Contingency drill report</title>\n<style>");
     s.push_str(CSS);

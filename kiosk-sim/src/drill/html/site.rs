@@ -139,7 +139,12 @@ fn milestone(label: &str, at: u64, since: u64) -> Row {
 }
 
 /// Runs `drill` again with `seed` and draws it.
-pub(super) fn pictures(config: &SiteConfig, drill: &SiteDrill, seed: u64, id: &str) -> SitePictures {
+pub(super) fn pictures(
+    config: &SiteConfig,
+    drill: &SiteDrill,
+    seed: u64,
+    id: &str,
+) -> SitePictures {
     let title = format!("时间线 timeline — {id}");
     match drill {
         SiteDrill::PeakDiversion { .. } => {
@@ -157,8 +162,11 @@ pub(super) fn pictures(config: &SiteConfig, drill: &SiteDrill, seed: u64, id: &s
             };
             SitePictures {
                 timeline: Timeline {
-                    title: format!("{title}（有引导 guided run: 故障与高峰 faults and rush hours）"),
+                    title: format!(
+                        "{title}（有引导 guided run: 故障与高峰 faults and rush hours）"
+                    ),
                     rows: fault_rows(config, &r.guided),
+                    start_ms: 0,
                     end_ms: r.guided.end_ms,
                 },
                 figures: vec![
@@ -202,17 +210,20 @@ pub(super) fn pictures(config: &SiteConfig, drill: &SiteDrill, seed: u64, id: &s
                     rows.push(milestone("备机撤回 spare released", at, s));
                 }
             }
-            let end = rows
+            let times = rows
                 .iter()
-                .flat_map(|row| row.marks.iter().map(|m| m.at_ms))
-                .max()
-                .unwrap_or(DAY_MS);
+                .flat_map(|row| row.marks.iter().map(|m| m.at_ms));
+            let end = times.clone().max().unwrap_or(DAY_MS);
+            // From a little before the failure: the hours before it are empty.
+            let first = times.min().unwrap_or(0);
+            let start = first.saturating_sub((end - first) / 10);
             let w = &r.with_spares;
             let wo = &r.without_spares;
             SitePictures {
                 timeline: Timeline {
                     title,
                     rows,
+                    start_ms: start,
                     end_ms: end,
                 },
                 figures: vec![
@@ -220,18 +231,36 @@ pub(super) fn pictures(config: &SiteConfig, drill: &SiteDrill, seed: u64, id: &s
                         "等候时间：有无备机 waiting time with and without spares",
                         "秒 seconds",
                         vec![
-                            ("有备机·故障前 with spares, before".into(), stats_of!(w.before.wait_s)),
-                            ("有备机·故障后 with spares, after".into(), stats_of!(w.after.wait_s)),
-                            ("无备机·故障前 no spare, before".into(), stats_of!(wo.before.wait_s)),
-                            ("无备机·故障后 no spare, after".into(), stats_of!(wo.after.wait_s)),
+                            (
+                                "有备机·故障前 with spares, before".into(),
+                                stats_of!(w.before.wait_s),
+                            ),
+                            (
+                                "有备机·故障后 with spares, after".into(),
+                                stats_of!(w.after.wait_s),
+                            ),
+                            (
+                                "无备机·故障前 no spare, before".into(),
+                                stats_of!(wo.before.wait_s),
+                            ),
+                            (
+                                "无备机·故障后 no spare, after".into(),
+                                stats_of!(wo.after.wait_s),
+                            ),
                         ],
                     ),
                     bars(
                         "加入时排队人数 queue length on joining",
                         "人 people",
                         vec![
-                            ("有备机·故障后 with spares, after".into(), stats_of!(w.after.queue_len)),
-                            ("无备机·故障后 no spare, after".into(), stats_of!(wo.after.queue_len)),
+                            (
+                                "有备机·故障后 with spares, after".into(),
+                                stats_of!(w.after.queue_len),
+                            ),
+                            (
+                                "无备机·故障后 no spare, after".into(),
+                                stats_of!(wo.after.queue_len),
+                            ),
                         ],
                     ),
                 ],
@@ -242,8 +271,16 @@ pub(super) fn pictures(config: &SiteConfig, drill: &SiteDrill, seed: u64, id: &s
             let r = fault_statistics(config, seed, *days);
             let mut rows = vec![
                 milestone("故障 fault", 0, 0),
-                milestone("平均响应 mean response", (r.response_s.mean * 1000.0) as u64, 0),
-                milestone("平均解决 mean resolved", (r.repair_s.mean * 1000.0) as u64, 0),
+                milestone(
+                    "平均响应 mean response",
+                    (r.response_s.mean * 1000.0) as u64,
+                    0,
+                ),
+                milestone(
+                    "平均解决 mean resolved",
+                    (r.repair_s.mean * 1000.0) as u64,
+                    0,
+                ),
             ];
             for k in &r.by_kind {
                 rows.push(Row {
@@ -297,6 +334,7 @@ pub(super) fn pictures(config: &SiteConfig, drill: &SiteDrill, seed: u64, id: &s
                 timeline: Timeline {
                     title: format!("{title}（各类故障的平均经过 mean life of a fault by cause）"),
                     rows,
+                    start_ms: 0,
                     end_ms: end.max(1),
                 },
                 figures: vec![

@@ -181,6 +181,7 @@ pub(super) fn kiosk_timeline(
     Timeline {
         title: title.to_string(),
         rows,
+        start_ms: 0,
         end_ms: end,
     }
 }
