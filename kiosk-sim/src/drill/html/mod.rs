@@ -17,6 +17,8 @@ mod site;
 mod timeline;
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use super::report::{duration, DrillReport, InvariantReport};
 use super::run::run_once;
@@ -270,6 +272,30 @@ fn kiosk_pictures(s: &mut String, scenario: &Scenario, report: &DrillReport) {
     s.push_str("</table></details>\n");
 }
 
+/// Every run's section, in order, drawn on every core (each replays its drill).
+fn sections(runs: &[(&Scenario, &DrillReport)]) -> Vec<String> {
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<String>>> = Mutex::new(vec![None; runs.len()]);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(runs.len()) {
+            scope.spawn(|| loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                let Some((scenario, report)) = runs.get(n) else {
+                    break;
+                };
+                let html = section(n, scenario, report);
+                done.lock().unwrap_or_else(|p| p.into_inner())[n] = Some(html);
+            });
+        }
+    });
+    done.into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
+}
+
 /// The whole page for `runs` (each drill run with the scenario it ran).
 pub fn render(runs: &[(&Scenario, &DrillReport)]) -> String {
     let failed = runs.iter().filter(|(_, r)| !r.passed).count();
@@ -301,8 +327,8 @@ pub fn render(runs: &[(&Scenario, &DrillReport)]) -> String {
         );
     }
     s.push_str("</table>\n");
-    for (n, (scenario, report)) in runs.iter().enumerate() {
-        s.push_str(&section(n, scenario, report));
+    for section in sections(runs) {
+        s.push_str(&section);
     }
     s.push_str("</body>\n</html>\n");
     s
