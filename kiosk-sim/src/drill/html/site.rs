@@ -121,16 +121,16 @@ fn fault_rows(config: &SiteConfig, report: &SiteReport) -> Vec<Row> {
     rows
 }
 
-/// A milestone row: `label` at `at`, noted with the time since `since`.
-fn milestone(label: &str, at: u64, since: u64) -> Row {
+/// A milestone row: `label` at `at`, noted with the time since `since`,
+/// or with the time of day when there is nothing to count from.
+fn milestone(label: &str, at: u64, since: Option<u64>) -> Row {
     Row {
         label: label.to_string(),
         marks: vec![Mark {
             at_ms: at,
-            note: if at == since {
-                duration(at % DAY_MS)
-            } else {
-                format!("+{}", duration(at.saturating_sub(since)))
+            note: match since {
+                Some(since) => format!("+{}", duration(at.saturating_sub(since))),
+                None => duration(at % DAY_MS),
             },
         }],
         spans: Vec::new(),
@@ -193,21 +193,31 @@ pub(super) fn pictures(
             let r = spare_switchover(config, seed, failure);
             let mut rows = Vec::new();
             if let Some(t) = &r.ticket {
-                let s = t.started_ms;
-                rows.push(milestone(&format!("故障 fault ({})", r.kiosk), s, s));
-                rows.push(milestone("检测·开工单 detected, ticket", t.detected_ms, s));
-                rows.push(milestone("运维响应 operations respond", t.responded_ms, s));
-                if let Some(d) = t.dispatched_ms {
-                    rows.push(milestone("派单到场 dispatched on site", d, s));
+                // As the report's timings: detection since the fault, the
+                // rest since detection.
+                let (s, d) = (t.started_ms, t.detected_ms);
+                rows.push(milestone(&format!("故障 fault ({})", r.kiosk), s, None));
+                rows.push(milestone(
+                    "检测·开工单 detected, ticket",
+                    t.detected_ms,
+                    Some(s),
+                ));
+                rows.push(milestone(
+                    "运维响应 operations respond",
+                    t.responded_ms,
+                    Some(d),
+                ));
+                if let Some(at) = t.dispatched_ms {
+                    rows.push(milestone("派单到场 dispatched on site", at, Some(d)));
                 }
                 if let Some(at) = r.switchover.as_ref().and_then(|sw| sw.in_service_ms) {
-                    rows.push(milestone("备机接客 spare takes customers", at, s));
+                    rows.push(milestone("备机接客 spare takes customers", at, Some(d)));
                 }
                 if t.resolved {
-                    rows.push(milestone("解决 resolved", t.resolved_ms, s));
+                    rows.push(milestone("解决 resolved", t.resolved_ms, Some(d)));
                 }
                 if let Some(at) = r.switchover.as_ref().and_then(|sw| sw.released_ms) {
-                    rows.push(milestone("备机撤回 spare released", at, s));
+                    rows.push(milestone("备机撤回 spare released", at, Some(d)));
                 }
             }
             let times = rows
@@ -270,16 +280,16 @@ pub(super) fn pictures(
         SiteDrill::FaultStatistics { days, .. } => {
             let r = fault_statistics(config, seed, *days);
             let mut rows = vec![
-                milestone("故障 fault", 0, 0),
+                milestone("故障 fault", 0, None),
                 milestone(
                     "平均响应 mean response",
                     (r.response_s.mean * 1000.0) as u64,
-                    0,
+                    Some(0),
                 ),
                 milestone(
                     "平均解决 mean resolved",
                     (r.repair_s.mean * 1000.0) as u64,
-                    0,
+                    Some(0),
                 ),
             ];
             for k in &r.by_kind {
