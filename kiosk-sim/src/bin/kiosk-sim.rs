@@ -5,6 +5,7 @@
 //! kiosk-sim drill printer-paper-out counterfeit-note --seed 7
 //! kiosk-sim drill --all --seeds 20
 //! kiosk-sim drill --file my-drill.toml --json
+//! kiosk-sim drill --all --html report.html      # one page with timelines and charts
 //! RUST_LOG=info kiosk-sim drill bill-jam      # with the kiosk's own log
 //! kiosk-sim explore --runs 10000 --jobs 2       # random scenarios, checked every step
 //! kiosk-sim explore --seed 42 --runs 1 --shrink failing.toml
@@ -115,6 +116,9 @@ struct DrillArgs {
     /// Also write the JSON reports to this file.
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
+    /// Also write one self-contained HTML report (timelines, charts) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Print every kiosk event of each run with its simulated time.
     #[arg(long)]
     trace: bool,
@@ -237,6 +241,11 @@ fn drill(args: DrillArgs) -> ExitCode {
         eprintln!();
     }
     let wall = started.elapsed();
+    if let Some(path) = &args.html {
+        if let Err(code) = write_html(path, &jobs, &results) {
+            return code;
+        }
+    }
 
     let mut reports = Vec::new();
     let mut failed = 0usize;
@@ -289,6 +298,23 @@ fn drill(args: DrillArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Writes the HTML report of the drill runs that ran (errors have no report).
+fn write_html(
+    path: &std::path::Path,
+    jobs: &[Job<'_>],
+    results: &[Result<DrillReport, kiosk_sim::drill::DrillError>],
+) -> Result<(), ExitCode> {
+    let runs: Vec<(&Scenario, &DrillReport)> = jobs
+        .iter()
+        .zip(results)
+        .filter_map(|(job, r)| r.as_ref().ok().map(|rep| (job.scenario, rep)))
+        .collect();
+    kiosk_sim::drill::html::write(path, &runs).map_err(|e| {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        ExitCode::from(2)
+    })
 }
 
 fn print_summary(reports: &[DrillReport], seeds: u64) {

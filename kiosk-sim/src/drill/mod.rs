@@ -17,6 +17,7 @@ pub mod batch;
 pub mod catalog;
 pub mod check;
 mod customer;
+pub mod html;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -169,12 +169,15 @@ impl DrillReport {
             ms(Some(self.simulated_ms))
         ));
         if !self.passed {
-            s.push_str(&format!(
-                "  reproduce with: kiosk-sim drill {} --seed {}\n",
-                self.id, self.seed
-            ));
+            s.push_str(&format!("  reproduce with: {}\n", self.reproduce_command()));
         }
         s
+    }
+
+    /// The command that runs this drill again with this seed, as the CLI
+    /// prints it for a failing drill (one source for the text and HTML reports).
+    pub fn reproduce_command(&self) -> String {
+        format!("kiosk-sim drill {} --seed {}", self.id, self.seed)
     }
 }
 
