@@ -46,8 +46,7 @@ pub use cashbox::{CashBox, CashBoxStatus, CashContents, FillLevel};
 pub use error::{DeviceError, Error, ErrorKind};
 pub use link::{
     AccountAnswer, AccountInfo, AccountNumber, AccountNumberError, AccountRefusal, IdempotencyKey,
-    NetworkLink,
-    PaymentMethod, PaymentPosting, PostingAnswer,
+    NetworkLink, PaymentMethod, PaymentPosting, PostingAnswer,
 };
 pub use money::{Currency, Money};
 pub use printer::{PrintOutcome, PrinterStatus, Receipt, ReceiptLine, ReceiptPrinter};

@@ -72,9 +72,14 @@ impl fmt::Display for AccountNumberError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let max = AccountNumber::MAX_DIGITS;
         match self {
-            AccountNumberError::Empty => write!(f, "an account number is 1 to {max} digits; it is empty"),
+            AccountNumberError::Empty => {
+                write!(f, "an account number is 1 to {max} digits; it is empty")
+            }
             AccountNumberError::TooLong { digits } => {
-                write!(f, "an account number is 1 to {max} digits; this one has {digits}")
+                write!(
+                    f,
+                    "an account number is 1 to {max} digits; this one has {digits}"
+                )
             }
             AccountNumberError::NotADigit(c) => {
                 write!(f, "an account number is 1 to {max} digits; it holds {c:?}")

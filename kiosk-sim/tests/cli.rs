@@ -13,7 +13,9 @@ use unicode_width::UnicodeWidthStr;
 
 fn kiosk_sim(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiosk-sim"));
-    cmd.args(args).env_remove("KIOSK_LANG").env_remove("RUST_LOG");
+    cmd.args(args)
+        .env_remove("KIOSK_LANG")
+        .env_remove("RUST_LOG");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -48,13 +50,24 @@ fn zero_seeds_is_an_error_not_one_run() {
         "{}",
         text(&out.stderr)
     );
-    assert!(text(&out.stdout).is_empty(), "ran anyway: {}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).is_empty(),
+        "ran anyway: {}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn a_huge_number_of_seeds_streams_instead_of_allocating_up_front() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-sim"))
-        .args(["drill", "bill-jam", "--seeds", "100000000000", "--jobs", "1"])
+        .args([
+            "drill",
+            "bill-jam",
+            "--seeds",
+            "100000000000",
+            "--jobs",
+            "1",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -150,13 +163,19 @@ fn operator_text_is_chinese_first_english_on_request_and_json_the_same() {
     assert!(zh_out.contains("1 次通过，0 次失败"), "{zh_out}");
     // Columns line up by display width, Chinese characters taking two.
     let (header, row) = table(&zh_out, "演练");
-    assert!(header.ends_with("资金平衡") && row.ends_with("成立"), "{zh_out}");
+    assert!(
+        header.ends_with("资金平衡") && row.ends_with("成立"),
+        "{zh_out}"
+    );
     assert_eq!(header.width(), row.width(), "{header}\n{row}");
 
     for (args, env) in [
         (vec!["--lang", "en", "drill", "bill-jam"], vec![]),
         (vec!["drill", "bill-jam", "--lang", "en"], vec![]),
-        (vec!["drill", "bill-jam"], vec![("KIOSK_LANG", "en_US.UTF-8")]),
+        (
+            vec!["drill", "bill-jam"],
+            vec![("KIOSK_LANG", "en_US.UTF-8")],
+        ),
     ] {
         let en = kiosk_sim(&args, &env);
         let out = text(&en.stdout);
@@ -169,11 +188,19 @@ fn operator_text_is_chinese_first_english_on_request_and_json_the_same() {
         assert_eq!(header.width(), row.width(), "{header}\n{row}");
     }
     // --lang beats the environment.
-    let zh_anyway = kiosk_sim(&["--lang", "zh", "drill", "bill-jam"], &[("KIOSK_LANG", "en")]);
+    let zh_anyway = kiosk_sim(
+        &["--lang", "zh", "drill", "bill-jam"],
+        &[("KIOSK_LANG", "en")],
+    );
     assert!(text(&zh_anyway.stdout).starts_with("通过"));
 
     let json = |lang: &str| {
-        let out = kiosk_sim(&["--lang", lang, "drill", "bill-jam", "--seeds", "2", "--json"], &[]);
+        let out = kiosk_sim(
+            &[
+                "--lang", lang, "drill", "bill-jam", "--seeds", "2", "--json",
+            ],
+            &[],
+        );
         assert_eq!(out.status.code(), Some(0));
         text(&out.stdout)
     };
@@ -205,7 +232,12 @@ fn the_report_file_holds_every_run_as_one_json_array() {
         serde_json::from_str(&std::fs::read_to_string(Path::new(&report)).unwrap()).unwrap();
     let runs: Vec<(String, u64)> = reports
         .iter()
-        .map(|r| (r["id"].as_str().unwrap().to_string(), r["seed"].as_u64().unwrap()))
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["seed"].as_u64().unwrap(),
+            )
+        })
         .collect();
     let expected: Vec<(String, u64)> = ["bill-jam", "counterfeit-note"]
         .iter()

@@ -240,7 +240,10 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
                 match kiosk_sim::drill::run_once(s, seed) {
                     Ok(run) => {
                         let id = &s.id;
-                        println!("{}", Msg::TraceOf.fill(lang, &[("id", id), ("seed", &seed)]));
+                        println!(
+                            "{}",
+                            Msg::TraceOf.fill(lang, &[("id", id), ("seed", &seed)])
+                        );
                         for e in &run.trace {
                             println!(
                                 "  {:>10} {}",
@@ -263,7 +266,10 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
             Ok(f) => Some(JsonArray::new(std::io::BufWriter::new(f))),
             Err(e) => {
                 let shown = path.display();
-                error_line(lang, Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]));
+                error_line(
+                    lang,
+                    Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]),
+                );
                 return ExitCode::from(2);
             }
         },
@@ -343,7 +349,10 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
             .report
             .as_ref()
             .map_or("-".to_string(), |p| p.display().to_string());
-        error_line(lang, Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]));
+        error_line(
+            lang,
+            Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]),
+        );
         return ExitCode::from(2);
     }
     if args.json {
@@ -676,13 +685,17 @@ fn explore(args: ExploreArgs, lang: Lang) -> ExitCode {
             Ok(text) => {
                 if let Err(e) = std::fs::write(path, text) {
                     let shown = path.display();
-                    error_line(lang, Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]));
+                    error_line(
+                        lang,
+                        Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]),
+                    );
                     return ExitCode::from(2);
                 }
                 let faults = shrunk.scenario.acceptor.faults.len()
                     + shrunk.scenario.link.faults.len()
                     + shrunk.scenario.printer.faults.len();
-                let command = reproduce_command(&shrunk.scenario.id, DrillSource::File(path), first.seed);
+                let command =
+                    reproduce_command(&shrunk.scenario.id, DrillSource::File(path), first.seed);
                 println!(
                     "{}",
                     Msg::ExploreShrunk.fill(

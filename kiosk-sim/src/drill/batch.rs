@@ -58,7 +58,11 @@ pub enum PlanError {
 impl<'a> Plan<'a> {
     /// Plans `scenarios` over seeds `first_seed`, `first_seed + 1`, …
     /// (`seeds` of them, wrapping past `u64::MAX`).
-    pub fn new(scenarios: &'a [Scenario], first_seed: u64, seeds: u64) -> Result<Plan<'a>, PlanError> {
+    pub fn new(
+        scenarios: &'a [Scenario],
+        first_seed: u64,
+        seeds: u64,
+    ) -> Result<Plan<'a>, PlanError> {
         if seeds == 0 {
             return Err(PlanError::NoSeeds);
         }
@@ -112,7 +116,8 @@ pub fn run_plan(
         let end = plan.len().min(start + CHUNK as u64);
         let jobs: Vec<Job<'_>> = (start..end).map(|i| plan.job(i)).collect();
         let offset = start;
-        let chunk_progress = |done: u64, _: u64, r: &JobResult| progress(offset + done, plan.len(), r);
+        let chunk_progress =
+            |done: u64, _: u64, r: &JobResult| progress(offset + done, plan.len(), r);
         let results = run_jobs_with(&jobs, threads, run, &chunk_progress);
         for (job, result) in jobs.iter().zip(results) {
             each(job, result);
@@ -216,13 +221,7 @@ mod tests {
     }
 
     fn passing(s: &Scenario, seed: u64) -> DrillReport {
-        let mut r = panicked(
-            &Job {
-                scenario: s,
-                seed,
-            },
-            String::new(),
-        );
+        let mut r = panicked(&Job { scenario: s, seed }, String::new());
         r.passed = true;
         r.expectations.clear();
         r
@@ -231,12 +230,7 @@ mod tests {
     #[test]
     fn a_panicking_run_fails_alone_and_the_batch_goes_on() {
         let s = scenario("boom");
-        let jobs: Vec<Job<'_>> = (1..=6)
-            .map(|seed| Job {
-                scenario: &s,
-                seed,
-            })
-            .collect();
+        let jobs: Vec<Job<'_>> = (1..=6).map(|seed| Job { scenario: &s, seed }).collect();
         let run = |s: &Scenario, seed: u64| -> JobResult {
             if seed == 3 {
                 panic!("seed three explodes");
@@ -265,7 +259,10 @@ mod tests {
         let plan = Plan::new(&scenarios, 7, 100_000_000_000).unwrap();
         assert_eq!(plan.len(), 200_000_000_000);
         let last = plan.job(plan.len() - 1);
-        assert_eq!((last.scenario.id.as_str(), last.seed), ("b", 7 + 99_999_999_999));
+        assert_eq!(
+            (last.scenario.id.as_str(), last.seed),
+            ("b", 7 + 99_999_999_999)
+        );
         let first_b = plan.job(100_000_000_000);
         assert_eq!((first_b.scenario.id.as_str(), first_b.seed), ("b", 7));
         assert_eq!(Plan::new(&scenarios, 1, 0).unwrap_err(), PlanError::NoSeeds);

@@ -57,7 +57,11 @@ impl InvariantReport {
 
     /// The invariant as one report line, plus one per violation, in `lang`.
     pub fn render_text_in(&self, lang: Lang) -> String {
-        let mark = if self.holds { Msg::MarkOk } else { Msg::MarkFail };
+        let mark = if self.holds {
+            Msg::MarkOk
+        } else {
+            Msg::MarkFail
+        };
         let mut s = Msg::MoneyLine.fill(
             lang,
             &[
@@ -199,7 +203,12 @@ impl DrillReport {
         } else {
             Msg::ReportFail
         };
-        s.push_str(&format!("{}  {}  — {}\n", verdict.text(lang), self.id, self.title));
+        s.push_str(&format!(
+            "{}  {}  — {}\n",
+            verdict.text(lang),
+            self.id,
+            self.title
+        ));
         for e in &self.expectations {
             let mark = if e.passed { Msg::MarkOk } else { Msg::MarkFail };
             let panic = (e.expectation == super::batch::PANIC_EXPECTATION)
@@ -354,7 +363,11 @@ mod tests {
                 array.push(r).unwrap();
             }
             let streamed = String::from_utf8(array.finish().unwrap()).unwrap();
-            assert_eq!(streamed, serde_json::to_string_pretty(&all).unwrap(), "{n} reports");
+            assert_eq!(
+                streamed,
+                serde_json::to_string_pretty(&all).unwrap(),
+                "{n} reports"
+            );
         }
     }
 }

@@ -482,10 +482,19 @@ impl Scenario {
             }
         }
         let timed = [
-            ("commands", self.commands.iter().map(|c| c.at_ms).collect::<Vec<_>>()),
+            (
+                "commands",
+                self.commands.iter().map(|c| c.at_ms).collect::<Vec<_>>(),
+            ),
             ("staff", self.staff.iter().map(|s| s.at_ms).collect()),
-            ("power-losses", self.power_losses.iter().map(|p| p.at_ms).collect()),
-            ("account-changes", self.account_changes.iter().map(|c| c.at_ms).collect()),
+            (
+                "power-losses",
+                self.power_losses.iter().map(|p| p.at_ms).collect(),
+            ),
+            (
+                "account-changes",
+                self.account_changes.iter().map(|c| c.at_ms).collect(),
+            ),
         ];
         for (table, times) in timed {
             for (i, at_ms) in times.into_iter().enumerate() {
@@ -497,7 +506,11 @@ impl Scenario {
         for (i, c) in self.account_changes.iter().enumerate() {
             account_number(&c.account).map_err(|m| {
                 Invalid::at(
-                    vec![Seg::key("account-changes"), Seg::Index(i), Seg::key("account")],
+                    vec![
+                        Seg::key("account-changes"),
+                        Seg::Index(i),
+                        Seg::key("account"),
+                    ],
                     m,
                 )
             })?;
@@ -580,7 +593,10 @@ impl Invalid {
         let mut s = String::new();
         for seg in &self.path {
             match seg {
-                Seg::Key(k) if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+                Seg::Key(k)
+                    if k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                {
                     if !s.is_empty() {
                         s.push('.');
                     }
@@ -728,18 +744,42 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.source_name, "drill.toml");
-        assert!(err.message.starts_with("line 7, column 14:"), "{}", err.message);
-        assert!(err.message.contains("customers[0].notes[1]"), "{}", err.message);
-        assert!(err.message.contains("100000000000000000"), "{}", err.message);
+        assert!(
+            err.message.starts_with("line 7, column 14:"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("customers[0].notes[1]"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("100000000000000000"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn an_arrival_after_the_end_is_refused_not_run_longer() {
-        let err = one_customer("arrive-ms = 60000\naccount = \"1001\"\nnotes = [50]", "")
-            .unwrap_err();
-        assert!(err.message.starts_with("line 5, column 13:"), "{}", err.message);
-        assert!(err.message.contains("customers[0].arrive-ms"), "{}", err.message);
-        assert!(err.message.contains("duration-ms = 60000"), "{}", err.message);
+        let err =
+            one_customer("arrive-ms = 60000\naccount = \"1001\"\nnotes = [50]", "").unwrap_err();
+        assert!(
+            err.message.starts_with("line 5, column 13:"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("customers[0].arrive-ms"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("duration-ms = 60000"),
+            "{}",
+            err.message
+        );
         one_customer("arrive-ms = 59999\naccount = \"1001\"\nnotes = [50]", "").unwrap();
         let err = one_customer(
             "arrive-ms = 1000\naccount = \"1001\"",
@@ -747,7 +787,11 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.message.contains("commands[0].at-ms"), "{}", err.message);
-        assert!(err.message.starts_with("line 8, column 9:"), "{}", err.message);
+        assert!(
+            err.message.starts_with("line 8, column 9:"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -757,7 +801,11 @@ mod tests {
             "[backend.accounts.\"1001\"]\nholder-name = \"张三\"\namount-due = { minor = -12000, currency = \"CNY\" }\n",
         )
         .unwrap_err();
-        assert!(err.message.starts_with("line 9, column 14:"), "{}", err.message);
+        assert!(
+            err.message.starts_with("line 9, column 14:"),
+            "{}",
+            err.message
+        );
         assert!(
             err.message.contains("backend.accounts.1001.amount-due"),
             "{}",
@@ -769,8 +817,16 @@ mod tests {
     #[test]
     fn account_numbers_are_1_to_32_digits_everywhere_in_a_scenario() {
         let err = one_customer("arrive-ms = 1000\naccount = \"10\\u00070\"", "").unwrap_err();
-        assert!(err.message.starts_with("line 6, column 11:"), "{}", err.message);
-        assert!(err.message.contains("customers[0].account"), "{}", err.message);
+        assert!(
+            err.message.starts_with("line 6, column 11:"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("customers[0].account"),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("1 to 32 digits"), "{}", err.message);
         let long = "1".repeat(33);
         let err = one_customer(&format!("arrive-ms = 1000\naccount = \"{long}\""), "").unwrap_err();
@@ -787,6 +843,10 @@ mod tests {
             "[[account-changes]]\nat-ms = 2000\naccount = \"x\"\nstatus = \"closed\"\n",
         )
         .unwrap_err();
-        assert!(err.message.contains("account-changes[0].account"), "{}", err.message);
+        assert!(
+            err.message.contains("account-changes[0].account"),
+            "{}",
+            err.message
+        );
     }
 }
