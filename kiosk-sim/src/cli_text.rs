@@ -75,8 +75,8 @@ macro_rules! messages {
 }
 
 messages! {
-    /// Prefix of an error line.
-    Error => zh: "错误", en: "error";
+    /// An error line.
+    Error => zh: "错误：{message}", en: "error: {message}";
     /// `--seeds 0`.
     SeedsZero => zh: "--seeds 必须至少为 1（每个演练运行的种子数）", en: "--seeds must be at least 1 (the number of seeds each drill runs)";
     /// Drills × seeds does not fit a 64-bit count.

@@ -153,11 +153,7 @@ fn main() -> ExitCode {
 
 /// An error line for operators: `错误：…` / `error: …`.
 fn error_line(lang: Lang, message: impl std::fmt::Display) {
-    let colon = match lang {
-        Lang::Zh => "：",
-        Lang::En => ": ",
-    };
-    eprintln!("{}{colon}{message}", Msg::Error.text(lang));
+    eprintln!("{}", Msg::Error.fill(lang, &[("message", &message)]));
 }
 
 fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
