@@ -45,8 +45,8 @@ pub use acceptor::{
 pub use cashbox::{CashBox, CashBoxStatus, CashContents, FillLevel};
 pub use error::{DeviceError, Error, ErrorKind};
 pub use link::{
-    AccountAnswer, AccountInfo, AccountNumber, AccountRefusal, IdempotencyKey, NetworkLink,
-    PaymentMethod, PaymentPosting, PostingAnswer,
+    AccountAnswer, AccountInfo, AccountNumber, AccountNumberError, AccountRefusal, IdempotencyKey,
+    NetworkLink, PaymentMethod, PaymentPosting, PostingAnswer,
 };
 pub use money::{Currency, Money};
 pub use printer::{PrintOutcome, PrinterStatus, Receipt, ReceiptLine, ReceiptPrinter};

@@ -29,6 +29,67 @@ impl fmt::Display for AccountNumber {
     }
 }
 
+impl AccountNumber {
+    /// The longest account number a customer can type (the screen's keypad
+    /// field, and what backends issue).
+    pub const MAX_DIGITS: usize = 32;
+
+    /// An account number as typed, checked: 1 to [`MAX_DIGITS`](Self::MAX_DIGITS)
+    /// ASCII digits. Every place that takes one from outside (the screen's
+    /// API, scenario files) checks it here, so the rule is the same everywhere;
+    /// a control character or a 10 000-digit string never reaches the journal
+    /// or the backend.
+    pub fn parse(typed: &str) -> Result<AccountNumber, AccountNumberError> {
+        if typed.is_empty() {
+            return Err(AccountNumberError::Empty);
+        }
+        let digits = typed.chars().count();
+        if digits > Self::MAX_DIGITS {
+            return Err(AccountNumberError::TooLong { digits });
+        }
+        if let Some(c) = typed.chars().find(|c| !c.is_ascii_digit()) {
+            return Err(AccountNumberError::NotADigit(c));
+        }
+        Ok(AccountNumber(typed.to_string()))
+    }
+}
+
+/// Why a typed account number is not one (see [`AccountNumber::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountNumberError {
+    /// Nothing was typed.
+    Empty,
+    /// More than [`AccountNumber::MAX_DIGITS`] characters.
+    TooLong {
+        /// How many were typed.
+        digits: usize,
+    },
+    /// A character that is not 0-9 (a letter, a dash, a control character).
+    NotADigit(char),
+}
+
+impl fmt::Display for AccountNumberError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let max = AccountNumber::MAX_DIGITS;
+        match self {
+            AccountNumberError::Empty => {
+                write!(f, "an account number is 1 to {max} digits; it is empty")
+            }
+            AccountNumberError::TooLong { digits } => {
+                write!(
+                    f,
+                    "an account number is 1 to {max} digits; this one has {digits}"
+                )
+            }
+            AccountNumberError::NotADigit(c) => {
+                write!(f, "an account number is 1 to {max} digits; it holds {c:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AccountNumberError {}
+
 /// The key that makes a posting safe to retry: the same key is applied at most once.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -219,5 +280,34 @@ impl<T: NetworkLink + ?Sized> NetworkLink for Box<T> {
     }
     async fn heartbeat(&mut self) -> Result<(), DeviceError> {
         (**self).heartbeat().await
+    }
+}
+
+#[cfg(test)]
+mod account_number_tests {
+    use super::*;
+
+    #[test]
+    fn an_account_number_is_one_to_32_digits() {
+        assert_eq!(
+            AccountNumber::parse("13800000001"),
+            Ok(AccountNumber("13800000001".into()))
+        );
+        assert!(AccountNumber::parse(&"9".repeat(32)).is_ok());
+        assert_eq!(
+            AccountNumber::parse(&"9".repeat(33)),
+            Err(AccountNumberError::TooLong { digits: 33 })
+        );
+        assert_eq!(AccountNumber::parse(""), Err(AccountNumberError::Empty));
+        assert_eq!(
+            AccountNumber::parse("10\u{7}0"),
+            Err(AccountNumberError::NotADigit('\u{7}'))
+        );
+        assert_eq!(
+            AccountNumber::parse("0571-1234"),
+            Err(AccountNumberError::NotADigit('-'))
+        );
+        let e = AccountNumber::parse("1\n").unwrap_err().to_string();
+        assert!(e.contains("1 to 32 digits") && e.contains("'\\n'"), "{e}");
     }
 }

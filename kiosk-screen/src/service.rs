@@ -180,12 +180,9 @@ async fn action(
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.body_text()),
     };
     if let CustomerAction::EnterAccount { account } = &action {
-        let digits = &account.0;
-        if digits.is_empty() || digits.len() > 32 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "an account number is 1 to 32 digits",
-            );
+        // The one rule for a typed account number, shared with scenario files.
+        if let Err(e) = kiosk_hal::AccountNumber::parse(&account.0) {
+            return refuse(StatusCode::BAD_REQUEST, &e.to_string());
         }
     }
     match s.actions.try_send(action) {

@@ -44,7 +44,7 @@ fn zero_cny() -> Money {
 /// One account as configured, and as the backend holds it.
 ///
 /// ```toml
-/// [backend.accounts."0571-12345678"]
+/// [backend.accounts."057112345678"]
 /// holder-name = "张三"
 /// amount-due = { minor = 12000, currency = "CNY" }
 /// balance = { minor = 0, currency = "CNY" }

@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
+pub mod cli_text;
 pub mod clock;
 pub mod crash;
 pub mod devices;

@@ -483,7 +483,7 @@ pub fn check_devices(currency: Currency, devices: &DevicesConfig, out: &mut Vec<
 /// if the field is not written there, of the nearest enclosing table that
 /// is). `None` when not even the top-level key is in the text.
 pub fn locate(text: &str, field: &[Seg]) -> Option<(usize, usize)> {
-    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let doc = toml_edit::Document::parse(text).ok()?;
     let mut item = doc.as_item();
     let mut best: Option<Range<usize>> = None;
     for seg in field {

@@ -139,6 +139,7 @@ fn two_hundred_runs_with_the_known_bugs_allowed() {
         progress: false,
         keep_failures: 5,
         print_every_run: false,
+        lang: Default::default(),
     }
     .run();
     assert_eq!(result.runs, 200);
@@ -291,6 +292,7 @@ fn a_campaign_finds_the_same_on_one_thread_or_two() {
             progress: false,
             keep_failures: 30,
             print_every_run: false,
+            lang: Default::default(),
         }
         .run()
     };

@@ -10,7 +10,11 @@
 //! kiosk-sim explore --runs 10000 --jobs 2       # random scenarios, checked every step
 //! kiosk-sim explore --seed 42 --runs 1 --shrink failing.toml
 //! kiosk-sim explore --runs 2000 --stats --allow key-conflict
+//! kiosk-sim --lang en drill bill-jam            # English (also KIOSK_LANG=en)
 //! ```
+//!
+//! Operator text is Chinese unless `--lang en` or `KIOSK_LANG=en` asks for
+//! English; `--json` output is the same in both.
 #![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Write};
@@ -18,9 +22,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use kiosk_sim::drill::batch::{run_jobs, Job};
+use kiosk_sim::cli_text::{pad_left, pad_right, Lang, Msg};
+use kiosk_sim::drill::batch::{run_plan, JobResult, Plan, PlanError};
 use kiosk_sim::drill::catalog::BUILTIN_DRILLS;
-use kiosk_sim::drill::{builtin, DrillReport, Scenario};
+use kiosk_sim::drill::report::{reproduce_command, DrillSource, JsonArray};
+use kiosk_sim::drill::{builtin, run_drill, DrillReport, Scenario};
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +35,10 @@ use kiosk_sim::drill::{builtin, DrillReport, Scenario};
     about = "Rehearse a payment kiosk's contingency plan in simulation"
 )]
 struct Cli {
+    /// Language of the text for operators: zh (简体中文, the default) or en.
+    /// Without it, KIOSK_LANG=en also picks English. JSON stays the same.
+    #[arg(long, global = true, value_enum)]
+    lang: Option<Lang>,
     #[command(subcommand)]
     command: Command,
 }
@@ -137,25 +147,38 @@ fn main() -> ExitCode {
             .init();
     }
     let cli = Cli::parse();
+    let lang = cli.lang.or_else(Lang::from_env).unwrap_or_default();
     match cli.command {
-        Command::Drill(args) => drill(args),
+        Command::Drill(args) => drill(args, lang),
         Command::Crash(args) => kiosk_sim::crash::cli::main(args),
-        Command::Explore(args) => explore(args),
+        Command::Explore(args) => explore(args, lang),
     }
 }
 
-fn drill(args: DrillArgs) -> ExitCode {
+/// An error line for operators: `错误：…` / `error: …`.
+fn error_line(lang: Lang, message: impl std::fmt::Display) {
+    eprintln!("{}", Msg::Error.fill(lang, &[("message", &message)]));
+}
+
+fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
     if args.list {
-        println!("{:<26} TITLE", "ID");
+        println!(
+            "{} {}",
+            pad_right(Msg::ListId.text(lang), 26),
+            Msg::ListTitle.text(lang)
+        );
         for d in BUILTIN_DRILLS {
             let title = builtin(d.id)
                 .map(|s| s.title)
                 .unwrap_or_else(|e| e.to_string());
-            println!("{:<26} {title}", d.id);
+            println!("{} {title}", pad_right(d.id, 26));
         }
         return ExitCode::SUCCESS;
     }
+    // Each scenario with where it came from: a failure's reproduce command
+    // names the file of a `--file` drill, whose id is not a built-in one.
     let mut scenarios = Vec::new();
+    let mut sources: Vec<Option<PathBuf>> = Vec::new();
     let ids: Vec<String> = if args.all {
         BUILTIN_DRILLS.iter().map(|d| d.id.to_string()).collect()
     } else {
@@ -163,34 +186,64 @@ fn drill(args: DrillArgs) -> ExitCode {
     };
     for id in &ids {
         match builtin(id) {
-            Ok(s) => scenarios.push(s),
+            Ok(s) => {
+                scenarios.push(s);
+                sources.push(None);
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                error_line(lang, e);
                 return ExitCode::from(2);
             }
         }
     }
     for path in &args.files {
         match Scenario::from_file(path) {
-            Ok(s) => scenarios.push(s),
+            Ok(s) => {
+                scenarios.push(s);
+                sources.push(Some(path.clone()));
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                error_line(lang, e);
                 return ExitCode::from(2);
             }
         }
     }
     if scenarios.is_empty() {
-        eprintln!("error: name drills to run, or --all, or --file PATH; --list shows the ids");
+        error_line(lang, Msg::NothingToRun.text(lang));
         return ExitCode::from(2);
     }
-    let seeds = args.seeds.max(1);
+    let plan = match Plan::new(&scenarios, args.seed, args.seeds) {
+        Ok(plan) => plan,
+        Err(PlanError::NoSeeds) => {
+            error_line(lang, Msg::SeedsZero.text(lang));
+            return ExitCode::from(2);
+        }
+        Err(PlanError::TooManyRuns) => {
+            let drills = scenarios.len();
+            let seeds = args.seeds;
+            error_line(
+                lang,
+                Msg::TooManyRuns.fill(lang, &[("drills", &drills), ("seeds", &seeds)]),
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let seeds = plan.seeds();
+    let source = |i: usize| match &sources[i] {
+        Some(path) => DrillSource::File(path),
+        None => DrillSource::Builtin,
+    };
     if args.trace {
         for s in &scenarios {
             for i in 0..seeds {
                 let seed = args.seed.wrapping_add(i);
                 match kiosk_sim::drill::run_once(s, seed) {
                     Ok(run) => {
-                        println!("trace of {} with seed {seed}:", s.id);
+                        let id = &s.id;
+                        println!(
+                            "{}",
+                            Msg::TraceOf.fill(lang, &[("id", id), ("seed", &seed)])
+                        );
                         for e in &run.trace {
                             println!(
                                 "  {:>10} {}",
@@ -199,20 +252,34 @@ fn drill(args: DrillArgs) -> ExitCode {
                             );
                         }
                     }
-                    Err(e) => eprintln!("error: {e}"),
+                    Err(e) => error_line(lang, e),
                 }
             }
         }
     }
-    let jobs: Vec<Job<'_>> = scenarios
-        .iter()
-        .flat_map(|s| {
-            (0..seeds).map(move |i| Job {
-                scenario: s,
-                seed: args.seed.wrapping_add(i),
-            })
-        })
-        .collect();
+    // Reports stream out as runs finish: to the --report file, to stdout
+    // as JSON, or as text plus one summary row per drill. Nothing holds
+    // every report, so the number of seeds costs time, not memory.
+    let mut report_file = match &args.report {
+        None => None,
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some(JsonArray::new(std::io::BufWriter::new(f))),
+            Err(e) => {
+                let shown = path.display();
+                error_line(
+                    lang,
+                    Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]),
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut json_out = args
+        .json
+        .then(|| JsonArray::new(std::io::BufWriter::new(std::io::stdout().lock())));
+    let mut rows: Vec<Row> = scenarios.iter().map(|s| Row::new(&s.id)).collect();
+    let mut write_error = None;
+    let mut failed = 0u64;
     let threads = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -220,77 +287,111 @@ fn drill(args: DrillArgs) -> ExitCode {
     });
     let started = std::time::Instant::now();
     let show_progress = std::io::stderr().is_terminal();
-    let progress = |done: usize, total: usize, r: &Result<DrillReport, _>| {
+    let progress = |done: u64, total: u64, r: &JobResult| {
         if show_progress {
-            let width = 30;
-            let filled = done * width / total.max(1);
+            let width = 30u64;
+            let filled = (u128::from(done) * u128::from(width) / u128::from(total.max(1))) as u64;
             let (id, verdict) = match r {
-                Ok(rep) => (rep.id.as_str(), if rep.passed { "pass" } else { "FAIL" }),
-                Err(_) => ("?", "error"),
+                Ok(rep) => (
+                    rep.id.as_str(),
+                    if rep.passed { Msg::Pass } else { Msg::Fail },
+                ),
+                Err(_) => ("?", Msg::RunError),
             };
             eprint!(
-                "\r[{}{}] {done}/{total} {id} {verdict}            ",
-                "#".repeat(filled),
-                ".".repeat(width - filled)
+                "\r[{}{}] {done}/{total} {id} {}            ",
+                "#".repeat(filled as usize),
+                ".".repeat((width - filled) as usize),
+                verdict.text(lang)
             );
             let _ = std::io::stderr().flush();
         }
     };
-    let results = run_jobs(&jobs, threads, &progress);
+    // The HTML report draws every run on one page, so it keeps what it
+    // draws (only when asked for).
+    let mut html_runs: Vec<(usize, DrillReport)> = Vec::new();
+    let mut index = 0u64;
+    run_plan(&plan, threads, &run_drill, &progress, |job, result| {
+        let scenario = (index / seeds) as usize;
+        index += 1;
+        let reproduce = reproduce_command(&job.scenario.id, source(scenario), job.seed);
+        match result {
+            Ok(rep) => {
+                if !rep.passed {
+                    failed += 1;
+                }
+                rows[scenario].add(Some(&rep), job.seed);
+                let written = [
+                    report_file.as_mut().map(|out| out.push(&rep)),
+                    json_out.as_mut().map(|out| out.push(&rep)),
+                ];
+                if let Some(e) = written.into_iter().flatten().find_map(Result::err) {
+                    write_error.get_or_insert(e);
+                }
+                if !args.json && (seeds == 1 || !rep.passed) {
+                    print!("{}", rep.render_text_in(lang, &reproduce));
+                }
+                if args.html.is_some() {
+                    html_runs.push((scenario, rep.clone()));
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                rows[scenario].add(None, job.seed);
+                error_line(lang, e);
+            }
+        }
+    });
     if show_progress {
         eprintln!();
     }
     let wall = started.elapsed();
     if let Some(path) = &args.html {
-        if let Err(code) = write_html(path, &jobs, &results) {
-            return code;
-        }
-    }
-
-    let mut reports = Vec::new();
-    let mut failed = 0usize;
-    for r in results {
-        match r {
-            Ok(rep) => {
-                if !rep.passed {
-                    failed += 1;
-                }
-                reports.push(rep);
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: {e}");
-            }
-        }
-    }
-    if let Some(path) = &args.report {
-        let json = serde_json::to_string_pretty(&reports).unwrap_or_default();
-        if let Err(e) = std::fs::write(path, json) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+        let runs: Vec<(&Scenario, &DrillReport)> = html_runs
+            .iter()
+            .map(|(scenario, rep)| (&scenarios[*scenario], rep))
+            .collect();
+        if let Err(e) = kiosk_sim::drill::html::write(path, &runs) {
+            let shown = path.display();
+            error_line(
+                lang,
+                Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]),
+            );
             return ExitCode::from(2);
         }
     }
+    let finished = [
+        report_file.map(|a| a.finish().map(drop)),
+        json_out.map(|a| a.finish().map(drop)),
+    ];
+    if let Some(e) = write_error.or(finished.into_iter().flatten().find_map(Result::err)) {
+        let shown = args
+            .report
+            .as_ref()
+            .map_or("-".to_string(), |p| p.display().to_string());
+        error_line(
+            lang,
+            Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]),
+        );
+        return ExitCode::from(2);
+    }
     if args.json {
+        println!();
+    } else {
+        print_summary(&rows, &sources, seeds, lang);
         println!(
             "{}",
-            serde_json::to_string_pretty(&reports).unwrap_or_default()
-        );
-    } else {
-        // Full reports for failures, and for every run when there is one seed.
-        for rep in &reports {
-            if seeds == 1 || !rep.passed {
-                print!("{}", rep.render_text());
-            }
-        }
-        print_summary(&reports, seeds);
-        println!(
-            "{} drill runs ({} drills x {} seeds) in {:.1}s wall time: {} passed, {} failed",
-            jobs.len(),
-            scenarios.len(),
-            seeds,
-            wall.as_secs_f64(),
-            jobs.len() - failed,
-            failed
+            Msg::DrillSummary.fill(
+                lang,
+                &[
+                    ("runs", &plan.len()),
+                    ("drills", &scenarios.len()),
+                    ("seeds", &seeds),
+                    ("wall", &format!("{:.1}", wall.as_secs_f64())),
+                    ("passed", &(plan.len() - failed)),
+                    ("failed", &failed),
+                ],
+            )
         );
     }
     if failed > 0 {
@@ -300,81 +401,136 @@ fn drill(args: DrillArgs) -> ExitCode {
     }
 }
 
-/// Writes the HTML report of the drill runs that ran (errors have no report).
-fn write_html(
-    path: &std::path::Path,
-    jobs: &[Job<'_>],
-    results: &[Result<DrillReport, kiosk_sim::drill::DrillError>],
-) -> Result<(), ExitCode> {
-    let runs: Vec<(&Scenario, &DrillReport)> = jobs
-        .iter()
-        .zip(results)
-        .filter_map(|(job, r)| r.as_ref().ok().map(|rep| (job.scenario, rep)))
-        .collect();
-    kiosk_sim::drill::html::write(path, &runs).map_err(|e| {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        ExitCode::from(2)
-    })
+/// Failing seeds listed under a drill's row; more are counted, not listed.
+const LISTED_FAILURES: usize = 20;
+
+/// One drill's line of the results table, added to run by run.
+struct Row {
+    id: String,
+    runs: u64,
+    passed: u64,
+    detect: Option<u64>,
+    fallback: Option<u64>,
+    resolve: Option<u64>,
+    /// Whether any run checked the money invariant, and whether one broke it.
+    invariant_checked: bool,
+    invariant_broken: bool,
+    failing_seeds: Vec<u64>,
+    more_failing: u64,
 }
 
-fn print_summary(reports: &[DrillReport], seeds: u64) {
-    fn worst(v: impl Iterator<Item = Option<u64>>) -> String {
-        let v: Vec<_> = v.collect();
-        if v.iter().all(Option::is_none) {
-            return "-".into();
-        }
-        match v.iter().flatten().max() {
-            Some(ms) => kiosk_sim::drill::report::duration(*ms),
-            None => "-".into(),
+impl Row {
+    fn new(id: &str) -> Row {
+        Row {
+            id: id.to_string(),
+            runs: 0,
+            passed: 0,
+            detect: None,
+            fallback: None,
+            resolve: None,
+            invariant_checked: false,
+            invariant_broken: false,
+            failing_seeds: Vec::new(),
+            more_failing: 0,
         }
     }
+
+    /// Adds one run: its report, or `None` when it could not run at all.
+    fn add(&mut self, report: Option<&DrillReport>, seed: u64) {
+        self.runs += 1;
+        let passed = report.is_some_and(|r| r.passed);
+        if let Some(r) = report {
+            let worst = |a: Option<u64>, b: Option<u64>| a.max(b);
+            self.detect = worst(self.detect, r.timings.detect_ms);
+            self.fallback = worst(self.fallback, r.timings.fallback_ms);
+            self.resolve = worst(self.resolve, r.timings.resolve_ms);
+            if let Some(i) = &r.invariant {
+                self.invariant_checked = true;
+                self.invariant_broken |= !i.holds;
+            }
+        }
+        if passed {
+            self.passed += 1;
+        } else if self.failing_seeds.len() < LISTED_FAILURES {
+            self.failing_seeds.push(seed);
+        } else {
+            self.more_failing += 1;
+        }
+    }
+}
+
+fn print_summary(rows: &[Row], sources: &[Option<PathBuf>], seeds: u64, lang: Lang) {
+    let time = |v: Option<u64>| v.map_or("-".to_string(), kiosk_sim::drill::report::duration);
+    // Columns by display width: a Chinese character takes two.
+    let line = |cells: [&str; 6]| {
+        format!(
+            "{} {} {} {} {} {}",
+            pad_right(cells[0], 26),
+            pad_left(cells[1], 7),
+            pad_left(cells[2], 12),
+            pad_left(cells[3], 12),
+            pad_left(cells[4], 12),
+            pad_left(cells[5], 9)
+        )
+    };
     println!();
     println!(
-        "{:<26} {:>7} {:>12} {:>12} {:>12} {:>9}",
-        "DRILL", "RESULT", "DETECT", "FALLBACK", "RESOLVE", "INVARIANT"
+        "{}",
+        line([
+            Msg::ColDrill.text(lang),
+            Msg::ColResult.text(lang),
+            Msg::ColDetect.text(lang),
+            Msg::ColFallback.text(lang),
+            Msg::ColResolve.text(lang),
+            Msg::ColInvariant.text(lang),
+        ])
     );
-    let mut ids: Vec<&str> = reports.iter().map(|r| r.id.as_str()).collect();
-    ids.dedup();
-    for id in ids {
-        let runs: Vec<&DrillReport> = reports.iter().filter(|r| r.id == id).collect();
-        let passed = runs.iter().filter(|r| r.passed).count();
-        let result = if passed == runs.len() {
-            "pass".to_string()
+    for (row, source) in rows.iter().zip(sources) {
+        let result = if row.passed == row.runs {
+            Msg::Pass.text(lang).to_string()
         } else {
-            format!("{}/{}", passed, runs.len())
+            format!("{}/{}", row.passed, row.runs)
         };
-        let invariant = if runs.iter().all(|r| r.invariant.is_none()) {
-            "n/a"
-        } else if runs
-            .iter()
-            .all(|r| r.invariant.as_ref().is_none_or(|i| i.holds))
-        {
-            "holds"
+        let invariant = if !row.invariant_checked {
+            Msg::NotApplicable
+        } else if row.invariant_broken {
+            Msg::InvariantBroken
         } else {
-            "BROKEN"
+            Msg::InvariantHolds
         };
         println!(
-            "{:<26} {:>7} {:>12} {:>12} {:>12} {:>9}",
-            id,
-            result,
-            worst(runs.iter().map(|r| r.timings.detect_ms)),
-            worst(runs.iter().map(|r| r.timings.fallback_ms)),
-            worst(runs.iter().map(|r| r.timings.resolve_ms)),
-            invariant
+            "{}",
+            line([
+                &row.id,
+                &result,
+                &time(row.detect),
+                &time(row.fallback),
+                &time(row.resolve),
+                invariant.text(lang),
+            ])
         );
-        for r in runs.iter().filter(|r| !r.passed) {
+        let source = match source {
+            Some(path) => DrillSource::File(path),
+            None => DrillSource::Builtin,
+        };
+        for &seed in &row.failing_seeds {
+            let command = reproduce_command(&row.id, source, seed);
             println!(
-                "    failed with seed {}: reproduce with `kiosk-sim drill {} --seed {}`",
-                r.seed, r.id, r.seed
+                "{}",
+                Msg::FailedWithSeed.fill(lang, &[("seed", &seed), ("command", &command)])
             );
+        }
+        if row.more_failing > 0 {
+            let count = row.more_failing;
+            println!("{}", Msg::MoreFailedSeeds.fill(lang, &[("count", &count)]));
         }
     }
     if seeds > 1 {
-        println!("(timings: worst over {seeds} seeds, in simulated time)");
+        println!("{}", Msg::TimingsWorstOver.fill(lang, &[("seeds", &seeds)]));
     }
 }
 
-fn explore(args: ExploreArgs) -> ExitCode {
+fn explore(args: ExploreArgs, lang: Lang) -> ExitCode {
     use kiosk_sim::explore::{self, Campaign, Check, ExploreOptions};
     if args.list_checks {
         for c in Check::ALL {
@@ -399,7 +555,7 @@ fn explore(args: ExploreArgs) -> ExitCode {
         let scenario = match Scenario::from_file(path) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e}");
+                error_line(lang, e);
                 return ExitCode::from(2);
             }
         };
@@ -417,7 +573,7 @@ fn explore(args: ExploreArgs) -> ExitCode {
             println!("# seed {}  rates: {}", seed.wrapping_add(i), g.rates);
             match explore::shrink::to_toml(&g.scenario, seed.wrapping_add(i), &allow, "generated") {
                 Ok(text) => println!("{text}"),
-                Err(e) => eprintln!("error: {e}"),
+                Err(e) => error_line(lang, e),
             }
         }
     }
@@ -426,15 +582,23 @@ fn explore(args: ExploreArgs) -> ExitCode {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    let allowing = if allow.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = allow.iter().map(|c| c.name()).collect();
+        Msg::ExploreAllowing.fill(lang, &[("checks", &names.join(", "))])
+    };
     println!(
-        "explore: {} runs from seed {seed} on {jobs} threads{}",
-        args.runs,
-        if allow.is_empty() {
-            String::new()
-        } else {
-            let names: Vec<&str> = allow.iter().map(|c| c.name()).collect();
-            format!(", allowing {}", names.join(", "))
-        }
+        "{}",
+        Msg::ExploreStart.fill(
+            lang,
+            &[
+                ("runs", &args.runs),
+                ("seed", &seed),
+                ("jobs", &jobs),
+                ("allowing", &allowing),
+            ],
+        )
     );
     let keep = if args.verbose || args.runs == 1 {
         usize::MAX
@@ -449,6 +613,7 @@ fn explore(args: ExploreArgs) -> ExitCode {
         progress: args.runs > 1,
         keep_failures: keep,
         print_every_run: args.verbose || args.runs == 1,
+        lang,
     };
     let result = campaign.run();
     if args.json {
@@ -481,34 +646,45 @@ fn explore(args: ExploreArgs) -> ExitCode {
             print!("{}", result.render_stats());
         }
         println!(
-            "explore: {} runs, {} failing, {:.1} runs/s ({} steps checked, {:.1} h simulated, {:.1}s wall)",
-            result.runs,
-            result.failed,
-            result.runs_per_second(),
-            result.steps,
-            result.simulated_ms as f64 / 3_600_000.0,
-            result.elapsed.as_secs_f64()
+            "{}",
+            Msg::ExploreSummary.fill(
+                lang,
+                &[
+                    ("runs", &result.runs),
+                    ("failed", &result.failed),
+                    ("rate", &format!("{:.1}", result.runs_per_second())),
+                    ("steps", &result.steps),
+                    (
+                        "hours",
+                        &format!("{:.1}", result.simulated_ms as f64 / 3_600_000.0),
+                    ),
+                    ("wall", &format!("{:.1}", result.elapsed.as_secs_f64())),
+                ],
+            )
         );
         for (check, n) in &result.fired {
             let mark = if allow.contains(check) {
-                " (allowed)"
+                Msg::ExploreAllowed.text(lang)
             } else {
                 ""
             };
-            println!("  {check}{mark}: fired in {n} runs");
+            println!(
+                "{}",
+                Msg::ExploreFired.fill(lang, &[("check", check), ("mark", &mark), ("runs", n)])
+            );
         }
     }
     if let (Some(path), Some(first)) = (&args.shrink, result.failures.first()) {
         let g = explore::generate(first.seed);
         let target = first.checks();
+        let checks = target
+            .iter()
+            .map(|c| c.name())
+            .collect::<Vec<_>>()
+            .join(", ");
         eprintln!(
-            "shrinking seed {} (checks: {})...",
-            first.seed,
-            target
-                .iter()
-                .map(|c| c.name())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "{}",
+            Msg::ExploreShrinking.fill(lang, &[("seed", &first.seed), ("checks", &checks)])
         );
         let shrunk = explore::shrink::shrink(
             &g.scenario,
@@ -528,21 +704,32 @@ fn explore(args: ExploreArgs) -> ExitCode {
         match explore::shrink::to_toml(&shrunk.scenario, first.seed, &allow, &note) {
             Ok(text) => {
                 if let Err(e) = std::fs::write(path, text) {
-                    eprintln!("error: cannot write {}: {e}", path.display());
+                    let shown = path.display();
+                    error_line(
+                        lang,
+                        Msg::CannotWrite.fill(lang, &[("path", &shown), ("error", &e)]),
+                    );
                     return ExitCode::from(2);
                 }
+                let faults = shrunk.scenario.acceptor.faults.len()
+                    + shrunk.scenario.link.faults.len()
+                    + shrunk.scenario.printer.faults.len();
+                let command =
+                    reproduce_command(&shrunk.scenario.id, DrillSource::File(path), first.seed);
                 println!(
-                    "shrunk to {} customers, {} faults, {} power losses; replay with: kiosk-sim drill --file {} --seed {}",
-                    shrunk.scenario.customers.len(),
-                    shrunk.scenario.acceptor.faults.len()
-                        + shrunk.scenario.link.faults.len()
-                        + shrunk.scenario.printer.faults.len(),
-                    shrunk.scenario.power_losses.len(),
-                    path.display(),
-                    first.seed
+                    "{}",
+                    Msg::ExploreShrunk.fill(
+                        lang,
+                        &[
+                            ("customers", &shrunk.scenario.customers.len()),
+                            ("faults", &faults),
+                            ("power", &shrunk.scenario.power_losses.len()),
+                            ("command", &command),
+                        ],
+                    )
                 );
             }
-            Err(e) => eprintln!("error: {e}"),
+            Err(e) => error_line(lang, e),
         }
     }
     if result.failed > 0 {

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::cli_text::{Lang, Msg};
+
 /// One checked expectation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExpectationResult {
@@ -48,23 +50,37 @@ pub struct InvariantReport {
 }
 
 impl InvariantReport {
-    /// The invariant as one report line, plus one per violation.
+    /// The invariant as one report line, plus one per violation (Chinese).
     pub fn render_text(&self) -> String {
-        let mark = if self.holds { "ok  " } else { "FAIL" };
-        let mut s = format!(
-            "  [{mark}] money: box {} = credited {} + pending {} + refused {} (journal in box {}, in doubt {} in {} notes); backend credited {}, max applies per key {}\n",
-            money(self.physical_box),
-            money(self.credited),
-            money(self.pending),
-            money(self.refused),
-            money(self.journal_in_box),
-            money(self.in_doubt),
-            self.in_doubt_notes,
-            money(self.backend_credited),
-            self.max_applies_per_key,
+        self.render_text_in(Lang::default())
+    }
+
+    /// The invariant as one report line, plus one per violation, in `lang`.
+    pub fn render_text_in(&self, lang: Lang) -> String {
+        let mark = if self.holds {
+            Msg::MarkOk
+        } else {
+            Msg::MarkFail
+        };
+        let mut s = Msg::MoneyLine.fill(
+            lang,
+            &[
+                ("mark", &mark.text(lang)),
+                ("box", &money(self.physical_box)),
+                ("credited", &money(self.credited)),
+                ("pending", &money(self.pending)),
+                ("refused", &money(self.refused)),
+                ("in_box", &money(self.journal_in_box)),
+                ("in_doubt", &money(self.in_doubt)),
+                ("notes", &self.in_doubt_notes),
+                ("backend", &money(self.backend_credited)),
+                ("max", &self.max_applies_per_key),
+            ],
         );
+        s.push('\n');
         for v in &self.violations {
-            s.push_str(&format!("         violation: {v}\n"));
+            s.push_str(&Msg::Violation.fill(lang, &[("violation", v)]));
+            s.push('\n');
         }
         s
     }
@@ -129,24 +145,104 @@ fn money(minor: i64) -> String {
     format!("{sign}{}.{:02}", minor.abs() / 100, minor.abs() % 100)
 }
 
+/// Where a drill's scenario came from: what it takes to run it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrillSource<'a> {
+    /// A built-in drill, run by its id.
+    Builtin,
+    /// A scenario file, run with `--file`.
+    File(&'a std::path::Path),
+}
+
+/// The command that runs drill `id` from `source` with `seed` again:
+/// `kiosk-sim drill bill-jam --seed 7`, or `kiosk-sim drill --file my.toml
+/// --seed 7` for a file (its id is not a built-in one).
+pub fn reproduce_command(id: &str, source: DrillSource<'_>, seed: u64) -> String {
+    match source {
+        DrillSource::Builtin => format!("kiosk-sim drill {} --seed {seed}", shell_word(id)),
+        DrillSource::File(path) => format!(
+            "kiosk-sim drill --file {} --seed {seed}",
+            shell_word(&path.display().to_string())
+        ),
+    }
+}
+
+/// `word` as one shell word: as it is when it is plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,@=".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 impl DrillReport {
-    /// The report as text for a terminal.
+    /// The report as text for a terminal, in Chinese, with the reproduce
+    /// command of a built-in drill.
     pub fn render_text(&self) -> String {
+        self.render_text_in(
+            Lang::default(),
+            &reproduce_command(&self.id, DrillSource::Builtin, self.seed),
+        )
+    }
+
+    /// The command that runs this built-in drill again with this seed (a
+    /// drill from a file: [`reproduce_command`] with its path).
+    pub fn reproduce_command(&self) -> String {
+        reproduce_command(&self.id, DrillSource::Builtin, self.seed)
+    }
+
+    /// The report as text for a terminal in `lang`; a failed run ends with
+    /// `reproduce` (see [`reproduce_command`]).
+    ///
+    /// The expectations' own words are the scenario's and the checker's, as
+    /// in the JSON report; only the frame around them is translated (and
+    /// the panic expectation, which the batch runner writes itself).
+    pub fn render_text_in(&self, lang: Lang, reproduce: &str) -> String {
         let mut s = String::new();
-        let verdict = if self.passed { "PASS" } else { "FAIL" };
-        s.push_str(&format!("{verdict}  {}  — {}\n", self.id, self.title));
+        let verdict = if self.passed {
+            Msg::ReportPass
+        } else {
+            Msg::ReportFail
+        };
+        s.push_str(&format!(
+            "{}  {}  — {}\n",
+            verdict.text(lang),
+            self.id,
+            self.title
+        ));
         for e in &self.expectations {
-            let mark = if e.passed { "ok  " } else { "FAIL" };
-            s.push_str(&format!(
-                "  [{mark}] {} (saw: {})\n",
-                e.expectation, e.observed
+            let mark = if e.passed { Msg::MarkOk } else { Msg::MarkFail };
+            let panic = (e.expectation == super::batch::PANIC_EXPECTATION)
+                .then(|| e.observed.strip_prefix("panicked: "))
+                .flatten();
+            let (expectation, observed) = match panic {
+                Some(message) => (
+                    Msg::NoPanicExpectation.text(lang).to_string(),
+                    Msg::PanickedWith.fill(lang, &[("message", &message)]),
+                ),
+                None => (e.expectation.clone(), e.observed.clone()),
+            };
+            s.push_str(&Msg::Expectation.fill(
+                lang,
+                &[
+                    ("mark", &mark.text(lang)),
+                    ("expectation", &expectation),
+                    ("observed", &observed),
+                ],
             ));
+            s.push('\n');
         }
         match &self.invariant {
-            Some(inv) => s.push_str(&inv.render_text()),
-            None => s.push_str(
-                "  [n/a ] money: not modelled by the site simulation (the kiosk drills check every session's cash)\n",
-            ),
+            Some(inv) => s.push_str(&inv.render_text_in(lang)),
+            None => {
+                s.push_str(&Msg::MoneyNotModelled.fill(lang, &[("mark", &Msg::MarkNa.text(lang))]));
+                s.push('\n');
+            }
         }
         if let Some(detail) = &self.detail {
             for line in detail.lines() {
@@ -154,30 +250,69 @@ impl DrillReport {
             }
         }
         let t = &self.timings;
-        s.push_str(&format!(
-            "  timings (simulated): fault at {} → detected +{} → fallback +{} → resolved +{}\n",
-            ms(t.fault_at_ms),
-            ms(t.detect_ms),
-            ms(t.fallback_ms),
-            ms(t.resolve_ms)
+        s.push_str(&Msg::TimingsLine.fill(
+            lang,
+            &[
+                ("fault", &ms(t.fault_at_ms)),
+                ("detect", &ms(t.detect_ms)),
+                ("fallback", &ms(t.fallback_ms)),
+                ("resolve", &ms(t.resolve_ms)),
+            ],
         ));
-        s.push_str(&format!(
-            "  seed {}  trace {}  ({} events, {} simulated)\n",
-            self.seed,
-            self.trace_hash,
-            self.events,
-            ms(Some(self.simulated_ms))
+        s.push('\n');
+        s.push_str(&Msg::SeedLine.fill(
+            lang,
+            &[
+                ("seed", &self.seed),
+                ("trace", &self.trace_hash),
+                ("events", &self.events),
+                ("simulated", &ms(Some(self.simulated_ms))),
+            ],
         ));
+        s.push('\n');
         if !self.passed {
-            s.push_str(&format!("  reproduce with: {}\n", self.reproduce_command()));
+            s.push_str(&Msg::ReproduceWith.fill(lang, &[("command", &reproduce)]));
+            s.push('\n');
         }
         s
     }
+}
 
-    /// The command that runs this drill again with this seed, as the CLI
-    /// prints it for a failing drill (one source for the text and HTML reports).
-    pub fn reproduce_command(&self) -> String {
-        format!("kiosk-sim drill {} --seed {}", self.id, self.seed)
+/// Writes a JSON array one element at a time, formatted exactly as
+/// `serde_json::to_string_pretty` formats the whole array, so a batch of
+/// any size streams its reports without holding them all.
+pub struct JsonArray<W: std::io::Write> {
+    out: W,
+    first: bool,
+}
+
+impl<W: std::io::Write> JsonArray<W> {
+    /// Starts an array on `out`.
+    pub fn new(out: W) -> JsonArray<W> {
+        JsonArray { out, first: true }
+    }
+
+    /// Appends one element.
+    pub fn push(&mut self, value: &impl Serialize) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+        self.out
+            .write_all(if self.first { b"[\n" } else { b",\n" })?;
+        self.first = false;
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 {
+                self.out.write_all(b"\n")?;
+            }
+            write!(self.out, "  {line}")?;
+        }
+        Ok(())
+    }
+
+    /// Closes the array (`[]` when nothing was pushed) and flushes; gives `out` back.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out
+            .write_all(if self.first { b"[]" } else { b"\n]" })?;
+        self.out.flush()?;
+        Ok(self.out)
     }
 }
 
@@ -192,5 +327,53 @@ mod tests {
         assert_eq!(duration(6_200), "6s 200ms");
         assert_eq!(duration(1_976_387), "32m 56s");
         assert_eq!(duration(32_782_973), "9h 6m 22s");
+    }
+
+    #[test]
+    fn a_file_drill_is_reproduced_from_its_file_not_an_id() {
+        let path = std::path::Path::new("drills/my own.toml");
+        assert_eq!(
+            reproduce_command("my-drill", DrillSource::File(path), 7),
+            "kiosk-sim drill --file 'drills/my own.toml' --seed 7"
+        );
+        assert_eq!(
+            reproduce_command("bill-jam", DrillSource::Builtin, 3),
+            "kiosk-sim drill bill-jam --seed 3"
+        );
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
+
+    #[test]
+    fn a_streamed_json_array_reads_as_the_whole_one_did() {
+        let report = DrillReport {
+            id: "a".into(),
+            title: "multi\nline \"title\"".into(),
+            seed: 1,
+            passed: true,
+            expectations: vec![ExpectationResult {
+                expectation: "e".into(),
+                passed: true,
+                observed: "o".into(),
+            }],
+            invariant: None,
+            timings: Timings::default(),
+            simulated_ms: 5,
+            events: 2,
+            trace_hash: "00".into(),
+            detail: Some("x\ny".into()),
+        };
+        for n in 0..3 {
+            let all = vec![report.clone(); n];
+            let mut array = JsonArray::new(Vec::new());
+            for r in &all {
+                array.push(r).unwrap();
+            }
+            let streamed = String::from_utf8(array.finish().unwrap()).unwrap();
+            assert_eq!(
+                streamed,
+                serde_json::to_string_pretty(&all).unwrap(),
+                "{n} reports"
+            );
+        }
     }
 }

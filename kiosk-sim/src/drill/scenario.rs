@@ -407,9 +407,9 @@ impl Scenario {
             source_name: source_name.to_string(),
             message: describe_toml_error(text, &e),
         })?;
-        scenario.validate().map_err(|message| ScenarioError {
+        scenario.validate().map_err(|invalid| ScenarioError {
             source_name: source_name.to_string(),
-            message,
+            message: invalid.describe(text),
         })?;
         Ok(scenario)
     }
@@ -424,8 +424,9 @@ impl Scenario {
         Scenario::from_toml(&name, &text)
     }
 
-    /// Checks what serde cannot: event patterns, the customers' accounts.
-    fn validate(&self) -> Result<(), String> {
+    /// Checks what serde cannot: event patterns, account numbers, note
+    /// values, amounts due, and that nothing is scheduled past the end.
+    fn validate(&self) -> Result<(), Invalid> {
         use super::trace::EventPattern;
         let e = &self.expect;
         let patterns = e
@@ -438,33 +439,249 @@ impl Scenario {
             .chain(e.never.iter())
             .chain(e.order.iter().flatten());
         for p in patterns {
-            EventPattern::parse(p).map_err(|m| format!("in [expect]: {m}"))?;
+            EventPattern::parse(p)
+                .map_err(|m| Invalid::at(vec![Seg::key("expect")], format!("in [expect]: {m}")))?;
         }
         for name in &e.explorer_allow {
-            name.parse::<crate::explore::Check>()
-                .map_err(|m| format!("in [expect] explorer-allow: {m}"))?;
+            name.parse::<crate::explore::Check>().map_err(|m| {
+                Invalid::at(
+                    vec![Seg::key("expect"), Seg::key("explorer-allow")],
+                    format!("in [expect] explorer-allow: {m}"),
+                )
+            })?;
         }
+        let currency = self
+            .kiosk
+            .session
+            .accepted_notes
+            .first()
+            .map_or(kiosk_hal::Currency::CNY, |m| m.currency);
         for (i, c) in self.customers.iter().enumerate() {
+            let at = |field: &str| vec![Seg::key("customers"), Seg::Index(i), Seg::key(field)];
             if c.method == PaymentMethod::Code && c.code.is_none() {
-                return Err(format!("customers[{i}]: method \"code\" needs a `code`"));
+                return Err(Invalid::at(
+                    at("method"),
+                    format!("customers[{i}]: method \"code\" needs a `code`"),
+                ));
             }
+            account_number(&c.account).map_err(|m| Invalid::at(at("account"), m))?;
+            self.before_the_end(c.arrive_ms)
+                .map_err(|m| Invalid::at(at("arrive-ms"), m))?;
             for (j, note) in c.notes.iter().enumerate() {
                 let (major, _) = note.parts();
-                let currency = self
-                    .kiosk
-                    .session
-                    .accepted_notes
-                    .first()
-                    .map_or(kiosk_hal::Currency::CNY, |m| m.currency);
                 if major <= 0 || kiosk_hal::Money::try_major(major, currency).is_none() {
-                    return Err(format!(
-                        "customers[{i}].notes[{j}]: {major} is not a note value (a positive whole number of yuan that fits the books)"
+                    let mut path = at("notes");
+                    path.push(Seg::Index(j));
+                    return Err(Invalid::at(
+                        path,
+                        format!(
+                            "{major} is not a note value (a positive whole number of yuan that fits the books)"
+                        ),
                     ));
                 }
             }
         }
+        let timed = [
+            (
+                "commands",
+                self.commands.iter().map(|c| c.at_ms).collect::<Vec<_>>(),
+            ),
+            ("staff", self.staff.iter().map(|s| s.at_ms).collect()),
+            (
+                "power-losses",
+                self.power_losses.iter().map(|p| p.at_ms).collect(),
+            ),
+            (
+                "account-changes",
+                self.account_changes.iter().map(|c| c.at_ms).collect(),
+            ),
+        ];
+        for (table, times) in timed {
+            for (i, at_ms) in times.into_iter().enumerate() {
+                self.before_the_end(at_ms).map_err(|m| {
+                    Invalid::at(vec![Seg::key(table), Seg::Index(i), Seg::key("at-ms")], m)
+                })?;
+            }
+        }
+        for (i, c) in self.account_changes.iter().enumerate() {
+            account_number(&c.account).map_err(|m| {
+                Invalid::at(
+                    vec![
+                        Seg::key("account-changes"),
+                        Seg::Index(i),
+                        Seg::key("account"),
+                    ],
+                    m,
+                )
+            })?;
+        }
+        for (number, account) in &self.backend.accounts {
+            let at = |field: Option<&str>| {
+                let mut path = vec![
+                    Seg::key("backend"),
+                    Seg::key("accounts"),
+                    Seg::key(&number.0),
+                ];
+                path.extend(field.map(Seg::key));
+                path
+            };
+            account_number(&number.0).map_err(|m| Invalid::at(at(None), m))?;
+            if account.amount_due.minor < 0 {
+                return Err(Invalid::at(
+                    at(Some("amount-due")),
+                    format!(
+                        "amount due {} is negative: an account owes nothing (0) or a positive amount",
+                        account.amount_due
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
+
+    /// Something scheduled at `at_ms` must happen before the drill's end:
+    /// past it, the run would silently go on until then.
+    fn before_the_end(&self, at_ms: u64) -> Result<(), String> {
+        if at_ms >= self.duration_ms {
+            return Err(format!(
+                "{at_ms} ms is not before the end of the drill (duration-ms = {}); raise duration-ms or schedule it earlier",
+                self.duration_ms
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An account number as the kiosk's keypad takes it (the one rule, in
+/// [`kiosk_hal::AccountNumber::parse`]), quoted in the error so a control
+/// character shows.
+fn account_number(typed: &str) -> Result<(), String> {
+    kiosk_hal::AccountNumber::parse(typed)
+        .map(|_| ())
+        .map_err(|e| format!("account {typed:?}: {e}"))
+}
+
+/// One step of a path to a value in a scenario file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    /// A key of a table.
+    Key(String),
+    /// An element of an array (or array of tables).
+    Index(usize),
+}
+
+impl Seg {
+    fn key(k: &str) -> Seg {
+        Seg::Key(k.to_string())
+    }
+}
+
+/// A scenario that parsed but is not valid: where, and why.
+#[derive(Debug)]
+struct Invalid {
+    path: Vec<Seg>,
+    message: String,
+}
+
+impl Invalid {
+    fn at(path: Vec<Seg>, message: String) -> Invalid {
+        Invalid { path, message }
+    }
+
+    /// The field as written in the file: `customers[0].notes[1]`.
+    fn field(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            match seg {
+                Seg::Key(k)
+                    if k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Seg::Key(k) => s.push_str(&format!(".{k:?}")),
+                Seg::Index(i) => s.push_str(&format!("[{i}]")),
+            }
+        }
+        s
+    }
+
+    /// "line L, column C: field: message", as for a TOML syntax error.
+    fn describe(&self, text: &str) -> String {
+        let field = self.field();
+        let what = if self.message.starts_with(&field) || self.message.starts_with("in [") {
+            self.message.clone()
+        } else {
+            format!("{field}: {}", self.message)
+        };
+        match locate(text, &self.path) {
+            Some(offset) => {
+                let (line, col) = line_column(text, offset);
+                format!("line {line}, column {col}: {what}")
+            }
+            None => what,
+        }
+    }
+}
+
+/// The byte offset of the value at `path` in `text` (or of the nearest
+/// enclosing item that has a position), from a span-keeping parse.
+fn locate(text: &str, path: &[Seg]) -> Option<usize> {
+    use toml_edit::{Item, Table, TableLike, Value};
+    enum Node<'a> {
+        Item(&'a Item),
+        Table(&'a Table),
+        Value(&'a Value),
+    }
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut node = Node::Item(doc.as_item());
+    let mut found = None;
+    for seg in path {
+        let next = match seg {
+            Seg::Key(k) => {
+                let table: Option<&dyn TableLike> = match node {
+                    Node::Item(i) => i.as_table_like(),
+                    Node::Table(t) => Some(t),
+                    Node::Value(v) => v.as_inline_table().map(|t| t as &dyn TableLike),
+                };
+                let Some(table) = table else { break };
+                if let Some(span) = table.key(k).and_then(|k| k.span()) {
+                    found = Some(span.start);
+                }
+                table.get(k).map(Node::Item)
+            }
+            Seg::Index(i) => match node {
+                Node::Item(item) => match item.as_array_of_tables() {
+                    Some(tables) => tables.get(*i).map(Node::Table),
+                    None => item.as_array().and_then(|a| a.get(*i)).map(Node::Value),
+                },
+                Node::Value(v) => v.as_array().and_then(|a| a.get(*i)).map(Node::Value),
+                Node::Table(_) => None,
+            },
+        };
+        let Some(next) = next else { break };
+        let span = match &next {
+            Node::Item(i) => i.span(),
+            Node::Table(t) => t.span(),
+            Node::Value(v) => v.span(),
+        };
+        if let Some(span) = span {
+            found = Some(span.start);
+        }
+        node = next;
+    }
+    found
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, col)
 }
 
 /// A TOML error as "line L, column C: message".
@@ -472,9 +689,7 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().to_string();
     match e.span() {
         Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            let (line, col) = line_column(text, span.start);
             format!("line {line}, column {col}: {msg}")
         }
         None => msg,
@@ -509,5 +724,129 @@ mod tests {
         .unwrap();
         assert_eq!(s.customers[0].notes[0].parts(), (50, true));
         assert_eq!(s.customers[0].notes[1].parts(), (20, false));
+    }
+
+    /// A scenario with one customer, `extra` appended; for the validation tests.
+    fn one_customer(customer: &str, extra: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::from_toml(
+            "drill.toml",
+            &format!(
+                "id = \"a\"\ntitle = \"b\"\nduration-ms = 60000\n[[customers]]\n{customer}\n{extra}"
+            ),
+        )
+    }
+
+    #[test]
+    fn a_note_too_big_for_the_books_is_refused_with_line_and_field() {
+        let err = one_customer(
+            "arrive-ms = 1000\naccount = \"1001\"\nnotes = [50, 100000000000000000]",
+            "",
+        )
+        .unwrap_err();
+        assert_eq!(err.source_name, "drill.toml");
+        assert!(
+            err.message.starts_with("line 7, column 14:"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("customers[0].notes[1]"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("100000000000000000"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn an_arrival_after_the_end_is_refused_not_run_longer() {
+        let err =
+            one_customer("arrive-ms = 60000\naccount = \"1001\"\nnotes = [50]", "").unwrap_err();
+        assert!(
+            err.message.starts_with("line 5, column 13:"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("customers[0].arrive-ms"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("duration-ms = 60000"),
+            "{}",
+            err.message
+        );
+        one_customer("arrive-ms = 59999\naccount = \"1001\"\nnotes = [50]", "").unwrap();
+        let err = one_customer(
+            "arrive-ms = 1000\naccount = \"1001\"",
+            "[[commands]]\nat-ms = 90000\ncommand = { type = \"self-test\" }\n",
+        )
+        .unwrap_err();
+        assert!(err.message.contains("commands[0].at-ms"), "{}", err.message);
+        assert!(
+            err.message.starts_with("line 8, column 9:"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_negative_amount_due_is_refused() {
+        let err = one_customer(
+            "arrive-ms = 1000\naccount = \"1001\"",
+            "[backend.accounts.\"1001\"]\nholder-name = \"张三\"\namount-due = { minor = -12000, currency = \"CNY\" }\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.message.starts_with("line 9, column 14:"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("backend.accounts.1001.amount-due"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("negative"), "{}", err.message);
+    }
+
+    #[test]
+    fn account_numbers_are_1_to_32_digits_everywhere_in_a_scenario() {
+        let err = one_customer("arrive-ms = 1000\naccount = \"10\\u00070\"", "").unwrap_err();
+        assert!(
+            err.message.starts_with("line 6, column 11:"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("customers[0].account"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("1 to 32 digits"), "{}", err.message);
+        let long = "1".repeat(33);
+        let err = one_customer(&format!("arrive-ms = 1000\naccount = \"{long}\""), "").unwrap_err();
+        assert!(err.message.contains("this one has 33"), "{}", err.message);
+        let err = one_customer(
+            "arrive-ms = 1000\naccount = \"1001\"",
+            "[backend.accounts.\"10 01\"]\nholder-name = \"张三\"\n",
+        )
+        .unwrap_err();
+        assert!(err.message.starts_with("line 7,"), "{}", err.message);
+        assert!(err.message.contains("backend.accounts"), "{}", err.message);
+        let err = one_customer(
+            "arrive-ms = 1000\naccount = \"1001\"",
+            "[[account-changes]]\nat-ms = 2000\naccount = \"x\"\nstatus = \"closed\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("account-changes[0].account"),
+            "{}",
+            err.message
+        );
     }
 }

@@ -27,6 +27,8 @@ pub struct Campaign {
     pub keep_failures: usize,
     /// Print every run's report (seed, rates, violations) to stdout as it finishes.
     pub print_every_run: bool,
+    /// The language of the progress line.
+    pub lang: crate::cli_text::Lang,
 }
 
 /// Runs and check firings grouped by one rate's value.
@@ -207,12 +209,16 @@ impl Campaign {
                     last = Instant::now();
                     let n = done.load(Ordering::Relaxed);
                     let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "explore: {n}/{} runs, {rate:.1} runs/s, {} failing",
-                        self.runs,
-                        failed.load(Ordering::Relaxed)
+                    let line = crate::cli_text::Msg::ExploreProgress.fill(
+                        self.lang,
+                        &[
+                            ("done", &n),
+                            ("runs", &self.runs),
+                            ("rate", &format!("{rate:.1}")),
+                            ("failed", &failed.load(Ordering::Relaxed)),
+                        ],
                     );
+                    let _ = writeln!(std::io::stderr(), "{line}");
                 }
             }
         });

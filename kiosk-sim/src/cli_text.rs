@@ -1,0 +1,292 @@
+//! The operator-facing text of the `kiosk-sim` command line, in Chinese
+//! (简体, the default) and English (`--lang en` or `KIOSK_LANG=en`).
+//!
+//! Every message is one [`Msg`] id with both texts side by side, so a
+//! message cannot exist in one language only: the [`messages!`] table
+//! below will not compile without both. Texts with values name them in
+//! braces (`{seed}`); [`Msg::fill`] puts the values in, so each language
+//! can order them as it reads best. Machine-readable output (`--json`) does
+//! not go through here: its field names and values stay the same in every
+//! language.
+//!
+//! Tables that mix Chinese and Latin text are aligned by display width
+//! ([`pad_left`], [`pad_right`]): a Chinese character takes two columns of
+//! a terminal, so padding by `char` count would push the columns apart.
+
+use std::fmt::Display;
+
+use unicode_width::UnicodeWidthStr;
+
+/// The language of the command line's text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Lang {
+    /// 简体中文: operators read Chinese first.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The language named by `KIOSK_LANG` (`en`, `en_US.UTF-8`, `zh`, ...),
+    /// if it names one this catalog has; `None` when unset or unknown, so
+    /// the default (Chinese) applies.
+    pub fn from_env() -> Option<Lang> {
+        Lang::from_tag(&std::env::var("KIOSK_LANG").ok()?)
+    }
+
+    /// A language tag's language: `en`, `EN`, `en_US.UTF-8` and `en-GB`
+    /// are English; `zh`, `zh_CN`, `zh-Hans` are Chinese.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag
+            .split(['_', '-', '.'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+}
+
+/// Defines [`Msg`] and its texts: each id must have both a `zh` and an `en` text.
+macro_rules! messages {
+    ($($(#[doc = $doc:literal])* $id:ident => zh: $zh:literal, en: $en:literal;)*) => {
+        /// One piece of operator-facing text; see [`Msg::text`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Msg {
+            $($(#[doc = $doc])* $id,)*
+        }
+
+        impl Msg {
+            /// Every message id, for the catalog's completeness test.
+            pub const ALL: &'static [Msg] = &[$(Msg::$id,)*];
+
+            /// The text in `lang`, with `{name}` where a value goes.
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Msg::$id, Lang::Zh) => $zh, (Msg::$id, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+messages! {
+    /// An error line.
+    Error => zh: "错误：{message}", en: "error: {message}";
+    /// `--seeds 0`.
+    SeedsZero => zh: "--seeds 必须至少为 1（每个演练运行的种子数）", en: "--seeds must be at least 1 (the number of seeds each drill runs)";
+    /// Drills × seeds does not fit a 64-bit count.
+    TooManyRuns => zh: "{drills} 个演练 × {seeds} 个种子超出可计数的运行次数", en: "{drills} drills x {seeds} seeds is more runs than can be counted";
+    /// Nothing named to run.
+    NothingToRun => zh: "请指定要运行的演练编号，或 --all，或 --file 路径；--list 列出所有编号", en: "name drills to run, or --all, or --file PATH; --list shows the ids";
+    /// A file could not be written.
+    CannotWrite => zh: "无法写入 {path}：{error}", en: "cannot write {path}: {error}";
+    /// `--list` header: id column.
+    ListId => zh: "编号", en: "ID";
+    /// `--list` header: title column.
+    ListTitle => zh: "标题", en: "TITLE";
+    /// `--trace` header.
+    TraceOf => zh: "{id} 使用种子 {seed} 的事件轨迹：", en: "trace of {id} with seed {seed}:";
+    /// Results table: drill column.
+    ColDrill => zh: "演练", en: "DRILL";
+    /// Results table: result column.
+    ColResult => zh: "结果", en: "RESULT";
+    /// Results table: fault → detected column.
+    ColDetect => zh: "发现用时", en: "DETECT";
+    /// Results table: detected → fallback column.
+    ColFallback => zh: "降级用时", en: "FALLBACK";
+    /// Results table: detected → resolved column.
+    ColResolve => zh: "解决用时", en: "RESOLVE";
+    /// Results table: money invariant column.
+    ColInvariant => zh: "资金平衡", en: "INVARIANT";
+    /// A run or drill passed (table, progress).
+    Pass => zh: "通过", en: "pass";
+    /// A run failed (progress).
+    Fail => zh: "失败", en: "FAIL";
+    /// A run could not start (progress).
+    RunError => zh: "出错", en: "error";
+    /// The money invariant held in every run.
+    InvariantHolds => zh: "成立", en: "holds";
+    /// The money invariant broke in some run.
+    InvariantBroken => zh: "被破坏", en: "BROKEN";
+    /// No money modelled (site drills).
+    NotApplicable => zh: "不适用", en: "n/a";
+    /// Under a drill's table row: one failing seed.
+    FailedWithSeed => zh: "    种子 {seed} 失败：复现命令 `{command}`", en: "    failed with seed {seed}: reproduce with `{command}`";
+    /// Under a drill's table row: more failing seeds than listed.
+    MoreFailedSeeds => zh: "    另有 {count} 个种子失败（未列出）", en: "    and {count} more failing seeds (not listed)";
+    /// Under the table with many seeds.
+    TimingsWorstOver => zh: "（用时：{seeds} 个种子中最差的一次，按模拟时间）", en: "(timings: worst over {seeds} seeds, in simulated time)";
+    /// The last line of `kiosk-sim drill`.
+    DrillSummary => zh: "共 {runs} 次演练运行（{drills} 个演练 × {seeds} 个种子），实际用时 {wall} 秒：{passed} 次通过，{failed} 次失败", en: "{runs} drill runs ({drills} drills x {seeds} seeds) in {wall}s wall time: {passed} passed, {failed} failed";
+    /// Report heading: passed.
+    ReportPass => zh: "通过", en: "PASS";
+    /// Report heading: failed.
+    ReportFail => zh: "失败", en: "FAIL";
+    /// Report line mark: this part held (display width 4).
+    MarkOk => zh: "正常", en: "ok  ";
+    /// Report line mark: this part failed (display width 4).
+    MarkFail => zh: "失败", en: "FAIL";
+    /// Report line mark: not checked (display width 4).
+    MarkNa => zh: "不计", en: "n/a ";
+    /// An expectation and what was seen.
+    Expectation => zh: "  [{mark}] {expectation}（实际：{observed}）", en: "  [{mark}] {expectation} (saw: {observed})";
+    /// The money invariant line.
+    MoneyLine => zh: "  [{mark}] 资金：钱箱 {box} = 已入账 {credited} + 待确认 {pending} + 已拒付 {refused}（日志记为在箱 {in_box}，存疑 {in_doubt}，共 {notes} 张）；后台已入账 {backend}，同一幂等键最多应用 {max} 次", en: "  [{mark}] money: box {box} = credited {credited} + pending {pending} + refused {refused} (journal in box {in_box}, in doubt {in_doubt} in {notes} notes); backend credited {backend}, max applies per key {max}";
+    /// One broken part of the money invariant.
+    Violation => zh: "         违反：{violation}", en: "         violation: {violation}";
+    /// Site drills model no cash.
+    MoneyNotModelled => zh: "  [{mark}] 资金：站点模拟不记现金（单机演练会核对每个会话的现金）", en: "  [{mark}] money: not modelled by the site simulation (the kiosk drills check every session's cash)";
+    /// The timings line.
+    TimingsLine => zh: "  用时（模拟时间）：故障发生于 {fault} → 发现 +{detect} → 降级 +{fallback} → 解决 +{resolve}", en: "  timings (simulated): fault at {fault} → detected +{detect} → fallback +{fallback} → resolved +{resolve}";
+    /// The seed and trace line.
+    SeedLine => zh: "  种子 {seed}  轨迹 {trace}（{events} 个事件，模拟 {simulated}）", en: "  seed {seed}  trace {trace}  ({events} events, {simulated} simulated)";
+    /// How to run a failed drill again.
+    ReproduceWith => zh: "  复现命令：{command}", en: "  reproduce with: {command}";
+    /// The expectation a panicking run failed.
+    NoPanicExpectation => zh: "演练运行到结束而不崩溃（panic）", en: "the drill runs to its end without panicking";
+    /// What a panicking run showed.
+    PanickedWith => zh: "崩溃（panic）：{message}", en: "panicked: {message}";
+    /// `explore` start line.
+    ExploreStart => zh: "explore：从种子 {seed} 起共 {runs} 次运行，{jobs} 个线程{allowing}", en: "explore: {runs} runs from seed {seed} on {jobs} threads{allowing}";
+    /// `explore` start line: the allowed checks.
+    ExploreAllowing => zh: "，允许 {checks}", en: ", allowing {checks}";
+    /// `explore` progress line (stderr).
+    ExploreProgress => zh: "explore：{done}/{runs} 次运行，每秒 {rate} 次，{failed} 次失败", en: "explore: {done}/{runs} runs, {rate} runs/s, {failed} failing";
+    /// `explore` summary line.
+    ExploreSummary => zh: "explore：共 {runs} 次运行，{failed} 次失败，每秒 {rate} 次（检查了 {steps} 步，模拟 {hours} 小时，实际用时 {wall} 秒）", en: "explore: {runs} runs, {failed} failing, {rate} runs/s ({steps} steps checked, {hours} h simulated, {wall}s wall)";
+    /// `explore`: how often a check fired.
+    ExploreFired => zh: "  {check}{mark}：在 {runs} 次运行中触发", en: "  {check}{mark}: fired in {runs} runs";
+    /// `explore`: the check is allowed (a known bug).
+    ExploreAllowed => zh: "（已允许）", en: " (allowed)";
+    /// `explore --shrink`: starting.
+    ExploreShrinking => zh: "正在缩减种子 {seed}（检查：{checks}）……", en: "shrinking seed {seed} (checks: {checks})...";
+    /// `explore --shrink`: done.
+    ExploreShrunk => zh: "已缩减为 {customers} 位顾客、{faults} 个故障、{power} 次断电；重放命令：{command}", en: "shrunk to {customers} customers, {faults} faults, {power} power losses; replay with: {command}";
+}
+
+impl Msg {
+    /// The text in `lang` with each `{name}` replaced by its value.
+    ///
+    /// A name the text does not contain is ignored, and a `{name}` with no
+    /// value stays as it is (the catalog test checks both languages name
+    /// the same values, so this shows up there, not in front of operators).
+    pub fn fill(self, lang: Lang, values: &[(&str, &dyn Display)]) -> String {
+        // One pass over the text, so a value that itself holds `{name}`
+        // (an expectation quoting a pattern) is not filled in again.
+        let mut out = String::new();
+        let mut rest = self.text(lang);
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let value = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                values
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (v.to_string(), close))
+            });
+            match value {
+                Some((v, close)) => {
+                    out.push_str(&v);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// How many terminal columns `s` takes (a Chinese character takes two).
+pub fn display_width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` padded with spaces on the right to `width` columns (left-aligned).
+pub fn pad_right(s: &str, width: usize) -> String {
+    let pad = width.saturating_sub(display_width(s));
+    format!("{s}{}", " ".repeat(pad))
+}
+
+/// `s` padded with spaces on the left to `width` columns (right-aligned).
+pub fn pad_left(s: &str, width: usize) -> String {
+    let pad = width.saturating_sub(display_width(s));
+    format!("{}{s}", " ".repeat(pad))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The `{name}`s a text uses.
+    fn placeholders(text: &str) -> BTreeSet<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    #[test]
+    fn every_message_has_both_languages_with_the_same_values() {
+        for &m in Msg::ALL {
+            let (zh, en) = (m.text(Lang::Zh), m.text(Lang::En));
+            assert!(!zh.trim().is_empty(), "{m:?} has no Chinese text");
+            assert!(!en.trim().is_empty(), "{m:?} has no English text");
+            assert_eq!(
+                placeholders(zh),
+                placeholders(en),
+                "{m:?}: the two texts name different values"
+            );
+        }
+    }
+
+    #[test]
+    fn marks_line_up_in_both_languages() {
+        for m in [Msg::MarkOk, Msg::MarkFail, Msg::MarkNa] {
+            assert_eq!(display_width(m.text(Lang::Zh)), 4, "{m:?}");
+            assert_eq!(display_width(m.text(Lang::En)), 4, "{m:?}");
+        }
+    }
+
+    #[test]
+    fn fill_puts_values_where_each_language_names_them() {
+        let seed: &dyn Display = &7;
+        let command: &dyn Display = &"kiosk-sim drill x --seed 7";
+        let values = [("seed", seed), ("command", command)];
+        assert_eq!(
+            Msg::FailedWithSeed.fill(Lang::En, &values),
+            "    failed with seed 7: reproduce with `kiosk-sim drill x --seed 7`"
+        );
+        assert_eq!(
+            Msg::FailedWithSeed.fill(Lang::Zh, &values),
+            "    种子 7 失败：复现命令 `kiosk-sim drill x --seed 7`"
+        );
+    }
+
+    #[test]
+    fn padding_counts_columns_not_characters() {
+        assert_eq!(pad_right("演练", 6), "演练  ");
+        assert_eq!(pad_left("通过", 7), "   通过");
+        assert_eq!(pad_left("pass", 7), "   pass");
+        assert_eq!(pad_right("toolongvalue", 4), "toolongvalue");
+    }
+
+    #[test]
+    fn language_tags_name_a_language() {
+        assert_eq!(Lang::from_tag("en"), Some(Lang::En));
+        assert_eq!(Lang::from_tag("en_US.UTF-8"), Some(Lang::En));
+        assert_eq!(Lang::from_tag("zh-Hans"), Some(Lang::Zh));
+        assert_eq!(Lang::from_tag("fr"), None);
+        assert_eq!(Lang::default(), Lang::Zh);
+    }
+}
