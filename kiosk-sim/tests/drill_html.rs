@@ -104,7 +104,17 @@ fn the_report_has_a_section_with_a_chart_seed_and_reproduce_command_per_drill() 
         assert!(svgs >= 1, "{}: {svgs} charts", report.id);
         assert!(section.contains(&format!("data-seed=\"{}\"", report.seed)));
         assert!(section.contains(&format!("<dd class=\"seed\">{}</dd>", report.seed)));
-        let command = format!("kiosk-sim drill {} --seed {}", report.id, report.seed);
+        // An id a shell would misread is quoted, as the CLI prints it.
+        let id = if report
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            report.id.clone()
+        } else {
+            format!("'{}'", report.id)
+        };
+        let command = format!("kiosk-sim drill {id} --seed {}", report.seed);
         assert_eq!(report.reproduce_command(), command);
         let escaped = command
             .replace('&', "&amp;")
