@@ -120,7 +120,8 @@ fn the_report_has_a_section_with_a_chart_seed_and_reproduce_command_per_drill() 
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
-            .replace('"', "&quot;");
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;");
         assert!(
             section.contains(&format!("<code class=\"reproduce\">{escaped}</code>")),
             "{}: reproduce command",
