@@ -251,7 +251,7 @@ pub const BACKSTOP_CHECKPOINT_COMMITS: u64 = 2_000;
 
 /// The schema version this build writes (SQLite `user_version`); version-1
 /// files are migrated to it on open (see [`Journal::open`]).
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// The durable journal of one kiosk: one SQLite file. See the module docs.
 ///

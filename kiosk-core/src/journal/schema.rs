@@ -340,6 +340,9 @@ pub(super) fn open(path: &Path) -> Result<(Connection, BooksCheck), Fail> {
     conn.pragma_update(None, "legacy_alter_table", "OFF")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
+    // The chain's head for this connection's appends (in `temp`: nothing
+    // of it reaches the file).
+    conn.execute_batch(chain::SCHEMA_HEAD_CACHE)?;
     Ok((conn, check))
 }
 
@@ -361,8 +364,13 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
         Fresh::Version1 => {
             migrate_v1(&tx)?;
             migrate_v2(&tx)?;
+            migrate_v3(&tx)?;
         }
-        Fresh::Version2 => migrate_v2(&tx)?,
+        Fresh::Version2 => {
+            migrate_v2(&tx)?;
+            migrate_v3(&tx)?;
+        }
+        Fresh::Version3 => migrate_v3(&tx)?,
         Fresh::Current => {}
     }
     // Kinds a newer build of this version added (none so far).
@@ -429,6 +437,9 @@ enum Fresh {
     Version1,
     /// A kiosk journal of schema version 2: migrated on open (the chain added).
     Version2,
+    /// A kiosk journal of schema version 3: migrated on open (hashes stored
+    /// as tags from now on).
+    Version3,
     /// A kiosk journal of this build's schema version.
     Current,
 }
@@ -604,6 +615,20 @@ fn migrate_v2(conn: &Connection) -> Result<(), Fail> {
         conn.execute_batch("ALTER TABLE clearings ADD COLUMN event INTEGER;")?;
     }
     chain::start(conn)?;
+    conn.pragma_update(None, "user_version", 3)?;
+    Ok(())
+}
+
+/// Brings a version-3 journal to version 4 (inside the caller's
+/// transaction). Version 4 stores most audit rows' hashes as their first
+/// [`chain::TAG_LEN`] bytes (see `chain`); a whole hash is what any row may
+/// still store, so every version-3 row stays as it is, valid, and the chain
+/// (its hashes, the heads printed on clearing reports) is the same chain:
+/// only the version changes. The rows written from now on are the smaller
+/// ones. (Truncating the old hashes would not shrink the file: the audit
+/// trail only grows at its end, so the space freed in its old pages would
+/// never be used again.)
+fn migrate_v3(conn: &Connection) -> Result<(), Fail> {
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -640,6 +665,7 @@ fn inspect(conn: &Connection) -> Result<Fresh, Fail> {
     Ok(match version {
         1 => Fresh::Version1,
         2 => Fresh::Version2,
+        3 => Fresh::Version3,
         _ => Fresh::Current,
     })
 }
