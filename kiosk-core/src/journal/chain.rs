@@ -164,9 +164,11 @@ LEFT JOIN clearings c ON c.id = iif(e.kind = 18 AND json_valid(e.detail),
 
 /// The columns hashed, after the stored `hash`: `v1 … v29` of the module docs.
 const FACTS_COLUMNS: &str = "e.id, e.at, e.kind, e.session, e.note, e.payment, e.amount, e.detail,
-       s.id, s.kiosk, s.account, s.method, s.started_at,
+       s.id, s.kiosk, s.account,
+       CASE s.method WHEN 0 THEN 'cash' WHEN 1 THEN 'code' ELSE s.method END, s.started_at,
        n.session, n.value_currency,
-       p.key, p.session, p.amount_minor, p.amount_currency, p.method,
+       p.key, p.session, p.amount_minor, p.amount_currency,
+       CASE p.method WHEN 0 THEN 'cash' WHEN 1 THEN 'code' ELSE p.method END,
        c.at, c.operator_a, c.operator_b, c.currency, c.expected_minor, c.counted_minor,
        c.counterfeit_found, c.pending_minor, c.in_doubt_notes";
 

@@ -149,6 +149,7 @@ mod clearing;
 mod codec;
 mod events;
 mod fail;
+mod migrate_v3;
 mod notes;
 mod payments;
 mod queries;

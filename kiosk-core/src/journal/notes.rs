@@ -8,7 +8,9 @@ use kiosk_hal::{Money, RejectReason};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::json;
 
-use super::codec::{money_cols, note_state_from, note_state_text, opt_money, serde_name};
+use super::codec::{
+    money_cols, note_state_code, note_state_from, note_state_text, opt_money, serde_name,
+};
 use super::events::{Event, EventKind};
 use super::fail::{count, Fail};
 use super::{sessions, NoteId, NoteState};
@@ -38,7 +40,7 @@ pub(super) fn load(conn: &Connection, id: NoteId) -> Result<NoteRow, Fail> {
                 r.get::<_, String>(0)?,
                 r.get::<_, Option<i64>>(1)?,
                 r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
+                r.get::<_, i64>(3)?,
             ))
         })
         .optional()?;
@@ -48,7 +50,7 @@ pub(super) fn load(conn: &Connection, id: NoteId) -> Result<NoteRow, Fail> {
         id: id.0,
         session: SessionId(session),
         value: opt_money(minor, currency)?,
-        state: note_state_from(&state)?,
+        state: note_state_from(state)?,
     })
 }
 
@@ -121,7 +123,7 @@ fn insert(
         session,
         minor,
         currency,
-        note_state_text(state),
+        note_state_code(state),
         at.0
     ])?;
     Ok(conn.last_insert_rowid())
@@ -140,7 +142,7 @@ pub(super) fn set_state(
         "UPDATE notes SET state = ?2, value_minor = ?3, value_currency = ?4, changed_at = ?5
          WHERE id = ?1",
     )?
-    .execute(params![id, note_state_text(state), minor, currency, at.0])?;
+    .execute(params![id, note_state_code(state), minor, currency, at.0])?;
     Ok(())
 }
 

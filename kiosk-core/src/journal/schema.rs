@@ -56,30 +56,34 @@ use super::books;
 use super::chain;
 use super::events;
 use super::fail::Fail;
+use super::migrate_v3;
 use super::verify::{self, BooksCheck};
 use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
 
 /// The first 16 bytes of every SQLite 3 database file.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// Notes and payments. Money is `(…_minor INTEGER, …_currency TEXT)`;
-/// times are kiosk milliseconds. Rows of money tables are never deleted
-/// (enforced by triggers). Since version 1: a note and a payment name their
-/// session by its row number `sessions.n`, not by its text id; a payment no
-/// longer repeats its session's account (it is always the session's); and
-/// `notes_session` indexes the session alone (a session has a few notes;
-/// their state is read from the rows). A note's creation time and a payment's last change time are gone
-/// too: nothing read them, and the audit trail has the time of every
-/// change (a note's first row is its creation).
-const SCHEMA_NOTES_PAYMENTS: &str = r#"
+/// Notes and payments (format 4). Money is `(…_minor INTEGER, …_currency
+/// TEXT)`; times are kiosk milliseconds; states and methods are integer
+/// codes (see `codec`; the comments below, which SQLite keeps with the
+/// table, name them). Rows of money tables are never deleted (enforced by
+/// triggers). A note and a payment name their session by its row number
+/// `sessions.n`, a note its payment by the payment's row id (format 3: by
+/// its key, the text again), and `notes_session` indexes the session alone
+/// (a session has a few notes; their state is read from the rows). A
+/// payment's account is its session's. Format 3's tables, with text, are
+/// in `migrate_v3`.
+pub(super) const SCHEMA_NOTES_PAYMENTS: &str = r#"
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
     key                TEXT NOT NULL UNIQUE,
     session            INTEGER NOT NULL REFERENCES sessions (n),
     amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
     amount_currency    TEXT NOT NULL,
-    method             TEXT NOT NULL CHECK (method IN ('cash', 'code')),
-    state              TEXT NOT NULL CHECK (state IN ('pending', 'credited', 'refused')),
+    -- 0 cash, 1 code
+    method             INTEGER NOT NULL CHECK (method IN (0, 1)),
+    -- 0 pending, 1 credited, 2 refused
+    state              INTEGER NOT NULL CHECK (state IN (0, 1, 2)),
     attempts           INTEGER NOT NULL DEFAULT 0,
     backend_ref        TEXT,
     balance_minor      INTEGER,
@@ -93,12 +97,12 @@ CREATE TABLE notes (
     session         INTEGER NOT NULL REFERENCES sessions (n),
     value_minor     INTEGER CHECK (value_minor > 0),
     value_currency  TEXT,
-    state           TEXT NOT NULL CHECK (state IN ('escrowed', 'stacked', 'returned',
-                        'in-doubt', 'settled-in-box', 'settled-returned')),
-    payment_key     TEXT REFERENCES payments (key),
+    -- 0 escrowed, 1 stacked, 2 returned, 3 in-doubt, 4 settled-in-box, 5 settled-returned
+    state           INTEGER NOT NULL CHECK (state BETWEEN 0 AND 5),
+    payment         INTEGER REFERENCES payments (id),
     changed_at      INTEGER NOT NULL,
     CHECK ((value_minor IS NULL) = (value_currency IS NULL)),
-    CHECK (payment_key IS NULL OR state IN ('stacked', 'settled-in-box'))
+    CHECK (payment IS NULL OR state IN (1, 4))
 ) STRICT;
 CREATE INDEX notes_session ON notes (session);
 CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
@@ -145,29 +149,36 @@ CREATE TRIGGER clearings_no_delete BEFORE DELETE ON clearings
     BEGIN SELECT RAISE(ABORT, 'clearings are never deleted'); END;
 "#;
 
-/// Sessions and the audit trail as schema version 2 writes them: a session
-/// has an integer row number `n` (its `INTEGER PRIMARY KEY`, stable under
-/// `VACUUM`) that the audit trail refers to; its text id stays unique and is
-/// what the money tables refer to. The audit row is compact (see `events`),
-/// and the view `audit` shows it readably. Version 1 had `sessions.id` as
-/// the primary key and `events (at, kind TEXT, session TEXT, note,
-/// payment_key TEXT, detail TEXT)`; [`migrate_v1`] rewrites those two.
-const SCHEMA_AUDIT: &str = r#"
+/// Sessions (format 4): a session has an integer row number `n` (its
+/// `INTEGER PRIMARY KEY`, stable under `VACUUM`) that the audit trail, notes
+/// and payments refer to; its text id stays unique and is what the other
+/// money tables refer to. Method and outcome are integer codes (format 3:
+/// text).
+pub(super) const SCHEMA_SESSIONS: &str = r#"
 CREATE TABLE sessions (
     n           INTEGER PRIMARY KEY,
     id          TEXT NOT NULL UNIQUE,
     seq         INTEGER,
     kiosk       TEXT NOT NULL,
     account     TEXT NOT NULL,
-    method      TEXT NOT NULL CHECK (method IN ('cash', 'code')),
+    -- 0 cash, 1 code
+    method      INTEGER NOT NULL CHECK (method IN (0, 1)),
     started_at  INTEGER NOT NULL,
     ended_at    INTEGER,
-    outcome     TEXT,
+    -- 0 credited, 1 pending, 2 refused, 3 no-payment, 4 aborted, 5 interrupted
+    outcome     INTEGER CHECK (outcome BETWEEN 0 AND 5),
     CHECK ((ended_at IS NULL) = (outcome IS NULL))
 ) STRICT;
 CREATE TRIGGER sessions_no_delete BEFORE DELETE ON sessions
     BEGIN SELECT RAISE(ABORT, 'journal sessions are never deleted'); END;
+"#;
 
+/// The audit trail as schema version 2 writes it (version 3 added `hash`):
+/// the audit row is compact (see `events`), and the view `audit` shows it
+/// readably. Version 1 had `sessions.id` as the primary key and `events
+/// (at, kind TEXT, session TEXT, note, payment_key TEXT, detail TEXT)`;
+/// [`migrate_v1`] rewrites those two.
+const SCHEMA_AUDIT: &str = r#"
 CREATE TABLE event_kinds (
     code  INTEGER PRIMARY KEY,
     name  TEXT NOT NULL UNIQUE
@@ -259,8 +270,8 @@ DROP INDEX IF EXISTS sessions_open;
 DROP INDEX IF EXISTS payments_session;
 DROP INDEX IF EXISTS payments_pending;
 CREATE INDEX IF NOT EXISTS sessions_state_seq ON sessions ((ended_at IS NULL), seq);
-CREATE INDEX IF NOT EXISTS payments_state_session ON payments ((state = 'pending'), session);
-CREATE INDEX IF NOT EXISTS notes_in_doubt ON notes (id) WHERE state = 'in-doubt';
+CREATE INDEX IF NOT EXISTS payments_state_session ON payments ((state = 0), session);
+CREATE INDEX IF NOT EXISTS notes_in_doubt ON notes (id) WHERE state = 3;
 "#;
 
 /// Tables added to the format after files of it existed, by name, with the SQL that creates
@@ -353,6 +364,7 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     match fresh {
         Fresh::New => {
+            tx.execute_batch(SCHEMA_SESSIONS)?;
             tx.execute_batch(SCHEMA_AUDIT)?;
             tx.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
             tx.execute_batch(SCHEMA_MONEY)?;
@@ -364,19 +376,22 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
         Fresh::Version1 => {
             migrate_v1(&tx)?;
             migrate_v2(&tx)?;
-            migrate_v3(&tx)?;
+            migrate_v3::migrate(&tx)?;
         }
         Fresh::Version2 => {
             migrate_v2(&tx)?;
-            migrate_v3(&tx)?;
+            migrate_v3::migrate(&tx)?;
         }
-        Fresh::Version3 => migrate_v3(&tx)?,
+        Fresh::Version3 => migrate_v3::migrate(&tx)?,
         Fresh::Current => {}
     }
     // Kinds a newer build of this version added (none so far).
     tx.execute_batch(&events::kinds_sql())?;
     add_tables(&tx)?;
-    let check = verify::on_open(&tx, matches!(fresh, Fresh::Version1 | Fresh::Version2))?;
+    // A migrated file is checked in full once (for version 3, that is
+    // also the proof that its rows' new spelling hashes as the old did).
+    let migrated = matches!(fresh, Fresh::Version1 | Fresh::Version2 | Fresh::Version3);
+    let check = verify::on_open(&tx, migrated)?;
     // In use from now on: a crash before the clean close leaves the mark
     // cleared, and the next open checks from the mark. Triggers someone
     // dropped or replaced come back as this build writes them (the check
@@ -445,8 +460,8 @@ enum Fresh {
 }
 
 /// Rewrites a version-1 journal's `sessions`, `events`, `notes` and
-/// `payments` as version 2 (see [`SCHEMA_AUDIT`] and
-/// [`SCHEMA_NOTES_PAYMENTS`]), inside the caller's transaction, keeping
+/// `payments` as version 2 (see [`SCHEMA_AUDIT`] and, for the text states
+/// of versions 2 and 3, `migrate_v3`), inside the caller's transaction, keeping
 /// every row, every id (note, payment and event ids, which the audit rows
 /// and the verification marks name) and the order. Sessions get their row
 /// number `n` in their stored order, and notes and payments refer to it; a
@@ -502,8 +517,9 @@ fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
          ALTER TABLE payments RENAME TO payments_v1;
          ALTER TABLE notes RENAME TO notes_v1;",
     )?;
+    conn.execute_batch(migrate_v3::V3_SESSIONS)?;
     conn.execute_batch(SCHEMA_AUDIT)?;
-    conn.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
+    conn.execute_batch(migrate_v3::V3_NOTES_PAYMENTS)?;
     conn.execute_batch(&events::kinds_sql())?;
     let (kinds, sessions, keys): (i64, i64, i64) = conn.query_row(
         "SELECT count(*) FILTER (WHERE k.code IS NULL),
@@ -616,20 +632,6 @@ fn migrate_v2(conn: &Connection) -> Result<(), Fail> {
     }
     chain::start(conn)?;
     conn.pragma_update(None, "user_version", 3)?;
-    Ok(())
-}
-
-/// Brings a version-3 journal to version 4 (inside the caller's
-/// transaction). Version 4 stores most audit rows' hashes as their first
-/// [`chain::TAG_LEN`] bytes (see `chain`); a whole hash is what any row may
-/// still store, so every version-3 row stays as it is, valid, and the chain
-/// (its hashes, the heads printed on clearing reports) is the same chain:
-/// only the version changes. The rows written from now on are the smaller
-/// ones. (Truncating the old hashes would not shrink the file: the audit
-/// trail only grows at its end, so the space freed in its old pages would
-/// never be used again.)
-fn migrate_v3(conn: &Connection) -> Result<(), Fail> {
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
 

@@ -81,7 +81,8 @@ fn two_plain_updates_raising_a_credited_amount_are_found_on_open() {
         &path,
         "UPDATE payments SET amount_minor = 20000 WHERE key = 'K01-000003';
          UPDATE notes SET value_minor = 10000
-             WHERE payment_key = 'K01-000003' AND value_minor = 5000;",
+             WHERE payment = (SELECT id FROM payments WHERE key = 'K01-000003')
+               AND value_minor = 5000;",
     );
     let row = value(
         &path,
