@@ -2,14 +2,47 @@
 //! kiosk breaks it, and the chain head kept outside the file shows it.
 //!
 //! Every change the journal records (a money event, a fault ticket, a
-//! clearing, a receipt) is one `events` row written in the same
-//! transaction (see `events`). Each row carries `hash`, SHA-256 over the
-//! previous row's hash and the row's canonical bytes, which include the
-//! money facts of the record it names (a payment's key, session, amount and
-//! method; a note's session and currency; a session's id, kiosk, account
-//! and method; a clearing's counts). Changing any of them, a row of
-//! `events`, or deleting or reordering rows, makes the recomputed hash of
-//! that row (or the next one) differ from the stored one.
+//! clearing, a receipt, a staff command, a security event) is one `events`
+//! row written in the same transaction (see `events`). Each row has a chain
+//! hash, SHA-256 over the previous row's chain hash and the row's canonical
+//! bytes, which include the money facts of the record it names (a
+//! payment's key, session, amount and method; a note's session and
+//! currency; a session's id, kiosk, account and method; a clearing's
+//! counts). Changing any of them, a row of `events`, or deleting or
+//! reordering rows, makes the recomputed hash of that row (or the next one)
+//! differ from the one stored.
+//!
+//! # What a row stores (format 4)
+//!
+//! The column `hash` holds either the row's whole chain hash (32 bytes) or
+//! its first [`TAG_LEN`] bytes, its tag. The journal stores the whole hash
+//! on every row whose id is a multiple of [`FULL_HASH_EVERY`] and on every
+//! clearing row (whose hash is the head its report prints), the tag on the
+//! others; rows of format 3 all store their whole hash. A stored value
+//! *holds* when it is that prefix of the recomputed chain hash; anything
+//! else (another length, `NULL`, other bytes) does not. The chain itself
+//! (what is hashed, and onto what) does not depend on what is stored: every
+//! row's chain hash is always the whole SHA-256 over the previous row's
+//! whole chain hash, so the head printed on a clearing report pins every
+//! row before it, whatever each row stores.
+//!
+//! Storing a tag instead of the whole hash costs the check nothing it
+//! relied on. A check recomputes the whole hashes anyway (from the anchor,
+//! or from a row that stores its whole hash) and compares each row's
+//! stored value: an edit of row *r* makes *r*'s recomputed hash differ,
+//! so *r*'s tag fails to hold except with probability 2⁻³² (one in four
+//! billion); and since every later chain hash differs too, the next rows'
+//! tags fail as well, so an edit is missed only if every tag up to the next
+//! whole hash matches by chance, and never past a whole hash or the head.
+//! The first bad row named is the edited one except with probability 2⁻³²,
+//! when it is a later one. What tags do not do, and whole hashes never did
+//! either: stop someone who recomputes the chain after an edit (the file
+//! holds no secret). That is caught, as before, by the verified mark (see
+//! below) while it is not also rewritten, and always by a head kept outside
+//! the file.
+//!
+//! 28 bytes less per row: 250 of the 870 bytes of file a payment cost in
+//! format 3 (9 rows per payment).
 //!
 //! # Canonical bytes (encoding 1)
 //!
@@ -33,9 +66,12 @@
 //! amount_minor, amount_currency, method`, and for a clearing row (kind 18)
 //! the clearing's `at, operator_a, operator_b, currency, expected_minor,
 //! counted_minor, counterfeit_found, pending_minor, in_doubt_notes` (all
-//! `NULL` where the row names no such record). Every one of those facts is
-//! fixed once the row is written: the guard triggers keep a payment's and a
-//! clearing's, and the journal never changes a session's or a note's.
+//! `NULL` where the row names no such record). A method is hashed by its
+//! name, `'cash'` or `'code'` (format 4 stores it as the code 0 or 1; the
+//! query spells it out), so the bytes are those format 3 hashed. Every one
+//! of those facts is fixed once the row is written: the guard triggers keep
+//! a payment's and a clearing's, and the journal never changes a session's
+//! or a note's.
 //!
 //! # Where the chain starts
 //!
@@ -48,28 +84,35 @@
 //!
 //! # What is checked when
 //!
-//! - **On every open** (bounded, like the books): the rows after the last
-//!   verified mark and the newest [`CHAIN_TAIL`]; that the row at the mark
-//!   still has the hash recorded at the mark (a chain recomputed over an
-//!   edit before it is noticed); and, when the audit trail's guard
-//!   triggers are missing or not as this build writes them, every row.
-//! - **[`crate::journal::Journal::verify_full`]**: every row and the anchor.
+//! - **On every open** (bounded, like the books): the rows from the last
+//!   whole hash at or before the older of the last verified mark and the
+//!   newest [`CHAIN_TAIL`] rows, to the end: each row's stored value must
+//!   hold, none may be missing, and the row at the mark must recompute to
+//!   the whole hash recorded at the mark (else the chain was recomputed
+//!   over an edit). When the audit trail's guard triggers are missing or
+//!   not as this build writes them, every row.
+//! - **[`crate::journal::Journal::verify_full`]**: every row, the anchor
+//!   and the mark.
 //! - **Outside the file**: [`crate::journal::Journal::chain_head`] (on every
 //!   clearing record): an edit before the mark, with the hashes after it
 //!   recomputed and the mark rewritten, is only caught by comparing the head
 //!   with one printed or sent earlier, whose row must still hash the same.
-
+//!
+//! The next row chains onto the head, which the journal's connection keeps
+//! in its `temp` database (`chain_head`: never in the file, rolled back with
+//! a failed transaction); another connection, or the first append after an
+//! open, recomputes it from the last whole hash (at most
+//! [`FULL_HASH_EVERY`] rows).
 //!
 //! # What it costs (measured, `cargo bench -p kiosk-benches --bench journal`)
 //!
-//! 33 bytes per audit row (9 per cash payment of two notes: about 300 bytes
-//! per payment; 879 bytes of file per payment at 500,000 payments, from
-//! 575), about 10 µs of CPU per money event (a lookup of the last row, one
-//! of the facts, one SHA-256), no extra page per commit (the hash is in the
-//! row the commit writes anyway: WAL bytes per money event 14.29 → 14.35
-//! KB). The open re-hashes at most what was
-//! written since the last checkpoint plus [`CHAIN_TAIL`] rows: about 1 ms
-//! warm, 3 ms cold on a journal of 500,000 payments.
+//! 5 bytes per audit row (a 4-byte tag; the whole 33 on one row in 64),
+//! about 10 µs of CPU per money event (a lookup of the last row, one of the
+//! facts, one SHA-256), no extra page per commit (the hash is in the row
+//! the commit writes anyway; the head's cache is in memory). The open
+//! re-hashes at most what was written since the last checkpoint plus
+//! [`CHAIN_TAIL`] + [`FULL_HASH_EVERY`] rows: about 1 ms warm, 3 ms cold
+//! on a journal of 500,000 payments.
 
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -620,9 +663,10 @@ pub(super) fn check_all(conn: &Connection) -> Result<u64, Fail> {
 
 /// What a forger with this code would do after editing row `from`:
 /// recompute every stored hash from it on as the journal writes them
-/// (whole or tag), and the verified mark. Tests play the forger with it.
+/// (whole or tag; with `whole`, every one whole, as format 3 stored them),
+/// and the verified mark. Tests play the forger (and format 3) with it.
 #[cfg(test)]
-pub(super) fn forge_from(conn: &Connection, from: i64) -> Result<(), Fail> {
+pub(super) fn forge_from(conn: &Connection, from: i64, whole: bool) -> Result<(), Fail> {
     let anchor = anchor(conn)?;
     let (start_id, start) = full_at_or_before(conn, from - 1, anchor)?;
     let (mut prev, _) = fold(conn, start_id, from - 1, start, Stored::Ignore, None)?;
@@ -631,7 +675,7 @@ pub(super) fn forge_from(conn: &Connection, from: i64) -> Result<(), Fail> {
         let (hash, _) = fold(conn, id - 1, id, prev, Stored::Ignore, None)?;
         let kind: i64 =
             conn.query_row("SELECT kind FROM events WHERE id = ?1", [id], |r| r.get(0))?;
-        let whole = id % FULL_HASH_EVERY == 0 || kind == EventKind::Clearing.code();
+        let whole = whole || id % FULL_HASH_EVERY == 0 || kind == EventKind::Clearing.code();
         let kept = if whole { &hash[..] } else { &hash[..TAG_LEN] };
         conn.execute(
             "UPDATE events SET hash = ?2 WHERE id = ?1",

@@ -151,7 +151,7 @@ fn recompute_from(path: &std::path::Path, from: i64) {
     let c = Connection::open(path).unwrap();
     c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)
         .unwrap();
-    crate::journal::chain::forge_from(&c, from).unwrap();
+    crate::journal::chain::forge_from(&c, from, false).unwrap();
 }
 
 #[test]

@@ -171,7 +171,7 @@ INSERT INTO marks VALUES (1, 1, 1, 9);
 
 /// The running totals, marks and guards as builds of formats 1 to 3 wrote
 /// them (text states, a note's payment by key).
-const V1_BOOKS: &str = r#"
+pub(super) const V1_BOOKS: &str = r#"
 CREATE TABLE IF NOT EXISTS books (
     currency          TEXT PRIMARY KEY,
     box_minor         INTEGER NOT NULL DEFAULT 0,
