@@ -384,9 +384,9 @@ fn build_large(path: &Path, payments: u64) {
                   created_at + ?1 * 60000
            FROM payments WHERE id <= {t};
          INSERT INTO notes (id, session, value_minor, value_currency, state, payment,
-                            changed_at)
+                            in_doubt_since)
            SELECT id + ?2, session + ?1, value_minor, value_currency, state, payment + ?1,
-                  changed_at + ?1 * 60000
+                  in_doubt_since + ?1 * 60000
            FROM notes WHERE id <= {notes};
 ",
         sid = renamed("id"),

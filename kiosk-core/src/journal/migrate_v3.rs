@@ -2,9 +2,11 @@
 //!
 //! Format 4 stores states, methods and outcomes as integer codes (see
 //! `codec`) where format 3 stored their names as text, a note's payment by
-//! the payment's row id where format 3 repeated its key, and most audit
-//! rows' hashes as 4-byte tags (see `chain`). Together about a quarter of
-//! the file per payment.
+//! the payment's row id where format 3 repeated its key, a note's time only
+//! while it is in doubt (`in_doubt_since`; format 3 kept every note's last
+//! change, which the audit trail has), and most audit rows' hashes as
+//! 4-byte tags (see `chain`). Together about a third of the file per
+//! payment.
 //!
 //! The migration rebuilds `sessions`, `notes` and `payments` with every row,
 //! id and order kept, in the opening transaction (no other table changes:
@@ -186,8 +188,10 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), Fail> {
            SELECT id, key, session, amount_minor, amount_currency, {pm}, {ps},
                   attempts, backend_ref, balance_minor, balance_currency, reason, created_at
            FROM payments_v3 ORDER BY id;
-         INSERT INTO notes (id, session, value_minor, value_currency, state, payment, changed_at)
-           SELECT o.id, o.session, o.value_minor, o.value_currency, {ns}, p.id, o.changed_at
+         INSERT INTO notes (id, session, value_minor, value_currency, state, payment,
+                            in_doubt_since)
+           SELECT o.id, o.session, o.value_minor, o.value_currency, {ns}, p.id,
+                  iif(o.state = 'in-doubt', o.changed_at, NULL)
            FROM notes_v3 o LEFT JOIN payments_v3 p ON p.key = o.payment_key ORDER BY o.id;",
         sm = code(METHOD, "method"),
         so = code(OUTCOME, "outcome"),

@@ -116,7 +116,7 @@ fn insert(
 ) -> Result<i64, Fail> {
     let (minor, currency) = money_cols(value);
     conn.prepare_cached(
-        "INSERT INTO notes (session, value_minor, value_currency, state, changed_at)
+        "INSERT INTO notes (session, value_minor, value_currency, state, in_doubt_since)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
@@ -124,7 +124,7 @@ fn insert(
         minor,
         currency,
         note_state_code(state),
-        at.0
+        in_doubt_since(state, at)
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -139,11 +139,24 @@ pub(super) fn set_state(
 ) -> Result<(), Fail> {
     let (minor, currency) = money_cols(value);
     conn.prepare_cached(
-        "UPDATE notes SET state = ?2, value_minor = ?3, value_currency = ?4, changed_at = ?5
+        "UPDATE notes SET state = ?2, value_minor = ?3, value_currency = ?4, in_doubt_since = ?5
          WHERE id = ?1",
     )?
-    .execute(params![id, note_state_code(state), minor, currency, at.0])?;
+    .execute(params![
+        id,
+        note_state_code(state),
+        minor,
+        currency,
+        in_doubt_since(state, at)
+    ])?;
     Ok(())
+}
+
+/// The time a note in `state` since `at` keeps: `at` if it is in doubt
+/// (recovery lists it with it), none otherwise (the audit trail has every
+/// change's time).
+fn in_doubt_since(state: NoteState, at: Millis) -> Option<u64> {
+    (state == NoteState::InDoubt).then_some(at.0)
 }
 
 /// An audit row for note `id`, worth `value` then (its session is the

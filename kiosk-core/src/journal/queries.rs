@@ -108,7 +108,7 @@ pub(super) fn pending_payments(conn: &Connection) -> Result<Vec<PendingPayment>,
 /// In-doubt notes, in creation order.
 pub(super) fn in_doubt_notes(conn: &Connection) -> Result<Vec<InDoubtNote>, Fail> {
     let mut stmt = conn.prepare_cached(
-        "SELECT n.id, s.id, n.value_minor, n.value_currency, n.changed_at
+        "SELECT n.id, s.id, n.value_minor, n.value_currency, n.in_doubt_since
          FROM notes n JOIN sessions s ON s.n = n.session
          WHERE n.state = 3 ORDER BY n.id",
     )?;

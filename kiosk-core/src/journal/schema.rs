@@ -71,7 +71,9 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// `sessions.n`, a note its payment by the payment's row id (format 3: by
 /// its key, the text again), and `notes_session` indexes the session alone
 /// (a session has a few notes; their state is read from the rows). A
-/// payment's account is its session's. Format 3's tables, with text, are
+/// payment's account is its session's. A note keeps only the time it went
+/// in doubt, while it is (format 3 kept the time of its last change on
+/// every note: the audit trail has the time of every change). Format 3's tables, with text, are
 /// in `migrate_v3`.
 pub(super) const SCHEMA_NOTES_PAYMENTS: &str = r#"
 CREATE TABLE payments (
@@ -100,9 +102,10 @@ CREATE TABLE notes (
     -- 0 escrowed, 1 stacked, 2 returned, 3 in-doubt, 4 settled-in-box, 5 settled-returned
     state           INTEGER NOT NULL CHECK (state BETWEEN 0 AND 5),
     payment         INTEGER REFERENCES payments (id),
-    changed_at      INTEGER NOT NULL,
+    in_doubt_since  INTEGER,
     CHECK ((value_minor IS NULL) = (value_currency IS NULL)),
-    CHECK (payment IS NULL OR state IN (1, 4))
+    CHECK (payment IS NULL OR state IN (1, 4)),
+    CHECK ((state = 3) = (in_doubt_since IS NOT NULL))
 ) STRICT;
 CREATE INDEX notes_session ON notes (session);
 CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes

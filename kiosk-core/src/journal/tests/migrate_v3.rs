@@ -76,7 +76,7 @@ fn as_version_3(path: &std::path::Path) {
                   CASE n.state WHEN 0 THEN 'escrowed' WHEN 1 THEN 'stacked'
                        WHEN 2 THEN 'returned' WHEN 3 THEN 'in-doubt'
                        WHEN 4 THEN 'settled-in-box' ELSE 'settled-returned' END,
-                  p.key, n.changed_at
+                  p.key, coalesce(n.in_doubt_since, 0)
            FROM n4 n LEFT JOIN p4 p ON p.id = n.payment;
          DROP TABLE n4; DROP TABLE p4; DROP TABLE s4;",
     )
