@@ -19,9 +19,11 @@
 //!    `/proc/sys/vm/drop_caches`, as root) and warm, after a clean close and
 //!    after an unclean shutdown, next to `PRAGMA quick_check` (what every
 //!    open ran before). The copied audit rows get their links in the hash
-//!    chain from this file's own implementation of the documented encoding;
-//!    the first open after the build re-hashes every one of them (so a
-//!    mistake in either implementation stops the benchmark).
+//!    chain from this file's own implementation of the documented encoding,
+//!    each storing its 4-byte tag or whole hash as the journal does (so the
+//!    size is the journal's); the first open after the build re-hashes
+//!    every one of them (so a mistake in either implementation stops the
+//!    benchmark).
 //!
 //! A payment here is one cash session: two notes escrowed and stacked, the
 //! payment journaled, one posting attempt, the backend's credit, the session
