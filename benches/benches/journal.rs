@@ -19,9 +19,11 @@
 //!    `/proc/sys/vm/drop_caches`, as root) and warm, after a clean close and
 //!    after an unclean shutdown, next to `PRAGMA quick_check` (what every
 //!    open ran before). The copied audit rows get their links in the hash
-//!    chain from this file's own implementation of the documented encoding;
-//!    the first open after the build re-hashes every one of them (so a
-//!    mistake in either implementation stops the benchmark).
+//!    chain from this file's own implementation of the documented encoding,
+//!    each storing its 4-byte tag or whole hash as the journal does (so the
+//!    size is the journal's); the first open after the build re-hashes
+//!    every one of them (so a mistake in either implementation stops the
+//!    benchmark).
 //!
 //! A payment here is one cash session: two notes escrowed and stacked, the
 //! payment journaled, one posting attempt, the backend's credit, the session
@@ -348,7 +350,8 @@ fn drop_page_cache() -> bool {
 /// [`TEMPLATE_PAYMENTS`] through the journal (unsynced would be the same
 /// rows), then copied with fresh ids, keys and notes in large transactions.
 fn build_large(path: &Path, payments: u64) {
-    {
+    // The chain's head after the template: the copies chain onto it.
+    let mut prev: Vec<u8> = {
         let mut j = Journal::open(path).unwrap();
         for seq in 1..=TEMPLATE_PAYMENTS.min(payments) {
             journal_payment(&mut j, seq, || {});
@@ -356,8 +359,10 @@ fn build_large(path: &Path, payments: u64) {
                 j.checkpoint().unwrap();
             }
         }
+        let head = j.chain_head().unwrap();
         j.close().unwrap();
-    }
+        head.hash.to_vec()
+    };
     let c = Connection::open(path).unwrap();
     c.pragma_update(None, "synchronous", "OFF").unwrap();
     let t = TEMPLATE_PAYMENTS as i64;
@@ -380,15 +385,14 @@ fn build_large(path: &Path, payments: u64) {
                   attempts, backend_ref, balance_minor, balance_currency, reason,
                   created_at + ?1 * 60000
            FROM payments WHERE id <= {t};
-         INSERT INTO notes (id, session, value_minor, value_currency, state, payment_key,
-                            changed_at)
-           SELECT id + ?2, session + ?1, value_minor, value_currency, state, {nkey},
-                  changed_at + ?1 * 60000
+         INSERT INTO notes (id, session, value_minor, value_currency, state, payment,
+                            in_doubt_since)
+           SELECT id + ?2, session + ?1, value_minor, value_currency, state, payment + ?1,
+                  in_doubt_since + ?1 * 60000
            FROM notes WHERE id <= {notes};
 ",
         sid = renamed("id"),
         pkey = renamed("key"),
-        nkey = renamed("payment_key"),
     );
     let statements: Vec<&str> = copy.split(";\n").collect();
     // The audit rows are copied from here, each with its link in the hash
@@ -397,9 +401,11 @@ fn build_large(path: &Path, payments: u64) {
     let copy_events = format!(
         "SELECT e.id + ?3, e.at + ?1 * 60000, e.kind, e.session + ?1, e.note + ?2,
                 e.payment + ?1, e.amount, e.detail,
-                s.id, s.kiosk, s.account, s.method, s.started_at,
+                s.id, s.kiosk, s.account,
+                CASE s.method WHEN 0 THEN 'cash' WHEN 1 THEN 'code' END, s.started_at,
                 n.session, n.value_currency,
-                p.key, p.session, p.amount_minor, p.amount_currency, p.method,
+                p.key, p.session, p.amount_minor, p.amount_currency,
+                CASE p.method WHEN 0 THEN 'cash' WHEN 1 THEN 'code' END,
                 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
          FROM events e
          LEFT JOIN sessions s ON s.n = e.session + ?1
@@ -407,11 +413,6 @@ fn build_large(path: &Path, payments: u64) {
          LEFT JOIN payments p ON p.id = e.payment + ?1
          WHERE e.id <= {events} ORDER BY e.id"
     );
-    let mut prev: Vec<u8> = c
-        .query_row("SELECT hash FROM events WHERE id = ?1", [events], |r| {
-            r.get(0)
-        })
-        .unwrap();
     let mut done = TEMPLATE_PAYMENTS.min(payments);
     let mut copies = 1i64;
     while done < payments {
@@ -449,6 +450,14 @@ fn build_large(path: &Path, payments: u64) {
                 h.update(&prev);
                 h.update(&canonical);
                 prev = h.finalize().to_vec();
+                // A row stores its whole hash when its id is a multiple of
+                // 64 or it is a clearing (kind 18), else its first 4 bytes.
+                let (id, kind): (i64, i64) = (r.get(0).unwrap(), r.get(2).unwrap());
+                let kept = if id % 64 == 0 || kind == 18 {
+                    &prev[..]
+                } else {
+                    &prev[..4]
+                };
                 let v = |i: usize| r.get::<_, rusqlite::types::Value>(i).unwrap();
                 insert
                     .execute(rusqlite::params![
@@ -460,7 +469,7 @@ fn build_large(path: &Path, payments: u64) {
                         v(5),
                         v(6),
                         v(7),
-                        &prev
+                        kept
                     ])
                     .unwrap();
             }

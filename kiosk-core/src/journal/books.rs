@@ -46,66 +46,66 @@ CREATE TRIGGER IF NOT EXISTS books_note_added AFTER INSERT ON notes BEGIN
     INSERT OR IGNORE INTO books (currency) VALUES (coalesce(NEW.value_currency, ''));
     UPDATE books SET
         box_minor = box_minor
-            + iif(NEW.state IN ('stacked', 'settled-in-box'), coalesce(NEW.value_minor, 0), 0),
-        box_notes = box_notes + (NEW.state IN ('stacked', 'settled-in-box')),
+            + iif(NEW.state IN (1, 4), coalesce(NEW.value_minor, 0), 0),
+        box_notes = box_notes + (NEW.state IN (1, 4)),
         unassigned_minor = unassigned_minor
-            + iif(NEW.state IN ('stacked', 'settled-in-box') AND NEW.payment_key IS NULL,
+            + iif(NEW.state IN (1, 4) AND NEW.payment IS NULL,
                   coalesce(NEW.value_minor, 0), 0),
         in_doubt_minor = in_doubt_minor
-            + iif(NEW.state = 'in-doubt', coalesce(NEW.value_minor, 0), 0),
-        in_doubt_notes = in_doubt_notes + (NEW.state = 'in-doubt')
+            + iif(NEW.state = 3, coalesce(NEW.value_minor, 0), 0),
+        in_doubt_notes = in_doubt_notes + (NEW.state = 3)
     WHERE currency = coalesce(NEW.value_currency, '');
 END;
 
 CREATE TRIGGER IF NOT EXISTS books_note_changed
-AFTER UPDATE OF state, value_minor, value_currency, payment_key ON notes BEGIN
+AFTER UPDATE OF state, value_minor, value_currency, payment ON notes BEGIN
     UPDATE books SET
         box_minor = box_minor
-            - iif(OLD.state IN ('stacked', 'settled-in-box'), coalesce(OLD.value_minor, 0), 0),
-        box_notes = box_notes - (OLD.state IN ('stacked', 'settled-in-box')),
+            - iif(OLD.state IN (1, 4), coalesce(OLD.value_minor, 0), 0),
+        box_notes = box_notes - (OLD.state IN (1, 4)),
         unassigned_minor = unassigned_minor
-            - iif(OLD.state IN ('stacked', 'settled-in-box') AND OLD.payment_key IS NULL,
+            - iif(OLD.state IN (1, 4) AND OLD.payment IS NULL,
                   coalesce(OLD.value_minor, 0), 0),
         in_doubt_minor = in_doubt_minor
-            - iif(OLD.state = 'in-doubt', coalesce(OLD.value_minor, 0), 0),
-        in_doubt_notes = in_doubt_notes - (OLD.state = 'in-doubt')
+            - iif(OLD.state = 3, coalesce(OLD.value_minor, 0), 0),
+        in_doubt_notes = in_doubt_notes - (OLD.state = 3)
     WHERE currency = coalesce(OLD.value_currency, '');
     INSERT OR IGNORE INTO books (currency) VALUES (coalesce(NEW.value_currency, ''));
     UPDATE books SET
         box_minor = box_minor
-            + iif(NEW.state IN ('stacked', 'settled-in-box'), coalesce(NEW.value_minor, 0), 0),
-        box_notes = box_notes + (NEW.state IN ('stacked', 'settled-in-box')),
+            + iif(NEW.state IN (1, 4), coalesce(NEW.value_minor, 0), 0),
+        box_notes = box_notes + (NEW.state IN (1, 4)),
         unassigned_minor = unassigned_minor
-            + iif(NEW.state IN ('stacked', 'settled-in-box') AND NEW.payment_key IS NULL,
+            + iif(NEW.state IN (1, 4) AND NEW.payment IS NULL,
                   coalesce(NEW.value_minor, 0), 0),
         in_doubt_minor = in_doubt_minor
-            + iif(NEW.state = 'in-doubt', coalesce(NEW.value_minor, 0), 0),
-        in_doubt_notes = in_doubt_notes + (NEW.state = 'in-doubt')
+            + iif(NEW.state = 3, coalesce(NEW.value_minor, 0), 0),
+        in_doubt_notes = in_doubt_notes + (NEW.state = 3)
     WHERE currency = coalesce(NEW.value_currency, '');
 END;
 
 CREATE TRIGGER IF NOT EXISTS books_payment_added AFTER INSERT ON payments
-WHEN NEW.method = 'cash' BEGIN
+WHEN NEW.method = 0 BEGIN
     INSERT OR IGNORE INTO books (currency) VALUES (NEW.amount_currency);
     UPDATE books SET
-        pending_minor = pending_minor + iif(NEW.state = 'pending', NEW.amount_minor, 0),
-        credited_minor = credited_minor + iif(NEW.state = 'credited', NEW.amount_minor, 0),
-        refused_minor = refused_minor + iif(NEW.state = 'refused', NEW.amount_minor, 0)
+        pending_minor = pending_minor + iif(NEW.state = 0, NEW.amount_minor, 0),
+        credited_minor = credited_minor + iif(NEW.state = 1, NEW.amount_minor, 0),
+        refused_minor = refused_minor + iif(NEW.state = 2, NEW.amount_minor, 0)
     WHERE currency = NEW.amount_currency;
 END;
 
 CREATE TRIGGER IF NOT EXISTS books_payment_changed AFTER UPDATE OF state ON payments
-WHEN NEW.method = 'cash' AND NEW.state <> OLD.state BEGIN
+WHEN NEW.method = 0 AND NEW.state <> OLD.state BEGIN
     UPDATE books SET
         pending_minor = pending_minor
-            + iif(NEW.state = 'pending', NEW.amount_minor, 0)
-            - iif(OLD.state = 'pending', OLD.amount_minor, 0),
+            + iif(NEW.state = 0, NEW.amount_minor, 0)
+            - iif(OLD.state = 0, OLD.amount_minor, 0),
         credited_minor = credited_minor
-            + iif(NEW.state = 'credited', NEW.amount_minor, 0)
-            - iif(OLD.state = 'credited', OLD.amount_minor, 0),
+            + iif(NEW.state = 1, NEW.amount_minor, 0)
+            - iif(OLD.state = 1, OLD.amount_minor, 0),
         refused_minor = refused_minor
-            + iif(NEW.state = 'refused', NEW.amount_minor, 0)
-            - iif(OLD.state = 'refused', OLD.amount_minor, 0)
+            + iif(NEW.state = 2, NEW.amount_minor, 0)
+            - iif(OLD.state = 2, OLD.amount_minor, 0)
     WHERE currency = NEW.amount_currency;
 END;
 
@@ -117,14 +117,14 @@ WHEN NEW.key IS NOT OLD.key OR NEW.session IS NOT OLD.session
     SELECT RAISE(ABORT, 'a payment''s key, session, amount and method never change');
 END;
 
-CREATE TRIGGER IF NOT EXISTS notes_assignment_fixed BEFORE UPDATE OF payment_key ON notes
-WHEN OLD.payment_key IS NOT NULL AND NEW.payment_key IS NOT OLD.payment_key BEGIN
+CREATE TRIGGER IF NOT EXISTS notes_assignment_fixed BEFORE UPDATE OF payment ON notes
+WHEN OLD.payment IS NOT NULL AND NEW.payment IS NOT OLD.payment BEGIN
     SELECT RAISE(ABORT, 'a note assigned to a payment stays assigned to it');
 END;
 
 CREATE TRIGGER IF NOT EXISTS notes_in_box_fixed
 BEFORE UPDATE OF state, value_minor, value_currency ON notes
-WHEN OLD.state IN ('stacked', 'settled-in-box')
+WHEN OLD.state IN (1, 4)
  AND (NEW.state IS NOT OLD.state OR NEW.value_minor IS NOT OLD.value_minor
       OR NEW.value_currency IS NOT OLD.value_currency) BEGIN
     SELECT RAISE(ABORT, 'a note in the cash box stays in it, with its value');
@@ -235,13 +235,13 @@ pub(super) fn from_rows(conn: &Connection) -> Result<(Vec<(String, Totals)>, i64
     {
         let mut stmt = conn.prepare(
             "SELECT coalesce(value_currency, '') AS c,
-               coalesce(sum(value_minor) FILTER (WHERE state IN ('stacked', 'settled-in-box')), 0),
-               count(*) FILTER (WHERE state IN ('stacked', 'settled-in-box')),
-               coalesce(sum(value_minor) FILTER (WHERE state IN ('stacked', 'settled-in-box')
-                                                   AND payment_key IS NULL), 0),
-               coalesce(sum(value_minor) FILTER (WHERE state = 'in-doubt'), 0),
-               count(*) FILTER (WHERE state = 'in-doubt'),
-               count(payment_key)
+               coalesce(sum(value_minor) FILTER (WHERE state IN (1, 4)), 0),
+               count(*) FILTER (WHERE state IN (1, 4)),
+               coalesce(sum(value_minor) FILTER (WHERE state IN (1, 4)
+                                                   AND payment IS NULL), 0),
+               coalesce(sum(value_minor) FILTER (WHERE state = 3), 0),
+               count(*) FILTER (WHERE state = 3),
+               count(payment)
              FROM notes GROUP BY c",
         )?;
         let mut rows = stmt.query([])?;
@@ -257,10 +257,10 @@ pub(super) fn from_rows(conn: &Connection) -> Result<(Vec<(String, Totals)>, i64
     }
     let mut stmt = conn.prepare(
         "SELECT amount_currency,
-           coalesce(sum(amount_minor) FILTER (WHERE state = 'pending'), 0),
-           coalesce(sum(amount_minor) FILTER (WHERE state = 'credited'), 0),
-           coalesce(sum(amount_minor) FILTER (WHERE state = 'refused'), 0)
-         FROM payments WHERE method = 'cash' GROUP BY amount_currency",
+           coalesce(sum(amount_minor) FILTER (WHERE state = 0), 0),
+           coalesce(sum(amount_minor) FILTER (WHERE state = 1), 0),
+           coalesce(sum(amount_minor) FILTER (WHERE state = 2), 0)
+         FROM payments WHERE method = 0 GROUP BY amount_currency",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {

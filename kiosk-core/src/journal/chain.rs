@@ -2,14 +2,47 @@
 //! kiosk breaks it, and the chain head kept outside the file shows it.
 //!
 //! Every change the journal records (a money event, a fault ticket, a
-//! clearing, a receipt) is one `events` row written in the same
-//! transaction (see `events`). Each row carries `hash`, SHA-256 over the
-//! previous row's hash and the row's canonical bytes, which include the
-//! money facts of the record it names (a payment's key, session, amount and
-//! method; a note's session and currency; a session's id, kiosk, account
-//! and method; a clearing's counts). Changing any of them, a row of
-//! `events`, or deleting or reordering rows, makes the recomputed hash of
-//! that row (or the next one) differ from the stored one.
+//! clearing, a receipt, a staff command, a security event) is one `events`
+//! row written in the same transaction (see `events`). Each row has a chain
+//! hash, SHA-256 over the previous row's chain hash and the row's canonical
+//! bytes, which include the money facts of the record it names (a
+//! payment's key, session, amount and method; a note's session and
+//! currency; a session's id, kiosk, account and method; a clearing's
+//! counts). Changing any of them, a row of `events`, or deleting or
+//! reordering rows, makes the recomputed hash of that row (or the next one)
+//! differ from the one stored.
+//!
+//! # What a row stores (format 4)
+//!
+//! The column `hash` holds either the row's whole chain hash (32 bytes) or
+//! its first [`TAG_LEN`] bytes, its tag. The journal stores the whole hash
+//! on every row whose id is a multiple of [`FULL_HASH_EVERY`] and on every
+//! clearing row (whose hash is the head its report prints), the tag on the
+//! others; rows of format 3 all store their whole hash. A stored value
+//! *holds* when it is that prefix of the recomputed chain hash; anything
+//! else (another length, `NULL`, other bytes) does not. The chain itself
+//! (what is hashed, and onto what) does not depend on what is stored: every
+//! row's chain hash is always the whole SHA-256 over the previous row's
+//! whole chain hash, so the head printed on a clearing report pins every
+//! row before it, whatever each row stores.
+//!
+//! Storing a tag instead of the whole hash costs the check nothing it
+//! relied on. A check recomputes the whole hashes anyway (from the anchor,
+//! or from a row that stores its whole hash) and compares each row's
+//! stored value: an edit of row *r* makes *r*'s recomputed hash differ,
+//! so *r*'s tag fails to hold except with probability 2⁻³² (one in four
+//! billion); and since every later chain hash differs too, the next rows'
+//! tags fail as well, so an edit is missed only if every tag up to the next
+//! whole hash matches by chance, and never past a whole hash or the head.
+//! The first bad row named is the edited one except with probability 2⁻³²,
+//! when it is a later one. What tags do not do, and whole hashes never did
+//! either: stop someone who recomputes the chain after an edit (the file
+//! holds no secret). That is caught, as before, by the verified mark (see
+//! below) while it is not also rewritten, and always by a head kept outside
+//! the file.
+//!
+//! 28 bytes less per row: 250 of the 870 bytes of file a payment cost in
+//! format 3 (9 rows per payment).
 //!
 //! # Canonical bytes (encoding 1)
 //!
@@ -33,9 +66,12 @@
 //! amount_minor, amount_currency, method`, and for a clearing row (kind 18)
 //! the clearing's `at, operator_a, operator_b, currency, expected_minor,
 //! counted_minor, counterfeit_found, pending_minor, in_doubt_notes` (all
-//! `NULL` where the row names no such record). Every one of those facts is
-//! fixed once the row is written: the guard triggers keep a payment's and a
-//! clearing's, and the journal never changes a session's or a note's.
+//! `NULL` where the row names no such record). A method is hashed by its
+//! name, `'cash'` or `'code'` (format 4 stores it as the code 0 or 1; the
+//! query spells it out), so the bytes are those format 3 hashed. Every one
+//! of those facts is fixed once the row is written: the guard triggers keep
+//! a payment's and a clearing's, and the journal never changes a session's
+//! or a note's.
 //!
 //! # Where the chain starts
 //!
@@ -48,28 +84,35 @@
 //!
 //! # What is checked when
 //!
-//! - **On every open** (bounded, like the books): the rows after the last
-//!   verified mark and the newest [`CHAIN_TAIL`]; that the row at the mark
-//!   still has the hash recorded at the mark (a chain recomputed over an
-//!   edit before it is noticed); and, when the audit trail's guard
-//!   triggers are missing or not as this build writes them, every row.
-//! - **[`crate::journal::Journal::verify_full`]**: every row and the anchor.
+//! - **On every open** (bounded, like the books): the rows from the last
+//!   whole hash at or before the older of the last verified mark and the
+//!   newest [`CHAIN_TAIL`] rows, to the end: each row's stored value must
+//!   hold, none may be missing, and the row at the mark must recompute to
+//!   the whole hash recorded at the mark (else the chain was recomputed
+//!   over an edit). When the audit trail's guard triggers are missing or
+//!   not as this build writes them, every row.
+//! - **[`crate::journal::Journal::verify_full`]**: every row, the anchor
+//!   and the mark.
 //! - **Outside the file**: [`crate::journal::Journal::chain_head`] (on every
 //!   clearing record): an edit before the mark, with the hashes after it
 //!   recomputed and the mark rewritten, is only caught by comparing the head
 //!   with one printed or sent earlier, whose row must still hash the same.
-
+//!
+//! The next row chains onto the head, which the journal's connection keeps
+//! in its `temp` database (`chain_head`: never in the file, rolled back with
+//! a failed transaction); another connection, or the first append after an
+//! open, recomputes it from the last whole hash (at most
+//! [`FULL_HASH_EVERY`] rows).
 //!
 //! # What it costs (measured, `cargo bench -p kiosk-benches --bench journal`)
 //!
-//! 33 bytes per audit row (9 per cash payment of two notes: about 300 bytes
-//! per payment; 879 bytes of file per payment at 500,000 payments, from
-//! 575), about 10 µs of CPU per money event (a lookup of the last row, one
-//! of the facts, one SHA-256), no extra page per commit (the hash is in the
-//! row the commit writes anyway: WAL bytes per money event 14.29 → 14.35
-//! KB). The open re-hashes at most what was
-//! written since the last checkpoint plus [`CHAIN_TAIL`] rows: about 1 ms
-//! warm, 3 ms cold on a journal of 500,000 payments.
+//! 5 bytes per audit row (a 4-byte tag; the whole 33 on one row in 64),
+//! about 10 µs of CPU per money event (a lookup of the last row, one of the
+//! facts, one SHA-256), no extra page per commit (the hash is in the row
+//! the commit writes anyway; the head's cache is in memory). The open
+//! re-hashes at most what was written since the last checkpoint plus
+//! [`CHAIN_TAIL`] + [`FULL_HASH_EVERY`] rows: about 1 ms warm, 3 ms cold
+//! on a journal of 500,000 payments.
 
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -81,6 +124,14 @@ use super::fail::Fail;
 
 /// Bytes of a hash.
 pub const HASH_LEN: usize = 32;
+
+/// Bytes of a row's hash stored on most rows (format 4): the first
+/// `TAG_LEN` bytes of its chain hash (see the module docs).
+pub const TAG_LEN: usize = 4;
+
+/// Rows whose id is a multiple of this store their whole hash (so do
+/// clearing rows): where a bounded check or the head starts its fold.
+pub const FULL_HASH_EVERY: i64 = 64;
 
 /// How many of the newest audit rows every open re-hashes, on top of those
 /// written since the last verification.
@@ -134,6 +185,18 @@ CREATE TRIGGER IF NOT EXISTS chain_no_delete BEFORE DELETE ON chain
     BEGIN SELECT RAISE(ABORT, 'the chain anchor is never deleted'); END;
 "#;
 
+/// The head of the chain as the journal's own connection last wrote it, in
+/// the connection's `temp` database (never in the file, never synced; a
+/// rolled-back transaction rolls it back too): the next row chains onto it
+/// without re-hashing from the last whole stored hash.
+pub(super) const SCHEMA_HEAD_CACHE: &str = r#"
+CREATE TEMP TABLE IF NOT EXISTS chain_head (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    event  INTEGER NOT NULL,
+    hash   BLOB NOT NULL
+);
+"#;
+
 /// The facts a row's hash covers (see the module docs), for the row `e`.
 const FACTS_JOINS: &str = "
 LEFT JOIN sessions s ON s.n = e.session
@@ -144,9 +207,11 @@ LEFT JOIN clearings c ON c.id = iif(e.kind = 18 AND json_valid(e.detail),
 
 /// The columns hashed, after the stored `hash`: `v1 … v29` of the module docs.
 const FACTS_COLUMNS: &str = "e.id, e.at, e.kind, e.session, e.note, e.payment, e.amount, e.detail,
-       s.id, s.kiosk, s.account, s.method, s.started_at,
+       s.id, s.kiosk, s.account,
+       CASE s.method WHEN 0 THEN 'cash' WHEN 1 THEN 'code' ELSE s.method END, s.started_at,
        n.session, n.value_currency,
-       p.key, p.session, p.amount_minor, p.amount_currency, p.method,
+       p.key, p.session, p.amount_minor, p.amount_currency,
+       CASE p.method WHEN 0 THEN 'cash' WHEN 1 THEN 'code' ELSE p.method END,
        c.at, c.operator_a, c.operator_b, c.currency, c.expected_minor, c.counted_minor,
        c.counterfeit_found, c.pending_minor, c.in_doubt_notes";
 
@@ -227,40 +292,89 @@ fn broken(row: i64, what: String) -> Fail {
     )
 }
 
-/// The id and hash of the last row, and the hash the next row chains to.
+/// The head: the last row's id and its whole hash (the anchor's when no
+/// row follows it). From the connection's cache when it holds the last row
+/// (the journal's own connection, after its first append), else re-hashed
+/// from the last row that stores its whole hash: at most
+/// [`FULL_HASH_EVERY`] rows.
 pub(super) fn head(conn: &Connection) -> Result<ChainHead, Fail> {
-    let last: Option<(i64, Option<Vec<u8>>)> = conn
-        .prepare_cached("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    if let Some((id, Some(h))) = &last {
-        // The common case: the last row is chained.
-        if let Some(hash) = to_hash(h) {
-            return Ok(ChainHead {
-                rows: u64::try_from(*id).unwrap_or(0),
-                hash,
-            });
-        }
+    let last = last_id(conn)?;
+    if let Some(hash) = cached(conn, last)? {
+        return Ok(ChainHead {
+            rows: u64::try_from(last).unwrap_or(0),
+            hash,
+        });
     }
-    let (anchor_event, anchor_hash) = anchor(conn)?;
-    let (rows, hash) = match last {
-        None => (0, anchor_hash),
-        Some((id, _)) if id == anchor_event => (id, anchor_hash),
-        Some((id, Some(h))) if id > anchor_event => (
-            id,
-            to_hash(&h).ok_or_else(|| broken(id, "its hash is not 32 bytes".into()))?,
-        ),
-        Some((id, _)) => {
-            return Err(broken(
-                id,
-                format!("it has no hash, or the chain's anchor (row {anchor_event}) is past it"),
-            ))
-        }
-    };
+    let anchor = anchor(conn)?;
+    if last < anchor.0 {
+        return Err(broken(
+            last + 1,
+            format!(
+                "the trail ends at row {last}, before the chain's anchor (row {})",
+                anchor.0
+            ),
+        ));
+    }
+    let (from, start) = full_at_or_before(conn, last, anchor)?;
+    let (hash, _) = fold(conn, from, last, start, Stored::Ignore, None)?;
     Ok(ChainHead {
-        rows: u64::try_from(rows).unwrap_or(0),
+        rows: u64::try_from(last).unwrap_or(0),
         hash,
     })
+}
+
+/// The cached head's hash if it is that of row `last` (`None` on a
+/// connection without the cache, or when it is for another row).
+fn cached(conn: &Connection, last: i64) -> Result<Option<[u8; HASH_LEN]>, Fail> {
+    // A connection that is not the journal's own (no cache table) re-hashes.
+    let Ok(mut stmt) = conn.prepare_cached("SELECT event, hash FROM temp.chain_head WHERE id = 1")
+    else {
+        return Ok(None);
+    };
+    let row: Option<(i64, Vec<u8>)> = stmt
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.and_then(|(event, hash)| (event == last).then(|| to_hash(&hash)).flatten()))
+}
+
+/// Remembers row `id`'s whole hash as the head (inside the caller's
+/// transaction, so a rollback forgets it).
+fn remember(conn: &Connection, id: i64, hash: &[u8; HASH_LEN]) -> Result<(), Fail> {
+    if let Ok(mut stmt) = conn.prepare_cached(
+        "INSERT OR REPLACE INTO temp.chain_head (id, event, hash) VALUES (1, ?1, ?2)",
+    ) {
+        stmt.execute(params![id, &hash[..]])?;
+    }
+    Ok(())
+}
+
+/// The last row at or before `id` (and after the anchor) that stores its
+/// whole hash, with that hash; the anchor when there is none.
+fn full_at_or_before(
+    conn: &Connection,
+    id: i64,
+    anchor: (i64, [u8; HASH_LEN]),
+) -> Result<(i64, [u8; HASH_LEN]), Fail> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT id, hash FROM events WHERE id <= ?1 AND id > ?2 AND length(hash) = 32
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([id, anchor.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(match row {
+        Some((id, h)) => (
+            id,
+            to_hash(&h).ok_or_else(|| broken(id, "bad hash".into()))?,
+        ),
+        None => anchor,
+    })
+}
+
+/// Whether the whole hash `id`'s row stores: every [`FULL_HASH_EVERY`]-th
+/// row and every clearing row (whose hash is the head its report prints).
+fn stores_whole(id: i64, kind: EventKind) -> bool {
+    id % FULL_HASH_EVERY == 0 || kind == EventKind::Clearing
 }
 
 /// The values of an audit row about to be written.
@@ -281,8 +395,8 @@ pub(super) struct NewRow<'a> {
     pub detail: Option<&'a str>,
 }
 
-/// Appends `row` as the last row + 1 with its hash (inside the caller's
-/// transaction).
+/// Appends `row` as the last row + 1 with its hash, whole or its tag (see
+/// [`stores_whole`]), inside the caller's transaction.
 pub(super) fn append(conn: &Connection, row: &NewRow<'_>) -> Result<(), Fail> {
     let prev = head(conn)?;
     let id = i64::try_from(prev.rows).unwrap_or(i64::MAX) + 1;
@@ -311,6 +425,11 @@ pub(super) fn append(conn: &Connection, row: &NewRow<'_>) -> Result<(), Fail> {
     }
     let hash = link(&prev.hash, &canonical);
     drop(rows);
+    let kept = if stores_whole(id, row.kind) {
+        &hash[..]
+    } else {
+        &hash[..TAG_LEN]
+    };
     conn.prepare_cached(
         "INSERT INTO events (id, at, kind, session, note, payment, amount, detail, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -324,29 +443,62 @@ pub(super) fn append(conn: &Connection, row: &NewRow<'_>) -> Result<(), Fail> {
         row.payment,
         row.amount,
         row.detail,
-        &hash[..]
+        kept
     ])?;
-    Ok(())
+    remember(conn, id, &hash)
 }
 
-/// Folds the rows `after < id <= to` onto `prev`: with `stored`, each row's
-/// hash must equal the stored one (else `ChainBroken` naming it); without,
-/// the rows have none (the anchored rows). Returns the last hash and rows seen.
+/// What [`fold`] does with the stored hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    /// The rows have none: they are folded into the anchor.
+    Absent,
+    /// Each row's must hold (its whole hash, or its tag), and no row may
+    /// be missing, else `ChainBroken` naming the row.
+    Check,
+    /// Not looked at: the head computed for the next row.
+    Ignore,
+}
+
+/// Whether `kept` is what a row whose chain hash is `hash` may store: the
+/// whole hash, or its first [`TAG_LEN`] bytes.
+fn holds(kept: Option<&[u8]>, hash: &[u8; HASH_LEN]) -> bool {
+    match kept {
+        Some(k) if k.len() == HASH_LEN || k.len() == TAG_LEN => k == &hash[..k.len()],
+        _ => false,
+    }
+}
+
+/// `ChainBroken` at the verified mark: the chain no longer reaches the
+/// hash it had there.
+fn recomputed(row: i64) -> Fail {
+    broken(
+        row,
+        "its hash is not the one it had when it was verified (the chain was recomputed)".into(),
+    )
+}
+
+/// Folds the rows `after < id <= to` onto `prev`, doing `stored` with the
+/// stored hashes; with `mark` (a row and the hash it had when verified),
+/// that row's computed hash must be the one kept. Returns the last hash and
+/// the rows seen.
 fn fold(
     conn: &Connection,
     after: i64,
     to: i64,
     mut prev: [u8; HASH_LEN],
-    stored: bool,
+    stored: Stored,
+    mark: Option<(i64, &[u8])>,
 ) -> Result<([u8; HASH_LEN], u64), Fail> {
     let mut stmt = conn.prepare_cached(&rows_sql())?;
     let mut rows = stmt.query([after, to])?;
     let mut expected_id = after + 1;
     let mut canonical = Vec::with_capacity(256);
     let mut seen = 0u64;
+    let checked = stored == Stored::Check;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(1)?;
-        if stored && id != expected_id {
+        if checked && id != expected_id {
             return Err(broken(
                 id,
                 format!("rows {expected_id} to {} are missing before it", id - 1),
@@ -357,21 +509,27 @@ fn fold(
             push(&mut canonical, r.get_ref(i)?);
         }
         let hash = link(&prev, &canonical);
-        if stored {
-            let kept: Option<Vec<u8>> = r.get(0)?;
-            if kept.as_deref() != Some(&hash[..]) {
-                // The audit view may be gone too: the row is named anyway.
-                let what = describe(conn, id).unwrap_or_else(|_| {
-                    "its stored hash does not match its content and the row before it".into()
-                });
-                return Err(broken(id, what));
+        let kept = match r.get_ref(0)? {
+            ValueRef::Blob(b) => Some(b),
+            _ => None,
+        };
+        if checked && !holds(kept, &hash) {
+            // The audit view may be gone too: the row is named anyway.
+            let what = describe(conn, id).unwrap_or_else(|_| {
+                "its stored hash does not match its content and the row before it".into()
+            });
+            return Err(broken(id, what));
+        }
+        if let Some((m, kept)) = mark {
+            if id == m && hash[..] != *kept {
+                return Err(recomputed(m));
             }
         }
         prev = hash;
         expected_id = id + 1;
         seen += 1;
     }
-    if stored && expected_id <= to {
+    if checked && expected_id <= to {
         return Err(broken(
             expected_id,
             format!("rows {expected_id} to {to} are missing"),
@@ -409,34 +567,12 @@ fn last_id(conn: &Connection) -> Result<i64, Fail> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// The stored hash of row `id` (the anchor at the anchor row).
-fn stored_hash(
-    conn: &Connection,
-    id: i64,
-    anchor: (i64, [u8; HASH_LEN]),
-) -> Result<[u8; HASH_LEN], Fail> {
-    if id == anchor.0 {
-        return Ok(anchor.1);
-    }
-    let h: Option<Option<Vec<u8>>> = conn
-        .prepare_cached("SELECT hash FROM events WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    match h {
-        None => Err(broken(id, "the row is missing".into())),
-        Some(h) => h
-            .as_deref()
-            .and_then(to_hash)
-            .ok_or_else(|| broken(id, "it has no 32-byte hash".into())),
-    }
-}
-
 /// Creates the anchor of a journal (a new one: nothing before the chain; an
 /// older one: every row so far folded in), inside the caller's transaction.
 pub(super) fn start(conn: &Connection) -> Result<(), Fail> {
     conn.execute_batch(SCHEMA_CHAIN)?;
     let last = last_id(conn)?;
-    let (anchor_hash, _) = fold(conn, 0, last, [0; HASH_LEN], false)?;
+    let (anchor_hash, _) = fold(conn, 0, last, [0; HASH_LEN], Stored::Absent, None)?;
     conn.prepare_cached(
         "INSERT INTO chain (id, anchor_event, anchor_hash, verified_event, verified_hash)
          VALUES (1, ?1, ?2, ?1, ?2)",
@@ -453,7 +589,7 @@ pub(super) fn set_verified(conn: &Connection) -> Result<(), Fail> {
     Ok(())
 }
 
-/// The verified mark: (row, its hash then).
+/// The verified mark: (row, its whole hash then).
 fn verified(conn: &Connection) -> Result<(i64, Vec<u8>), Fail> {
     Ok(conn
         .prepare_cached("SELECT verified_event, verified_hash FROM chain WHERE id = 1")?
@@ -474,28 +610,38 @@ fn reaches(last: i64, verified_event: i64) -> Result<(), Fail> {
     Ok(())
 }
 
+/// Checks rows `from < id <= last` from `start` (the whole hash of row
+/// `from`), and the verified mark on the way (or at `from`); returns the
+/// rows hashed.
+fn check_from(
+    conn: &Connection,
+    from: i64,
+    start: [u8; HASH_LEN],
+    last: i64,
+    mark: (i64, &[u8]),
+) -> Result<u64, Fail> {
+    if from == mark.0 && start[..] != *mark.1 {
+        return Err(recomputed(mark.0));
+    }
+    let (_, seen) = fold(conn, from, last, start, Stored::Check, Some(mark))?;
+    Ok(seen)
+}
+
 /// The bounded check on open (see the module docs); returns the rows hashed.
 pub(super) fn check_recent(conn: &Connection) -> Result<u64, Fail> {
     let anchor = anchor(conn)?;
     let (verified_event, verified_hash) = verified(conn)?;
     let last = last_id(conn)?;
     reaches(last, verified_event)?;
-    if stored_hash(conn, verified_event, anchor)?[..] != verified_hash[..] {
-        return Err(broken(
-            verified_event,
-            "its hash is not the one it had when it was verified (the chain was recomputed)".into(),
-        ));
-    }
-    let from = verified_event.min(last - CHAIN_TAIL).max(anchor.0);
-    let prev = stored_hash(conn, from, anchor)?;
-    let (_, seen) = fold(conn, from, last, prev, true)?;
-    Ok(seen)
+    let target = verified_event.min(last - CHAIN_TAIL).max(anchor.0);
+    let (from, start) = full_at_or_before(conn, target, anchor)?;
+    check_from(conn, from, start, last, (verified_event, &verified_hash))
 }
 
-/// Every row and the anchor; returns the rows hashed.
+/// Every row, the anchor and the verified mark; returns the rows hashed.
 pub(super) fn check_all(conn: &Connection) -> Result<u64, Fail> {
     let (anchor_event, anchor_hash) = anchor(conn)?;
-    let (folded, before) = fold(conn, 0, anchor_event, [0; HASH_LEN], false)?;
+    let (folded, before) = fold(conn, 0, anchor_event, [0; HASH_LEN], Stored::Absent, None)?;
     if folded != anchor_hash {
         return Err(broken(
             anchor_event,
@@ -503,21 +649,43 @@ pub(super) fn check_all(conn: &Connection) -> Result<u64, Fail> {
         ));
     }
     let last = last_id(conn)?;
-    let (_, seen) = fold(conn, anchor_event, last, anchor_hash, true)?;
-    reaches(last, verified(conn)?.0)?;
+    let (verified_event, verified_hash) = verified(conn)?;
+    reaches(last, verified_event)?;
+    let seen = check_from(
+        conn,
+        anchor_event,
+        anchor_hash,
+        last,
+        (verified_event, &verified_hash),
+    )?;
     Ok(before + seen)
 }
 
-/// The hash row `id` would have on `prev` (tests play the forger with it).
+/// What a forger with this code would do after editing row `from`:
+/// recompute every stored hash from it on as the journal writes them
+/// (whole or tag; with `whole`, every one whole, as format 3 stored them),
+/// and the verified mark. Tests play the forger (and format 3) with it.
 #[cfg(test)]
-pub(super) fn rehash(conn: &Connection, id: i64, prev: &[u8]) -> Result<[u8; HASH_LEN], Fail> {
-    let prev = to_hash(prev).ok_or_else(|| Fail::corrupt("prev is not 32 bytes"))?;
-    let mut stmt = conn.prepare(&rows_sql())?;
-    let mut rows = stmt.query([id - 1, id])?;
-    let r = rows.next()?.ok_or_else(|| Fail::unknown("no such row"))?;
-    let mut canonical = Vec::new();
-    for i in 1..=FIELDS {
-        push(&mut canonical, r.get_ref(i)?);
+pub(super) fn forge_from(conn: &Connection, from: i64, whole: bool) -> Result<(), Fail> {
+    let anchor = anchor(conn)?;
+    let (start_id, start) = full_at_or_before(conn, from - 1, anchor)?;
+    let (mut prev, _) = fold(conn, start_id, from - 1, start, Stored::Ignore, None)?;
+    let last = last_id(conn)?;
+    for id in from..=last {
+        let (hash, _) = fold(conn, id - 1, id, prev, Stored::Ignore, None)?;
+        let kind: i64 =
+            conn.query_row("SELECT kind FROM events WHERE id = ?1", [id], |r| r.get(0))?;
+        let whole = whole || id % FULL_HASH_EVERY == 0 || kind == EventKind::Clearing.code();
+        let kept = if whole { &hash[..] } else { &hash[..TAG_LEN] };
+        conn.execute(
+            "UPDATE events SET hash = ?2 WHERE id = ?1",
+            params![id, kept],
+        )?;
+        prev = hash;
     }
-    Ok(link(&prev, &canonical))
+    let (verified_event, _) = verified(conn)?;
+    let (start_id, start) = full_at_or_before(conn, verified_event, anchor)?;
+    let (at_mark, _) = fold(conn, start_id, verified_event, start, Stored::Ignore, None)?;
+    conn.execute("UPDATE chain SET verified_hash = ?1", params![&at_mark[..]])?;
+    Ok(())
 }

@@ -1,32 +1,54 @@
-//! How records are spelled in the SQLite file: enum names as kebab-case text,
-//! money as `(minor INTEGER, currency TEXT)`.
+//! How records are spelled in the SQLite file: enums as small integer
+//! codes (format 4; kebab-case text before), money as `(minor INTEGER,
+//! currency TEXT)`.
 //!
-//! The texts are part of the file format (since schema version 1): changing one
-//! needs a schema version bump.
+//! The codes are part of the file format: changing one needs a schema
+//! version bump. Codes 0 and 1 take no bytes in a row (SQLite stores them
+//! in the row's header), so the commonest value of each gets one of them.
+//! The names (`*_text`) are what messages, the JSON of the audit trail and
+//! format 3 used; the tables' SQL lists each code with its name.
 
 use kiosk_hal::{Currency, Money, PaymentMethod};
 
 use super::fail::Fail;
 use super::{NoteState, PaymentState, SessionOutcome};
 
-/// A [`PaymentMethod`] as stored.
-pub(super) fn method_text(m: PaymentMethod) -> &'static str {
+/// A [`PaymentMethod`] as stored: cash 0, code 1.
+pub(super) fn method_code(m: PaymentMethod) -> i64 {
     match m {
-        PaymentMethod::Cash => "cash",
-        PaymentMethod::Code => "code",
+        PaymentMethod::Cash => 0,
+        PaymentMethod::Code => 1,
     }
 }
 
 /// A stored [`PaymentMethod`].
-pub(super) fn method_from(s: &str) -> Result<PaymentMethod, Fail> {
-    match s {
-        "cash" => Ok(PaymentMethod::Cash),
-        "code" => Ok(PaymentMethod::Code),
-        _ => Err(Fail::corrupt(format!("unknown payment method {s:?}"))),
+pub(super) fn method_from(code: i64) -> Result<PaymentMethod, Fail> {
+    match code {
+        0 => Ok(PaymentMethod::Cash),
+        1 => Ok(PaymentMethod::Code),
+        _ => Err(Fail::corrupt(format!("unknown payment method code {code}"))),
     }
 }
 
-/// A [`NoteState`] as stored.
+/// Every [`NoteState`] by code (the index).
+const NOTE_STATES: [NoteState; 6] = [
+    NoteState::Escrowed,
+    NoteState::Stacked,
+    NoteState::Returned,
+    NoteState::InDoubt,
+    NoteState::SettledInBox,
+    NoteState::SettledReturned,
+];
+
+/// A [`NoteState`] as stored: escrowed 0, stacked 1, returned 2, in-doubt
+/// 3, settled-in-box 4, settled-returned 5.
+pub(super) fn note_state_code(s: NoteState) -> i64 {
+    let code = NOTE_STATES.iter().position(|x| *x == s).unwrap_or(0) as i64;
+    debug_assert_eq!(NOTE_STATES[code as usize], s, "every state has a code");
+    code
+}
+
+/// A [`NoteState`]'s name (format 3's text; messages).
 pub(super) fn note_state_text(s: NoteState) -> &'static str {
     match s {
         NoteState::Escrowed => "escrowed",
@@ -39,19 +61,23 @@ pub(super) fn note_state_text(s: NoteState) -> &'static str {
 }
 
 /// A stored [`NoteState`].
-pub(super) fn note_state_from(s: &str) -> Result<NoteState, Fail> {
-    Ok(match s {
-        "escrowed" => NoteState::Escrowed,
-        "stacked" => NoteState::Stacked,
-        "returned" => NoteState::Returned,
-        "in-doubt" => NoteState::InDoubt,
-        "settled-in-box" => NoteState::SettledInBox,
-        "settled-returned" => NoteState::SettledReturned,
-        _ => return Err(Fail::corrupt(format!("unknown note state {s:?}"))),
-    })
+pub(super) fn note_state_from(code: i64) -> Result<NoteState, Fail> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| NOTE_STATES.get(i).copied())
+        .ok_or_else(|| Fail::corrupt(format!("unknown note state code {code}")))
 }
 
-/// A [`PaymentState`] as stored.
+/// A [`PaymentState`] as stored: pending 0, credited 1, refused 2.
+pub(super) fn payment_state_code(s: PaymentState) -> i64 {
+    match s {
+        PaymentState::Pending => 0,
+        PaymentState::Credited => 1,
+        PaymentState::Refused => 2,
+    }
+}
+
+/// A [`PaymentState`]'s name (format 3's text; messages).
 pub(super) fn payment_state_text(s: PaymentState) -> &'static str {
     match s {
         PaymentState::Pending => "pending",
@@ -61,24 +87,25 @@ pub(super) fn payment_state_text(s: PaymentState) -> &'static str {
 }
 
 /// A stored [`PaymentState`].
-pub(super) fn payment_state_from(s: &str) -> Result<PaymentState, Fail> {
-    Ok(match s {
-        "pending" => PaymentState::Pending,
-        "credited" => PaymentState::Credited,
-        "refused" => PaymentState::Refused,
-        _ => return Err(Fail::corrupt(format!("unknown payment state {s:?}"))),
+pub(super) fn payment_state_from(code: i64) -> Result<PaymentState, Fail> {
+    Ok(match code {
+        0 => PaymentState::Pending,
+        1 => PaymentState::Credited,
+        2 => PaymentState::Refused,
+        _ => return Err(Fail::corrupt(format!("unknown payment state code {code}"))),
     })
 }
 
-/// A [`SessionOutcome`] as stored.
-pub(super) fn outcome_text(o: SessionOutcome) -> &'static str {
+/// A [`SessionOutcome`] as stored: credited 0, pending 1, refused 2,
+/// no-payment 3, aborted 4, interrupted 5.
+pub(super) fn outcome_code(o: SessionOutcome) -> i64 {
     match o {
-        SessionOutcome::Credited => "credited",
-        SessionOutcome::Pending => "pending",
-        SessionOutcome::Refused => "refused",
-        SessionOutcome::NoPayment => "no-payment",
-        SessionOutcome::Aborted => "aborted",
-        SessionOutcome::Interrupted => "interrupted",
+        SessionOutcome::Credited => 0,
+        SessionOutcome::Pending => 1,
+        SessionOutcome::Refused => 2,
+        SessionOutcome::NoPayment => 3,
+        SessionOutcome::Aborted => 4,
+        SessionOutcome::Interrupted => 5,
     }
 }
 

@@ -111,11 +111,14 @@
 //!
 //! # Tamper evidence: the hash chain
 //!
-//! Every audit row carries SHA-256 over the previous row's hash and its own
-//! canonical bytes, which include the money facts of the session, note,
-//! payment or clearing it names (the encoding is defined in `chain`, and
-//! `chain_check.py` beside it recomputes the chain with Python's standard
-//! library alone). Editing, deleting or inserting rows outside the kiosk
+//! Every audit row is a link of a hash chain: SHA-256 over the previous
+//! row's hash and its own canonical bytes, which include the money facts of
+//! the session, note, payment or clearing it names (the encoding is defined
+//! in `chain`, and `chain_check.py` beside it recomputes the chain with
+//! Python's standard library alone). A row stores the first 4 bytes of its
+//! hash (every 64th row and every clearing the whole 32), which is enough
+//! to name the row an edit changed (see `chain` for exactly what that
+//! guarantees). Editing, deleting or inserting rows outside the kiosk
 //! breaks the chain at that row: [`Journal::open`] re-hashes the rows since
 //! the last verified mark and the newest [`CHAIN_TAIL`] (every row when the
 //! audit trail's guard triggers were touched), [`Journal::verify_full`]
@@ -141,7 +144,8 @@
 //! tickets), `queries` (read-only reports), `books` (running totals),
 //! `verify` (whether the books balance), `events` (audit rows), `chain`
 //! (the hash chain over them), `codec`
-//! (how records are spelled in the file), `fail` (internal errors).
+//! (how records are spelled in the file), `migrate_v3` (format 3 → 4),
+//! `fail` (internal errors).
 
 mod books;
 mod chain;
@@ -149,6 +153,7 @@ mod clearing;
 mod codec;
 mod events;
 mod fail;
+mod migrate_v3;
 mod notes;
 mod payments;
 mod queries;
@@ -169,7 +174,7 @@ use std::path::{Path, PathBuf};
 use kiosk_hal::{Currency, IdempotencyKey, Money, NoteFate, Receipt, RejectReason};
 
 use crate::ids::{Millis, SessionId};
-pub use chain::{ChainHead, CHAIN_TAIL, HASH_LEN};
+pub use chain::{ChainHead, CHAIN_TAIL, FULL_HASH_EVERY, HASH_LEN, TAG_LEN};
 pub use clearing::ClearingRecord;
 pub use staff::{StaffEvent, StaffEventKind};
 pub use types::*;
@@ -249,9 +254,9 @@ pub const APPLICATION_ID: i32 = 0x4B49_4F53;
 /// checkpoints anyway (about 30 MB of WAL; see [`Journal::end_session`]).
 pub const BACKSTOP_CHECKPOINT_COMMITS: u64 = 2_000;
 
-/// The schema version this build writes (SQLite `user_version`); version-1
-/// files are migrated to it on open (see [`Journal::open`]).
-pub const SCHEMA_VERSION: i32 = 3;
+/// The schema version this build writes (SQLite `user_version`); files of
+/// versions 1 to 3 are migrated to it on open (see [`Journal::open`]).
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// The durable journal of one kiosk: one SQLite file. See the module docs.
 ///
@@ -301,9 +306,9 @@ impl Journal {
     /// An existing file is checked before anything is written to it: not an
     /// SQLite database, or another application's database →
     /// [`JournalErrorKind::NotAJournal`]; a journal written by a newer schema
-    /// → [`JournalErrorKind::SchemaVersion`] (a version-1 journal is
-    /// migrated to [`SCHEMA_VERSION`] in the opening transaction, or refused
-    /// with that error, untouched, if a row cannot be carried over); a
+    /// → [`JournalErrorKind::SchemaVersion`] (a journal of an older version
+    /// is migrated to [`SCHEMA_VERSION`] in the opening transaction, or
+    /// refused with that error, untouched, if a row cannot be carried over); a
     /// journal whose books do not balance → [`JournalErrorKind::Unbalanced`]
     /// (the bounded check from the mark, the full one when the books'
     /// triggers or the marks are missing: see [`Journal::opened_with`]);

@@ -8,7 +8,9 @@ use kiosk_hal::{Money, RejectReason};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::json;
 
-use super::codec::{money_cols, note_state_from, note_state_text, opt_money, serde_name};
+use super::codec::{
+    money_cols, note_state_code, note_state_from, note_state_text, opt_money, serde_name,
+};
 use super::events::{Event, EventKind};
 use super::fail::{count, Fail};
 use super::{sessions, NoteId, NoteState};
@@ -38,7 +40,7 @@ pub(super) fn load(conn: &Connection, id: NoteId) -> Result<NoteRow, Fail> {
                 r.get::<_, String>(0)?,
                 r.get::<_, Option<i64>>(1)?,
                 r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
+                r.get::<_, i64>(3)?,
             ))
         })
         .optional()?;
@@ -48,7 +50,7 @@ pub(super) fn load(conn: &Connection, id: NoteId) -> Result<NoteRow, Fail> {
         id: id.0,
         session: SessionId(session),
         value: opt_money(minor, currency)?,
-        state: note_state_from(&state)?,
+        state: note_state_from(state)?,
     })
 }
 
@@ -114,15 +116,15 @@ fn insert(
 ) -> Result<i64, Fail> {
     let (minor, currency) = money_cols(value);
     conn.prepare_cached(
-        "INSERT INTO notes (session, value_minor, value_currency, state, changed_at)
+        "INSERT INTO notes (session, value_minor, value_currency, state, in_doubt_since)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         session,
         minor,
         currency,
-        note_state_text(state),
-        at.0
+        note_state_code(state),
+        in_doubt_since(state, at)
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -137,11 +139,24 @@ pub(super) fn set_state(
 ) -> Result<(), Fail> {
     let (minor, currency) = money_cols(value);
     conn.prepare_cached(
-        "UPDATE notes SET state = ?2, value_minor = ?3, value_currency = ?4, changed_at = ?5
+        "UPDATE notes SET state = ?2, value_minor = ?3, value_currency = ?4, in_doubt_since = ?5
          WHERE id = ?1",
     )?
-    .execute(params![id, note_state_text(state), minor, currency, at.0])?;
+    .execute(params![
+        id,
+        note_state_code(state),
+        minor,
+        currency,
+        in_doubt_since(state, at)
+    ])?;
     Ok(())
+}
+
+/// The time a note in `state` since `at` keeps: `at` if it is in doubt
+/// (recovery lists it with it), none otherwise (the audit trail has every
+/// change's time).
+fn in_doubt_since(state: NoteState, at: Millis) -> Option<u64> {
+    (state == NoteState::InDoubt).then_some(at.0)
 }
 
 /// An audit row for note `id`, worth `value` then (its session is the

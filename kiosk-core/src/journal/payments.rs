@@ -5,7 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::json;
 
 use super::codec::{
-    method_from, method_text, money, money_json, payment_state_from, payment_state_text,
+    method_code, method_from, money, money_json, payment_state_code, payment_state_from,
+    payment_state_text,
 };
 use super::events::{Event, EventKind};
 use super::fail::{count, Fail};
@@ -26,10 +27,10 @@ pub(super) struct Raw {
     account: String,
     minor: i64,
     currency: String,
-    method: String,
+    method: i64,
     created_at: u64,
     attempts: i64,
-    state: String,
+    state: i64,
     id: i64,
 }
 
@@ -64,11 +65,11 @@ impl Raw {
             session: SessionId(self.session),
             account: AccountNumber(self.account),
             amount: money(self.minor, self.currency)?,
-            method: method_from(&self.method)?,
+            method: method_from(self.method)?,
             created_at: Millis(self.created_at),
             attempts: count(self.attempts),
         };
-        Ok((record, payment_state_from(&self.state)?, id))
+        Ok((record, payment_state_from(self.state)?, id))
     }
 }
 
@@ -112,15 +113,16 @@ pub(super) fn insert(
     conn.prepare_cached(
         "INSERT INTO payments (key, session, amount_minor, amount_currency, method,
                                state, attempts, created_at)
-         VALUES (?1, (SELECT n FROM sessions WHERE id = ?2), ?3, ?4, ?5, 'pending', 0, ?6)",
+         VALUES (?1, (SELECT n FROM sessions WHERE id = ?2), ?3, ?4, ?5, ?7, 0, ?6)",
     )?
     .execute(params![
         p.key.0,
         p.session.0,
         p.amount.minor,
         p.amount.currency.code(),
-        method_text(p.method),
-        p.created_at.0
+        method_code(p.method),
+        p.created_at.0,
+        payment_state_code(PaymentState::Pending)
     ])?;
     let id = conn.last_insert_rowid();
     let mut event = Event::new(EventKind::PaymentPending, p.created_at).payment(id);
@@ -163,27 +165,29 @@ pub(super) fn pending(
         created_at: at,
         attempts: 0,
     };
-    insert(conn, &record, None)?;
+    let id = insert(conn, &record, None)?;
     if s.method == PaymentMethod::Cash {
-        assign_stacked(conn, session, s.n, key, amount)?;
+        assign_stacked(conn, session, s.n, key, id, amount)?;
     }
     Ok(record)
 }
 
-/// Assigns the session's unassigned stacked notes to payment `key`; they must
-/// add up to exactly `amount`. `row` is the session's row number.
+/// Assigns the session's unassigned stacked notes to payment `key` (row id
+/// `payment`); they must add up to exactly `amount`. `row` is the session's
+/// row number.
 fn assign_stacked(
     conn: &Connection,
     session: &SessionId,
     row: i64,
     key: &IdempotencyKey,
+    payment: i64,
     amount: Money,
 ) -> Result<(), Fail> {
     let (n, other, sum): (i64, i64, i64) = conn
         .prepare_cached(
             "SELECT count(*), count(*) FILTER (WHERE value_currency <> ?2),
                     coalesce(sum(value_minor) FILTER (WHERE value_currency = ?2), 0)
-             FROM notes WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL",
+             FROM notes WHERE session = ?1 AND state = 1 AND payment IS NULL",
         )?
         .query_row(params![row, amount.currency.code()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -201,10 +205,10 @@ fn assign_stacked(
         )));
     }
     conn.prepare_cached(
-        "UPDATE notes SET payment_key = ?2
-         WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL",
+        "UPDATE notes SET payment = ?2
+         WHERE session = ?1 AND state = 1 AND payment IS NULL",
     )?
-    .execute(params![row, key.0])?;
+    .execute(params![row, payment])?;
     Ok(())
 }
 
@@ -259,15 +263,17 @@ pub(super) fn credited(
         PaymentState::Pending => {}
     }
     conn.prepare_cached(
-        "UPDATE payments SET state = 'credited', backend_ref = ?2, balance_minor = ?3,
+        "UPDATE payments SET state = ?5, backend_ref = ?2, balance_minor = ?3,
                              balance_currency = ?4
-         WHERE id = ?1 AND state = 'pending'",
+         WHERE id = ?1 AND state = ?6",
     )?
     .execute(params![
         id,
         backend_ref,
         new_balance.minor,
         new_balance.currency.code(),
+        payment_state_code(PaymentState::Credited),
+        payment_state_code(PaymentState::Pending),
     ])?;
     // The reference and the balance are the row's own now.
     Event::new(EventKind::PaymentCredited, at)
@@ -295,10 +301,15 @@ pub(super) fn refused(
         PaymentState::Pending => {}
     }
     conn.prepare_cached(
-        "UPDATE payments SET state = 'refused', reason = ?2
-         WHERE id = ?1 AND state = 'pending'",
+        "UPDATE payments SET state = ?3, reason = ?2
+         WHERE id = ?1 AND state = ?4",
     )?
-    .execute(params![id, reason])?;
+    .execute(params![
+        id,
+        reason,
+        payment_state_code(PaymentState::Refused),
+        payment_state_code(PaymentState::Pending)
+    ])?;
     // The reason is the row's own now.
     Event::new(EventKind::PaymentRefused, at)
         .payment(id)

@@ -29,7 +29,7 @@ pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail>
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
+                r.get::<_, i64>(3)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -43,7 +43,7 @@ pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail>
                 .prepare_cached(HAS_PAYMENT)?
                 .query_row([n], |r| r.get(0))?,
             account: AccountNumber(account),
-            method: method_from(&method)?,
+            method: method_from(method)?,
             id,
         });
     }
@@ -53,13 +53,13 @@ pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail>
 /// Whether the session with row number `?1` has a payment (both groups of
 /// `payments_state_session`).
 pub(super) const HAS_PAYMENT: &str = "SELECT EXISTS (SELECT 1 FROM payments
-    WHERE (state = 'pending') IN (0, 1) AND session = ?1)";
+    WHERE (state = 0) IN (0, 1) AND session = ?1)";
 
 /// The notes still in escrow of the session with row number `n`.
 fn escrowed_notes(conn: &Connection, n: i64) -> Result<Vec<(NoteId, Money)>, Fail> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, value_minor, value_currency FROM notes
-         WHERE session = ?1 AND state = 'escrowed' ORDER BY id",
+         WHERE session = ?1 AND state = 0 ORDER BY id",
     )?;
     let rows = stmt.query_map([n], |r| {
         Ok((
@@ -80,7 +80,7 @@ fn escrowed_notes(conn: &Connection, n: i64) -> Result<Vec<(NoteId, Money)>, Fai
 fn unposted_stacked(conn: &Connection, session: &SessionId, n: i64) -> Result<Option<Money>, Fail> {
     let mut stmt = conn.prepare_cached(
         "SELECT value_minor, value_currency FROM notes
-         WHERE session = ?1 AND state = 'stacked' AND payment_key IS NULL ORDER BY id",
+         WHERE session = ?1 AND state = 1 AND payment IS NULL ORDER BY id",
     )?;
     let rows = stmt.query_map([n], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
     let mut sum: Option<Money> = None;
@@ -99,7 +99,7 @@ fn unposted_stacked(conn: &Connection, session: &SessionId, n: i64) -> Result<Op
 
 /// Payments not answered yet, in creation order.
 pub(super) fn pending_payments(conn: &Connection) -> Result<Vec<PendingPayment>, Fail> {
-    let sql = format!("SELECT {COLUMNS} FROM payments WHERE (state = 'pending') = 1 ORDER BY id");
+    let sql = format!("SELECT {COLUMNS} FROM payments WHERE (state = 0) = 1 ORDER BY id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([], Raw::read)?;
     rows.map(|row| Ok(row?.finish()?.0)).collect()
@@ -108,9 +108,9 @@ pub(super) fn pending_payments(conn: &Connection) -> Result<Vec<PendingPayment>,
 /// In-doubt notes, in creation order.
 pub(super) fn in_doubt_notes(conn: &Connection) -> Result<Vec<InDoubtNote>, Fail> {
     let mut stmt = conn.prepare_cached(
-        "SELECT n.id, s.id, n.value_minor, n.value_currency, n.changed_at
+        "SELECT n.id, s.id, n.value_minor, n.value_currency, n.in_doubt_since
          FROM notes n JOIN sessions s ON s.n = n.session
-         WHERE n.state = 'in-doubt' ORDER BY n.id",
+         WHERE n.state = 3 ORDER BY n.id",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((

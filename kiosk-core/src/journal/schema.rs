@@ -19,12 +19,21 @@
 //!
 //! `user_version` is the format version. Version 2 stores the
 //! audit trail compactly (see `events`) and gives sessions an integer row
-//! number for it to refer to. Version 3 (this build) adds the hash chain
+//! number for it to refer to. Version 3 adds the hash chain
 //! (see `chain`): a `hash` on every audit row, the `chain` anchor, and a
-//! clearing's `event` (its audit row, whose hash is the head it reports). A
-//! version-2 journal is migrated on open by adding the columns and folding
-//! its rows into the anchor ([`migrate_v2`]: one pass over the audit
-//! trail); a version-1 journal is migrated to 2, then 3. A version-1 journal is **migrated on open**,
+//! clearing's `event` (its audit row, whose hash is the head it reports).
+//! Version 4 (this build) is the same rows, smaller (about 530 bytes of
+//! file per payment where version 3 took 840): most audit rows store a
+//! 4-byte tag of their hash, states, methods and outcomes are integer
+//! codes, a note names its payment by row id, and a note keeps only the
+//! time it went in doubt (see `migrate_v3`). A version-3 journal is
+//! migrated on open by rebuilding `sessions`, `notes` and `payments`
+//! (`migrate_v3`; the audit trail and its hashes stay, and so does the
+//! chain) and then checked in full once (every row re-hashed: tens of
+//! seconds on a year of it, once). A version-2 journal is migrated on open by adding the
+//! columns and folding its rows into the anchor ([`migrate_v2`]: one pass
+//! over the audit trail), then to 4; a version-1 journal to 2, 3, then 4.
+//! Every migration runs in the opening transaction. A version-1 journal is **migrated on open**,
 //! in the one transaction that also checks its books ([`migrate_v1`]): the
 //! whole history is carried over (ids, order, the old JSON details as they
 //! were), so nothing an auditor could ask about is lost, and a kiosk in the
@@ -56,30 +65,36 @@ use super::books;
 use super::chain;
 use super::events;
 use super::fail::Fail;
+use super::migrate_v3;
 use super::verify::{self, BooksCheck};
 use super::{JournalErrorKind, APPLICATION_ID, SCHEMA_VERSION};
 
 /// The first 16 bytes of every SQLite 3 database file.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// Notes and payments. Money is `(…_minor INTEGER, …_currency TEXT)`;
-/// times are kiosk milliseconds. Rows of money tables are never deleted
-/// (enforced by triggers). Since version 1: a note and a payment name their
-/// session by its row number `sessions.n`, not by its text id; a payment no
-/// longer repeats its session's account (it is always the session's); and
-/// `notes_session` indexes the session alone (a session has a few notes;
-/// their state is read from the rows). A note's creation time and a payment's last change time are gone
-/// too: nothing read them, and the audit trail has the time of every
-/// change (a note's first row is its creation).
-const SCHEMA_NOTES_PAYMENTS: &str = r#"
+/// Notes and payments (format 4). Money is `(…_minor INTEGER, …_currency
+/// TEXT)`; times are kiosk milliseconds; states and methods are integer
+/// codes (see `codec`; the comments below, which SQLite keeps with the
+/// table, name them). Rows of money tables are never deleted (enforced by
+/// triggers). A note and a payment name their session by its row number
+/// `sessions.n`, a note its payment by the payment's row id (format 3: by
+/// its key, the text again), and `notes_session` indexes the session alone
+/// (a session has a few notes; their state is read from the rows). A
+/// payment's account is its session's. A note keeps only the time it went
+/// in doubt, while it is (format 3 kept the time of its last change on
+/// every note: the audit trail has the time of every change). Format 3's tables, with text, are
+/// in `migrate_v3`.
+pub(super) const SCHEMA_NOTES_PAYMENTS: &str = r#"
 CREATE TABLE payments (
     id                 INTEGER PRIMARY KEY,
     key                TEXT NOT NULL UNIQUE,
     session            INTEGER NOT NULL REFERENCES sessions (n),
     amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
     amount_currency    TEXT NOT NULL,
-    method             TEXT NOT NULL CHECK (method IN ('cash', 'code')),
-    state              TEXT NOT NULL CHECK (state IN ('pending', 'credited', 'refused')),
+    -- 0 cash, 1 code
+    method             INTEGER NOT NULL CHECK (method IN (0, 1)),
+    -- 0 pending, 1 credited, 2 refused
+    state              INTEGER NOT NULL CHECK (state IN (0, 1, 2)),
     attempts           INTEGER NOT NULL DEFAULT 0,
     backend_ref        TEXT,
     balance_minor      INTEGER,
@@ -93,12 +108,13 @@ CREATE TABLE notes (
     session         INTEGER NOT NULL REFERENCES sessions (n),
     value_minor     INTEGER CHECK (value_minor > 0),
     value_currency  TEXT,
-    state           TEXT NOT NULL CHECK (state IN ('escrowed', 'stacked', 'returned',
-                        'in-doubt', 'settled-in-box', 'settled-returned')),
-    payment_key     TEXT REFERENCES payments (key),
-    changed_at      INTEGER NOT NULL,
+    -- 0 escrowed, 1 stacked, 2 returned, 3 in-doubt, 4 settled-in-box, 5 settled-returned
+    state           INTEGER NOT NULL CHECK (state BETWEEN 0 AND 5),
+    payment         INTEGER REFERENCES payments (id),
+    in_doubt_since  INTEGER,
     CHECK ((value_minor IS NULL) = (value_currency IS NULL)),
-    CHECK (payment_key IS NULL OR state IN ('stacked', 'settled-in-box'))
+    CHECK (payment IS NULL OR state IN (1, 4)),
+    CHECK ((state = 3) = (in_doubt_since IS NOT NULL))
 ) STRICT;
 CREATE INDEX notes_session ON notes (session);
 CREATE TRIGGER notes_no_delete BEFORE DELETE ON notes
@@ -145,29 +161,36 @@ CREATE TRIGGER clearings_no_delete BEFORE DELETE ON clearings
     BEGIN SELECT RAISE(ABORT, 'clearings are never deleted'); END;
 "#;
 
-/// Sessions and the audit trail as schema version 2 writes them: a session
-/// has an integer row number `n` (its `INTEGER PRIMARY KEY`, stable under
-/// `VACUUM`) that the audit trail refers to; its text id stays unique and is
-/// what the money tables refer to. The audit row is compact (see `events`),
-/// and the view `audit` shows it readably. Version 1 had `sessions.id` as
-/// the primary key and `events (at, kind TEXT, session TEXT, note,
-/// payment_key TEXT, detail TEXT)`; [`migrate_v1`] rewrites those two.
-const SCHEMA_AUDIT: &str = r#"
+/// Sessions (format 4): a session has an integer row number `n` (its
+/// `INTEGER PRIMARY KEY`, stable under `VACUUM`) that the audit trail, notes
+/// and payments refer to; its text id stays unique and is what the other
+/// money tables refer to. Method and outcome are integer codes (format 3:
+/// text).
+pub(super) const SCHEMA_SESSIONS: &str = r#"
 CREATE TABLE sessions (
     n           INTEGER PRIMARY KEY,
     id          TEXT NOT NULL UNIQUE,
     seq         INTEGER,
     kiosk       TEXT NOT NULL,
     account     TEXT NOT NULL,
-    method      TEXT NOT NULL CHECK (method IN ('cash', 'code')),
+    -- 0 cash, 1 code
+    method      INTEGER NOT NULL CHECK (method IN (0, 1)),
     started_at  INTEGER NOT NULL,
     ended_at    INTEGER,
-    outcome     TEXT,
+    -- 0 credited, 1 pending, 2 refused, 3 no-payment, 4 aborted, 5 interrupted
+    outcome     INTEGER CHECK (outcome BETWEEN 0 AND 5),
     CHECK ((ended_at IS NULL) = (outcome IS NULL))
 ) STRICT;
 CREATE TRIGGER sessions_no_delete BEFORE DELETE ON sessions
     BEGIN SELECT RAISE(ABORT, 'journal sessions are never deleted'); END;
+"#;
 
+/// The audit trail as schema version 2 writes it (version 3 added `hash`):
+/// the audit row is compact (see `events`), and the view `audit` shows it
+/// readably. Version 1 had `sessions.id` as the primary key and `events
+/// (at, kind TEXT, session TEXT, note, payment_key TEXT, detail TEXT)`;
+/// [`migrate_v1`] rewrites those two.
+const SCHEMA_AUDIT: &str = r#"
 CREATE TABLE event_kinds (
     code  INTEGER PRIMARY KEY,
     name  TEXT NOT NULL UNIQUE
@@ -259,8 +282,8 @@ DROP INDEX IF EXISTS sessions_open;
 DROP INDEX IF EXISTS payments_session;
 DROP INDEX IF EXISTS payments_pending;
 CREATE INDEX IF NOT EXISTS sessions_state_seq ON sessions ((ended_at IS NULL), seq);
-CREATE INDEX IF NOT EXISTS payments_state_session ON payments ((state = 'pending'), session);
-CREATE INDEX IF NOT EXISTS notes_in_doubt ON notes (id) WHERE state = 'in-doubt';
+CREATE INDEX IF NOT EXISTS payments_state_session ON payments ((state = 0), session);
+CREATE INDEX IF NOT EXISTS notes_in_doubt ON notes (id) WHERE state = 3;
 "#;
 
 /// Tables added to the format after files of it existed, by name, with the SQL that creates
@@ -340,6 +363,9 @@ pub(super) fn open(path: &Path) -> Result<(Connection, BooksCheck), Fail> {
     conn.pragma_update(None, "legacy_alter_table", "OFF")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
+    // The chain's head for this connection's appends (in `temp`: nothing
+    // of it reaches the file).
+    conn.execute_batch(chain::SCHEMA_HEAD_CACHE)?;
     Ok((conn, check))
 }
 
@@ -350,6 +376,7 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     match fresh {
         Fresh::New => {
+            tx.execute_batch(SCHEMA_SESSIONS)?;
             tx.execute_batch(SCHEMA_AUDIT)?;
             tx.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
             tx.execute_batch(SCHEMA_MONEY)?;
@@ -361,8 +388,13 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
         Fresh::Version1 => {
             migrate_v1(&tx)?;
             migrate_v2(&tx)?;
+            migrate_v3::migrate(&tx)?;
         }
-        Fresh::Version2 => migrate_v2(&tx)?,
+        Fresh::Version2 => {
+            migrate_v2(&tx)?;
+            migrate_v3::migrate(&tx)?;
+        }
+        Fresh::Version3 => migrate_v3::migrate(&tx)?,
         Fresh::Current if as_this_build_writes(&tx)? => {
             // Nothing to add or put back: only the check and the mark.
             let check = verify::on_open(&tx, false)?;
@@ -375,7 +407,10 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
     // Kinds a newer build of this version added (none so far).
     tx.execute_batch(&events::kinds_sql())?;
     add_tables(&tx)?;
-    let check = verify::on_open(&tx, matches!(fresh, Fresh::Version1 | Fresh::Version2))?;
+    // A migrated file is checked in full once (for version 3, that is
+    // also the proof that its rows' new spelling hashes as the old did).
+    let migrated = matches!(fresh, Fresh::Version1 | Fresh::Version2 | Fresh::Version3);
+    let check = verify::on_open(&tx, migrated)?;
     // In use from now on: a crash before the clean close leaves the mark
     // cleared, and the next open checks from the mark. Triggers someone
     // dropped or replaced come back as this build writes them (the check
@@ -486,13 +521,16 @@ enum Fresh {
     Version1,
     /// A kiosk journal of schema version 2: migrated on open (the chain added).
     Version2,
+    /// A kiosk journal of schema version 3: migrated on open (hashes stored
+    /// as tags from now on).
+    Version3,
     /// A kiosk journal of this build's schema version.
     Current,
 }
 
 /// Rewrites a version-1 journal's `sessions`, `events`, `notes` and
-/// `payments` as version 2 (see [`SCHEMA_AUDIT`] and
-/// [`SCHEMA_NOTES_PAYMENTS`]), inside the caller's transaction, keeping
+/// `payments` as version 2 (see [`SCHEMA_AUDIT`] and, for the text states
+/// of versions 2 and 3, `migrate_v3`), inside the caller's transaction, keeping
 /// every row, every id (note, payment and event ids, which the audit rows
 /// and the verification marks name) and the order. Sessions get their row
 /// number `n` in their stored order, and notes and payments refer to it; a
@@ -548,8 +586,9 @@ fn migrate_v1(conn: &Connection) -> Result<(), Fail> {
          ALTER TABLE payments RENAME TO payments_v1;
          ALTER TABLE notes RENAME TO notes_v1;",
     )?;
+    conn.execute_batch(migrate_v3::V3_SESSIONS)?;
     conn.execute_batch(SCHEMA_AUDIT)?;
-    conn.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
+    conn.execute_batch(migrate_v3::V3_NOTES_PAYMENTS)?;
     conn.execute_batch(&events::kinds_sql())?;
     let (kinds, sessions, keys): (i64, i64, i64) = conn.query_row(
         "SELECT count(*) FILTER (WHERE k.code IS NULL),
@@ -661,7 +700,7 @@ fn migrate_v2(conn: &Connection) -> Result<(), Fail> {
         conn.execute_batch("ALTER TABLE clearings ADD COLUMN event INTEGER;")?;
     }
     chain::start(conn)?;
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    conn.pragma_update(None, "user_version", 3)?;
     Ok(())
 }
 
@@ -697,6 +736,7 @@ fn inspect(conn: &Connection) -> Result<Fresh, Fail> {
     Ok(match version {
         1 => Fresh::Version1,
         2 => Fresh::Version2,
+        3 => Fresh::Version3,
         _ => Fresh::Current,
     })
 }

@@ -3,7 +3,7 @@
 use kiosk_hal::{AccountNumber, PaymentMethod};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::codec::{method_from, method_text, outcome_text};
+use super::codec::{method_code, method_from, outcome_code};
 use super::events::{Event, EventKind};
 use super::fail::Fail;
 use super::{SessionOutcome, SessionStart};
@@ -31,7 +31,7 @@ pub(super) fn load(conn: &Connection, id: &SessionId) -> Result<SessionRow, Fail
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
+                r.get::<_, i64>(2)?,
                 r.get::<_, bool>(3)?,
             ))
         })
@@ -41,7 +41,7 @@ pub(super) fn load(conn: &Connection, id: &SessionId) -> Result<SessionRow, Fail
     Ok(SessionRow {
         n,
         account: AccountNumber(account),
-        method: method_from(&method)?,
+        method: method_from(method)?,
         ended,
     })
 }
@@ -71,7 +71,7 @@ pub(super) fn begin(conn: &Connection, s: &SessionStart) -> Result<(), Fail> {
         seq_of(&s.id),
         s.kiosk.0,
         s.account.0,
-        method_text(s.method),
+        method_code(s.method),
         s.at.0
     ])?;
     // Kiosk, account and method are the session row's own: not repeated.
@@ -92,7 +92,7 @@ pub(super) fn end(
         return Err(Fail::illegal(format!("session {id} has ended already")));
     }
     conn.prepare_cached("UPDATE sessions SET ended_at = ?2, outcome = ?3 WHERE id = ?1")?
-        .execute(params![id.0, at.0, outcome_text(outcome)])?;
+        .execute(params![id.0, at.0, outcome_code(outcome)])?;
     // The outcome is the row's own (a session ends once).
     Event::new(EventKind::SessionEnded, at)
         .session(row.n)

@@ -59,10 +59,11 @@ pub(super) fn settle(
                 SettledBy::Device => "in-doubt note settled in the cash box",
                 SettledBy::Staff(_) => "in-doubt note found in the cash box by staff",
             };
-            payment = Some(payments::insert(conn, &pending, Some(cause))?);
+            let id = payments::insert(conn, &pending, Some(cause))?;
+            payment = Some(id);
             notes::set_state(conn, row.id, NoteState::SettledInBox, Some(value), at)?;
-            conn.prepare_cached("UPDATE notes SET payment_key = ?2 WHERE id = ?1")?
-                .execute(params![row.id, pending.key.0])?;
+            conn.prepare_cached("UPDATE notes SET payment = ?2 WHERE id = ?1")?
+                .execute(params![row.id, id])?;
             Settlement::Credit(pending)
         }
         (NoteFate::InCashBox, None) => {

@@ -286,9 +286,9 @@ fn the_guards_keep_verified_facts_fixed() {
     for sql in [
         "UPDATE payments SET amount_minor = 1 WHERE key = 'p'",
         "UPDATE payments SET key = 'q' WHERE key = 'p'",
-        "UPDATE payments SET method = 'code' WHERE key = 'p'",
-        "UPDATE notes SET payment_key = NULL WHERE id = 1",
-        "UPDATE notes SET state = 'returned' WHERE id = 1",
+        "UPDATE payments SET method = 1 WHERE key = 'p'",
+        "UPDATE notes SET payment = NULL WHERE id = 1",
+        "UPDATE notes SET state = 2 WHERE id = 1",
         "DELETE FROM books",
     ] {
         assert!(j.conn.execute(sql, []).is_err(), "{sql} went through");
@@ -315,7 +315,7 @@ fn verify_full_finds_what_the_cheap_check_cannot() {
     j.conn
         .execute_batch(
             "DROP TRIGGER notes_assignment_fixed;
-             UPDATE notes SET payment_key = 'K01-000002' WHERE id = 1;",
+             UPDATE notes SET payment = 2 WHERE id = 1;",
         )
         .unwrap();
     let err = j.verify_full().expect_err("must find the moved note");
@@ -370,7 +370,7 @@ fn a_journal_from_before_the_running_totals_gets_them_on_open() {
          DROP TABLE books; DROP TABLE marks;
          DROP INDEX notes_in_doubt; DROP INDEX payments_state_session;
          CREATE INDEX notes_state ON notes (state, value_currency);
-         CREATE INDEX notes_payment ON notes (payment_key);
+         CREATE INDEX notes_payment ON notes (payment);
          CREATE INDEX payments_state ON payments (state, method, amount_currency);",
     );
     let j = Journal::open(&path).unwrap();
@@ -452,14 +452,11 @@ fn plan(j: &Journal, sql: &str) -> String {
 #[test]
 fn the_recovery_queries_use_the_small_indexes_that_remain() {
     let (_dir, j) = journal();
-    let in_doubt = plan(
-        &j,
-        "SELECT id FROM notes WHERE state = 'in-doubt' ORDER BY id",
-    );
+    let in_doubt = plan(&j, "SELECT id FROM notes WHERE state = 3 ORDER BY id");
     assert!(in_doubt.contains("notes_in_doubt"), "{in_doubt}");
     let pending = plan(
         &j,
-        "SELECT key FROM payments WHERE (state = 'pending') = 1 ORDER BY id",
+        "SELECT key FROM payments WHERE (state = 0) = 1 ORDER BY id",
     );
     assert!(pending.contains("payments_state_session"), "{pending}");
     let has_payment = plan(&j, &crate::journal::queries::HAS_PAYMENT.replace("?1", "1"));
@@ -482,13 +479,13 @@ fn the_recovery_queries_use_the_small_indexes_that_remain() {
     let unposted = plan(
         &j,
         "SELECT value_minor FROM notes
-         WHERE session = 1 AND state = 'stacked' AND payment_key IS NULL",
+         WHERE session = 1 AND state = 1 AND payment IS NULL",
     );
     assert!(unposted.contains("notes_session"), "{unposted}");
     let verify = plan(
         &j,
         "SELECT p.id, count(n.id) FROM payments p
-         LEFT JOIN notes n ON n.session = p.session AND n.payment_key = p.key
+         LEFT JOIN notes n ON n.session = p.session AND n.payment = p.id
          WHERE p.id > 0 GROUP BY p.id",
     );
     assert!(verify.contains("notes_session"), "{verify}");

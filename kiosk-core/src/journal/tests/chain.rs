@@ -81,7 +81,8 @@ fn two_plain_updates_raising_a_credited_amount_are_found_on_open() {
         &path,
         "UPDATE payments SET amount_minor = 20000 WHERE key = 'K01-000003';
          UPDATE notes SET value_minor = 10000
-             WHERE payment_key = 'K01-000003' AND value_minor = 5000;",
+             WHERE payment = (SELECT id FROM payments WHERE key = 'K01-000003')
+               AND value_minor = 5000;",
     );
     let row = value(
         &path,
@@ -143,33 +144,14 @@ fn an_old_row_edited_is_found_by_the_full_check_and_the_head() {
     );
 }
 
-/// What a forger would do: recompute every stored hash from row `from` on,
-/// and the verified mark, with the journal's own function.
+/// What a forger would do: recompute every stored hash from row `from` on
+/// (whole or tag, as the journal writes them), and the verified mark, with
+/// the journal's own code.
 fn recompute_from(path: &std::path::Path, from: i64) {
     let c = Connection::open(path).unwrap();
     c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)
         .unwrap();
-    let last: i64 = c
-        .query_row("SELECT max(id) FROM events", [], |r| r.get(0))
-        .unwrap();
-    for id in from..=last {
-        let prev: Vec<u8> = c
-            .query_row("SELECT hash FROM events WHERE id = ?1", [id - 1], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        let hash = crate::journal::chain::rehash(&c, id, &prev).unwrap();
-        c.execute(
-            "UPDATE events SET hash = ?2 WHERE id = ?1",
-            rusqlite::params![id, &hash[..]],
-        )
-        .unwrap();
-    }
-    c.execute(
-        "UPDATE chain SET verified_hash = (SELECT hash FROM events WHERE id = verified_event)",
-        [],
-    )
-    .unwrap();
+    crate::journal::chain::forge_from(&c, from, false).unwrap();
 }
 
 #[test]

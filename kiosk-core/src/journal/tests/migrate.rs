@@ -5,7 +5,7 @@ use kiosk_hal::PaymentMethod;
 use rusqlite::Connection;
 
 use super::*;
-use crate::journal::{books, CheckKind, SCHEMA_VERSION};
+use crate::journal::{CheckKind, SCHEMA_VERSION};
 
 /// The version-1 tables, verbatim from the build that wrote them.
 const V1_TABLES: &str = r#"
@@ -169,6 +169,120 @@ INSERT INTO events (at, kind, session, note, payment_key, detail) VALUES
 INSERT INTO marks VALUES (1, 1, 1, 9);
 "#;
 
+/// The running totals, marks and guards as builds of formats 1 to 3 wrote
+/// them (text states, a note's payment by key).
+pub(super) const V1_BOOKS: &str = r#"
+CREATE TABLE IF NOT EXISTS books (
+    currency          TEXT PRIMARY KEY,
+    box_minor         INTEGER NOT NULL DEFAULT 0,
+    box_notes         INTEGER NOT NULL DEFAULT 0,
+    unassigned_minor  INTEGER NOT NULL DEFAULT 0,
+    in_doubt_minor    INTEGER NOT NULL DEFAULT 0,
+    in_doubt_notes    INTEGER NOT NULL DEFAULT 0,
+    pending_minor     INTEGER NOT NULL DEFAULT 0,
+    credited_minor    INTEGER NOT NULL DEFAULT 0,
+    refused_minor     INTEGER NOT NULL DEFAULT 0
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS marks (
+    id                INTEGER PRIMARY KEY CHECK (id = 1),
+    clean             INTEGER NOT NULL CHECK (clean IN (0, 1)),
+    verified_payment  INTEGER NOT NULL,
+    verified_event    INTEGER NOT NULL
+) STRICT;
+
+CREATE TRIGGER IF NOT EXISTS books_note_added AFTER INSERT ON notes BEGIN
+    INSERT OR IGNORE INTO books (currency) VALUES (coalesce(NEW.value_currency, ''));
+    UPDATE books SET
+        box_minor = box_minor
+            + iif(NEW.state IN ('stacked', 'settled-in-box'), coalesce(NEW.value_minor, 0), 0),
+        box_notes = box_notes + (NEW.state IN ('stacked', 'settled-in-box')),
+        unassigned_minor = unassigned_minor
+            + iif(NEW.state IN ('stacked', 'settled-in-box') AND NEW.payment_key IS NULL,
+                  coalesce(NEW.value_minor, 0), 0),
+        in_doubt_minor = in_doubt_minor
+            + iif(NEW.state = 'in-doubt', coalesce(NEW.value_minor, 0), 0),
+        in_doubt_notes = in_doubt_notes + (NEW.state = 'in-doubt')
+    WHERE currency = coalesce(NEW.value_currency, '');
+END;
+
+CREATE TRIGGER IF NOT EXISTS books_note_changed
+AFTER UPDATE OF state, value_minor, value_currency, payment_key ON notes BEGIN
+    UPDATE books SET
+        box_minor = box_minor
+            - iif(OLD.state IN ('stacked', 'settled-in-box'), coalesce(OLD.value_minor, 0), 0),
+        box_notes = box_notes - (OLD.state IN ('stacked', 'settled-in-box')),
+        unassigned_minor = unassigned_minor
+            - iif(OLD.state IN ('stacked', 'settled-in-box') AND OLD.payment_key IS NULL,
+                  coalesce(OLD.value_minor, 0), 0),
+        in_doubt_minor = in_doubt_minor
+            - iif(OLD.state = 'in-doubt', coalesce(OLD.value_minor, 0), 0),
+        in_doubt_notes = in_doubt_notes - (OLD.state = 'in-doubt')
+    WHERE currency = coalesce(OLD.value_currency, '');
+    INSERT OR IGNORE INTO books (currency) VALUES (coalesce(NEW.value_currency, ''));
+    UPDATE books SET
+        box_minor = box_minor
+            + iif(NEW.state IN ('stacked', 'settled-in-box'), coalesce(NEW.value_minor, 0), 0),
+        box_notes = box_notes + (NEW.state IN ('stacked', 'settled-in-box')),
+        unassigned_minor = unassigned_minor
+            + iif(NEW.state IN ('stacked', 'settled-in-box') AND NEW.payment_key IS NULL,
+                  coalesce(NEW.value_minor, 0), 0),
+        in_doubt_minor = in_doubt_minor
+            + iif(NEW.state = 'in-doubt', coalesce(NEW.value_minor, 0), 0),
+        in_doubt_notes = in_doubt_notes + (NEW.state = 'in-doubt')
+    WHERE currency = coalesce(NEW.value_currency, '');
+END;
+
+CREATE TRIGGER IF NOT EXISTS books_payment_added AFTER INSERT ON payments
+WHEN NEW.method = 'cash' BEGIN
+    INSERT OR IGNORE INTO books (currency) VALUES (NEW.amount_currency);
+    UPDATE books SET
+        pending_minor = pending_minor + iif(NEW.state = 'pending', NEW.amount_minor, 0),
+        credited_minor = credited_minor + iif(NEW.state = 'credited', NEW.amount_minor, 0),
+        refused_minor = refused_minor + iif(NEW.state = 'refused', NEW.amount_minor, 0)
+    WHERE currency = NEW.amount_currency;
+END;
+
+CREATE TRIGGER IF NOT EXISTS books_payment_changed AFTER UPDATE OF state ON payments
+WHEN NEW.method = 'cash' AND NEW.state <> OLD.state BEGIN
+    UPDATE books SET
+        pending_minor = pending_minor
+            + iif(NEW.state = 'pending', NEW.amount_minor, 0)
+            - iif(OLD.state = 'pending', OLD.amount_minor, 0),
+        credited_minor = credited_minor
+            + iif(NEW.state = 'credited', NEW.amount_minor, 0)
+            - iif(OLD.state = 'credited', OLD.amount_minor, 0),
+        refused_minor = refused_minor
+            + iif(NEW.state = 'refused', NEW.amount_minor, 0)
+            - iif(OLD.state = 'refused', OLD.amount_minor, 0)
+    WHERE currency = NEW.amount_currency;
+END;
+
+CREATE TRIGGER IF NOT EXISTS payments_money_fixed
+BEFORE UPDATE OF key, session, amount_minor, amount_currency, method ON payments
+WHEN NEW.key IS NOT OLD.key OR NEW.session IS NOT OLD.session
+  OR NEW.amount_minor IS NOT OLD.amount_minor OR NEW.amount_currency IS NOT OLD.amount_currency
+  OR NEW.method IS NOT OLD.method BEGIN
+    SELECT RAISE(ABORT, 'a payment''s key, session, amount and method never change');
+END;
+
+CREATE TRIGGER IF NOT EXISTS notes_assignment_fixed BEFORE UPDATE OF payment_key ON notes
+WHEN OLD.payment_key IS NOT NULL AND NEW.payment_key IS NOT OLD.payment_key BEGIN
+    SELECT RAISE(ABORT, 'a note assigned to a payment stays assigned to it');
+END;
+
+CREATE TRIGGER IF NOT EXISTS notes_in_box_fixed
+BEFORE UPDATE OF state, value_minor, value_currency ON notes
+WHEN OLD.state IN ('stacked', 'settled-in-box')
+ AND (NEW.state IS NOT OLD.state OR NEW.value_minor IS NOT OLD.value_minor
+      OR NEW.value_currency IS NOT OLD.value_currency) BEGIN
+    SELECT RAISE(ABORT, 'a note in the cash box stays in it, with its value');
+END;
+
+CREATE TRIGGER IF NOT EXISTS books_no_delete BEFORE DELETE ON books
+    BEGIN SELECT RAISE(ABORT, 'running totals are never deleted'); END;
+"#;
+
 /// A closed version-1 journal (running totals, marks, tickets and all), with
 /// `extra` SQL run after its rows.
 fn v1_journal(extra: &str) -> (tempfile::TempDir, PathBuf) {
@@ -176,7 +290,7 @@ fn v1_journal(extra: &str) -> (tempfile::TempDir, PathBuf) {
     let c = Connection::open(&path).unwrap();
     c.pragma_update(None, "journal_mode", "WAL").unwrap();
     c.execute_batch(V1_TABLES).unwrap();
-    c.execute_batch(books::SCHEMA_BOOKS).unwrap();
+    c.execute_batch(V1_BOOKS).unwrap();
     c.execute_batch(V1_ROWS).unwrap();
     c.execute_batch(extra).unwrap();
     c.pragma_update(None, "application_id", crate::journal::APPLICATION_ID)
@@ -380,7 +494,7 @@ fn a_version_1_journal_with_an_audit_row_it_cannot_carry_over_is_refused_untouch
         &path,
         JournalErrorKind::SchemaVersion,
         &[
-            "cannot migrate this schema version 1 journal to version 3",
+            "cannot migrate this schema version 1 journal to version 4",
             "1 audit rows of a kind this build does not know",
             "left untouched",
         ],

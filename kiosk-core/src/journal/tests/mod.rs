@@ -6,11 +6,13 @@ mod chain;
 mod checkpoint;
 mod commands;
 mod migrate;
+mod migrate_v3;
 mod notes;
 mod open;
 mod payments;
 mod props;
 mod reports;
+mod size;
 mod staff;
 mod tickets;
 

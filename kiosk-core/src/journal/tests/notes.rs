@@ -7,13 +7,13 @@ use crate::journal::{NoteId, NoteState, PaymentState, SessionOutcome, Settlement
 
 /// The stored state of a note.
 fn state(j: &Journal, id: NoteId) -> NoteState {
-    let text: String = j
+    let code: i64 = j
         .conn
         .query_row("SELECT state FROM notes WHERE id = ?1", [id.0], |r| {
             r.get(0)
         })
         .unwrap();
-    crate::journal::codec::note_state_from(&text).unwrap()
+    crate::journal::codec::note_state_from(code).unwrap()
 }
 
 #[test]

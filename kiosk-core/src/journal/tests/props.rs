@@ -114,7 +114,7 @@ fn unposted(j: &Journal, s: &SessionId) -> Option<Money> {
                 .query_row(
                     "SELECT sum(value_minor), max(value_currency) FROM notes
                      WHERE session = (SELECT n FROM sessions WHERE id = ?1)
-                       AND state = 'stacked' AND payment_key IS NULL",
+                       AND state = 1 AND payment IS NULL",
                     [&s.0],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
