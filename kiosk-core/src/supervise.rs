@@ -42,8 +42,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kiosk_hal::{
-    AcceptorEvent, AcceptorStatus, BillAcceptor, DeviceError, ErrorKind, Money, PaymentCode,
-    PaymentReader, PrintOutcome, PrinterStatus, Receipt, ReceiptPrinter,
+    AcceptorEvent, AcceptorStatus, BillAcceptor, DeviceError, DeviceIdentity, ErrorKind, Money,
+    PaymentCode, PaymentReader, PrintOutcome, PrinterStatus, Receipt, ReceiptPrinter,
 };
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -399,6 +399,9 @@ impl BillAcceptor for SupervisedAcceptor {
     async fn reset(&mut self) -> Result<(), DeviceError> {
         supervised!(self.sup, "reset", Offline, d => d.reset())
     }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        supervised!(self.sup, "identity", Offline, d => d.identity())
+    }
 }
 
 #[async_trait]
@@ -409,6 +412,9 @@ impl ReceiptPrinter for SupervisedPrinter {
     async fn print(&mut self, receipt: &Receipt) -> Result<PrintOutcome, DeviceError> {
         supervised!(self.sup, "print", Offline, d => d.print(receipt))
     }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        supervised!(self.sup, "identity", Offline, d => d.identity())
+    }
 }
 
 #[async_trait]
@@ -418,6 +424,9 @@ impl PaymentReader for SupervisedReader {
     }
     async fn check(&mut self) -> Result<(), DeviceError> {
         supervised!(self.sup, "check", Offline, d => d.check())
+    }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        supervised!(self.sup, "identity", Offline, d => d.identity())
     }
 }
 
