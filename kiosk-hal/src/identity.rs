@@ -150,9 +150,6 @@ mod tests {
         };
         assert!(ssp.is_known());
         assert_eq!(serde_json::to_value(&ssp).unwrap()["protocol"], "esc-pos");
-        assert_eq!(
-            ssp.to_string(),
-            "esc-pos model=? firmware=? serial=4880564"
-        );
+        assert_eq!(ssp.to_string(), "esc-pos model=? firmware=? serial=4880564");
     }
 }

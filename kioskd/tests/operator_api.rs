@@ -281,7 +281,10 @@ async fn the_status_shows_each_devices_identity() {
         assert_eq!(id["protocol"], "virtual", "{device}: {s}");
         assert_eq!(id["model"], model, "{device}: {s}");
         assert_eq!(id["manufacturer"], "kiosk-sim", "{device}: {s}");
-        assert!(id["firmware"].as_str().is_some_and(|f| !f.is_empty()), "{s}");
+        assert!(
+            id["firmware"].as_str().is_some_and(|f| !f.is_empty()),
+            "{s}"
+        );
         assert!(id["serial"].is_null(), "virtual devices have none: {s}");
     };
     expect(&s, "acceptor", kiosk_sim::devices::VIRTUAL_ACCEPTOR_MODEL);

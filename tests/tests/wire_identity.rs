@@ -73,7 +73,9 @@ async fn id003_emulator_defaults_to_a_china_dataset_line() {
     assert_eq!(id.country.as_deref(), Some("CHN"));
     assert_eq!(
         id.model.as_deref(),
-        kiosk_sim::emulators::ID003_DEFAULT_VERSION.split(' ').next()
+        kiosk_sim::emulators::ID003_DEFAULT_VERSION
+            .split(' ')
+            .next()
     );
 }
 
@@ -167,5 +169,14 @@ async fn cctalk_reads_the_core_identity_headers() {
             ..DeviceIdentity::of(DeviceProtocol::Cctalk)
         }
     );
-    assert_eq!(acceptor.cash_box().identity().await.unwrap().serial.as_deref(), Some("1193046"));
+    assert_eq!(
+        acceptor
+            .cash_box()
+            .identity()
+            .await
+            .unwrap()
+            .serial
+            .as_deref(),
+        Some("1193046")
+    );
 }

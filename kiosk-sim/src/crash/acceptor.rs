@@ -263,7 +263,9 @@ impl BillAcceptor for FileAcceptor {
     }
 
     async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
-        Ok(crate::devices::virtual_identity(crate::devices::VIRTUAL_ACCEPTOR_MODEL))
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_ACCEPTOR_MODEL,
+        ))
     }
 }
 
@@ -287,7 +289,9 @@ impl CashBox for FileCashBox {
     }
 
     async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
-        Ok(crate::devices::virtual_identity(crate::devices::VIRTUAL_CASH_BOX_MODEL))
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_CASH_BOX_MODEL,
+        ))
     }
 }
 

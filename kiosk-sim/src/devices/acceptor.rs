@@ -178,7 +178,9 @@ impl BillAcceptor for VirtualAcceptor {
     }
 
     async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
-        Ok(crate::devices::virtual_identity(crate::devices::VIRTUAL_ACCEPTOR_MODEL))
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_ACCEPTOR_MODEL,
+        ))
     }
 }
 

@@ -135,7 +135,9 @@ impl CashBox for VirtualCashBox {
     }
 
     async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
-        Ok(crate::devices::virtual_identity(crate::devices::VIRTUAL_CASH_BOX_MODEL))
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_CASH_BOX_MODEL,
+        ))
     }
 }
 

@@ -159,7 +159,9 @@ impl PaymentReader for VirtualReader {
     }
 
     async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
-        Ok(crate::devices::virtual_identity(crate::devices::VIRTUAL_READER_MODEL))
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_READER_MODEL,
+        ))
     }
 }
 

@@ -220,9 +220,10 @@ impl Id003Host {
     /// What the device said in its version answer (0x88), read at every
     /// initialisation; protocol only until then, or if it gave none.
     pub fn identity(&self) -> DeviceIdentity {
-        self.version
-            .as_ref()
-            .map_or_else(|| DeviceIdentity::of(DeviceProtocol::Id003), VersionInfo::identity)
+        self.version.as_ref().map_or_else(
+            || DeviceIdentity::of(DeviceProtocol::Id003),
+            VersionInfo::identity,
+        )
     }
 
     /// Whether the device is currently counted as offline.

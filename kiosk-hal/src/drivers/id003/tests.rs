@@ -4,8 +4,8 @@ use super::*;
 use crate::wire::id003::{CurrencyEntry, HostCommand, RejectCode, Setting, StatusResponse};
 use crate::wire::WireError;
 use crate::{
-    AcceptorEvent, AcceptorStatus, Currency, DeviceIdentity, DeviceProtocol, ErrorKind, JamLocation, Money, NoteAtPowerUp,
-    NoteFate, RejectReason,
+    AcceptorEvent, AcceptorStatus, Currency, DeviceIdentity, DeviceProtocol, ErrorKind,
+    JamLocation, Money, NoteAtPowerUp, NoteFate, RejectReason,
 };
 
 fn cny(major: i64) -> Money {
@@ -478,7 +478,10 @@ fn a_currency_table_that_cannot_be_read_is_a_failure() {
 #[test]
 fn reads_the_version_line_at_initialisation_as_the_identity() {
     let mut rig = Rig::new();
-    assert_eq!(rig.host.identity(), DeviceIdentity::of(DeviceProtocol::Id003));
+    assert_eq!(
+        rig.host.identity(),
+        DeviceIdentity::of(DeviceProtocol::Id003)
+    );
     rig.init(StatusResponse::PowerUp);
     let id = rig.host.identity();
     assert_eq!(id.protocol, DeviceProtocol::Id003);
@@ -493,7 +496,10 @@ fn a_version_line_that_does_not_parse_leaves_the_identity_unknown() {
     let mut rig = Rig::new();
     rig.expect(HostCommand::StatusRequest, StatusResponse::Disabled);
     rig.expect(HostCommand::Reset, StatusResponse::Ack);
-    rig.expect(HostCommand::VersionRequest, StatusResponse::Version(vec![0xFF, 0x00]));
+    rig.expect(
+        HostCommand::VersionRequest,
+        StatusResponse::Version(vec![0xFF, 0x00]),
+    );
     rig.expect(
         HostCommand::CurrencyAssignRequest,
         StatusResponse::CurrencyAssign(table()),

@@ -154,6 +154,8 @@ impl PaymentReader for SerialScanner {
 
     /// The protocol only: a serial scanner has no identity command.
     async fn identity(&mut self) -> Result<crate::DeviceIdentity, DeviceError> {
-        Ok(crate::DeviceIdentity::of(crate::DeviceProtocol::SerialScanner))
+        Ok(crate::DeviceIdentity::of(
+            crate::DeviceProtocol::SerialScanner,
+        ))
     }
 }

@@ -246,7 +246,10 @@ mod tests {
             serial.to_bytes(Checksum::Simple).unwrap(),
             [0x01, 0x03, 0x28, 0x00, 0x39, 0x30, 0x00, 0x6B]
         );
-        assert_eq!(crate::wire::cctalk::parse_serial_number(&serial.data), Ok(12345));
+        assert_eq!(
+            crate::wire::cctalk::parse_serial_number(&serial.data),
+            Ok(12345)
+        );
     }
 
     #[test]

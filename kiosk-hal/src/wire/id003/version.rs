@@ -147,7 +147,11 @@ mod tests {
         // The example in Aristocrat Monaco's Id003Protocol.cs comment.
         let v = VersionInfo::parse(b"i(USA)100-SS ID003-05V280-42 01AUG17 964D").unwrap();
         assert_eq!(
-            (v.country.as_deref(), v.firmware.as_deref(), v.date.as_deref()),
+            (
+                v.country.as_deref(),
+                v.firmware.as_deref(),
+                v.date.as_deref()
+            ),
             (Some("USA"), Some("V280-42"), Some("01AUG17"))
         );
         let id = v.identity();

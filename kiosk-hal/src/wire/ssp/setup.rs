@@ -277,9 +277,13 @@ mod tests {
         ];
         let data = SetupData::parse(&setup).unwrap();
         assert_eq!(data.channel_values, [5, 10, 20]);
-        assert_eq!((data.real_value_multiplier, data.protocol_version), (100, 4));
+        assert_eq!(
+            (data.real_value_multiplier, data.protocol_version),
+            (100, 4)
+        );
         assert_eq!(data.to_data().unwrap(), setup, "emit is the inverse");
-        let serial = crate::wire::ssp::Reply::new(crate::wire::ssp::ReplyCode::Ok, [0, 74, 120, 180]);
+        let serial =
+            crate::wire::ssp::Reply::new(crate::wire::ssp::ReplyCode::Ok, [0, 74, 120, 180]);
         let id = data.identity(serial.serial_number().ok());
         assert_eq!(id.protocol, DeviceProtocol::Ssp);
         assert_eq!(id.model.as_deref(), Some("Banknote validator"));

@@ -28,8 +28,8 @@ use super::pty::PtyEndpoint;
 use super::runner::{lock, start, Emulation, LineControl};
 use super::{EmulatorError, NoteLeftInside};
 use crate::clock::SimClock;
-use crate::faults::ConfigError;
 use crate::devices::{CashBoxHandle, CashUnit, CustomerSlot, SlotRefusal};
+use crate::faults::ConfigError;
 use crate::rng::SimRng;
 use model::CctalkDevice;
 

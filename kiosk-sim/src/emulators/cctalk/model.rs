@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use kiosk_hal::wire::cctalk::{
-    BillEvent, BillRoute, BufferedBillEvents, Checksum, Decoder, FrameRepr, HostCommand,
-    serial_number_data, StatusCode, ADDR_BILL_VALIDATOR, ADDR_HOST,
+    serial_number_data, BillEvent, BillRoute, BufferedBillEvents, Checksum, Decoder, FrameRepr,
+    HostCommand, StatusCode, ADDR_BILL_VALIDATOR, ADDR_HOST,
 };
 use kiosk_hal::{
     AcceptorEvent, BillAcceptor, Currency, FraudKind, JamLocation, Money, NoteFate, RejectReason,
@@ -219,9 +219,9 @@ impl CctalkDevice {
             HostCommand::RequestManufacturerId => self.identity.manufacturer.as_bytes().to_vec(),
             HostCommand::RequestProductCode => self.identity.product.as_bytes().to_vec(),
             // Checked at start: the number fits 24 bits.
-            HostCommand::RequestSerialNumber => {
-                serial_number_data(self.identity.serial_number).ok()?.to_vec()
-            }
+            HostCommand::RequestSerialNumber => serial_number_data(self.identity.serial_number)
+                .ok()?
+                .to_vec(),
             HostCommand::RequestSoftwareRevision => {
                 self.identity.software_revision.as_bytes().to_vec()
             }

@@ -158,9 +158,8 @@ impl Id003EmulatorConfig {
     /// The version answer, checked: a line a real driver could not read
     /// (empty, not printable ASCII) is a configuration error.
     pub fn version_info(&self) -> Result<VersionInfo, ConfigError> {
-        VersionInfo::parse(self.version.as_bytes()).map_err(|e| {
-            ConfigError::new(format!("version {:?}: {e}", self.version))
-        })
+        VersionInfo::parse(self.version.as_bytes())
+            .map_err(|e| ConfigError::new(format!("version {:?}: {e}", self.version)))
     }
 
     /// The 0x8A entries: each value as `value × 10^exponent` major units.
