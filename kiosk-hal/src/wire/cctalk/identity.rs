@@ -44,7 +44,7 @@ pub fn parse_text(header: u8, data: &[u8]) -> Result<String, WireError> {
         .map(|&b| match b {
             0 => Ok(' '),
             b if b.is_ascii_graphic() || b == b' ' => Ok(char::from(b)),
-            _ => Err(bad.clone()),
+            _ => Err(bad),
         })
         .collect::<Result<String, WireError>>()?;
     Ok(text.trim().to_string())
