@@ -44,8 +44,8 @@ use crate::machine::retry::{RetryPolicy, Waits};
 
 use async_trait::async_trait;
 use kiosk_hal::{
-    AcceptorEvent, AcceptorStatus, BillAcceptor, DeviceError, ErrorKind, Money, PaymentCode,
-    PaymentReader, PrintOutcome, PrinterStatus, Receipt, ReceiptPrinter,
+    AcceptorEvent, AcceptorStatus, BillAcceptor, DeviceError, DeviceIdentity, ErrorKind, Money,
+    PaymentCode, PaymentReader, PrintOutcome, PrinterStatus, Receipt, ReceiptPrinter,
 };
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -407,6 +407,9 @@ impl BillAcceptor for SupervisedAcceptor {
     async fn reset(&mut self) -> Result<(), DeviceError> {
         supervised!(self.sup, "reset", Offline, d => d.reset())
     }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        supervised!(self.sup, "identity", Offline, d => d.identity())
+    }
 }
 
 #[async_trait]
@@ -417,6 +420,9 @@ impl ReceiptPrinter for SupervisedPrinter {
     async fn print(&mut self, receipt: &Receipt) -> Result<PrintOutcome, DeviceError> {
         supervised!(self.sup, "print", Offline, d => d.print(receipt))
     }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        supervised!(self.sup, "identity", Offline, d => d.identity())
+    }
 }
 
 #[async_trait]
@@ -426,6 +432,9 @@ impl PaymentReader for SupervisedReader {
     }
     async fn check(&mut self) -> Result<(), DeviceError> {
         supervised!(self.sup, "check", Offline, d => d.check())
+    }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        supervised!(self.sup, "identity", Offline, d => d.identity())
     }
 }
 

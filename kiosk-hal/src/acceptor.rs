@@ -19,7 +19,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::{DeviceError, Money};
+use crate::{DeviceError, DeviceIdentity, Money};
 
 /// Why the acceptor gave a note back without escrowing it.
 #[non_exhaustive]
@@ -226,6 +226,15 @@ pub trait BillAcceptor: Send {
 
     /// Resets the device (recovery after a jam or a communication failure).
     async fn reset(&mut self) -> Result<(), DeviceError>;
+
+    /// What the device says about itself (model, firmware, serial number),
+    /// as cached by the driver after set-up: reading it does not talk to
+    /// the device. The default says nothing, so implementations written
+    /// before this method keep compiling; drivers whose protocol offers an
+    /// identity override it.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(DeviceIdentity::unknown())
+    }
 }
 
 #[async_trait]
@@ -250,5 +259,8 @@ impl<T: BillAcceptor + ?Sized> BillAcceptor for Box<T> {
     }
     async fn reset(&mut self) -> Result<(), DeviceError> {
         (**self).reset().await
+    }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        (**self).identity().await
     }
 }

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::{DeviceError, Money};
+use crate::{DeviceError, DeviceIdentity, Money};
 
 /// How full the box is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -52,11 +52,23 @@ pub struct CashBoxStatus {
 pub trait CashBox: Send {
     /// Reads presence, fill level and (if countable) contents.
     async fn status(&mut self) -> Result<CashBoxStatus, DeviceError>;
+
+    /// What the device says about itself (model, firmware, serial number),
+    /// as cached by the driver after set-up: reading it does not talk to
+    /// the device. The default says nothing, so implementations written
+    /// before this method keep compiling; drivers whose protocol offers an
+    /// identity override it.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(DeviceIdentity::unknown())
+    }
 }
 
 #[async_trait]
 impl<T: CashBox + ?Sized> CashBox for Box<T> {
     async fn status(&mut self) -> Result<CashBoxStatus, DeviceError> {
         (**self).status().await
+    }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        (**self).identity().await
     }
 }

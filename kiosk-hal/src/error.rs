@@ -48,6 +48,27 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order: for tables that must cover them
+    /// all (the conformance map in `docs/conformance.md` is tested
+    /// against it). The match in [`ErrorKind::as_str`] has no wildcard, so
+    /// a new kind that is missing here fails `every_kind_is_listed_once`.
+    pub const ALL: [ErrorKind; 14] = [
+        ErrorKind::Offline,
+        ErrorKind::Timeout,
+        ErrorKind::Jam,
+        ErrorKind::Full,
+        ErrorKind::Removed,
+        ErrorKind::Tampered,
+        ErrorKind::PaperOut,
+        ErrorKind::CoverOpen,
+        ErrorKind::Indeterminate,
+        ErrorKind::Protocol,
+        ErrorKind::InvalidState,
+        ErrorKind::Hardware,
+        ErrorKind::Disabled,
+        ErrorKind::Other,
+    ];
+
     /// A short, stable, lower-case name (`"paper-out"`), used in logs and reports.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -185,6 +206,34 @@ impl From<std::io::Error> for DeviceError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once() {
+        // A variant's position in `ALL` by an exhaustive match: adding a
+        // variant without listing it does not compile, listing one twice fails.
+        fn index(kind: ErrorKind) -> usize {
+            match kind {
+                ErrorKind::Offline => 0,
+                ErrorKind::Timeout => 1,
+                ErrorKind::Jam => 2,
+                ErrorKind::Full => 3,
+                ErrorKind::Removed => 4,
+                ErrorKind::Tampered => 5,
+                ErrorKind::PaperOut => 6,
+                ErrorKind::CoverOpen => 7,
+                ErrorKind::Indeterminate => 8,
+                ErrorKind::Protocol => 9,
+                ErrorKind::InvalidState => 10,
+                ErrorKind::Hardware => 11,
+                ErrorKind::Disabled => 12,
+                ErrorKind::Other => 13,
+            }
+        }
+        for (i, kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(index(*kind), i, "{kind}");
+            assert_eq!(ErrorKind::from_name(kind.as_str()), Some(*kind));
+        }
+    }
 
     #[test]
     fn io_errors_map_to_kinds_and_keep_their_source() {

@@ -32,6 +32,7 @@ mod acceptor;
 mod cashbox;
 pub mod drivers;
 mod error;
+mod identity;
 mod link;
 mod money;
 mod printer;
@@ -44,6 +45,7 @@ pub use acceptor::{
 };
 pub use cashbox::{CashBox, CashBoxStatus, CashContents, FillLevel};
 pub use error::{DeviceError, Error, ErrorKind};
+pub use identity::{DeviceIdentity, DeviceProtocol};
 pub use link::{
     AccountAnswer, AccountInfo, AccountNumber, AccountNumberError, AccountRefusal, IdempotencyKey,
     NetworkLink, PaymentMethod, PaymentPosting, PostingAnswer,

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::DeviceError;
+use crate::{DeviceError, DeviceIdentity};
 
 /// The printer's condition, most severe condition first when several hold.
 #[non_exhaustive]
@@ -92,6 +92,15 @@ pub trait ReceiptPrinter: Send {
 
     /// Prints and cuts one receipt.
     async fn print(&mut self, receipt: &Receipt) -> Result<PrintOutcome, DeviceError>;
+
+    /// What the device says about itself (model, firmware, serial number),
+    /// as cached by the driver after set-up: reading it does not talk to
+    /// the device. The default says nothing, so implementations written
+    /// before this method keep compiling; drivers whose protocol offers an
+    /// identity override it.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(DeviceIdentity::unknown())
+    }
 }
 
 #[async_trait]
@@ -101,5 +110,8 @@ impl<T: ReceiptPrinter + ?Sized> ReceiptPrinter for Box<T> {
     }
     async fn print(&mut self, receipt: &Receipt) -> Result<PrintOutcome, DeviceError> {
         (**self).print(receipt).await
+    }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        (**self).identity().await
     }
 }

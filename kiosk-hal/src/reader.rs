@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
-use crate::DeviceError;
+use crate::{DeviceError, DeviceIdentity};
 
 /// Which payment network a code belongs to, by its prefix and length.
 #[non_exhaustive]
@@ -119,6 +119,15 @@ pub trait PaymentReader: Send {
 
     /// Checks the reader answers (for self-tests and health checks).
     async fn check(&mut self) -> Result<(), DeviceError>;
+
+    /// What the device says about itself (model, firmware, serial number),
+    /// as cached by the driver after set-up: reading it does not talk to
+    /// the device. The default says nothing, so implementations written
+    /// before this method keep compiling; drivers whose protocol offers an
+    /// identity override it.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(DeviceIdentity::unknown())
+    }
 }
 
 #[async_trait]
@@ -128,6 +137,9 @@ impl<T: PaymentReader + ?Sized> PaymentReader for Box<T> {
     }
     async fn check(&mut self) -> Result<(), DeviceError> {
         (**self).check().await
+    }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        (**self).identity().await
     }
 }
 

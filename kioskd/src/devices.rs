@@ -38,8 +38,8 @@ use kiosk_hal::drivers::config::{
     DeviceConfig, DevicesConfig,
 };
 use kiosk_hal::{
-    BillAcceptor, CashBox, CashBoxStatus, Currency, DeviceError, ErrorKind, PaymentReader,
-    ReceiptPrinter,
+    BillAcceptor, CashBox, CashBoxStatus, Currency, DeviceError, DeviceIdentity, ErrorKind,
+    PaymentReader, ReceiptPrinter,
 };
 use kiosk_sim::crash::backend::{FileLink, LinkFaults};
 use kiosk_sim::crash::{NoteSlot, PhysicalDevice};
@@ -193,6 +193,19 @@ impl CashBox for AcceptorBox {
             )),
         }
     }
+
+    /// The current acceptor driver's box identity (the acceptor's own).
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        let current = self
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match current {
+            Some(cash_box) => cash_box.lock().await.identity().await,
+            None => Ok(DeviceIdentity::unknown()),
+        }
+    }
 }
 
 /// The simulated devices and the customer's side of the note slot.
@@ -264,6 +277,13 @@ mod tests {
         let status = hw.cash_box.status().await;
         assert!(status.is_err(), "no device behind it: {status:?}");
         assert_eq!(hw.supervisors.len(), 2);
+        // The supervised driver and the box view forward identity: the
+        // protocol is known before the device ever answers.
+        let id = hw.acceptor.identity().await.unwrap();
+        assert_eq!(id.protocol, kiosk_hal::DeviceProtocol::Id003);
+        assert!(!id.is_known());
+        let id = hw.cash_box.identity().await.unwrap();
+        assert_eq!(id.protocol, kiosk_hal::DeviceProtocol::Id003);
     }
 
     #[test]

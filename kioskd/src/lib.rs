@@ -33,6 +33,7 @@ pub mod config;
 pub mod currency;
 pub mod devices;
 pub mod dual;
+pub mod identity;
 pub mod link;
 pub mod logging;
 pub mod metrics;

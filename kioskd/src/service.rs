@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_core::journal::Journal;
-use kiosk_core::{Clock, Devices, Kiosk, SystemClock};
-use kiosk_hal::NetworkLink;
+use kiosk_core::{Clock, DeviceKind, Devices, Kiosk, SystemClock};
+use kiosk_hal::{BillAcceptor, CashBox, NetworkLink, PaymentReader, ReceiptPrinter};
 use tokio::sync::{mpsc, watch};
 
 use crate::api::{self, ApiParts, ApiState, CustomerGate};
@@ -30,6 +30,7 @@ use crate::audit::AuditLog;
 use crate::auth::Staffing;
 use crate::config::{self, LoadedConfig};
 use crate::devices::{self, Hardware};
+use crate::identity::{Identified, Identities};
 use crate::link::{https_link, TimedLink};
 use crate::metrics::Metrics;
 use crate::validate::{self, FindingKind, Level, Mode};
@@ -217,11 +218,30 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
     let mut kiosk_config = cfg.kiosk.clone();
     kiosk_config.authorised_operators = staffing.clearing_staff();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    // Each device's identity for the status and the log: read once now
+    // (virtual devices know theirs; a real driver knows its protocol and
+    // fills in the rest once the device is set up), then after every
+    // successful status check the kiosk makes.
+    let identities = Identities::new();
+    let mut acceptor = Identified::new(DeviceKind::Acceptor, hardware.acceptor, &identities);
+    let mut cash_box = Identified::new(DeviceKind::CashBox, hardware.cash_box, &identities);
+    let mut printer = Identified::new(DeviceKind::Printer, hardware.printer, &identities);
+    let _ = acceptor.identity().await;
+    let _ = cash_box.identity().await;
+    let _ = printer.identity().await;
+    let reader = match hardware.reader {
+        Some(reader) => {
+            let mut reader = Identified::new(DeviceKind::Reader, reader, &identities);
+            let _ = reader.identity().await;
+            Some(Box::new(reader) as Box<dyn PaymentReader>)
+        }
+        None => None,
+    };
     let devices = Devices {
-        acceptor: hardware.acceptor,
-        cash_box: hardware.cash_box,
-        printer: hardware.printer,
-        reader: hardware.reader,
+        acceptor: Box::new(acceptor),
+        cash_box: Box::new(cash_box),
+        printer: Box::new(printer),
+        reader,
         link: Box::new(TimedLink::new(link, metrics.clone())),
     };
     let kiosk_id = kiosk_config.kiosk_id.0.clone();
@@ -282,6 +302,7 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
         audit,
         clock,
         command_wait: Duration::from_millis(cfg.api.command_wait_ms),
+        identities,
     });
     Ok(Started {
         kiosk,

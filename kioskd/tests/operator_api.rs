@@ -263,3 +263,60 @@ fn parse_metrics(text: &str) -> std::collections::BTreeMap<String, f64> {
     }
     out
 }
+
+/// Each device's identity in the operator status, as the (simulated)
+/// devices report it, before and after the daily self-test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_shows_each_devices_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), 50);
+    let state = dir.path().join("state");
+    let mut k = Kioskd::start(&config, &state);
+    let c = client();
+    let wang = login(&c, &k, "wang").await;
+    let li = login(&c, &k, "li").await;
+    let s = status_until(&c, &k, &wang, |s| s["serving"] == true).await;
+    let expect = |s: &Value, device: &str, model: &str| {
+        let id = &s["devices"][device]["identity"];
+        assert_eq!(id["protocol"], "virtual", "{device}: {s}");
+        assert_eq!(id["model"], model, "{device}: {s}");
+        assert_eq!(id["manufacturer"], "kiosk-sim", "{device}: {s}");
+        assert!(
+            id["firmware"].as_str().is_some_and(|f| !f.is_empty()),
+            "{s}"
+        );
+        assert!(id["serial"].is_null(), "virtual devices have none: {s}");
+    };
+    expect(&s, "acceptor", kiosk_sim::devices::VIRTUAL_ACCEPTOR_MODEL);
+    expect(&s, "cash-box", kiosk_sim::devices::VIRTUAL_CASH_BOX_MODEL);
+    expect(&s, "printer", kiosk_sim::devices::VIRTUAL_PRINTER_MODEL);
+    // No reader is configured, and the link is no device with an identity.
+    assert!(s["devices"]["reader"]["identity"].is_null(), "{s}");
+    assert!(s["devices"]["link"]["identity"].is_null(), "{s}");
+
+    let (code, body) = post(
+        &c,
+        &k.url("/v1/commands"),
+        Some(&li),
+        json!({"type": "self-test"}),
+    )
+    .await;
+    assert_eq!((code, &body["ok"]), (200, &json!(true)), "{body}");
+    let (code, s) = get(&c, &k.url("/v1/status"), Some(&wang)).await;
+    assert_eq!(code, 200);
+    expect(&s, "acceptor", kiosk_sim::devices::VIRTUAL_ACCEPTOR_MODEL);
+    expect(&s, "printer", kiosk_sim::devices::VIRTUAL_PRINTER_MODEL);
+    k.terminate();
+    assert!(k.wait(Duration::from_secs(20)).success());
+    // Each identity is logged once, when first read.
+    let logs = k.logs();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("device identity"))
+        .collect();
+    assert_eq!(lines.len(), 3, "acceptor, cash box, printer: {logs}");
+    assert!(
+        lines.iter().any(|l| l.contains("virtual bill acceptor")),
+        "{logs}"
+    );
+}

@@ -261,6 +261,12 @@ impl BillAcceptor for FileAcceptor {
     async fn reset(&mut self) -> Result<(), DeviceError> {
         self.device.lock().acknowledge()
     }
+
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_ACCEPTOR_MODEL,
+        ))
+    }
 }
 
 /// The cash box: counts what [`Physical::cash_box`] holds.
@@ -280,6 +286,12 @@ impl CashBox for FileCashBox {
                 value: cny(minor),
             }),
         })
+    }
+
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_CASH_BOX_MODEL,
+        ))
     }
 }
 

@@ -176,6 +176,12 @@ impl BillAcceptor for VirtualAcceptor {
     async fn reset(&mut self) -> Result<(), DeviceError> {
         self.unit.with(|m, now| m.reset(now))
     }
+
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_ACCEPTOR_MODEL,
+        ))
+    }
 }
 
 #[cfg(test)]

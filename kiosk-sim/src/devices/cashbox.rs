@@ -133,6 +133,12 @@ impl CashBox for VirtualCashBox {
     async fn status(&mut self) -> Result<CashBoxStatus, DeviceError> {
         Ok(self.unit.with(|m, _| m.cash().status()))
     }
+
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_CASH_BOX_MODEL,
+        ))
+    }
 }
 
 /// The drill's and the staff's hands on the physical box (cloneable).

@@ -364,6 +364,12 @@ impl ReceiptPrinter for VirtualPrinter {
             }
         }
     }
+
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_PRINTER_MODEL,
+        ))
+    }
 }
 
 impl PrinterHandle {

@@ -157,6 +157,12 @@ impl PaymentReader for VirtualReader {
     async fn check(&mut self) -> Result<(), DeviceError> {
         Ok(())
     }
+
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        Ok(crate::devices::virtual_identity(
+            crate::devices::VIRTUAL_READER_MODEL,
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -39,10 +39,11 @@ mod scanner;
 mod ssp;
 
 pub use ccnet::{CcnetEmulator, CcnetEmulatorConfig, CcnetEmulatorStats};
-pub use cctalk::{CctalkEmulator, CctalkEmulatorConfig, CctalkEmulatorStats};
+pub use cctalk::{CctalkEmulator, CctalkEmulatorConfig, CctalkEmulatorStats, CctalkIdentity};
 pub use escpos::{receipt_text, EscPosEmulator, EscPosEmulatorConfig};
 pub use id003::{
     EscrowCode, Id003Emulator, Id003EmulatorConfig, Id003EmulatorStats, LeftPlace, NoteLeftInside,
+    DEFAULT_VERSION as ID003_DEFAULT_VERSION,
 };
 pub use line::{LineFault, LineFaultConfig, LineFaults, LineStats, Verdict};
 pub use pty::PtyEndpoint;

@@ -167,4 +167,8 @@ impl<R: PaymentReader> PaymentReader for FaultyReader<R> {
         }
         self.inner.check().await
     }
+
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        self.inner.identity().await
+    }
 }

@@ -80,6 +80,9 @@ impl<P: ReceiptPrinter> ReceiptPrinter for Sabotaged<P> {
         self.sabotage.strike("print").await;
         self.inner.print(receipt).await
     }
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        self.inner.identity().await
+    }
 }
 
 #[async_trait]
@@ -106,5 +109,8 @@ impl<A: BillAcceptor> BillAcceptor for Sabotaged<A> {
     }
     async fn reset(&mut self) -> Result<(), DeviceError> {
         self.inner.reset().await
+    }
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        self.inner.identity().await
     }
 }

@@ -47,6 +47,7 @@ use tokio::sync::mpsc;
 use crate::audit::AuditLog;
 use crate::auth::{Staffing, Tokens};
 use crate::dual::DualControl;
+use crate::identity::Identities;
 use crate::watch::Watch;
 
 pub use reply::answer;
@@ -100,6 +101,8 @@ pub struct ApiState {
     pub clock: Arc<dyn Clock>,
     /// How long a command's answer waits for the kiosk.
     pub command_wait: Duration,
+    /// Each device's last reported identity.
+    pub identities: Identities,
 }
 
 /// What [`ApiState::new`] needs.
@@ -126,6 +129,8 @@ pub struct ApiParts {
     pub clock: Arc<dyn Clock>,
     /// How long a command's answer waits for the kiosk.
     pub command_wait: Duration,
+    /// Each device's last reported identity.
+    pub identities: Identities,
 }
 
 impl ApiState {
@@ -143,6 +148,7 @@ impl ApiState {
             audit: parts.audit,
             clock: parts.clock,
             command_wait: parts.command_wait,
+            identities: parts.identities,
         }
     }
 

@@ -120,7 +120,7 @@ pub async fn status(
             let fault = v.faults.get(d);
             (
                 crate::metrics::device_label(*d).to_string(),
-                json!({ "ok": fault.is_none(), "fault": fault }),
+                json!({ "ok": fault.is_none(), "fault": fault, "identity": s.identities.get(*d) }),
             )
         })
         .collect();

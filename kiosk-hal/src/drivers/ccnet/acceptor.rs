@@ -15,8 +15,8 @@ use crate::drivers::serial::{
 use crate::wire::ccnet::Decoder;
 use crate::wire::DecoderStats;
 use crate::{
-    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, DeviceError, ErrorKind,
-    Money,
+    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, DeviceError,
+    DeviceIdentity, ErrorKind, Money,
 };
 
 const DEVICE: &str = "CCNET acceptor";
@@ -239,6 +239,10 @@ impl BillAcceptor for CcnetAcceptor {
     async fn reset(&mut self) -> Result<(), DeviceError> {
         self.request(Request::Reset).await
     }
+
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(self.shared.lock().host.identity())
+    }
 }
 
 #[async_trait]
@@ -246,6 +250,11 @@ impl CashBox for CcnetCashBox {
     async fn status(&mut self) -> Result<CashBoxStatus, DeviceError> {
         let status = self.shared.lock().host.cash_box();
         status.map_err(|kind| request_error(DEVICE, kind))
+    }
+
+    /// The cash box is part of the acceptor: the acceptor's identity.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(self.shared.lock().host.identity())
     }
 }
 

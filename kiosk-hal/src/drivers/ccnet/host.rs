@@ -24,7 +24,10 @@ use crate::wire::ccnet::{
     ADDR_BILL_VALIDATOR,
 };
 use crate::wire::WireError;
-use crate::{AcceptorEvent, AcceptorStatus, CashBoxStatus, ErrorKind, Money, NoteAtPowerUp};
+use crate::{
+    AcceptorEvent, AcceptorStatus, CashBoxStatus, DeviceIdentity, DeviceProtocol, ErrorKind, Money,
+    NoteAtPowerUp,
+};
 
 /// What the kiosk asks of the acceptor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,6 +222,15 @@ impl CcnetHost {
     /// The device's identification (model, serial number), once read.
     pub fn identification(&self) -> Option<&Identification> {
         self.identification.as_ref()
+    }
+
+    /// What the device said in IDENTIFICATION (read at every
+    /// initialisation); protocol only until then.
+    pub fn identity(&self) -> DeviceIdentity {
+        self.identification.as_ref().map_or_else(
+            || DeviceIdentity::of(DeviceProtocol::Ccnet),
+            Identification::identity,
+        )
     }
 
     /// Whether the device is currently counted as offline.

@@ -171,6 +171,8 @@ fn initialises_reads_the_tables_and_enables_by_value() {
         Some(cny(100))
     );
     assert_eq!(rig.host.identification(), Some(&identification()));
+    assert_eq!(rig.host.identity(), identification().identity());
+    assert!(rig.host.identity().serial.is_some());
     rig.enable();
     assert_eq!(rig.poll(PollState::Idling), []);
     assert_eq!(rig.host.status(), Ok(AcceptorStatus::Accepting));

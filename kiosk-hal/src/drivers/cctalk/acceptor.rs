@@ -15,8 +15,8 @@ use crate::drivers::serial::{
 use crate::wire::cctalk::{Checksum, Decoder, FrameRepr};
 use crate::wire::DecoderStats;
 use crate::{
-    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, DeviceError, ErrorKind,
-    Money,
+    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, DeviceError,
+    DeviceIdentity, ErrorKind, Money,
 };
 
 const DEVICE: &str = "ccTalk acceptor";
@@ -282,6 +282,10 @@ impl BillAcceptor for CctalkAcceptor {
     async fn reset(&mut self) -> Result<(), DeviceError> {
         self.request(Request::Reset).await
     }
+
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(self.shared.lock().host.identity().device_identity())
+    }
 }
 
 #[async_trait]
@@ -289,6 +293,11 @@ impl CashBox for CctalkCashBox {
     async fn status(&mut self) -> Result<CashBoxStatus, DeviceError> {
         let status = self.shared.lock().host.cash_box();
         status.map_err(|kind| request_error(DEVICE, kind))
+    }
+
+    /// The cash box is part of the acceptor: the acceptor's identity.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(self.shared.lock().host.identity().device_identity())
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! port opened ─► probe (READ BUFFERED BILL EVENTS: the counter baseline)
-//!   ─► manufacturer, product, serial ─► bill ids 1..n ─► country scaling
+//!   ─► category, manufacturer, product, serial, software revision ─► bill ids 1..n ─► country scaling
 //!   ─► operating mode (stacker + escrow) ─► inhibit mask ─► master inhibit ─► running
 //! running: READ BUFFERED BILL EVENTS every poll interval
 //! ```
@@ -22,11 +22,13 @@ use std::collections::VecDeque;
 use super::config::CctalkConfig;
 use super::tracker::NoteTracker;
 use crate::wire::cctalk::{
-    BillRoute, BufferedBillEvents, FrameRepr, HostCommand, HEADER_BUSY, HEADER_NAK, HEADER_REPLY,
+    parse_serial_number, parse_text, BillRoute, BufferedBillEvents, FrameRepr, HostCommand,
+    HEADER_BUSY, HEADER_NAK, HEADER_REPLY,
 };
 use crate::wire::WireError;
 use crate::{
-    AcceptorEvent, AcceptorStatus, CashBoxStatus, Currency, ErrorKind, Money, NoteAtPowerUp,
+    AcceptorEvent, AcceptorStatus, CashBoxStatus, Currency, DeviceIdentity, DeviceProtocol,
+    ErrorKind, Money, NoteAtPowerUp,
 };
 
 /// What the kiosk asks of the acceptor.
@@ -90,14 +92,37 @@ pub struct Identity {
     pub product: String,
     /// Header 242, the 3 bytes as a number.
     pub serial_number: u32,
+    /// Header 245 (`Bill Validator`).
+    pub category: String,
+    /// Header 241.
+    pub software_revision: String,
+}
+
+impl Identity {
+    /// The HAL's view: product code as the model, software revision as
+    /// the firmware, the serial number in decimal; empty texts as unknown.
+    pub fn device_identity(&self) -> DeviceIdentity {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        let read = !self.manufacturer.is_empty() || !self.product.is_empty();
+        DeviceIdentity {
+            manufacturer: some(&self.manufacturer),
+            model: some(&self.product),
+            firmware: some(&self.software_revision),
+            // 0 is also "not read": a device numbered 0 is not worth telling.
+            serial: (read && self.serial_number != 0).then(|| self.serial_number.to_string()),
+            ..DeviceIdentity::of(DeviceProtocol::Cctalk)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InitStep {
     Probe,
+    Category,
     Manufacturer,
     Product,
     Serial,
+    Revision,
     BillId(u8),
     Scaling,
     Mode,
@@ -507,9 +532,11 @@ impl CctalkHost {
     fn init_command(&self, step: InitStep) -> HostCommand {
         match step {
             InitStep::Probe => HostCommand::ReadBufferedBillEvents,
+            InitStep::Category => HostCommand::RequestEquipmentCategory,
             InitStep::Manufacturer => HostCommand::RequestManufacturerId,
             InitStep::Product => HostCommand::RequestProductCode,
             InitStep::Serial => HostCommand::RequestSerialNumber,
+            InitStep::Revision => HostCommand::RequestSoftwareRevision,
             InitStep::BillId(t) => HostCommand::RequestBillId(t),
             InitStep::Scaling => {
                 let country = self
@@ -528,10 +555,12 @@ impl CctalkHost {
 
     fn next_step(&self, step: InitStep) -> Option<InitStep> {
         Some(match step {
-            InitStep::Probe => InitStep::Manufacturer,
+            InitStep::Probe => InitStep::Category,
+            InitStep::Category => InitStep::Manufacturer,
             InitStep::Manufacturer => InitStep::Product,
             InitStep::Product => InitStep::Serial,
-            InitStep::Serial => InitStep::BillId(1),
+            InitStep::Serial => InitStep::Revision,
+            InitStep::Revision => InitStep::BillId(1),
             InitStep::BillId(t) if t < self.config.bill_types.max(1) => InitStep::BillId(t + 1),
             InitStep::BillId(_) => InitStep::Scaling,
             InitStep::Scaling => InitStep::Mode,
@@ -566,19 +595,21 @@ impl CctalkHost {
     }
 
     fn on_init_reply(&mut self, step: InitStep, data: &[u8], now_ms: u64) {
-        let text = |d: &[u8]| String::from_utf8_lossy(d).trim().to_string();
+        // An identity answer that is not text is kept as unknown (empty):
+        // it says nothing about whether the validator works.
+        let text = |header: u8, d: &[u8]| parse_text(header, d).unwrap_or_default();
         match step {
             InitStep::Probe => match BufferedBillEvents::parse(data) {
                 Ok(events) => self.on_probe(&events),
                 Err(_) => return self.init_failed(step, now_ms),
             },
-            InitStep::Manufacturer => self.identity.manufacturer = text(data),
-            InitStep::Product => self.identity.product = text(data),
+            InitStep::Category => self.identity.category = text(245, data),
+            InitStep::Manufacturer => self.identity.manufacturer = text(246, data),
+            InitStep::Product => self.identity.product = text(244, data),
             InitStep::Serial => {
-                if let [a, b, c] = *data {
-                    self.identity.serial_number = u32::from_le_bytes([a, b, c, 0]);
-                }
+                self.identity.serial_number = parse_serial_number(data).unwrap_or(0);
             }
+            InitStep::Revision => self.identity.software_revision = text(241, data),
             InitStep::BillId(t) => {
                 let i = usize::from(t - 1);
                 if self.bill_ids.len() <= i {

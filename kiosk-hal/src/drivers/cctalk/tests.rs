@@ -97,9 +97,11 @@ impl Rig {
     fn init(&mut self) -> Vec<AcceptorEvent> {
         let data = self.device.to_data();
         self.expect(HostCommand::ReadBufferedBillEvents, &data);
+        self.expect(HostCommand::RequestEquipmentCategory, b"Bill Validator");
         self.expect(HostCommand::RequestManufacturerId, b"SIM");
         self.expect(HostCommand::RequestProductCode, b"BV-1");
         self.expect(HostCommand::RequestSerialNumber, &[0x39, 0x30, 0x00]);
+        self.expect(HostCommand::RequestSoftwareRevision, b"1.2.3");
         for t in 1..=4 {
             self.expect(HostCommand::RequestBillId(t), &bill_id(t));
         }
@@ -166,6 +168,13 @@ fn initialises_reading_identity_and_bill_ids() {
     assert_eq!(rig.init(), [power_up]);
     assert_eq!(rig.host.value_of(4), Some(cny(100)));
     assert_eq!(rig.host.identity().serial_number, 12345);
+    assert_eq!(rig.host.identity().category, "Bill Validator");
+    let id = rig.host.identity().device_identity();
+    assert_eq!(id.protocol, crate::DeviceProtocol::Cctalk);
+    assert_eq!(id.manufacturer.as_deref(), Some("SIM"));
+    assert_eq!(id.model.as_deref(), Some("BV-1"));
+    assert_eq!(id.firmware.as_deref(), Some("1.2.3"));
+    assert_eq!(id.serial.as_deref(), Some("12345"));
     assert_eq!(rig.host.status(), Ok(AcceptorStatus::Inhibited));
     rig.enable();
     assert_eq!(rig.host.status(), Ok(AcceptorStatus::Accepting));

@@ -150,4 +150,10 @@ impl ReceiptPrinter for EscPosPrinter {
             PrinterReply::Status(_) => Err(request_error(DEVICE, ErrorKind::Protocol)),
         }
     }
+
+    /// The protocol only: the driver does not send `GS I` (printer ID),
+    /// which many one-way and clone printers do not answer.
+    async fn identity(&mut self) -> Result<crate::DeviceIdentity, DeviceError> {
+        Ok(crate::DeviceIdentity::of(crate::DeviceProtocol::EscPos))
+    }
 }

@@ -15,8 +15,8 @@ use crate::drivers::serial::{
 use crate::wire::id003::Decoder;
 use crate::wire::DecoderStats;
 use crate::{
-    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, DeviceError, ErrorKind,
-    Money,
+    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, DeviceError,
+    DeviceIdentity, ErrorKind, Money,
 };
 
 const DEVICE: &str = "ID-003 acceptor";
@@ -225,6 +225,10 @@ impl BillAcceptor for Id003Acceptor {
     async fn reset(&mut self) -> Result<(), DeviceError> {
         self.request(Request::Reset).await
     }
+
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(self.shared.lock().host.identity())
+    }
 }
 
 #[async_trait]
@@ -232,6 +236,11 @@ impl CashBox for Id003CashBox {
     async fn status(&mut self) -> Result<CashBoxStatus, DeviceError> {
         let status = self.shared.lock().host.cash_box();
         status.map_err(|kind| request_error(DEVICE, kind))
+    }
+
+    /// The stacker is part of the acceptor: the acceptor's identity.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(self.shared.lock().host.identity())
     }
 }
 

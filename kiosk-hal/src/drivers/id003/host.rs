@@ -2,7 +2,7 @@
 //! acceptor events and request completions out.
 //!
 //! ```text
-//! port opened ─► probe (status) ─► reset ─► currency table (0x8A) ─► enable bits ─► inhibit ─► running
+//! port opened ─► probe (status) ─► reset ─► version (0x88) ─► currency table (0x8A) ─► enable bits ─► inhibit ─► running
 //!                  └ power-up status: PowerUp { note }            running: status request every poll interval
 //! ```
 //!
@@ -16,9 +16,14 @@ use std::collections::VecDeque;
 
 use super::config::{Id003Config, StackCommand};
 use super::tracker::NoteTracker;
-use crate::wire::id003::{CurrencyTable, FrameRepr, HostCommand, Setting, StatusResponse};
+use crate::wire::id003::{
+    CurrencyTable, FrameRepr, HostCommand, Setting, StatusResponse, VersionInfo,
+};
 use crate::wire::WireError;
-use crate::{AcceptorEvent, AcceptorStatus, CashBoxStatus, ErrorKind, Money, NoteAtPowerUp};
+use crate::{
+    AcceptorEvent, AcceptorStatus, CashBoxStatus, DeviceIdentity, DeviceProtocol, ErrorKind, Money,
+    NoteAtPowerUp,
+};
 
 /// What the kiosk asks of the acceptor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +77,7 @@ pub struct HostStats {
 enum InitStep {
     Probe,
     Reset,
+    Version,
     Currency,
     Denominations,
     Inhibit,
@@ -112,6 +118,7 @@ pub struct Id003Host {
     next_poll_ms: u64,
     missed: u32,
     table: Option<CurrencyTable>,
+    version: Option<VersionInfo>,
     enabled: bool,
     device_enabled: bool,
     tracker: NoteTracker,
@@ -136,6 +143,7 @@ impl Id003Host {
             next_poll_ms: 0,
             missed: 0,
             table: None,
+            version: None,
             enabled: false,
             device_enabled: false,
             tracker: NoteTracker::default(),
@@ -207,6 +215,15 @@ impl Id003Host {
     /// The currency table read from the device, once read.
     pub fn currency_table(&self) -> Option<&CurrencyTable> {
         self.table.as_ref()
+    }
+
+    /// What the device said in its version answer (0x88), read at every
+    /// initialisation; protocol only until then, or if it gave none.
+    pub fn identity(&self) -> DeviceIdentity {
+        self.version.as_ref().map_or_else(
+            || DeviceIdentity::of(DeviceProtocol::Id003),
+            VersionInfo::identity,
+        )
     }
 
     /// Whether the device is currently counted as offline.
@@ -401,6 +418,7 @@ impl Id003Host {
         match step {
             InitStep::Probe => HostCommand::StatusRequest,
             InitStep::Reset => HostCommand::Reset,
+            InitStep::Version => HostCommand::VersionRequest,
             InitStep::Currency => HostCommand::CurrencyAssignRequest,
             InitStep::Denominations => HostCommand::SetEnable(self.config.denomination_bits),
             InitStep::Inhibit => HostCommand::SetInhibit(!self.enabled),
@@ -428,6 +446,17 @@ impl Id003Host {
             }
             (InitStep::Reset, StatusResponse::Ack) => {
                 self.tracker.forget_note();
+                Some(InitStep::Version)
+            }
+            (InitStep::Version, StatusResponse::Version(data)) => {
+                // A line that does not parse is no reason to stop: the
+                // device still works, its identity stays unknown.
+                self.version = VersionInfo::parse(data).ok();
+                Some(InitStep::Currency)
+            }
+            (InitStep::Version, StatusResponse::InvalidCommand) => {
+                // A device without the request: no identity, and no retries.
+                self.version = None;
                 Some(InitStep::Currency)
             }
             (InitStep::Currency, StatusResponse::CurrencyAssign(entries)) => {
@@ -573,6 +602,7 @@ fn answers(cmd: &HostCommand, answer: &StatusResponse) -> bool {
         | HostCommand::Hold
         | HostCommand::Wait => matches!(answer, S::Ack),
         HostCommand::CurrencyAssignRequest => matches!(answer, S::CurrencyAssign(_)),
+        HostCommand::VersionRequest => matches!(answer, S::Version(_)),
         other => match (other.setting(), answer) {
             (Some(sent), S::SettingEcho(echo)) => sent.index() == echo.index(),
             _ => false,
@@ -592,7 +622,8 @@ fn power_up_note(status: &StatusResponse) -> Option<NoteAtPowerUp> {
 fn next_step(step: InitStep) -> Option<InitStep> {
     match step {
         InitStep::Probe => Some(InitStep::Reset),
-        InitStep::Reset => Some(InitStep::Currency),
+        InitStep::Reset => Some(InitStep::Version),
+        InitStep::Version => Some(InitStep::Currency),
         InitStep::Currency => Some(InitStep::Denominations),
         InitStep::Denominations => Some(InitStep::Inhibit),
         InitStep::Inhibit => None,

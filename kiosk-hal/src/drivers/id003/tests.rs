@@ -4,8 +4,8 @@ use super::*;
 use crate::wire::id003::{CurrencyEntry, HostCommand, RejectCode, Setting, StatusResponse};
 use crate::wire::WireError;
 use crate::{
-    AcceptorEvent, AcceptorStatus, Currency, ErrorKind, JamLocation, Money, NoteAtPowerUp,
-    NoteFate, RejectReason,
+    AcceptorEvent, AcceptorStatus, Currency, DeviceIdentity, DeviceProtocol, ErrorKind,
+    JamLocation, Money, NoteAtPowerUp, NoteFate, RejectReason,
 };
 
 fn cny(major: i64) -> Money {
@@ -24,6 +24,9 @@ fn table() -> Vec<CurrencyEntry> {
         })
         .collect()
 }
+
+/// A China-dataset version line in the layout public drivers parse.
+const VERSION_LINE: &[u8] = b"i(CHN)100-SS ID003-05V200-41 16MAR18";
 
 struct Rig {
     host: Id003Host,
@@ -87,6 +90,10 @@ impl Rig {
     fn init(&mut self, probe: StatusResponse) -> Vec<AcceptorEvent> {
         self.expect(HostCommand::StatusRequest, probe);
         self.expect(HostCommand::Reset, StatusResponse::Ack);
+        self.expect(
+            HostCommand::VersionRequest,
+            StatusResponse::Version(VERSION_LINE.to_vec()),
+        );
         self.expect(
             HostCommand::CurrencyAssignRequest,
             StatusResponse::CurrencyAssign(table()),
@@ -451,6 +458,8 @@ fn a_currency_table_that_cannot_be_read_is_a_failure() {
     let mut rig = Rig::new();
     rig.expect(HostCommand::StatusRequest, StatusResponse::Disabled);
     rig.expect(HostCommand::Reset, StatusResponse::Ack);
+    // A device without the version request: no identity, and at once on.
+    rig.expect(HostCommand::VersionRequest, StatusResponse::InvalidCommand);
     for _ in 0..5 {
         rig.expect(
             HostCommand::CurrencyAssignRequest,
@@ -463,4 +472,37 @@ fn a_currency_table_that_cannot_be_read_is_a_failure() {
         StatusResponse::SettingEcho(Setting::Enable([0, 0])),
     );
     assert!(rig.host.currency_table().is_none());
+    assert!(!rig.host.identity().is_known());
+}
+
+#[test]
+fn reads_the_version_line_at_initialisation_as_the_identity() {
+    let mut rig = Rig::new();
+    assert_eq!(
+        rig.host.identity(),
+        DeviceIdentity::of(DeviceProtocol::Id003)
+    );
+    rig.init(StatusResponse::PowerUp);
+    let id = rig.host.identity();
+    assert_eq!(id.protocol, DeviceProtocol::Id003);
+    assert_eq!(id.model.as_deref(), Some("i(CHN)100-SS"));
+    assert_eq!(id.firmware.as_deref(), Some("ID003-05V200-41 16MAR18"));
+    assert_eq!(id.country.as_deref(), Some("CHN"));
+    assert_eq!(id.serial, None, "ID-003 has no serial-number request");
+}
+
+#[test]
+fn a_version_line_that_does_not_parse_leaves_the_identity_unknown() {
+    let mut rig = Rig::new();
+    rig.expect(HostCommand::StatusRequest, StatusResponse::Disabled);
+    rig.expect(HostCommand::Reset, StatusResponse::Ack);
+    rig.expect(
+        HostCommand::VersionRequest,
+        StatusResponse::Version(vec![0xFF, 0x00]),
+    );
+    rig.expect(
+        HostCommand::CurrencyAssignRequest,
+        StatusResponse::CurrencyAssign(table()),
+    );
+    assert!(!rig.host.identity().is_known());
 }

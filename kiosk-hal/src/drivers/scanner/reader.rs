@@ -151,4 +151,11 @@ impl PaymentReader for SerialScanner {
             Err(request_error(DEVICE, ErrorKind::Offline))
         }
     }
+
+    /// The protocol only: a serial scanner has no identity command.
+    async fn identity(&mut self) -> Result<crate::DeviceIdentity, DeviceError> {
+        Ok(crate::DeviceIdentity::of(
+            crate::DeviceProtocol::SerialScanner,
+        ))
+    }
 }

@@ -16,8 +16,8 @@ use crate::drivers::serial::{
 use crate::wire::ssp::{Decoder, SetupData};
 use crate::wire::DecoderStats;
 use crate::{
-    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, DeviceError, ErrorKind,
-    Money,
+    AcceptorEvent, AcceptorStatus, BillAcceptor, CashBox, CashBoxStatus, DeviceError,
+    DeviceIdentity, ErrorKind, Money,
 };
 
 const DEVICE: &str = "SSP acceptor";
@@ -256,6 +256,10 @@ impl BillAcceptor for SspAcceptor {
     async fn reset(&mut self) -> Result<(), DeviceError> {
         self.request(Request::Reset).await
     }
+
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(self.shared.lock().host.identity())
+    }
 }
 
 #[async_trait]
@@ -263,5 +267,10 @@ impl CashBox for SspCashBox {
     async fn status(&mut self) -> Result<CashBoxStatus, DeviceError> {
         let status = self.shared.lock().host.cash_box();
         status.map_err(|kind| request_error(DEVICE, kind))
+    }
+
+    /// The cash box is part of the acceptor: the acceptor's identity.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(self.shared.lock().host.identity())
     }
 }

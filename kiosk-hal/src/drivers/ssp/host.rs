@@ -27,7 +27,10 @@ use super::tracker::NoteTracker;
 use crate::wire::ssp::essp::{prime_at_or_above, EsspKey, HostCipher, KeyExchange, STEX};
 use crate::wire::ssp::{Command, Event, Packet, RejectCode, Reply, ReplyCode, SetupData};
 use crate::wire::WireError;
-use crate::{AcceptorEvent, AcceptorStatus, CashBoxStatus, ErrorKind, Money, NoteAtPowerUp};
+use crate::{
+    AcceptorEvent, AcceptorStatus, CashBoxStatus, DeviceIdentity, DeviceProtocol, ErrorKind, Money,
+    NoteAtPowerUp,
+};
 
 /// What the kiosk asks of the acceptor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,6 +293,18 @@ impl SspHost {
     /// The unit's serial number, once read.
     pub fn serial_number(&self) -> Option<u32> {
         self.serial_number
+    }
+
+    /// What the unit said about itself at set-up (SETUP REQUEST and GET
+    /// SERIAL NUMBER, read at every initialisation); protocol only until then.
+    pub fn identity(&self) -> DeviceIdentity {
+        match &self.setup {
+            Some(setup) => setup.identity(self.serial_number),
+            None => DeviceIdentity {
+                serial: self.serial_number.map(|n| n.to_string()),
+                ..DeviceIdentity::of(DeviceProtocol::Ssp)
+            },
+        }
     }
 
     /// Whether the link is encrypted (keys exchanged).

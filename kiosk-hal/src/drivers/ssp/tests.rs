@@ -239,6 +239,11 @@ fn sets_the_unit_up_reads_its_identity_and_reports_power_up() {
         Some("0420".into())
     );
     assert!(!rig.host.is_encrypted());
+    let id = rig.host.identity();
+    assert_eq!(id.protocol, crate::DeviceProtocol::Ssp);
+    assert_eq!(id.firmware.as_deref(), Some("4.20"));
+    assert_eq!(id.serial.as_deref(), Some("772961"));
+    assert_eq!(id.model.as_deref(), Some("Banknote validator"));
     assert_eq!(rig.poll(&[]), []);
 }
 

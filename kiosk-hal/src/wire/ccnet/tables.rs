@@ -1,7 +1,7 @@
 //! The data answers: GET BILL TABLE and IDENTIFICATION.
 
 use super::{BillMask, FrameRepr, WireError, ADDR_BILL_VALIDATOR};
-use crate::{Currency, Money};
+use crate::{Currency, DeviceIdentity, DeviceProtocol, Money};
 
 /// One 5-byte entry of the bill table, as received.
 ///
@@ -185,11 +185,53 @@ impl Identification {
             .to_bytes()
             .unwrap_or_default()
     }
+
+    /// The HAL's view: the part number as the model (CashCode part numbers
+    /// name the model and its firmware build, e.g. `SM-RU1353`; CCNET has
+    /// no separate firmware field) and the serial number; blank fields as
+    /// unknown. The asset number is the operator's own tag and stays here.
+    pub fn identity(&self) -> DeviceIdentity {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        DeviceIdentity {
+            model: some(&self.part_number),
+            serial: some(&self.serial_number),
+            ..DeviceIdentity::of(DeviceProtocol::Ccnet)
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An identification answer framed by node-cashcode-bv's own
+    /// `Command.request` and `getCRC16` (`tests/vectors/ccnet/frames.txt`).
+    const IDENTIFICATION_FRAME: [u8; 39] = [
+        0x02, 0x03, 0x27, 0x53, 0x4D, 0x2D, 0x43, 0x4E, 0x31, 0x35, 0x30, 0x31, 0x20, 0x20, 0x20,
+        0x20, 0x20, 0x20, 0x34, 0x31, 0x4B, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x12, 0x34, 0x45, 0xF8,
+    ];
+
+    #[test]
+    fn a_public_identification_frame_gives_model_and_serial() {
+        let (frame, used) = FrameRepr::parse(&IDENTIFICATION_FRAME).unwrap();
+        assert_eq!(used, IDENTIFICATION_FRAME.len());
+        let id = Identification::from_payload(&frame.payload).unwrap();
+        assert_eq!(id.part_number, "SM-CN1501");
+        assert_eq!(id.serial_number, "41K012345678");
+        assert_eq!(id.asset_number, [0, 0, 0, 0, 0, 0x12, 0x34]);
+        assert_eq!(id.to_bytes(), IDENTIFICATION_FRAME, "emit is the inverse");
+        let hal = id.identity();
+        assert_eq!(hal.protocol, DeviceProtocol::Ccnet);
+        assert_eq!(hal.model.as_deref(), Some("SM-CN1501"));
+        assert_eq!(hal.serial.as_deref(), Some("41K012345678"));
+        assert_eq!(hal.firmware, None);
+        let blank = Identification {
+            part_number: String::new(),
+            ..id
+        };
+        assert_eq!(blank.identity().model, None);
+    }
 
     fn entry(digit: u8, exponent: u8) -> BillTableEntry {
         BillTableEntry {

@@ -39,6 +39,8 @@ pub enum HostCommand {
     RequestProductCode,
     /// 242: serial number (3 bytes, least significant first).
     RequestSerialNumber,
+    /// 241: software revision (ASCII, e.g. `1.2.3`).
+    RequestSoftwareRevision,
     /// 231: inhibit status per bill type (bit set = enabled), types 1–16.
     ModifyInhibitStatus([u8; 2]),
     /// 230: read the inhibit status back.
@@ -76,6 +78,7 @@ impl HostCommand {
             HostCommand::RequestManufacturerId => 246,
             HostCommand::RequestProductCode => 244,
             HostCommand::RequestSerialNumber => 242,
+            HostCommand::RequestSoftwareRevision => 241,
             HostCommand::ModifyInhibitStatus(_) => 231,
             HostCommand::RequestInhibitStatus => 230,
             HostCommand::ModifyMasterInhibit(_) => 228,
@@ -143,6 +146,7 @@ impl HostCommand {
             246 => HostCommand::RequestManufacturerId,
             244 => HostCommand::RequestProductCode,
             242 => HostCommand::RequestSerialNumber,
+            241 => HostCommand::RequestSoftwareRevision,
             230 => HostCommand::RequestInhibitStatus,
             227 => HostCommand::RequestMasterInhibit,
             159 => HostCommand::ReadBufferedBillEvents,
@@ -213,6 +217,39 @@ mod tests {
             assert_eq!(frame.to_bytes(Checksum::Crc16).unwrap(), *crc, "{name}");
             assert_eq!(HostCommand::from_frame(&frame), Ok(cmd), "{name}");
         }
+    }
+
+    /// Frames signed by esnext-cctalk's own `crc8.sign` and
+    /// `crc16xmodemJs.sign` (`tests/vectors/cctalk/frames.txt`).
+    #[test]
+    fn identity_requests_and_answers_match_the_signed_frames() {
+        let request = HostCommand::RequestSoftwareRevision.to_frame(ADDR_BILL_VALIDATOR, ADDR_HOST);
+        assert_eq!(
+            request.to_bytes(Checksum::Simple).unwrap(),
+            [0x28, 0x00, 0x01, 0xF1, 0xE6]
+        );
+        assert_eq!(
+            request.to_bytes(Checksum::Crc16).unwrap(),
+            [0x28, 0x00, 0x59, 0xF1, 0xD0]
+        );
+        assert_eq!(
+            HostCommand::from_frame(&request),
+            Ok(HostCommand::RequestSoftwareRevision)
+        );
+        let revision = FrameRepr::new(ADDR_HOST, ADDR_BILL_VALIDATOR, 0, b"1.2.3".to_vec());
+        assert_eq!(
+            revision.to_bytes(Checksum::Crc16).unwrap(),
+            [0x01, 0x05, 0xC3, 0x00, 0x31, 0x2E, 0x32, 0x2E, 0x33, 0x85]
+        );
+        let serial = FrameRepr::new(ADDR_HOST, ADDR_BILL_VALIDATOR, 0, vec![0x39, 0x30, 0x00]);
+        assert_eq!(
+            serial.to_bytes(Checksum::Simple).unwrap(),
+            [0x01, 0x03, 0x28, 0x00, 0x39, 0x30, 0x00, 0x6B]
+        );
+        assert_eq!(
+            crate::wire::cctalk::parse_serial_number(&serial.data),
+            Ok(12345)
+        );
     }
 
     #[test]

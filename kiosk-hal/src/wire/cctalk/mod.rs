@@ -25,10 +25,12 @@
 mod command;
 mod decoder;
 mod events;
+mod identity;
 
 pub use command::{BillRoute, HostCommand};
 pub use decoder::{Decoder, DEFAULT_BUFFER_CAPACITY};
 pub use events::{BillEvent, BufferedBillEvents, CoinEvent, EventDelta, StatusCode};
+pub use identity::{parse_serial_number, parse_text, serial_number_data};
 
 use serde::{Deserialize, Serialize};
 

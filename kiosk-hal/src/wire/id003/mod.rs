@@ -18,6 +18,8 @@
 //! - [`CurrencyTable`] maps the escrow codes of the currency-assign answer
 //!   (0x8A) to [`Money`](crate::Money). Escrow codes depend on the
 //!   validator's currency dataset: read them, never hard-code them.
+//! - [`VersionInfo`] splits the version answer (0x88) into model, country
+//!   and firmware.
 //!
 //! ⚠ No public manual exists; the facts come from several open-source
 //! drivers (see `shared/docs/protocols.md`). Where drivers disagree the
@@ -30,11 +32,13 @@ mod command;
 mod currency;
 mod decoder;
 mod status;
+mod version;
 
 pub use command::{HostCommand, Setting};
 pub use currency::{CurrencyEntry, CurrencyTable};
 pub use decoder::{Decoder, DEFAULT_BUFFER_CAPACITY};
 pub use status::{FailureCode, RejectCode, StatusResponse};
+pub use version::VersionInfo;
 
 use super::WireError;
 

@@ -37,7 +37,7 @@ pub use command::Command;
 pub use decoder::{Decoder, DEFAULT_BUFFER_CAPACITY};
 pub use event::{Event, RejectCode};
 pub use reply::{Reply, ReplyCode};
-pub use setup::SetupData;
+pub use setup::{unit_type_name, SetupData};
 
 use super::WireError;
 

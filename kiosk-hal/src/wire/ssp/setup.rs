@@ -1,7 +1,7 @@
 //! The answer to SETUP REQUEST (0x05) from a note validator (unit type 0x00).
 
 use crate::wire::WireError;
-use crate::{Currency, Money};
+use crate::{Currency, DeviceIdentity, DeviceProtocol, Money};
 
 /// What a note validator says about itself and its channels.
 ///
@@ -162,6 +162,46 @@ impl SetupData {
     pub fn firmware_text(&self) -> String {
         String::from_utf8_lossy(&self.firmware).into_owned()
     }
+
+    /// What the unit says about itself: its unit type as the model,
+    /// firmware as `major.minor` (`"0420"` → `4.20`, the ITL SDK's reading),
+    /// its dataset's country, and the serial number from GET SERIAL NUMBER
+    /// (0x0C) in decimal, as printed on the unit's label.
+    pub fn identity(&self, serial_number: Option<u32>) -> DeviceIdentity {
+        let text = self.firmware_text();
+        let firmware = match text.parse::<u32>() {
+            Ok(n) if text.len() == 4 => format!("{}.{:02}", n / 100, n % 100),
+            _ => text,
+        };
+        let model = match unit_type_name(self.unit_type) {
+            Some(name) => name.to_string(),
+            None => format!("unit type 0x{:02X}", self.unit_type),
+        };
+        DeviceIdentity {
+            model: Some(model),
+            firmware: Some(firmware),
+            serial: serial_number.map(|n| n.to_string()),
+            country: Some(String::from_utf8_lossy(&self.country).into_owned()),
+            ..DeviceIdentity::of(DeviceProtocol::Ssp)
+        }
+    }
+}
+
+/// The name of an SSP unit type (the first byte of the setup answer), for
+/// the types public drivers list.
+pub fn unit_type_name(unit_type: u8) -> Option<&'static str> {
+    Some(match unit_type {
+        0x00 => "Banknote validator",
+        0x03 => "Smart Hopper",
+        0x06 => "SMART payout fitted",
+        0x07 => "Note Float fitted",
+        0x08 => "Addon Printer",
+        0x0B => "Stand Alone Printer",
+        0x0D => "TEBS",
+        0x0E => "TEBS with SMART Payout",
+        0x0F => "TEBS with SMART Ticket",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -224,5 +264,39 @@ mod tests {
         let mut odd = sample(7);
         odd.expanded_values.pop();
         assert_eq!(odd.to_data(), Err(WireError::BadLength(6)));
+    }
+
+    /// The banknote-validator setup answer and the serial-number answer
+    /// from encrypted-smiley-secure-protocol's tests (`utils.parseData.test.js`),
+    /// after their leading `F0`.
+    #[test]
+    fn public_setup_and_serial_vectors_give_the_identity() {
+        let setup = [
+            0x00, 0x30, 0x31, 0x30, 0x30, 0x45, 0x55, 0x52, 0x00, 0x00, 0x01, 0x03, 0x05, 0x0a,
+            0x14, 0x02, 0x02, 0x02, 0x00, 0x00, 0x64, 0x04,
+        ];
+        let data = SetupData::parse(&setup).unwrap();
+        assert_eq!(data.channel_values, [5, 10, 20]);
+        assert_eq!(
+            (data.real_value_multiplier, data.protocol_version),
+            (100, 4)
+        );
+        assert_eq!(data.to_data().unwrap(), setup, "emit is the inverse");
+        let serial =
+            crate::wire::ssp::Reply::new(crate::wire::ssp::ReplyCode::Ok, [0, 74, 120, 180]);
+        let id = data.identity(serial.serial_number().ok());
+        assert_eq!(id.protocol, DeviceProtocol::Ssp);
+        assert_eq!(id.model.as_deref(), Some("Banknote validator"));
+        assert_eq!(id.firmware.as_deref(), Some("1.00"));
+        assert_eq!(id.country.as_deref(), Some("EUR"));
+        assert_eq!(id.serial.as_deref(), Some("4880564"));
+        let odd = SetupData {
+            unit_type: 0x42,
+            firmware: *b"X1.2",
+            ..data
+        };
+        let id = odd.identity(None);
+        assert_eq!(id.model.as_deref(), Some("unit type 0x42"));
+        assert_eq!((id.firmware.as_deref(), id.serial), (Some("X1.2"), None));
     }
 }

@@ -13,6 +13,37 @@ use crate::faults::ConfigError;
 /// decimal places), as the device answers headers 157 and 156.
 pub type BillIds = (Vec<[u8; 7]>, (u16, u8));
 
+/// What the emulated validator answers to the core identity headers.
+///
+/// ```toml
+/// [identity]
+/// manufacturer = "ITL"
+/// serial-number = 4880564
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct CctalkIdentity {
+    /// Header 246. Default `SIM`.
+    pub manufacturer: String,
+    /// Header 244. Default `kiosk-sim BV`.
+    pub product: String,
+    /// Header 242: at most 24 bits. Default 12345.
+    pub serial_number: u32,
+    /// Header 241. Default `1.0.0`.
+    pub software_revision: String,
+}
+
+impl Default for CctalkIdentity {
+    fn default() -> Self {
+        CctalkIdentity {
+            manufacturer: "SIM".into(),
+            product: "kiosk-sim BV".into(),
+            serial_number: 12345,
+            software_revision: "1.0.0".into(),
+        }
+    }
+}
+
 /// The ccTalk bill validator emulator: the virtual acceptor's timings and
 /// fault plan, the bill ids, the line's checksum and echo, line faults.
 ///
@@ -42,6 +73,8 @@ pub struct CctalkEmulatorConfig {
     pub line: LineFaultConfig,
     /// Seed. Default 1.
     pub seed: u64,
+    /// The identity answers.
+    pub identity: CctalkIdentity,
 }
 
 impl Default for CctalkEmulatorConfig {
@@ -64,6 +97,7 @@ impl Default for CctalkEmulatorConfig {
             left_inside: None,
             line: LineFaultConfig::default(),
             seed: 1,
+            identity: CctalkIdentity::default(),
         }
     }
 }

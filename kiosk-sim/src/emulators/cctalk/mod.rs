@@ -17,9 +17,10 @@ mod model;
 
 use std::path::{Path, PathBuf};
 
+use kiosk_hal::wire::cctalk::serial_number_data;
 use kiosk_hal::Money;
 
-pub use config::CctalkEmulatorConfig;
+pub use config::{CctalkEmulatorConfig, CctalkIdentity};
 pub use model::CctalkEmulatorStats;
 
 use super::line::LineFaults;
@@ -28,6 +29,7 @@ use super::runner::{lock, start, Emulation, LineControl};
 use super::{EmulatorError, NoteLeftInside};
 use crate::clock::SimClock;
 use crate::devices::{CashBoxHandle, CashUnit, CustomerSlot, SlotRefusal};
+use crate::faults::ConfigError;
 use crate::rng::SimRng;
 use model::CctalkDevice;
 
@@ -67,7 +69,14 @@ impl CctalkEmulator {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
-        let device = CctalkDevice::new(
+        if serial_number_data(config.identity.serial_number).is_err() {
+            return Err(ConfigError::new(format!(
+                "identity.serial-number {} does not fit ccTalk's 3 bytes",
+                config.identity.serial_number
+            ))
+            .into());
+        }
+        let mut device = CctalkDevice::new(
             rt,
             unit.acceptor,
             ids,
@@ -75,6 +84,7 @@ impl CctalkEmulator {
             config.checksum,
             config.echo,
         );
+        device.identity = config.identity.clone();
         let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
         let pty = PtyEndpoint::create(&path)?;
         let emulation = start(device, pty, faults, "cctalk-emulator")?;

@@ -11,14 +11,15 @@
 use std::time::Duration;
 
 use kiosk_hal::wire::cctalk::{
-    BillEvent, BillRoute, BufferedBillEvents, Checksum, Decoder, FrameRepr, HostCommand,
-    StatusCode, ADDR_BILL_VALIDATOR, ADDR_HOST,
+    serial_number_data, BillEvent, BillRoute, BufferedBillEvents, Checksum, Decoder, FrameRepr,
+    HostCommand, StatusCode, ADDR_BILL_VALIDATOR, ADDR_HOST,
 };
 use kiosk_hal::{
     AcceptorEvent, BillAcceptor, Currency, FraudKind, JamLocation, Money, NoteFate, RejectReason,
 };
 use tokio::runtime::Runtime;
 
+use super::config::CctalkIdentity;
 use crate::devices::VirtualAcceptor;
 use crate::emulators::runner::WireDevice;
 
@@ -38,6 +39,8 @@ pub struct CctalkEmulatorStats {
 }
 
 pub(crate) struct CctalkDevice {
+    /// The answers to the identity headers.
+    pub(crate) identity: CctalkIdentity,
     rt: Option<Runtime>,
     acceptor: VirtualAcceptor,
     ids: Vec<[u8; 7]>,
@@ -65,6 +68,7 @@ impl CctalkDevice {
         echo: bool,
     ) -> CctalkDevice {
         CctalkDevice {
+            identity: CctalkIdentity::default(),
             rt: Some(rt),
             acceptor,
             ids,
@@ -212,9 +216,15 @@ impl CctalkDevice {
                 Vec::new()
             }
             HostCommand::RequestEquipmentCategory => b"Bill Validator".to_vec(),
-            HostCommand::RequestManufacturerId => b"SIM".to_vec(),
-            HostCommand::RequestProductCode => b"kiosk-sim BV".to_vec(),
-            HostCommand::RequestSerialNumber => vec![0x39, 0x30, 0x00],
+            HostCommand::RequestManufacturerId => self.identity.manufacturer.as_bytes().to_vec(),
+            HostCommand::RequestProductCode => self.identity.product.as_bytes().to_vec(),
+            // Checked at start: the number fits 24 bits.
+            HostCommand::RequestSerialNumber => serial_number_data(self.identity.serial_number)
+                .ok()?
+                .to_vec(),
+            HostCommand::RequestSoftwareRevision => {
+                self.identity.software_revision.as_bytes().to_vec()
+            }
             HostCommand::ModifyInhibitStatus(mask) => {
                 self.mask = mask;
                 self.apply_inhibits()?;

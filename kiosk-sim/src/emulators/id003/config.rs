@@ -1,6 +1,6 @@
 //! Settings of the ID-003 emulator.
 
-use kiosk_hal::wire::id003::CurrencyEntry;
+use kiosk_hal::wire::id003::{CurrencyEntry, VersionInfo};
 use kiosk_hal::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +104,10 @@ pub struct Id003EmulatorConfig {
     pub escrow_codes: Vec<EscrowCode>,
     /// The raw country byte of each 0x8A entry. Default 0x1A.
     pub country_code: u8,
+    /// The line answered to the version request (0x88), in the layout
+    /// real validators use (`model(country)… ID003-ppVvvv-rr date`).
+    /// Default [`DEFAULT_VERSION`]: a China-dataset unit.
+    pub version: String,
     /// A note left in the validator's path when it starts. The device's
     /// power-up status (shown until the host resets it) reports where it
     /// really is, as any later power-up does; a `misreport-power-up` acceptor
@@ -134,6 +138,7 @@ impl Default for Id003EmulatorConfig {
             cash_box: CashBoxConfig::default(),
             escrow_codes: default_codes(),
             country_code: 0x1A,
+            version: DEFAULT_VERSION.to_string(),
             left_inside: None,
             reject_polls: 2,
             cheat_polls: 2,
@@ -144,7 +149,19 @@ impl Default for Id003EmulatorConfig {
     }
 }
 
+/// The emulator's default answer to the version request: a JCM iVIZION
+/// style line for the China (`CHN`) dataset, in the layout public drivers
+/// parse (`docs/protocol-notes.md`). The numbers are made up.
+pub const DEFAULT_VERSION: &str = "i(CHN)100-SS ID003-05V200-41 16MAR18";
+
 impl Id003EmulatorConfig {
+    /// The version answer, checked: a line a real driver could not read
+    /// (empty, not printable ASCII) is a configuration error.
+    pub fn version_info(&self) -> Result<VersionInfo, ConfigError> {
+        VersionInfo::parse(self.version.as_bytes())
+            .map_err(|e| ConfigError::new(format!("version {:?}: {e}", self.version)))
+    }
+
     /// The 0x8A entries: each value as `value × 10^exponent` major units.
     pub fn currency_entries(&self) -> Result<Vec<CurrencyEntry>, ConfigError> {
         self.escrow_codes

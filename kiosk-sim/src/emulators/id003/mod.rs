@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use kiosk_hal::wire::id003::StatusResponse;
 use kiosk_hal::Money;
 
-pub use config::{EscrowCode, Id003EmulatorConfig, LeftPlace, NoteLeftInside};
+pub use config::{EscrowCode, Id003EmulatorConfig, LeftPlace, NoteLeftInside, DEFAULT_VERSION};
 pub use model::Id003EmulatorStats;
 
 use super::line::LineFaults;
@@ -58,6 +58,7 @@ impl Id003Emulator {
     ) -> Result<Id003Emulator, EmulatorError> {
         let path = path.as_ref().to_path_buf();
         let entries = config.currency_entries()?;
+        let version = config.version_info()?;
         let denominations: Vec<Money> = config.escrow_codes.iter().map(|e| e.value).collect();
         let clock =
             SimClock::starting_at(tokio::time::Instant::from_std(std::time::Instant::now()));
@@ -75,7 +76,7 @@ impl Id003Emulator {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
-        let device = Id003Device::new(
+        let mut device = Id003Device::new(
             rt,
             unit.acceptor,
             entries,
@@ -84,6 +85,7 @@ impl Id003Emulator {
             config.cheat_polls,
             config.init_polls,
         );
+        device.version = version;
         let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
         let pty = PtyEndpoint::create(&path)?;
         let emulation = start(device, pty, faults, "id003-emulator")?;

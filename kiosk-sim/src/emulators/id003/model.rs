@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use kiosk_hal::wire::id003::{
-    CurrencyEntry, Decoder, HostCommand, RejectCode, Setting, StatusResponse,
+    CurrencyEntry, Decoder, HostCommand, RejectCode, Setting, StatusResponse, VersionInfo,
 };
 use kiosk_hal::wire::WireError;
 use kiosk_hal::{
@@ -85,6 +85,8 @@ pub(crate) struct Id003Device {
     cheat_polls: u32,
     init_polls: u32,
     escrow_shown_at: Option<Instant>,
+    /// The answer to the version request (0x88).
+    pub(crate) version: VersionInfo,
     pub(crate) stats: Id003EmulatorStats,
 }
 
@@ -117,6 +119,8 @@ impl Id003Device {
             cheat_polls: cheat_polls.max(1),
             init_polls: init_polls.max(1),
             escrow_shown_at: None,
+            version: VersionInfo::parse(super::config::DEFAULT_VERSION.as_bytes())
+                .expect("the default version line parses"),
             stats: Id003EmulatorStats::default(),
         }
     }
@@ -310,7 +314,7 @@ impl Id003Device {
             HostCommand::CurrencyAssignRequest => {
                 StatusResponse::CurrencyAssign(self.entries.clone())
             }
-            HostCommand::VersionRequest => StatusResponse::Version(b"KIOSK-SIM ID003 1.0".to_vec()),
+            HostCommand::VersionRequest => StatusResponse::Version(self.version.to_data()),
             HostCommand::BootVersionRequest => StatusResponse::BootVersion(b"BOOT 1.0".to_vec()),
             other => match (other.setting(), read_index(other)) {
                 (Some(setting), _) => {
