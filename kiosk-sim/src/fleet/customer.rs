@@ -9,8 +9,7 @@
 
 use kiosk_core::Screen;
 use kiosk_hal::{
-    AccountAnswer, AccountInfo, AccountRefusal, Money, PaymentMethod, PostingAnswer,
-    RejectReason,
+    AccountAnswer, AccountInfo, AccountRefusal, Money, PaymentMethod, PostingAnswer, RejectReason,
 };
 
 use super::config::{CustomerConfig, SiteConfig, Timings};

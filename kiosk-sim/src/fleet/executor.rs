@@ -29,8 +29,8 @@ use kiosk_core::machine::{KioskConfig, KioskMachine};
 use kiosk_core::{CustomerAction, KioskEvent, Millis, Screen};
 use kiosk_hal::{
     AcceptorEvent, AcceptorStatus, AccountAnswer, AccountNumber, CashBoxStatus, Currency,
-    ErrorKind, FillLevel, JamLocation, Money, NoteAtPowerUp, NoteFate, PaymentCode,
-    PaymentMethod, PaymentScheme, PostingAnswer, PrintOutcome, PrinterStatus, RejectReason,
+    ErrorKind, FillLevel, JamLocation, Money, NoteAtPowerUp, NoteFate, PaymentCode, PaymentMethod,
+    PaymentScheme, PostingAnswer, PrintOutcome, PrinterStatus, RejectReason,
 };
 
 use super::customer::{CustomerContext, Visit};
@@ -98,9 +98,7 @@ pub(crate) struct Acceptor {
 impl Acceptor {
     /// Cash in the box and the acceptor's path, minor units.
     pub(crate) fn physical_minor(&self) -> i64 {
-        self.boxed_minor
-            + self.escrow.map_or(0, |m| m.minor)
-            + self.in_path.map_or(0, |m| m.minor)
+        self.boxed_minor + self.escrow.map_or(0, |m| m.minor) + self.in_path.map_or(0, |m| m.minor)
     }
 }
 
@@ -245,7 +243,12 @@ impl Executor {
     }
 
     /// The customer feeds a note: the acceptor's answer to it.
-    pub(crate) fn insert(&mut self, value: Money, reject: Option<RejectReason>, io: &Io) -> Option<Input> {
+    pub(crate) fn insert(
+        &mut self,
+        value: Money,
+        reject: Option<RejectReason>,
+        io: &Io,
+    ) -> Option<Input> {
         if !self.acceptor.enabled || self.acceptor.escrow.is_some() {
             return None;
         }
@@ -288,13 +291,15 @@ impl Executor {
         AccountNumber("13800000000".into())
     }
 
-    /// What a fault of `kind` starting now does to the devices at once: the
-    /// acceptor's report of it while it takes notes, the reader's while a
-    /// code is awaited.
+    /// What a fault of `kind` starting now does to the devices at once.
+    /// The acceptor's driver polls it all the time, so it reports a jam,
+    /// its own failure or a full stacker as it happens, in a session or
+    /// not (a note in escrow is caught in the jam); the reader fails the
+    /// code it is waiting for.
     pub(crate) fn interrupt(&mut self, kind: FaultKind) -> Option<Input> {
         let m = self.machine.as_ref()?;
         match kind {
-            FaultKind::BillJam if self.acceptor.enabled => {
+            FaultKind::BillJam => {
                 self.acceptor.report = None;
                 let value = self.acceptor.escrow.take();
                 self.acceptor.in_path = value;
@@ -303,12 +308,8 @@ impl Executor {
                     value,
                 })))
             }
-            FaultKind::AcceptorOffline if self.acceptor.enabled => {
-                Some(Input::Acceptor(Err(ErrorKind::Offline)))
-            }
-            FaultKind::CashBoxFull if self.acceptor.enabled => {
-                Some(Input::Acceptor(Ok(AcceptorEvent::StackerFull)))
-            }
+            FaultKind::AcceptorOffline => Some(Input::Acceptor(Err(ErrorKind::Offline))),
+            FaultKind::CashBoxFull => Some(Input::Acceptor(Ok(AcceptorEvent::StackerFull))),
             FaultKind::ReaderFailure if m.wants().code => {
                 Some(Input::CodeRead(Err(ErrorKind::Offline)))
             }
@@ -385,7 +386,11 @@ impl Executor {
             }
             Waiting::Heartbeat => link(
                 HEARTBEAT_MS,
-                LinkAnswer::Heartbeat(if link_down { Err(ErrorKind::Offline) } else { Ok(()) }),
+                LinkAnswer::Heartbeat(if link_down {
+                    Err(ErrorKind::Offline)
+                } else {
+                    Ok(())
+                }),
             ),
         };
         if let Some(m) = self.machine.as_mut() {
@@ -467,11 +472,12 @@ impl Executor {
     fn notice(&mut self, event: KioskEvent, notices: &mut Vec<Notice>) {
         match event {
             KioskEvent::Screen { screen } => notices.push(Notice::Screen(screen)),
-            KioskEvent::SessionEnded { outcome, .. } => {
-                notices.push(Notice::SessionEnded(outcome))
-            }
+            KioskEvent::SessionEnded { outcome, .. } => notices.push(Notice::SessionEnded(outcome)),
             KioskEvent::TicketOpened {
-                ticket, device, kind, ..
+                ticket,
+                device,
+                kind,
+                ..
             } => {
                 notices.push(Notice::TicketOpened {
                     id: ticket.0,
@@ -594,7 +600,9 @@ impl Executor {
     fn link(&mut self, call: LinkCall, io: &mut Io) {
         let t = &io.ctx.timings;
         let (waiting, delay) = match call {
-            LinkCall::Lookup { purpose, .. } => (Waiting::Lookup(purpose), io.draw(&t.account_check)),
+            LinkCall::Lookup { purpose, .. } => {
+                (Waiting::Lookup(purpose), io.draw(&t.account_check))
+            }
             LinkCall::Post { posting, retry, .. } => (
                 Waiting::Post {
                     key: posting.key,

@@ -5,9 +5,9 @@ use kiosk_core::journal::SessionOutcome;
 use kiosk_hal::PaymentMethod;
 
 use super::config::Guidance;
+use super::customer::{Act, Visit};
 use super::events::Event;
 use super::guidance::{choose, Choice};
-use super::customer::{Act, Visit};
 use super::kiosk::{Busy, Customer};
 use super::sim::Engine;
 use super::stats::{CustomerRecord, Fate};
@@ -186,8 +186,7 @@ impl Engine<'_> {
             if !busy.reroute {
                 let record = &mut self.records[c.id as usize];
                 record.wait_ms = Some(busy.started_ms - c.arrival_ms);
-                record.fate =
-                    Fate::Served(busy.outcome.unwrap_or(SessionOutcome::Interrupted));
+                record.fate = Fate::Served(busy.outcome.unwrap_or(SessionOutcome::Interrupted));
             }
         }
         self.reindex(k);
@@ -307,4 +306,3 @@ impl Engine<'_> {
         }
     }
 }
-

@@ -263,8 +263,8 @@ impl super::sim::Engine<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::executor::Executor;
+    use super::*;
     use kiosk_core::machine::KioskConfig;
     use kiosk_core::KioskId;
     use kiosk_hal::{Currency, PaymentMethod};

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use kiosk_core::journal::{
     InDoubtNote, NoteId, OpenSession, PendingPayment, SessionOutcome, Settlement,
 };
-use kiosk_core::machine::kiosk::{JournalOp, JournalReply, RecoveryRows};
 use kiosk_core::machine::keys;
+use kiosk_core::machine::kiosk::{JournalOp, JournalReply, RecoveryRows};
 use kiosk_core::tickets::{Ticket, TicketId};
 use kiosk_core::{Millis, SessionId};
 use kiosk_hal::{AccountNumber, IdempotencyKey, Money, NoteFate, PaymentMethod};
@@ -186,9 +186,8 @@ impl MemJournal {
                 };
                 if method == PaymentMethod::Cash {
                     // Its stacked notes become the payment's.
-                    self.notes.retain(|_, n| {
-                        !(n.session == session && n.state == NoteState::Stacked)
-                    });
+                    self.notes
+                        .retain(|_, n| !(n.session == session && n.state == NoteState::Stacked));
                 }
                 self.pending.entry(key.clone()).or_insert(PendingPayment {
                     key,
@@ -236,9 +235,9 @@ impl MemJournal {
                 None
             }
             JournalOp::ReadRecovery => Some(JournalReply::Recovery(self.recovery_rows())),
-            JournalOp::ReadPending => {
-                Some(JournalReply::Pending(self.pending.values().cloned().collect()))
-            }
+            JournalOp::ReadPending => Some(JournalReply::Pending(
+                self.pending.values().cloned().collect(),
+            )),
             JournalOp::ReadInDoubt => Some(JournalReply::InDoubt(self.in_doubt())),
             // Receipts are reprinted by staff, which the hall does not model.
             JournalOp::ReadUnprinted => Some(JournalReply::Unprinted(Vec::new())),

@@ -7,9 +7,9 @@ use std::collections::VecDeque;
 use kiosk_core::KioskId;
 use kiosk_hal::PaymentMethod;
 
-use super::faults::{FaultKind, FaultScope};
 use super::customer::{Act, Visit};
 use super::executor::Executor;
+use super::faults::{FaultKind, FaultScope};
 use crate::rng::SimRng;
 
 /// A customer in the site.

@@ -11,8 +11,8 @@ use kiosk_core::KioskId;
 
 use super::arrivals::{Arrivals, Calendar};
 use super::config::{Guidance, SiteConfig, DAY_MS};
-use super::events::{Event, EventQueue};
 use super::customer::CustomerContext;
+use super::events::{Event, EventQueue};
 use super::executor::{Executor, Notice};
 use super::faults::{FaultKind, FaultProfile, Ticket};
 use super::guidance::WaitIndex;
