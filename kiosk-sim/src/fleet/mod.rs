@@ -41,7 +41,13 @@
 //!
 //! Not modelled: customers abandoning a queue out of impatience, walking
 //! time between kiosks, staff helping at a kiosk, faults of spares, a
-//! site-wide backend outage (link faults are per kiosk).
+//! site-wide backend outage (link faults are per kiosk), staff reprinting
+//! kept receipts, and cash clearings (a full cash box is emptied without
+//! one: the box reads normal again and the machine clears its fault).
+//!
+//! An idle kiosk whose last health check and heartbeat changed nothing is
+//! not woken for the next ones until a device or the link changes (see
+//! the `drive` module): they would give the same answers.
 //!
 //! # Determinism
 //!
