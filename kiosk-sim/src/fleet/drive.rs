@@ -291,23 +291,36 @@ impl Engine<'_> {
         }
     }
 
-    /// The customer typed their account but the machine started no
-    /// session (it offers nothing now): they go elsewhere.
+    /// A visit whose session ended without a journaled end (it ended
+    /// before taking money: account refused or unreachable, cancelled at
+    /// the confirmation) ends with nothing paid; one where the machine
+    /// started no session at all (it offers nothing now) sends the
+    /// customer elsewhere.
     fn check_refused(&mut self, k: usize) {
         let kiosk = &mut self.kiosks[k];
         let Some(m) = kiosk.exec.machine() else {
             return;
         };
-        if kiosk.exec.busy() || m.session_id().is_some() {
-            return;
-        }
+        let running = m.session_id().is_some();
         let Some(busy) = kiosk.busy.as_mut() else {
             return;
         };
         if busy.leaving || !busy.entered || busy.outcome.is_some() || busy.visit.is_none() {
             return;
         }
-        busy.visit = None;
-        self.walk_away(k);
+        if running {
+            busy.session_seen = true;
+            return;
+        }
+        if kiosk.exec.busy() {
+            return;
+        }
+        if busy.session_seen {
+            self.unjournaled_no_payment += 1;
+            self.session_ended(k, kiosk_core::journal::SessionOutcome::NoPayment);
+        } else {
+            busy.visit = None;
+            self.walk_away(k);
+        }
     }
 }

@@ -50,6 +50,7 @@ impl Engine<'_> {
             devices.alerts += k.exec.alerts;
         }
         devices.other_tickets = self.other_tickets;
+        s[3] += self.unjournaled_no_payment;
         let kiosk_hours =
             self.primaries as f64 * self.cal.open_hours_per_day() * f64::from(self.opts.days);
         let digest = [

@@ -104,6 +104,7 @@ impl Engine<'_> {
             visit: visit.map(|(v, _)| v),
             act: Some(Act::EnterAccount),
             entered: false,
+            session_seen: false,
             outcome: None,
             leaving: false,
             reroute: false,

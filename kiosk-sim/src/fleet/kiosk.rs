@@ -48,6 +48,8 @@ pub(crate) struct Busy {
     pub(crate) act: Option<Act>,
     /// They have typed their account number.
     pub(crate) entered: bool,
+    /// The machine started a session for them.
+    pub(crate) session_seen: bool,
     /// How their session ended, as the machine journaled it.
     pub(crate) outcome: Option<kiosk_core::journal::SessionOutcome>,
     /// The session is over; the customer is leaving.

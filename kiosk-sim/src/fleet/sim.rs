@@ -104,6 +104,9 @@ pub(crate) struct Engine<'a> {
     /// Tickets the machines opened for something that is not a modelled
     /// fault (frequent failures, a slow link, …).
     pub(super) other_tickets: u64,
+    /// Sessions that ended before taking money: the machine journals
+    /// nothing for them (counted as "no payment").
+    pub(super) unjournaled_no_payment: u64,
     pub(super) records: Vec<CustomerRecord>,
     pub(super) rerouted: u64,
     pub(super) suppressed: u64,
@@ -191,6 +194,7 @@ impl<'a> Engine<'a> {
             ticket_fault: Vec::new(),
             machine_open: std::collections::HashMap::new(),
             other_tickets: 0,
+            unjournaled_no_payment: 0,
             records: Vec::new(),
             rerouted: 0,
             suppressed: 0,
