@@ -153,8 +153,8 @@ fn bits(x: f64) -> u64 {
 impl WaitIndex {
     /// Puts kiosk `k` (as it is now) in its place; out if it takes nobody.
     pub(crate) fn update(&mut self, k: usize, kiosk: &Kiosk, now: u64) {
-        self.remove(k);
         if !kiosk.accepting() {
+            self.remove(k);
             return;
         }
         let queued = kiosk.queued_ms();
@@ -165,6 +165,10 @@ impl WaitIndex {
             },
             _ => Slot::Settled { key: queued },
         };
+        if self.slots.get(k) == Some(&Some(slot)) {
+            return; // in its place already
+        }
+        self.remove(k);
         self.insert(k, slot);
     }
 

@@ -110,6 +110,7 @@ pub(crate) struct Kiosk {
 }
 
 impl Kiosk {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         id: KioskId,
         weight: f64,

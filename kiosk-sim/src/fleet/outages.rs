@@ -328,11 +328,9 @@ impl Engine<'_> {
         self.kiosks[k].open_faults.retain(|x| *x != f);
         self.kiosks[k].actual &= !(1 << fault.kind.index());
         match fault.kind {
-            FaultKind::BillJam | FaultKind::AcceptorOffline => {
-                if self.kiosks[k].exec.alive() {
-                    if let Some(input) = self.kiosks[k].exec.acceptor_repaired(fault.kind) {
-                        self.feed(k, input);
-                    }
+            FaultKind::BillJam | FaultKind::AcceptorOffline if self.kiosks[k].exec.alive() => {
+                if let Some(input) = self.kiosks[k].exec.acceptor_repaired(fault.kind) {
+                    self.feed(k, input);
                 }
             }
             FaultKind::KioskCrash => {
