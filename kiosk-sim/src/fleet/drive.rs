@@ -87,7 +87,11 @@ impl Engine<'_> {
             );
         }
         let kiosk = &mut self.kiosks[k];
-        if kiosk.ticking && !kiosk.exec.busy() {
+        if !kiosk.ticking {
+            // Anything but an idle tick (a customer, a device's report, a
+            // repair) may change what the next tick finds.
+            kiosk.quiet = false;
+        } else if !kiosk.exec.busy() {
             kiosk.ticking = false;
             kiosk.quiet = !kiosk.exec.noisy
                 && kiosk.exec.machine().is_some_and(|m| {
