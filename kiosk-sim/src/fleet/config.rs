@@ -245,7 +245,7 @@ impl Timings {
 pub struct SiteConfig {
     /// Site name, used in kiosk ids and receipts (default `"site"`).
     pub name: String,
-    /// Kiosks in service, `1..=32` (default 4). Kiosk 1 is nearest the entrance.
+    /// Kiosks in service, `1..=1024` (default 4). Kiosk 1 is nearest the entrance.
     pub kiosks: u32,
     /// Spare kiosks on standby, `0..=8` (default 2, the operators' minimum).
     pub spares: u32,
@@ -283,6 +283,11 @@ pub struct SiteConfig {
     /// The payment session's own settings (timeouts, accepted notes); its
     /// `site` is replaced by `name`.
     pub session: SessionConfig,
+    /// Each kiosk machine's settings (backend and printer timeouts, health
+    /// check and heartbeat intervals, retries, the ticket and health
+    /// policies; default: as a kiosk ships); its `kiosk-id` and `session`
+    /// are set per kiosk from the site.
+    pub machine: kiosk_core::machine::KioskConfig,
     /// Faults, their handling and the response target.
     pub faults: FaultConfig,
     /// Events one run may process before it stops and reports itself
@@ -310,6 +315,7 @@ impl Default for SiteConfig {
             customers: CustomerConfig::default(),
             timings: Timings::default(),
             session: SessionConfig::default(),
+            machine: kiosk_core::machine::KioskConfig::default(),
             faults: FaultConfig::default(),
             events_max: 200_000_000,
         }
@@ -321,13 +327,17 @@ impl SiteConfig {
     pub fn validate(&self) -> Result<(), String> {
         let check = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_string()) };
         let share = |p: f64| (0.0..=1.0).contains(&p);
-        check((1..=32).contains(&self.kiosks), "kiosks must be 1..=32")?;
+        check((1..=1024).contains(&self.kiosks), "kiosks must be 1..=1024")?;
+        check(
+            self.machine.health_check_interval_ms > 0,
+            "machine.health-check-interval-ms must be positive",
+        )?;
         check(self.spares <= 8, "spares must be 0..=8")?;
         check(self.open < self.close, "open must be before close")?;
         check(
             self.arrivals_per_hour.is_finite()
-                && (0.0..=10_000.0).contains(&self.arrivals_per_hour),
-            "arrivals-per-hour must be 0..=10000",
+                && (0.0..=100_000.0).contains(&self.arrivals_per_hour),
+            "arrivals-per-hour must be 0..=100000",
         )?;
         check(
             self.rush.start <= self.rush.end,

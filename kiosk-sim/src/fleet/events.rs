@@ -3,7 +3,7 @@
 //! The sequence number breaks ties in insertion order, so two events at the
 //! same millisecond always run in the same order and a run is a pure
 //! function of its configuration and seed. Only real events are scheduled
-//! (an arrival, a device or customer answer, a session deadline, a fault
+//! (an arrival, a device or customer answer, a machine's deadline, a fault
 //! changing state): an idle kiosk costs nothing between events.
 
 use std::cmp::Ordering;
@@ -19,24 +19,30 @@ pub(crate) enum Event {
     Close { day: u32 },
     /// The next customer walks in.
     Arrival,
-    /// The answer to the step the session at `kiosk` waits for, valid if the
-    /// kiosk's step token is still `token`.
+    /// The customer at `kiosk` acts (types, chooses, feeds a note, shows
+    /// a code), valid if the kiosk's customer token is still `token`.
     Step { kiosk: u16, token: u32 },
-    /// The session at `kiosk` may have reached its deadline, valid if the
-    /// kiosk's session serial is still `serial`.
-    Deadline { kiosk: u16, serial: u32 },
-    /// The customer at `kiosk` has left (session `serial`); the next may step up.
+    /// The answer to the call the kiosk's machine waits for (the backend,
+    /// the printer), valid if its reply token is still `token`.
+    Reply { kiosk: u16, token: u32 },
+    /// The acceptor's own report (a note stacked or given back), valid if
+    /// its report token is still `token`.
+    Report { kiosk: u16, token: u32 },
+    /// The kiosk machine's timer, valid if its timer token is still `token`.
+    Timer { kiosk: u16, token: u32 },
+    /// The customer at `kiosk` has left (visit `serial`); the next may step up.
     Leave { kiosk: u16, serial: u32 },
     /// A random fault starts on `kiosk` (kind drawn then).
     FaultStart { kiosk: u16 },
     /// The `index`th injected fault starts.
     ForcedFault { index: u32 },
-    /// Ticket `ticket` (index) is detected.
-    Detected { ticket: u32 },
-    /// Ticket `ticket` is dispatched on site.
+    /// Fault `fault` (index) is noticed by people: operations see a
+    /// crashed kiosk gone silent, staff report damage to the kiosk.
+    Noticed { fault: u32 },
+    /// Ticket `ticket` (index) is dispatched on site.
     Dispatched { ticket: u32 },
-    /// Ticket `ticket` is resolved.
-    Resolved { ticket: u32 },
+    /// Ticket `ticket`'s device is repaired (remotely or on site).
+    Repaired { ticket: u32 },
     /// Spare `kiosk` is switched in and takes customers.
     SpareReady { kiosk: u16 },
 }
@@ -49,13 +55,15 @@ impl Event {
             Event::Close { day } => (2, u64::from(day)),
             Event::Arrival => (3, 0),
             Event::Step { kiosk, token } => (4, u64::from(kiosk) << 32 | u64::from(token)),
-            Event::Deadline { kiosk, serial } => (5, u64::from(kiosk) << 32 | u64::from(serial)),
+            Event::Reply { kiosk, token } => (5, u64::from(kiosk) << 32 | u64::from(token)),
+            Event::Report { kiosk, token } => (13, u64::from(kiosk) << 32 | u64::from(token)),
+            Event::Timer { kiosk, token } => (14, u64::from(kiosk) << 32 | u64::from(token)),
             Event::Leave { kiosk, serial } => (6, u64::from(kiosk) << 32 | u64::from(serial)),
             Event::FaultStart { kiosk } => (7, u64::from(kiosk)),
             Event::ForcedFault { index } => (8, u64::from(index)),
-            Event::Detected { ticket } => (9, u64::from(ticket)),
+            Event::Noticed { fault } => (9, u64::from(fault)),
             Event::Dispatched { ticket } => (10, u64::from(ticket)),
-            Event::Resolved { ticket } => (11, u64::from(ticket)),
+            Event::Repaired { ticket } => (11, u64::from(ticket)),
             Event::SpareReady { kiosk } => (12, u64::from(kiosk)),
         }
     }

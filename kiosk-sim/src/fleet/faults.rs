@@ -2,11 +2,12 @@
 //!
 //! Each kiosk in service has one fault process per kind: a Poisson process
 //! in *opening* hours at the kind's rate per kiosk-hour (a kiosk is hardly
-//! used at night and nobody would respond). A fault's life is drawn when it
-//! starts:
+//! used at night and nobody would respond). The fault only breaks the
+//! device; the kiosk machine detects it (its ticket book opens the ticket)
+//! and operations' handling is drawn from that moment:
 //!
 //! ```text
-//! start ─detection─► detected (ticket opened) ─operations-response─► responded
+//! start ─machine detects─► detected (ticket opened) ─operations-response─► responded
 //!   responded ─remote-fix─► fixed                     (probability remote-fix-success)
 //!   otherwise dispatched on site at min(remote attempt failed,
 //!                                       detected + escalation-window)
@@ -16,8 +17,12 @@
 //! A kind with `remote-fix-success = 0` (a jam, paper out) is dispatched as
 //! soon as operations respond. "Response time" is fault → responded, the
 //! figure the operators' 5-minute target is about; "repair time" is fault →
-//! resolved. A kind already open on a kiosk does not start again there (the
-//! draw is skipped and counted as suppressed).
+//! resolved (the machine sees the device healthy and resolves its ticket).
+//! A profile's `detection` is used only where the machine cannot detect:
+//! a software crash (operations notice the silent kiosk) and physical
+//! damage (staff notice it and report it to the kiosk). A kind already
+//! active on a kiosk does not start again there (the draw is skipped and
+//! counted as suppressed).
 
 use std::collections::BTreeMap;
 
@@ -148,7 +153,9 @@ pub struct FaultProfile {
     pub rate_per_kiosk_hour: f64,
     /// What it takes out of service.
     pub scope: FaultScope,
-    /// Fault → detected (ticket opened).
+    /// Fault → detected, where the kiosk machine cannot detect it itself:
+    /// operations noticing a crashed kiosk, staff noticing damage. Every
+    /// other kind is detected by the machine.
     pub detection: Dist,
     /// Chance the remote fix (restart, reset, failover) resolves it.
     pub remote_fix_success: f64,
@@ -268,13 +275,16 @@ impl FaultConfig {
     }
 }
 
-/// A fault ticket: opened by detection, with every handling time.
+/// A fault and its ticket: opened when the kiosk machine detected the fault
+/// (its ticket book opened a ticket for the device), or, for a crash of
+/// the kiosk software, when operations noticed the kiosk had gone silent.
+/// Operations' handling times are drawn from then.
 ///
 /// Times are milliseconds since the start of the run (day 0, midnight).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Ticket {
-    /// Ticket number at the site, from 1.
+    /// Ticket number at the site, from 1, in order of detection.
     pub id: u32,
     /// The kiosk.
     pub kiosk: String,
@@ -282,6 +292,9 @@ pub struct Ticket {
     pub kind: FaultKind,
     /// What it took out of service.
     pub scope: FaultScope,
+    /// The kiosk machine's ticket number (its ticket book's), `None` for a
+    /// crash: a dead kiosk cannot open a ticket, operations open it.
+    pub machine_ticket: Option<u64>,
     /// When the fault happened.
     pub started_ms: u64,
     /// When it was detected and the ticket opened.
@@ -292,24 +305,29 @@ pub struct Ticket {
     pub remote_fix_tried: bool,
     /// When it was dispatched on site, if it was.
     pub dispatched_ms: Option<u64>,
-    /// When it was resolved (may be after the end of the run).
+    /// When the kiosk machine saw the device healthy again and resolved its
+    /// ticket (for a crash: when the restarted software had recovered);
+    /// before that, when the repair is due (may be after the end of the run).
     pub resolved_ms: u64,
     /// Whether it was resolved by the end of the run.
     pub resolved: bool,
 }
 
 impl Ticket {
-    /// Draws the whole life of a fault of `kind` starting at `start_ms`.
-    pub(crate) fn draw(
+    /// Opens the ticket of a fault of `kind` that started at `start_ms` and
+    /// was detected at `detected_ms`, and draws how operations handle it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn open(
         id: u32,
         kiosk: String,
         kind: FaultKind,
         profile: &FaultProfile,
         config: &FaultConfig,
         start_ms: u64,
+        detected_ms: u64,
+        machine_ticket: Option<u64>,
         rng: &mut SimRng,
     ) -> Ticket {
-        let detected_ms = start_ms + profile.detection.sample_ms(rng);
         let responded_ms = detected_ms + config.operations_response.sample_ms(rng);
         let remote_fix_tried = profile.remote_fix_success > 0.0;
         let mut dispatched_ms = None;
@@ -332,6 +350,7 @@ impl Ticket {
             kiosk,
             kind,
             scope: profile.scope,
+            machine_ticket,
             started_ms: start_ms,
             detected_ms,
             responded_ms,
@@ -370,13 +389,15 @@ mod tests {
         let mut rng = SimRng::new(9);
         for kind in FaultKind::ALL {
             for _ in 0..200 {
-                let t = Ticket::draw(
+                let t = Ticket::open(
                     1,
                     "K".into(),
                     kind,
                     &config.profile(kind),
                     &config,
                     1_000,
+                    1_500,
+                    Some(1),
                     &mut rng,
                 );
                 assert!(t.started_ms <= t.detected_ms && t.detected_ms <= t.responded_ms);

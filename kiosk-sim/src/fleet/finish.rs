@@ -35,15 +35,29 @@ impl Engine<'_> {
             .filter_map(|r| Some(r.estimate_ms?.abs_diff(r.first_start_ms? - r.arrival_ms)))
             .collect();
         let open_ms = self.cal.open_hours_per_day() * 3_600_000.0 * f64::from(self.opts.days);
-        let s = self.sessions;
-        let t = self.tally;
+        // Sessions and notes as the kiosks' machines journaled them.
+        let mut s = [0u64; 6];
+        let mut devices = DeviceCounts::default();
+        for k in &self.kiosks {
+            let j = &k.exec.journal;
+            for (total, n) in s.iter_mut().zip(j.outcomes) {
+                *total += n;
+            }
+            devices.notes_stacked += j.notes_stacked;
+            devices.notes_rejected += j.notes_rejected;
+            devices.notes_in_doubt += j.notes_in_doubt;
+            devices.receipts_kept += j.receipts_kept;
+            devices.alerts += k.exec.alerts;
+        }
+        devices.other_tickets = self.other_tickets;
+        s[3] += self.unjournaled_no_payment;
         let kiosk_hours =
             self.primaries as f64 * self.cal.open_hours_per_day() * f64::from(self.opts.days);
         let digest = [
             customers.served,
             customers.paid,
             self.tickets.len() as u64,
-            t.notes_stacked,
+            devices.notes_stacked,
         ]
         .iter()
         .fold(self.digest, |d, v| fold(d, *v));
@@ -76,13 +90,7 @@ impl Engine<'_> {
             },
             service_s: Summary::of(&mut self.service_ms, 0.001),
             estimate_error_s: Summary::of(&mut errors, 0.001),
-            devices: DeviceCounts {
-                notes_stacked: t.notes_stacked,
-                notes_rejected: t.notes_rejected,
-                notes_in_doubt: t.notes_in_doubt,
-                receipts_kept: t.receipts_kept,
-                alerts: t.alerts,
-            },
+            devices,
             tickets: std::mem::take(&mut self.tickets),
             faults_suppressed: self.suppressed,
             switchovers: std::mem::take(&mut self.switchovers),
@@ -93,6 +101,16 @@ impl Engine<'_> {
         RunResult {
             report,
             records: std::mem::take(&mut self.records),
+            money: self
+                .kiosks
+                .iter()
+                .map(|k| (k.exec.acceptor.physical_minor(), k.exec.journal.money()))
+                .collect(),
+            machine_tickets: self
+                .kiosks
+                .iter()
+                .map(|k| k.exec.journal.tickets().cloned().collect())
+                .collect(),
         }
     }
 }

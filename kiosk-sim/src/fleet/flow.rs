@@ -2,14 +2,13 @@
 //! the session at the kiosk, leaving or trying another kiosk.
 
 use kiosk_core::journal::SessionOutcome;
-use kiosk_core::Millis;
 use kiosk_hal::PaymentMethod;
 
 use super::config::Guidance;
+use super::customer::{Act, Visit};
 use super::events::Event;
 use super::guidance::{choose, Choice};
 use super::kiosk::{Busy, Customer};
-use super::service::{Service, Step};
 use super::sim::Engine;
 use super::stats::{CustomerRecord, Fate};
 use crate::rng::SimRng;
@@ -56,6 +55,7 @@ impl Engine<'_> {
         let Some(Choice { kiosk, estimate_ms }) = choose(
             policy,
             &self.kiosks,
+            &mut self.index,
             &c,
             exclude,
             self.now,
@@ -79,6 +79,7 @@ impl Engine<'_> {
         } else {
             self.kiosks[k].queue.push_back(c);
             self.waiting_delta(1);
+            self.reindex(k);
         }
     }
 
@@ -91,145 +92,75 @@ impl Engine<'_> {
         let kiosk = &mut self.kiosks[k];
         kiosk.serial = kiosk.serial.wrapping_add(1);
         kiosk.token = kiosk.token.wrapping_add(1);
-        let serial = kiosk.serial;
-        if kiosk.dead() {
-            // A dead screen: the customer notices and walks away.
-            let mut rng = SimRng::new(c.seed ^ 0xDEAD);
-            let leave_ms = self.ctx.changeover_ms(&mut rng);
-            kiosk.busy = Some(Busy {
-                customer: c,
-                started_ms: now,
-                service: None,
-                leaving: true,
-                reroute: true,
-            });
-            self.queue.push(
-                now + leave_ms,
-                Event::Leave {
-                    kiosk: k as u16,
-                    serial,
-                },
-            );
-            return;
-        }
-        kiosk.sessions += 1;
-        let (service, first) = Service::start(
-            &self.ctx,
-            &kiosk.id,
-            kiosk.sessions,
-            c.seed,
-            c.wants,
-            c.flexible,
-            kiosk.offered(),
-            &mut self.tally,
-        );
+        let visit = if kiosk.dead() {
+            None
+        } else {
+            Some(Visit::start(&self.ctx, c.seed, c.wants, c.flexible))
+        };
+        let entry_ms = visit.as_ref().map(|(_, ms)| *ms);
         kiosk.busy = Some(Busy {
             customer: c,
             started_ms: now,
-            service: Some(service),
+            visit: visit.map(|(v, _)| v),
+            act: Some(Act::EnterAccount),
+            entered: false,
+            session_seen: false,
+            outcome: None,
             leaving: false,
             reroute: false,
         });
-        self.after(k, first);
-    }
-
-    /// Schedules what the session at `k` now waits for, or ends it.
-    pub(super) fn after(&mut self, k: usize, next: Option<(u64, Step)>) {
-        let now = self.now;
-        let kiosk = &mut self.kiosks[k];
-        let Some(busy) = kiosk.busy.as_mut() else {
-            return;
-        };
-        let Some(service) = busy.service.as_mut() else {
-            return;
-        };
-        if let Some((delay_ms, step)) = next {
-            kiosk.token = kiosk.token.wrapping_add(1);
-            service.pending = Some(step);
-            self.queue.push(
-                now + delay_ms,
+        match entry_ms {
+            Some(ms) => self.queue.push(
+                now + ms,
                 Event::Step {
                     kiosk: k as u16,
                     token: kiosk.token,
                 },
-            );
+            ),
+            // A dead screen: the customer notices and walks away.
+            None => self.walk_away(k),
         }
-        if service.session.outcome().is_some() {
-            self.end_service(k);
-            return;
-        }
-        if let Some(deadline) = service.session.deadline() {
-            if service.deadline_scheduled != Some(deadline) {
-                service.deadline_scheduled = Some(deadline);
-                self.queue.push(
-                    deadline.0.max(now),
-                    Event::Deadline {
-                        kiosk: k as u16,
-                        serial: kiosk.serial,
-                    },
-                );
-            }
-        }
+        self.reindex(k);
     }
 
-    pub(super) fn step(&mut self, k: usize, token: u32) {
-        let kiosk = &mut self.kiosks[k];
-        if kiosk.token != token {
-            return;
-        }
-        let actual = kiosk.actual;
-        let Some(service) = kiosk.busy.as_mut().and_then(|b| b.service.as_mut()) else {
-            return;
-        };
-        let Some(step) = service.pending.take() else {
-            return;
-        };
-        if service.session.outcome().is_some() {
-            return;
-        }
-        let input = service.input(step, |kind| actual & (1 << kind.index()) != 0);
-        let actions = service.session.handle(input, Millis(self.now));
-        let next = service.react(&actions, &self.ctx, &mut self.tally);
-        self.after(k, next);
-    }
-
-    pub(super) fn deadline(&mut self, k: usize, serial: u32) {
-        let now = self.now;
-        let kiosk = &mut self.kiosks[k];
-        if kiosk.serial != serial {
-            return;
-        }
-        let Some(service) = kiosk.busy.as_mut().and_then(|b| b.service.as_mut()) else {
-            return;
-        };
-        match service.session.deadline() {
-            Some(d) if d.0 <= now && service.session.outcome().is_none() => {}
-            _ => return,
-        }
-        service.deadline_scheduled = None;
-        let actions = service.session.on_timeout(Millis(now));
-        let next = service.react(&actions, &self.ctx, &mut self.tally);
-        self.after(k, next);
-    }
-
-    /// The session at `k` has ended: count it; the customer leaves.
-    pub(super) fn end_service(&mut self, k: usize) {
+    /// The customer at `k` leaves without being served and tries another
+    /// kiosk.
+    pub(super) fn walk_away(&mut self, k: usize) {
         let kiosk = &mut self.kiosks[k];
         kiosk.token = kiosk.token.wrapping_add(1);
         let serial = kiosk.serial;
         let Some(busy) = kiosk.busy.as_mut() else {
             return;
         };
-        let Some(service) = busy.service.as_mut() else {
-            return;
-        };
-        let Some(outcome) = service.session.outcome() else {
-            return;
-        };
-        self.sessions[outcome_index(outcome)] += 1;
         busy.leaving = true;
-        busy.reroute = outcome == SessionOutcome::NoPayment && !service.voluntary_end;
-        let leave_ms = service.changeover_ms(&self.ctx);
+        busy.reroute = true;
+        let mut rng = SimRng::new(busy.customer.seed ^ 0xDEAD);
+        let leave_ms = self.ctx.changeover_ms(&mut rng);
+        self.queue.push(
+            self.now + leave_ms,
+            Event::Leave {
+                kiosk: k as u16,
+                serial,
+            },
+        );
+    }
+
+    /// The session at `k` has ended, as the machine journaled it: the
+    /// customer takes their receipt and leaves.
+    pub(super) fn session_ended(&mut self, k: usize, outcome: SessionOutcome) {
+        let kiosk = &mut self.kiosks[k];
+        let serial = kiosk.serial;
+        let Some(busy) = kiosk.busy.as_mut().filter(|b| !b.leaving) else {
+            return;
+        };
+        let Some(visit) = busy.visit.as_mut() else {
+            return;
+        };
+        kiosk.token = kiosk.token.wrapping_add(1);
+        busy.outcome = Some(outcome);
+        busy.leaving = true;
+        busy.reroute = outcome == SessionOutcome::NoPayment && !visit.voluntary_end;
+        let leave_ms = self.ctx.changeover_ms(&mut visit.rng);
         self.queue.push(
             self.now + leave_ms,
             Event::Leave {
@@ -249,21 +180,17 @@ impl Engine<'_> {
             return;
         };
         let c = busy.customer;
-        if let Some(service) = &busy.service {
+        if busy.visit.is_some() {
             let ms = now - busy.started_ms;
             kiosk.observe_service(ms);
             self.service_ms.push(ms);
             if !busy.reroute {
                 let record = &mut self.records[c.id as usize];
                 record.wait_ms = Some(busy.started_ms - c.arrival_ms);
-                record.fate = Fate::Served(
-                    service
-                        .session
-                        .outcome()
-                        .unwrap_or(SessionOutcome::Interrupted),
-                );
+                record.fate = Fate::Served(busy.outcome.unwrap_or(SessionOutcome::Interrupted));
             }
         }
+        self.reindex(k);
         if busy.reroute {
             self.reroute(c, k);
         }
@@ -293,6 +220,7 @@ impl Engine<'_> {
             self.waiting_delta(-1);
             self.start(k, c);
         } else if kiosk.spare && kiosk.draining {
+            self.index.remove(k);
             // Its kiosk is back and its queue is served: back to standby.
             kiosk.in_service = false;
             kiosk.draining = false;
@@ -306,6 +234,7 @@ impl Engine<'_> {
             {
                 s.released_ms = Some(self.now);
             }
+            self.reindex(k);
         }
     }
 
@@ -318,6 +247,7 @@ impl Engine<'_> {
         queue.retain(|c| keep(c));
         let moved = before - queue.len();
         self.waiting_delta(-(moved as i64));
+        self.reindex(k);
         for c in moving.drain(..) {
             if !self.place(c, Some(k)) {
                 self.records[c.id as usize].fate = Fate::GaveUp;
@@ -348,11 +278,13 @@ impl Engine<'_> {
             let Some(c) = self.kiosks[from].queue.pop_back() else {
                 return;
             };
+            self.reindex(from);
             let stay_ms = self.kiosks[from].expected_wait_ms(now);
             let queue_max = self.config.queue_max as usize;
             match choose(
                 Guidance::ShortestExpectedWait,
                 &self.kiosks,
+                &mut self.index,
                 &c,
                 Some(from),
                 now,
@@ -368,22 +300,10 @@ impl Engine<'_> {
                 }
                 _ => {
                     self.kiosks[from].queue.push_back(c);
+                    self.reindex(from);
                     return;
                 }
             }
         }
-    }
-}
-
-/// Index into [`Engine::sessions`] of an outcome.
-fn outcome_index(o: SessionOutcome) -> usize {
-    use SessionOutcome::*;
-    match o {
-        Credited => 0,
-        Pending => 1,
-        Refused => 2,
-        NoPayment => 3,
-        Aborted => 4,
-        Interrupted => 5,
     }
 }

@@ -12,12 +12,15 @@
 //! - **Arrivals**: a seeded non-homogeneous Poisson process over opening
 //!   hours, with a rush hour at a multiple of the base rate. Each customer
 //!   comes to pay cash or by code, and some would switch method.
-//! - **Service**: every customer's payment runs through the real
-//!   [`kiosk_core::Session`] with synthetic customer and device answers
-//!   (account check, notes one at a time with validation and stacking,
-//!   rejected notes, posting, printing), answered from the kiosk's actual
-//!   device health at that moment. The service time is what the session
-//!   takes (see [`Timings`] for the step durations).
+//! - **Service**: every kiosk runs the real kiosk machine
+//!   ([`KioskMachine`](kiosk_core::machine::KioskMachine)) in a small
+//!   synchronous executor: an in-memory journal answers its journal
+//!   operations, and a virtual acceptor, cash box, printer, reader and
+//!   backend answer its calls in virtual time (see [`Timings`]) from the
+//!   kiosk's actual device health. The customer only acts on the screens
+//!   it shows (typing the account, choosing, feeding notes, showing a
+//!   code). The service time is what the machine's session takes; its
+//!   deadlines and idle checks are queue events.
 //! - **Guidance** ([`Guidance`]): shortest expected wait (told to the
 //!   customer) against two honest baselines, a proximity-weighted random
 //!   pick and joining the shortest visible queue. Customers do not switch
@@ -25,10 +28,12 @@
 //!   or a kiosk comes back, or when their method fails where they wait.
 //! - **Faults** ([`FaultConfig`]): per-kiosk Poisson processes by kind in
 //!   opening hours, each with detection, operations response, remote fix,
-//!   escalation to on-site dispatch and repair; a fault takes out the whole
-//!   kiosk or one method. A fault that starts mid-session reaches the
-//!   session as the device would report it. Spares do not fail (they are
-//!   tested in advance).
+//!   escalation to on-site dispatch and repair; a fault breaks a device
+//!   and the kiosk machine detects it (its ticket book opens the ticket,
+//!   it stops offering what does not work); a fault that starts mid-session
+//!   reaches the machine as the device would report it. A repaired device
+//!   is seen healthy by the machine, which resolves its ticket. Spares do
+//!   not fail (they are tested in advance).
 //! - **Spares**: when a kiosk that is out of service is dispatched on site,
 //!   a standby spare takes customers `spare-switchover-ms` later, and goes
 //!   back to standby once the kiosk is repaired and the spare's queue is
@@ -36,7 +41,13 @@
 //!
 //! Not modelled: customers abandoning a queue out of impatience, walking
 //! time between kiosks, staff helping at a kiosk, faults of spares, a
-//! site-wide backend outage (link faults are per kiosk).
+//! site-wide backend outage (link faults are per kiosk), staff reprinting
+//! kept receipts, and cash clearings (a full cash box is emptied without
+//! one: the box reads normal again and the machine clears its fault).
+//!
+//! An idle kiosk whose last health check and heartbeat changed nothing is
+//! not woken for the next ones until a device or the link changes (see
+//! the `drive` module): they would give the same answers.
 //!
 //! # Determinism
 //!
@@ -53,17 +64,20 @@
 
 mod arrivals;
 mod config;
+mod customer;
 mod dist;
 mod diversion;
+mod drive;
 mod events;
+mod executor;
 mod faults;
 mod finish;
 mod flow;
 mod guidance;
+mod journal;
 mod kiosk;
 mod outages;
 mod report;
-mod service;
 mod sim;
 mod statistics;
 mod stats;

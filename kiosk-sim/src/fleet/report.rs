@@ -61,6 +61,9 @@ pub struct DeviceCounts {
     pub receipts_kept: u64,
     /// Session alerts raised.
     pub alerts: u64,
+    /// Tickets the kiosks' machines opened for something other than a
+    /// modelled fault (frequent payment failures, a slow link, …).
+    pub other_tickets: u64,
 }
 
 /// A spare brought in for a kiosk out of service.

@@ -4,17 +4,20 @@
 //! of [`super`] for the model. All randomness comes from streams forked off
 //! the run's seed by name: `arrivals` (gaps and who the customers are),
 //! `choice` (unguided customers' picks), `faults-<kiosk>` (fault times,
-//! kinds and handling), and each customer's own seed for their session.
+//! kinds and handling), `io-<kiosk>` (backend times between sessions), and
+//! each customer's own seed for their visit.
 
 use kiosk_core::KioskId;
 
 use super::arrivals::{Arrivals, Calendar};
 use super::config::{Guidance, SiteConfig, DAY_MS};
+use super::customer::CustomerContext;
 use super::events::{Event, EventQueue};
+use super::executor::{Executor, Notice};
 use super::faults::{FaultKind, FaultProfile, Ticket};
+use super::guidance::WaitIndex;
 use super::kiosk::{Customer, Kiosk};
 use super::report::{SiteReport, Switchover};
-use super::service::{ServiceContext, Tally};
 use super::stats::CustomerRecord;
 use crate::rng::SimRng;
 
@@ -39,6 +42,28 @@ pub(crate) struct RunOptions {
 pub(crate) struct RunResult {
     pub(crate) report: SiteReport,
     pub(crate) records: Vec<CustomerRecord>,
+    /// Per kiosk (primaries, then spares): the cash its acceptor put in the
+    /// box or holds in its path, and what its machine journaled for it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) money: Vec<(i64, super::journal::JournalMoney)>,
+    /// Per kiosk: the tickets its machine's journal holds.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) machine_tickets: Vec<Vec<kiosk_core::tickets::Ticket>>,
+}
+
+/// A fault on a kiosk's devices, from its start to its repair.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fault {
+    pub(crate) kiosk: usize,
+    pub(crate) kind: FaultKind,
+    pub(crate) started_ms: u64,
+    /// Its ticket (index), once detected.
+    pub(crate) ticket: Option<usize>,
+    /// The device works again.
+    pub(crate) repaired: bool,
+    /// The machine resolved its ticket while the device was still broken:
+    /// its next ticket on the device is this fault's again.
+    pub(crate) relink: bool,
 }
 
 /// Mixes one more value into a digest (SplitMix64's finaliser).
@@ -64,17 +89,25 @@ pub(crate) struct Engine<'a> {
     pub(super) horizon_ms: u64,
     pub(super) arrivals: Arrivals,
     pub(super) choice_rng: SimRng,
-    pub(super) ctx: ServiceContext,
+    pub(super) ctx: CustomerContext,
     pub(super) kiosks: Vec<Kiosk>,
     pub(super) primaries: usize,
     pub(super) profiles: Vec<FaultProfile>,
     /// Per kind: rate per opening-hour ms (scaled).
     pub(super) rates_per_ms: Vec<f64>,
+    pub(super) faults: Vec<Fault>,
     pub(super) tickets: Vec<Ticket>,
-    pub(super) ticket_kiosk: Vec<usize>,
+    /// Per ticket: its fault (index).
+    pub(super) ticket_fault: Vec<usize>,
+    /// Open tickets by (kiosk, the machine's ticket number).
+    pub(super) machine_open: std::collections::HashMap<(usize, u64), usize>,
+    /// Tickets the machines opened for something that is not a modelled
+    /// fault (frequent failures, a slow link, …).
+    pub(super) other_tickets: u64,
+    /// Sessions that ended before taking money: the machine journals
+    /// nothing for them (counted as "no payment").
+    pub(super) unjournaled_no_payment: u64,
     pub(super) records: Vec<CustomerRecord>,
-    pub(super) tally: Tally,
-    pub(super) sessions: [u64; 6],
     pub(super) rerouted: u64,
     pub(super) suppressed: u64,
     pub(super) switchovers: Vec<Switchover>,
@@ -88,6 +121,10 @@ pub(crate) struct Engine<'a> {
     /// Σ waiting × time while open, in customer-milliseconds.
     pub(super) waiting_area: f64,
     pub(super) scratch: Vec<Customer>,
+    /// What the last drain of a kiosk's machine reported.
+    pub(super) notices: Vec<Notice>,
+    /// Accepting kiosks by expected wait (guided customers).
+    pub(super) index: WaitIndex,
 }
 
 impl<'a> Engine<'a> {
@@ -105,7 +142,13 @@ impl<'a> Engine<'a> {
                     format!("{}-K{:02}", config.name, i + 1)
                 };
                 let rng = root.fork(&format!("faults-{name}"));
+                let io_rng = root.fork(&format!("io-{name}"));
                 let weight = config.proximity_decay.powi(i as i32);
+                let mut kc = config.machine.clone();
+                kc.kiosk_id = KioskId(name.clone());
+                kc.session = config.session.clone();
+                kc.session.site = config.name.clone();
+                let currency = config.session.accepted_notes[0].currency;
                 Kiosk::new(
                     KioskId(name),
                     weight,
@@ -113,6 +156,8 @@ impl<'a> Engine<'a> {
                     config.queue_max as usize,
                     config.service_estimate_initial_ms as f64,
                     rng,
+                    Executor::new(kc, currency),
+                    io_rng,
                 )
             })
             .collect();
@@ -139,16 +184,18 @@ impl<'a> Engine<'a> {
             horizon_ms: u64::from(opts.days) * DAY_MS,
             arrivals: Arrivals::new(config, root.fork("arrivals")),
             choice_rng: root.fork("choice"),
-            ctx: ServiceContext::new(config),
+            ctx: CustomerContext::new(config),
             kiosks,
             primaries,
             profiles,
             rates_per_ms,
+            faults: Vec::new(),
             tickets: Vec::new(),
-            ticket_kiosk: Vec::new(),
+            ticket_fault: Vec::new(),
+            machine_open: std::collections::HashMap::new(),
+            other_tickets: 0,
+            unjournaled_no_payment: 0,
             records: Vec::new(),
-            tally: Tally::default(),
-            sessions: [0; 6],
             rerouted: 0,
             suppressed: 0,
             switchovers: Vec::new(),
@@ -161,10 +208,15 @@ impl<'a> Engine<'a> {
             last_change_ms: 0,
             waiting_area: 0.0,
             scratch: Vec::new(),
+            notices: Vec::new(),
+            index: WaitIndex::default(),
         }
     }
 
     fn run(mut self) -> RunResult {
+        for k in 0..self.kiosks.len() {
+            self.boot(k);
+        }
         for day in 0..self.cal.days() {
             self.queue.push(self.cal.open_at(day), Event::Open { day });
             self.queue
@@ -209,7 +261,9 @@ impl<'a> Engine<'a> {
             Event::Close { .. } => self.set_open(false),
             Event::Arrival => self.arrival(),
             Event::Step { kiosk, token } => self.step(kiosk as usize, token),
-            Event::Deadline { kiosk, serial } => self.deadline(kiosk as usize, serial),
+            Event::Reply { kiosk, token } => self.reply(kiosk as usize, token),
+            Event::Report { kiosk, token } => self.report(kiosk as usize, token),
+            Event::Timer { kiosk, token } => self.timer(kiosk as usize, token),
             Event::Leave { kiosk, serial } => self.leave(kiosk as usize, serial),
             Event::FaultStart { kiosk } => {
                 let k = kiosk as usize;
@@ -221,9 +275,9 @@ impl<'a> Engine<'a> {
                 let f = self.opts.forced[index as usize];
                 self.start_fault(f.kiosk, f.kind);
             }
-            Event::Detected { ticket } => self.detected(ticket as usize),
+            Event::Noticed { fault } => self.noticed(fault as usize),
             Event::Dispatched { ticket } => self.dispatched(ticket as usize),
-            Event::Resolved { ticket } => self.resolved(ticket as usize),
+            Event::Repaired { ticket } => self.repaired(ticket as usize),
             Event::SpareReady { kiosk } => self.spare_ready(kiosk as usize),
         }
     }

@@ -256,6 +256,21 @@ impl KioskMachine {
         }
     }
 
+    /// The earliest deadline between sessions that is not the periodic
+    /// health check or link heartbeat: a pending payment's retry, a
+    /// ticket's escalation, a transaction leaving the failure-rate window.
+    /// A simulated hall that skips idle ticks which cannot change anything
+    /// (devices and link as they were at the last tick) still wakes the
+    /// machine at these, so nothing it would decide on its own is missed.
+    pub fn next_watch_deadline(&self) -> Option<Millis> {
+        self.retries
+            .next_deadline()
+            .into_iter()
+            .chain(self.tickets.next_deadline())
+            .chain(self.health.next_deadline())
+            .min()
+    }
+
     /// Time has come for something [`KioskMachine::poll_timeout`] named.
     pub fn handle_timeout(&mut self, now: Millis) {
         self.advance(now);
