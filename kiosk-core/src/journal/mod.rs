@@ -152,6 +152,7 @@ mod fail;
 mod notes;
 mod payments;
 mod queries;
+mod readonly;
 mod receipts;
 mod schema;
 mod sessions;
@@ -171,6 +172,7 @@ use kiosk_hal::{Currency, IdempotencyKey, Money, NoteFate, Receipt, RejectReason
 use crate::ids::{Millis, SessionId};
 pub use chain::{ChainHead, CHAIN_TAIL, HASH_LEN};
 pub use clearing::ClearingRecord;
+pub use readonly::{AuditRow, PaymentFacts, ReadOnlyJournal, ReadVia};
 pub use staff::{StaffEvent, StaffEventKind};
 pub use types::*;
 pub use verify::{BooksCheck, CheckKind, RECENT_TAIL};
