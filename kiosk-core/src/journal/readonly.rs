@@ -16,22 +16,32 @@
 //! `-shm` beside them is SQLite's shared-memory index of the WAL (not
 //! journal data): a reader of a WAL database takes its read locks there.
 //!
-//! A journal not closed cleanly (a crash, a power cut, a kiosk still
-//! running) has its newest commits in the `-wal`, which SQLite can only
-//! read through a `-shm`. Three cases:
+//! A read-only connection to a WAL database needs the `-wal` and the
+//! `-shm` beside it, and creates them when they are missing (measured: a
+//! plain read-only open of a cleanly closed journal leaves an empty `-wal`
+//! and a `-shm` behind, which it cannot remove). So which way the file is
+//! read depends on what lies beside it:
 //!
-//! - **No `-wal`, or an empty one** (closed cleanly): read in place. A
-//!   read-only connection finds no WAL and creates none.
-//! - **A `-wal` and its `-shm`** (a running kiosk, or one killed): read in
-//!   place, through the `-shm` (a running kiosk's commits after our
-//!   snapshot are simply not seen).
-//! - **A `-wal` without a `-shm`** (files copied off a kiosk, the `-shm`
-//!   left behind): reading in place would create a `-shm` beside the
+//! - **No `-wal`, or an empty one without a `-shm`** (closed cleanly, every
+//!   commit in the main file): read in place as `immutable`, which takes no
+//!   locks and creates nothing. (`immutable` reads the main file alone, so
+//!   it is only used when the log holds nothing.)
+//! - **A `-wal` and its `-shm`** (a kiosk still running, or one killed or
+//!   cut off mid-work): read in place through the `-shm`, SQLite's
+//!   shared-memory index of the log, where readers take their locks (it is
+//!   not journal data; its bytes may change). A running kiosk's commits
+//!   after the report's snapshot are not seen.
+//! - **A non-empty `-wal` without a `-shm`** (files copied off a kiosk, the
+//!   `-shm` left behind): reading in place would create a `-shm` beside the
 //!   journal. Instead both files are copied into a private temporary
 //!   directory and read there ([`ReadVia::PrivateCopy`]); the copy is
-//!   removed when the [`ReadOnlyJournal`] is dropped. (SQLite's
-//!   `immutable` flag is no way out: it reads the main file alone and
-//!   would silently leave out every acknowledged event in the `-wal`.)
+//!   removed when the [`ReadOnlyJournal`] is dropped.
+//!
+//! What `immutable` cannot see: a kiosk that starts writing the file after
+//! the open found no log. Its commits go to a new `-wal` (the kiosk copies
+//! them into the main file only at a checkpoint between sessions), so the
+//! report reads the state at its open; run reports on a stopped kiosk's
+//! journal, or on a copy, to be sure.
 //!
 //! A journal of an older schema version (or lacking a table a newer build
 //! adds) is migrated the way [`Journal::open`] migrates it, but in a
@@ -335,15 +345,19 @@ fn open(source: &Path) -> Result<ReadOnlyJournal, Fail> {
             "not an SQLite database (bad header)",
         ));
     }
+    let wal_exists = size(&sibling(source, "-wal"))?.is_some();
     let shm = size(&sibling(source, "-shm"))?.is_some();
     let mut copy = None;
     let mut file = source.to_path_buf();
+    let mut immutable = false;
     if wal > 0 && !shm {
         let dir = PrivateDir::with_copy_of(source)?;
         file = dir.journal();
         copy = Some(dir);
+    } else if !(wal_exists && shm) {
+        immutable = true;
     }
-    let mut conn = connect(&file)?;
+    let mut conn = connect(&file, immutable)?;
     if !current(&conn)? {
         // An older format: migrated the way a kiosk would, in a copy.
         drop(conn);
@@ -355,7 +369,7 @@ fn open(source: &Path) -> Result<ReadOnlyJournal, Fail> {
         Journal::open(&file)
             .and_then(Journal::close)
             .map_err(|e| Fail::new(e.kind(), format!("in a private copy: {e}")))?;
-        conn = connect(&file)?;
+        conn = connect(&file, false)?;
         if !current(&conn)? {
             return Err(Fail::new(
                 JournalErrorKind::SchemaVersion,
@@ -384,14 +398,43 @@ fn open(source: &Path) -> Result<ReadOnlyJournal, Fail> {
     })
 }
 
-/// A read-only connection to `file` that never checkpoints or writes.
-fn connect(file: &Path) -> Result<Connection, Fail> {
+/// A read-only connection to `file` that never checkpoints or writes;
+/// `immutable`: one that takes no locks and opens no `-wal` or `-shm`
+/// (only for a file whose log holds nothing).
+fn connect(file: &Path, immutable: bool) -> Result<Connection, Fail> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(file, flags)?;
+    let conn = if immutable {
+        let absolute = std::fs::canonicalize(file).map_err(storage)?;
+        Connection::open_with_flags(
+            format!("file:{}?mode=ro&immutable=1", uri_path(&absolute)),
+            flags | OpenFlags::SQLITE_OPEN_URI,
+        )?
+    } else {
+        Connection::open_with_flags(file, flags)?
+    };
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     conn.pragma_update(None, "query_only", true)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
+}
+
+/// `path` for a `file:` URI: every byte but unreserved characters and `/`
+/// percent-encoded (a `?`, `#` or `%` in a directory name must not end
+/// the path).
+fn uri_path(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for b in bytes {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Whether the file is a journal of this build's format with every table
