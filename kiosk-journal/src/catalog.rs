@@ -64,6 +64,7 @@ catalog! {
     Currency => "币种", "Currency";
     Denomination => "面额", "Denomination";
     NoteCount => "张数", "Notes";
+    NotesUnit => "张", "notes";
     Amount => "金额", "Amount";
     ValueUnknown => "面额未知", "value unknown";
     Total => "合计", "Total";
@@ -145,6 +146,21 @@ catalog! {
     Measure => "措施", "Measure";
     Result => "结果", "Result";
     NoTickets => "没有工单", "no tickets";
+    StateOpen => "待处理", "open";
+    StateAcknowledged => "已受理", "acknowledged";
+    StateRemoteFixTried => "已远程处理", "remote fix tried";
+    StateDispatched => "已派员", "dispatched";
+    StateResolved => "已解决", "resolved";
+    DeviceAcceptor => "纸币识别器", "bill acceptor";
+    DeviceCashBox => "钱箱", "cash box";
+    DevicePrinter => "凭条打印机", "receipt printer";
+    DeviceReader => "扫码/读卡器", "code / card reader";
+    DeviceLink => "网络链路", "network link";
+    DeviceKiosk => "终端整机", "the kiosk as a whole";
+    SeverityLow => "低", "low";
+    SeverityMedium => "中", "medium";
+    SeverityHigh => "高", "high";
+    SeverityCritical => "紧急", "critical";
     StepsDropped => "较早的步骤未保留（条）", "older steps not kept";
     // errors
     Error => "错误", "error";

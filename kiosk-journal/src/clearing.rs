@@ -195,11 +195,10 @@ fn facts(
 pub fn render_text(r: &ClearingReport, lang: Lang, offset: UtcOffset) -> String {
     let text = |m: Msg| m.text(lang).to_string();
     let mut out = format!("{}\n\n", text(Msg::ClearingTitle));
-    let mut table = Table::new(vec![String::new(), String::new()]);
+    let mut table = Table::left_aligned(vec![String::new(), String::new()]);
     for (label, value) in facts(r, offset, &text) {
         table.row(vec![text(label), value]);
     }
-    // Left-align the values: one "label: value" per line.
     for line in table.render().lines().skip(1) {
         out.push_str(line);
         out.push('\n');
@@ -208,7 +207,7 @@ pub fn render_text(r: &ClearingReport, lang: Lang, offset: UtcOffset) -> String 
     if r.settled.is_empty() {
         out.push_str(&format!("  {}\n", text(Msg::None)));
     } else {
-        let mut t = Table::new(vec![
+        let mut t = Table::left_aligned(vec![
             text(Msg::Note),
             text(Msg::Session),
             text(Msg::Value),

@@ -47,16 +47,29 @@ pub fn width(s: &str) -> usize {
         .sum()
 }
 
-/// A table of text cells: the first column left-aligned, the others right-aligned.
+/// A table of text cells: the first column left-aligned, the others
+/// right-aligned (numbers), or all left-aligned (words).
 #[derive(Debug, Clone)]
 pub struct Table {
     rows: Vec<Vec<String>>,
+    all_left: bool,
 }
 
 impl Table {
-    /// A table with a header row.
+    /// A table of numbers with a header row.
     pub fn new(header: Vec<String>) -> Table {
-        Table { rows: vec![header] }
+        Table {
+            rows: vec![header],
+            all_left: false,
+        }
+    }
+
+    /// A table of words with a header row: every column left-aligned.
+    pub fn left_aligned(header: Vec<String>) -> Table {
+        Table {
+            rows: vec![header],
+            all_left: true,
+        }
     }
 
     /// Adds a row.
@@ -82,11 +95,13 @@ impl Table {
             let mut line = String::new();
             for (i, cell) in row.iter().enumerate() {
                 let pad = " ".repeat(widths[i].saturating_sub(width(cell)));
-                if i == 0 {
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                if i == 0 || self.all_left {
                     line.push_str(cell);
                     line.push_str(&pad);
                 } else {
-                    line.push_str("  ");
                     line.push_str(&pad);
                     line.push_str(cell);
                 }

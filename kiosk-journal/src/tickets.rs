@@ -1,19 +1,41 @@
 //! Fault tickets with every handling step (time, person, measure, result),
 //! as the contingency plan asks them recorded.
 
-use kiosk_core::tickets::Ticket;
+use kiosk_core::events::DeviceKind;
+use kiosk_core::tickets::{Severity, Ticket, TicketState};
 use kiosk_core::Millis;
 
 use crate::catalog::{Lang, Msg};
 use crate::text::Table;
 use crate::time::{self, UtcOffset};
 
-/// A serde name (`"cash-box"`, `"dispatched"`) of a value.
-fn name<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
+fn state(s: TicketState) -> Msg {
+    match s {
+        TicketState::Open => Msg::StateOpen,
+        TicketState::Acknowledged => Msg::StateAcknowledged,
+        TicketState::RemoteFixTried => Msg::StateRemoteFixTried,
+        TicketState::Dispatched => Msg::StateDispatched,
+        TicketState::Resolved => Msg::StateResolved,
+    }
+}
+
+fn device(d: DeviceKind) -> Msg {
+    match d {
+        DeviceKind::Acceptor => Msg::DeviceAcceptor,
+        DeviceKind::CashBox => Msg::DeviceCashBox,
+        DeviceKind::Printer => Msg::DevicePrinter,
+        DeviceKind::Reader => Msg::DeviceReader,
+        DeviceKind::Link => Msg::DeviceLink,
+        DeviceKind::Kiosk => Msg::DeviceKiosk,
+    }
+}
+
+fn severity(s: Severity) -> Msg {
+    match s {
+        Severity::Low => Msg::SeverityLow,
+        Severity::Medium => Msg::SeverityMedium,
+        Severity::High => Msg::SeverityHigh,
+        Severity::Critical => Msg::SeverityCritical,
     }
 }
 
@@ -35,16 +57,16 @@ pub fn render(tickets: &[Ticket], lang: Lang, offset: UtcOffset) -> String {
             t(Msg::Site),
             k.site,
             t(Msg::State),
-            name(&k.state())
+            t(state(k.state()))
         ));
         out.push_str(&format!(
             "  {} {}  {} {}  {} {}\n  {}: {}\n",
             t(Msg::Device),
-            name(&k.device),
+            t(device(k.device)),
             t(Msg::Fault),
             k.kind,
             t(Msg::Severity),
-            name(&k.severity),
+            t(severity(k.severity)),
             t(Msg::Symptom),
             k.symptom
         ));
@@ -65,7 +87,7 @@ pub fn render(tickets: &[Ticket], lang: Lang, offset: UtcOffset) -> String {
                 k.actions_dropped
             ));
         }
-        let mut table = Table::new(vec![
+        let mut table = Table::left_aligned(vec![
             t(Msg::Time).into(),
             t(Msg::Person).into(),
             t(Msg::Measure).into(),
