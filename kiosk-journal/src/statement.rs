@@ -164,7 +164,7 @@ impl Replay {
     fn row(&mut self, r: &AuditRow, from: Millis) {
         let in_day = r.at >= from;
         match Kind::parse(&r.kind) {
-            Kind::NoteStacked => self.into_box(r),
+            Kind::NoteStacked => self.went_into_box(r),
             Kind::NoteInDoubt => {
                 if let Some(n) = r.note {
                     self.in_doubt.insert(n, r.note_value);
@@ -173,7 +173,7 @@ impl Replay {
             Kind::NoteSettled | Kind::NoteSettledByStaff => {
                 match Fate::from_detail(r.detail.as_deref()) {
                     Some(Fate::InCashBox) => {
-                        self.into_box(r);
+                        self.went_into_box(r);
                         r.note.map(|n| self.in_doubt.remove(&n));
                     }
                     Some(Fate::Returned) => {
@@ -190,7 +190,7 @@ impl Replay {
         }
     }
 
-    fn into_box(&mut self, r: &AuditRow) {
+    fn went_into_box(&mut self, r: &AuditRow) {
         if let Some(n) = r.note {
             self.in_box.insert(
                 n,
