@@ -246,7 +246,35 @@ pub fn build(
         .into_iter()
         .filter(|c| c.at < to)
         .collect();
+    Ok(Statement {
+        day: day.to_string(),
+        utc_offset: offset.to_string(),
+        from,
+        to,
+        kiosks: journal.kiosks()?.into_iter().map(|k| k.0).collect(),
+        chain_head: journal.chain_head()?.to_string(),
+        currencies: by_currency(&replay, &clearings, from),
+        clearings: clearings
+            .iter()
+            .filter(|c| c.at >= from)
+            .map(|c| ClearingLine {
+                id: c.id,
+                at: c.at,
+                operators: c.operators.clone(),
+                expected: c.expected,
+                counted: c.counted,
+            })
+            .collect(),
+    })
+}
 
+/// The statement of each currency, from the replay up to the end of the
+/// day and the clearings until then.
+fn by_currency(
+    replay: &Replay,
+    clearings: &[ClearingRecord],
+    from: Millis,
+) -> Vec<CurrencyStatement> {
     // Every currency met, in code order.
     let mut currencies: Vec<Currency> = replay
         .in_box
@@ -396,26 +424,7 @@ pub fn build(
             },
         });
     }
-    Ok(Statement {
-        day: day.to_string(),
-        utc_offset: offset.to_string(),
-        from,
-        to,
-        kiosks: journal.kiosks()?.into_iter().map(|k| k.0).collect(),
-        chain_head: journal.chain_head()?.to_string(),
-        currencies: out,
-        clearings: clearings
-            .iter()
-            .filter(|c| c.at >= from)
-            .map(|c| ClearingLine {
-                id: c.id,
-                at: c.at,
-                operators: c.operators.clone(),
-                expected: c.expected,
-                counted: c.counted,
-            })
-            .collect(),
-    })
+    out
 }
 
 /// The statement as text in `lang`.
@@ -566,4 +575,85 @@ pub fn render(s: &Statement, lang: Lang, offset: UtcOffset) -> String {
         out.push_str(&table.render());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiosk_core::journal::PaymentFacts;
+
+    fn cny(minor: i64) -> Money {
+        Money::new(minor, Currency::CNY)
+    }
+
+    fn row(id: i64, at: u64, kind: &str) -> AuditRow {
+        AuditRow {
+            id,
+            at: Millis(at),
+            kind: kind.into(),
+            session: None,
+            note: None,
+            payment_key: None,
+            note_value: None,
+            detail: None,
+            payment: None,
+            note_payment: None,
+        }
+    }
+
+    fn stacked(id: i64, at: u64, note: i64, value: i64, payment: &str) -> AuditRow {
+        AuditRow {
+            note: Some(NoteId(note)),
+            note_value: Some(cny(value)),
+            note_payment: Some(IdempotencyKey(payment.into())),
+            ..row(id, at, "note-stacked")
+        }
+    }
+
+    fn payment(id: i64, at: u64, kind: &str, key: &str, amount: i64) -> AuditRow {
+        AuditRow {
+            payment_key: Some(IdempotencyKey(key.into())),
+            payment: Some(PaymentFacts {
+                amount: cny(amount),
+                method: PaymentMethod::Cash,
+                state: PaymentState::Credited,
+            }),
+            ..row(id, at, kind)
+        }
+    }
+
+    /// Two notes of a payment, credited, before and during the day.
+    fn replay(payment_amount: i64) -> Replay {
+        let mut r = Replay::default();
+        for row in [
+            stacked(1, 10, 1, 10000, "P1"),
+            stacked(2, 11, 2, 5000, "P1"),
+            payment(3, 12, "payment-pending", "P1", payment_amount),
+            stacked(4, 110, 3, 2000, "P2"),
+            payment(5, 120, "payment-credited", "P1", payment_amount),
+        ] {
+            r.row(&row, Millis(100));
+        }
+        r
+    }
+
+    #[test]
+    fn the_money_line_holds_when_payments_are_their_notes() {
+        let s = &by_currency(&replay(15000), &[], Millis(100))[0];
+        assert_eq!(s.into_box.amount, cny(2000), "only the note of the day");
+        assert_eq!(s.credited_during_day.amount, cny(15000));
+        let e = s.end_of_day;
+        assert_eq!(e.in_box.amount, cny(17000));
+        assert_eq!(e.credited, cny(15000));
+        // P2 was never journaled by the end of the day: its note is pending.
+        assert_eq!(e.pending, cny(2000));
+        assert!(e.money_line_holds);
+    }
+
+    #[test]
+    fn the_money_line_breaks_when_a_payment_is_not_its_notes() {
+        let s = &by_currency(&replay(16000), &[], Millis(100))[0];
+        assert_eq!(s.end_of_day.credited, cny(16000));
+        assert!(!s.end_of_day.money_line_holds);
+    }
 }

@@ -770,3 +770,24 @@ fn a_cleanly_closed_journal_gets_no_wal_or_shm() {
     drop(j);
     assert_untouched(dir.path(), &before, "open_read_only + verify_all", false);
 }
+
+#[test]
+fn a_journal_lacking_a_newer_table_is_brought_up_to_date_in_a_private_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    unclosed(&path).close().unwrap();
+    // As a build from before fault tickets left it (the table is added on open).
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP TABLE tickets;")
+        .unwrap();
+    let before = snapshot(dir.path());
+    let p = path.to_str().unwrap();
+    let out = run(&["tickets", p]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("没有工单"), "{}", stdout(&out));
+    assert_eq!(credited_on_day1(p), 15000);
+    assert_untouched(dir.path(), &before, "an older format", false);
+    let j = Journal::open_read_only(&path).unwrap();
+    assert_eq!(j.via(), kiosk_core::journal::ReadVia::PrivateCopy);
+}
