@@ -166,12 +166,15 @@ fn journal_failed(e: &JournalError) -> ExitCode {
 
 /// Opens `file` read-only, or reports why not.
 fn open(file: &Path, lang: Lang) -> Result<ReadOnlyJournal, ExitCode> {
-    if let Err(e) = std::fs::symlink_metadata(file) {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            return Err(fail(Msg::ErrMissing, &file.display().to_string(), CANNOT));
+    let j = Journal::open_read_only(file).map_err(|e| {
+        let missing = std::fs::symlink_metadata(file)
+            .is_err_and(|io| io.kind() == std::io::ErrorKind::NotFound);
+        if e.kind() == JournalErrorKind::Storage && missing {
+            fail(Msg::ErrMissing, &file.display().to_string(), CANNOT)
+        } else {
+            journal_failed(&e)
         }
-    }
-    let j = Journal::open_read_only(file).map_err(|e| journal_failed(&e))?;
+    })?;
     if j.via() == ReadVia::PrivateCopy {
         eprintln!("{}", Msg::ReadFromCopy.text(lang));
     }

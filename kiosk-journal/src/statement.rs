@@ -171,15 +171,12 @@ impl Replay {
                 }
             }
             Kind::NoteSettled | Kind::NoteSettledByStaff => {
-                match Fate::from_detail(r.detail.as_deref()) {
-                    Some(Fate::InCashBox) => {
-                        self.went_into_box(r);
-                        r.note.map(|n| self.in_doubt.remove(&n));
-                    }
-                    Some(Fate::Returned) => {
-                        r.note.map(|n| self.in_doubt.remove(&n));
-                    }
-                    Some(Fate::Unknown) | None => {}
+                let fate = Fate::from_detail(r.detail.as_deref());
+                if fate == Some(Fate::InCashBox) {
+                    self.went_into_box(r);
+                }
+                if let (Some(Fate::InCashBox | Fate::Returned), Some(n)) = (fate, r.note) {
+                    self.in_doubt.remove(&n);
                 }
                 self.payment_created(r);
             }

@@ -651,6 +651,19 @@ fn a_missing_path_is_not_created_and_bad_files_are_refused() {
     assert_eq!(e.kind(), kiosk_core::journal::JournalErrorKind::Storage);
     assert!(snapshot(dir.path()).is_empty());
 
+    // A log without its journal file: the file is not taken as missing, nor created.
+    let lost = dir.path().join("lost.sqlite");
+    std::fs::write(dir.path().join("lost.sqlite-wal"), [7u8; 4096]).unwrap();
+    let before = snapshot(dir.path());
+    let out = run(&["verify", lost.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("日志主文件丢失或为空") && err.contains("holds acknowledged events"),
+        "{err}"
+    );
+    assert_untouched(dir.path(), &before, "an orphaned log", false);
+
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "not a database at all, just text").unwrap();
     let other = dir.path().join("other.sqlite");

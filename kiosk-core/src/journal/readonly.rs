@@ -2,7 +2,7 @@
 //!
 //! [`Journal::open_read_only`] opens the file with `SQLITE_OPEN_READONLY`
 //! (never `CREATE`: a missing path stays missing), runs the same check a
-//! normal open runs ([`super::verify`]'s check on open: the books balance,
+//! normal open runs (the `verify` module's check on open: the books balance,
 //! the hash chain holds from the mark), and hands back a
 //! [`ReadOnlyJournal`]. That derefs to `&Journal` only, so every read
 //! method of the journal works on it and no recording method can be
@@ -38,10 +38,12 @@
 //!   removed when the [`ReadOnlyJournal`] is dropped.
 //!
 //! What `immutable` cannot see: a kiosk that starts writing the file after
-//! the open found no log. Its commits go to a new `-wal` (the kiosk copies
-//! them into the main file only at a checkpoint between sessions), so the
-//! report reads the state at its open; run reports on a stopped kiosk's
-//! journal, or on a copy, to be sure.
+//! the open found no log. Its commits go to a new `-wal`, so the report
+//! reads the state at its open; but a checkpoint (between two sessions)
+//! that copies them into the main file while the report reads it can make
+//! the report fail (SQLite then reports the file damaged, or the check
+//! fails): run it again. A kiosk that is running has its `-wal` and
+//! `-shm`, and is read through them, safely.
 //!
 //! A journal of an older schema version (or lacking a table a newer build
 //! adds) is migrated the way [`Journal::open`] migrates it, but in a
@@ -304,10 +306,20 @@ fn open(source: &Path) -> Result<ReadOnlyJournal, Fail> {
     let meta = match std::fs::metadata(source) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let wal = size(&sibling(source, "-wal"))?.unwrap_or(0);
+            if wal > 0 {
+                return Err(Fail::new(
+                    JournalErrorKind::OrphanLog,
+                    format!(
+                        "the journal file is missing but its log holds {wal} bytes of \
+                         acknowledged events: restore the journal file next to the log"
+                    ),
+                ));
+            }
             return Err(Fail::new(
                 JournalErrorKind::Storage,
                 "no such file (nothing was created)",
-            ))
+            ));
         }
         Err(e) => return Err(storage(e)),
     };
