@@ -507,7 +507,7 @@ pub fn render(s: &Statement, lang: Lang, offset: UtcOffset) -> String {
                 "{} ({} {})",
                 amount(e.in_doubt.amount),
                 e.in_doubt.count,
-                t(Msg::NoteCount)
+                t(Msg::NotesUnit)
             ),
         ]);
         table.row(vec![
