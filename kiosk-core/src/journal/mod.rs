@@ -157,6 +157,7 @@ mod migrate_v3;
 mod notes;
 mod payments;
 mod queries;
+mod readonly;
 mod receipts;
 mod schema;
 mod sessions;
@@ -176,6 +177,7 @@ use kiosk_hal::{Currency, IdempotencyKey, Money, NoteFate, Receipt, RejectReason
 use crate::ids::{Millis, SessionId};
 pub use chain::{ChainHead, CHAIN_TAIL, FULL_HASH_EVERY, HASH_LEN, TAG_LEN};
 pub use clearing::ClearingRecord;
+pub use readonly::{AuditRow, PaymentFacts, ReadOnlyJournal, ReadVia};
 pub use staff::{StaffEvent, StaffEventKind};
 pub use types::*;
 pub use verify::{BooksCheck, CheckKind, RECENT_TAIL};
