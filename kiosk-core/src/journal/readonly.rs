@@ -227,10 +227,11 @@ impl ReadOnlyJournal {
             let mut stmt = c.prepare(
                 "SELECT a.id, a.at, a.kind, a.session, a.note, a.payment_key, a.amount_minor,
                         a.currency, a.detail, p.amount_minor, p.amount_currency, p.method,
-                        p.state, n.payment_key
+                        p.state, np.key
                  FROM audit a
                  LEFT JOIN payments p ON p.key = a.payment_key
                  LEFT JOIN notes n ON n.id = a.note
+                 LEFT JOIN payments np ON np.id = n.payment
                  WHERE a.at < ?1
                  ORDER BY a.id",
             )?;
@@ -248,15 +249,15 @@ impl ReadOnlyJournal {
                         _ => Ok(None),
                     }
                 };
-                let payment = match (r.get::<_, Option<String>>(11)?, r.get(12)?) {
+                let payment = match (r.get::<_, Option<i64>>(11)?, r.get(12)?) {
                     (Some(method), Some(state)) => {
-                        let state: String = state;
+                        let state: i64 = state;
                         Some(PaymentFacts {
                             amount: money(r.get(9)?, r.get(10)?)?.ok_or_else(|| {
                                 Fail::corrupt(format!("audit row {id}: payment without amount"))
                             })?,
-                            method: method_from(&method)?,
-                            state: payment_state_from(&state)?,
+                            method: method_from(method)?,
+                            state: payment_state_from(state)?,
                         })
                     }
                     _ => None,
