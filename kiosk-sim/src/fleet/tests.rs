@@ -257,23 +257,25 @@ fn every_kiosks_cash_box_matches_what_its_machine_journaled() {
         spares: config.spares,
         forced: Vec::new(),
     };
-    let run = sim::run(&config, 17, &opts);
-    let mut boxed = 0;
-    for (k, (physical, journal)) in run.money.iter().enumerate() {
-        assert_eq!(
-            *physical,
-            journal.total(),
-            "kiosk {k}: box and path {physical} vs journal {journal:?}"
-        );
-        boxed += physical;
+    // Three seeds: the money line must hold in each, and between them
+    // every kind of disturbance the line is meant to survive happens.
+    let (mut boxed, mut stacked, mut in_doubt, mut interrupted) = (0, 0, 0, 0);
+    for seed in [17, 18, 19] {
+        let run = sim::run(&config, seed, &opts);
+        for (k, (physical, journal)) in run.money.iter().enumerate() {
+            assert_eq!(
+                *physical,
+                journal.total(),
+                "seed {seed}, kiosk {k}: box and path {physical} vs journal {journal:?}"
+            );
+            boxed += physical;
+        }
+        stacked += run.report.devices.notes_stacked;
+        in_doubt += run.report.devices.notes_in_doubt;
+        interrupted += run.report.sessions.interrupted;
     }
     assert!(boxed > 0);
-    let d = run.report.devices;
-    assert!(d.notes_stacked > 1_000, "{d:?}");
-    assert!(d.notes_in_doubt > 0, "some notes went in doubt: {d:?}");
-    assert!(
-        run.report.sessions.interrupted > 0,
-        "{:?}",
-        run.report.sessions
-    );
+    assert!(stacked > 3_000, "{stacked} notes stacked");
+    assert!(in_doubt > 0, "some notes went in doubt");
+    assert!(interrupted > 0, "some sessions were cut by a crash");
 }
