@@ -41,7 +41,9 @@ pub struct EscPosConfig {
     pub reconnect_initial_ms: u64,
     /// Longest wait between reopening attempts. Default 5000.
     pub reconnect_max_ms: u64,
-    /// Read timeout of the I/O thread. Default 10.
+    /// The I/O thread's write timeout and its longest sleep while the port
+    /// cannot be opened (reads wait on the port itself, not on a tick).
+    /// Default 10.
     pub io_tick_ms: u64,
 }
 

@@ -57,7 +57,9 @@ pub struct SspConfig {
     pub reconnect_initial_ms: u64,
     /// Longest wait between reopening attempts. Default 5000.
     pub reconnect_max_ms: u64,
-    /// Read timeout of the I/O thread. Default 5.
+    /// The I/O thread's write timeout and its longest sleep while the port
+    /// cannot be opened (reads wait on the port itself, not on a tick).
+    /// Default 5.
     pub io_tick_ms: u64,
 }
 
