@@ -1,6 +1,6 @@
 //! Escrow-to-stack latency on the wire: from the emulator writing an escrow
 //! status to the pty to it reading the driver's stack command, with the
-//! driver at its default settings (poll 100 ms, I/O tick 5 ms) and the
+//! driver at its default settings (poll 100 ms, event-driven I/O) and the
 //! stack issued the moment `Escrowed` arrives, as the kiosk core does.
 //!
 //! Prints the figures; run with `-- --nocapture` to see them. The target is
