@@ -49,7 +49,6 @@
 //! adds) is migrated the way [`Journal::open`] migrates it, but in a
 //! private copy, and read there: the original stays as it was.
 
-use std::io::Read;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,9 +66,6 @@ use super::{
     SCHEMA_VERSION,
 };
 use crate::ids::{KioskId, Millis, SessionId};
-
-/// The first 16 bytes of every SQLite 3 database file.
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Tables a journal of [`SCHEMA_VERSION`] has once a build of it has
 /// opened it for writing; one missing means the file needs what
@@ -304,61 +300,28 @@ fn storage(e: std::io::Error) -> Fail {
 
 /// The read-only open (see [`Journal::open_read_only`]).
 fn open(source: &Path) -> Result<ReadOnlyJournal, Fail> {
-    let meta = match std::fs::metadata(source) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let wal = size(&sibling(source, "-wal"))?.unwrap_or(0);
-            if wal > 0 {
-                return Err(Fail::new(
-                    JournalErrorKind::OrphanLog,
-                    format!(
-                        "the journal file is missing but its log holds {wal} bytes of \
-                         acknowledged events: restore the journal file next to the log"
-                    ),
-                ));
-            }
+    // The write path's checks first (an orphaned log, not a regular file,
+    // not SQLite): one definition of what is not a journal.
+    super::schema::check_header(source)?;
+    // What that path would create, a read never does.
+    match size(source)? {
+        None => {
             return Err(Fail::new(
                 JournalErrorKind::Storage,
                 "no such file (nothing was created)",
-            ));
+            ))
         }
-        Err(e) => return Err(storage(e)),
-    };
-    if !meta.is_file() {
-        return Err(Fail::new(
-            JournalErrorKind::NotAJournal,
-            "not a regular file",
-        ));
-    }
-    let wal = size(&sibling(source, "-wal"))?.unwrap_or(0);
-    if meta.len() == 0 {
-        if wal > 0 {
+        Some(0) => {
             return Err(Fail::new(
-                JournalErrorKind::OrphanLog,
-                format!(
-                    "the journal file is empty but its log holds {wal} bytes of acknowledged \
-                     events: restore the journal file next to the log"
-                ),
-            ));
+                JournalErrorKind::NotAJournal,
+                "an empty file, not a journal",
+            ))
         }
-        return Err(Fail::new(
-            JournalErrorKind::NotAJournal,
-            "an empty file, not a journal",
-        ));
+        Some(_) => {}
     }
-    let mut head = Vec::with_capacity(SQLITE_MAGIC.len());
-    std::fs::File::open(source)
-        .map_err(storage)?
-        .take(SQLITE_MAGIC.len() as u64)
-        .read_to_end(&mut head)
-        .map_err(storage)?;
-    if head.as_slice() != SQLITE_MAGIC {
-        return Err(Fail::new(
-            JournalErrorKind::NotAJournal,
-            "not an SQLite database (bad header)",
-        ));
-    }
-    let wal_exists = size(&sibling(source, "-wal"))?.is_some();
+    let wal = size(&sibling(source, "-wal"))?;
+    let wal_exists = wal.is_some();
+    let wal = wal.unwrap_or(0);
     let shm = size(&sibling(source, "-shm"))?.is_some();
     let mut copy = None;
     let mut file = source.to_path_buf();

@@ -743,7 +743,7 @@ fn inspect(conn: &Connection) -> Result<Fresh, Fail> {
 
 /// Refuses a non-empty file that does not start like an SQLite database,
 /// without opening it with SQLite.
-fn check_header(path: &Path) -> Result<(), Fail> {
+pub(super) fn check_header(path: &Path) -> Result<(), Fail> {
     let storage = |e: std::io::Error| Fail::new(JournalErrorKind::Storage, e.to_string());
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
