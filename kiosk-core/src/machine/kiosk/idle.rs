@@ -139,20 +139,27 @@ impl KioskMachine {
         }
         if self.availability.fault_of(DeviceKind::Acceptor).is_none() {
             self.reset_backoff = None;
-        } else if self
-            .reset_backoff
-            .as_ref()
-            .is_none_or(|(next_at, _)| now >= *next_at)
-        {
-            // The driver recovers by itself where it can; a reset helps it
-            // along, tried again with doubling intervals up to the maximum.
-            let mut waits = match self.reset_backoff.take() {
-                Some((_, waits)) => waits,
-                None => Waits::new(super::retry_policy(&self.config)),
-            };
-            let wait_ms = waits.next_ms();
-            self.reset_backoff = Some((now.plus_ms(wait_ms), waits));
-            self.push(Output::Device(DeviceCall::ResetAcceptor(Purpose::Health)));
+        } else {
+            if self
+                .reset_backoff
+                .as_ref()
+                .is_none_or(|(next_at, _)| now >= *next_at)
+            {
+                // The driver recovers by itself where it can; a reset helps
+                // it along, tried again with doubling intervals up to the
+                // maximum.
+                let mut waits = match self.reset_backoff.take() {
+                    Some((_, waits)) => waits,
+                    None => Waits::new(super::retry_policy(&self.config)),
+                };
+                let wait_ms = waits.next_ms();
+                self.reset_backoff = Some((now.plus_ms(wait_ms), waits));
+                self.push(Output::Device(DeviceCall::ResetAcceptor(Purpose::Health)));
+            }
+            // A faulty acceptor is asked how it is each round: a fault seen
+            // only in a failed call (no report will ever say it cleared)
+            // ends when the device answers healthy.
+            self.push(Output::Device(DeviceCall::AcceptorStatus(Purpose::Health)));
         }
         if self.has_supervisors {
             self.push(Output::ReadSupervisors);
@@ -201,6 +208,11 @@ impl KioskMachine {
             R::Enabled(Err(kind))
             | R::Stacking(Err(kind))
             | R::Returning(Purpose::Session, Err(kind)) => {
+                // A call that fails says as much about the device as a
+                // report that does: the next customer is not offered cash
+                // into it, and staff get a ticket. The health round reads
+                // its status until it answers healthy again.
+                self.acceptor_call_failed(kind);
                 self.feed_session(SessionInput::AcceptorFailed(kind))
             }
             R::Enabled(Ok(())) | R::Stacking(Ok(())) | R::Returning(_, Ok(())) => {}
@@ -255,6 +267,7 @@ impl KioskMachine {
                 }
                 Err(kind) => tracing::debug!(%kind, "acceptor status unavailable"),
             },
+            R::AcceptorStatus(Purpose::Health, result) => self.acceptor_health(result),
             R::Reset(Purpose::Health, result) => {
                 let result = match result {
                     Ok(()) => "reset accepted".to_string(),
@@ -266,6 +279,46 @@ impl KioskMachine {
                 self.apply_ticket_changes(changes);
             }
             other => self.command_device_reply(other),
+        }
+    }
+
+    /// A call to the acceptor failed. A request that did not fit the
+    /// device's state (`InvalidState`, `Disabled`) says nothing about its
+    /// health; a full or missing box is the cash box's fault; anything
+    /// else is the acceptor's.
+    fn acceptor_call_failed(&mut self, kind: ErrorKind) {
+        match kind {
+            ErrorKind::InvalidState | ErrorKind::Disabled => {}
+            ErrorKind::Full | ErrorKind::Removed => self.fault_detected(DeviceKind::CashBox, kind),
+            _ => self.fault_detected(DeviceKind::Acceptor, kind),
+        }
+    }
+
+    /// What a faulty acceptor answered to the health round's status read:
+    /// ready, inhibited or holding a note, it works again; jammed or
+    /// failed, the fault stands (and its kind is what the device says).
+    /// The box's own state is the cash box check's business.
+    fn acceptor_health(&mut self, result: Result<AcceptorStatus, ErrorKind>) {
+        match result {
+            Ok(AcceptorStatus::Jammed) => self.fault_detected(DeviceKind::Acceptor, ErrorKind::Jam),
+            Ok(AcceptorStatus::Failure) => {
+                self.fault_detected(DeviceKind::Acceptor, ErrorKind::Hardware)
+            }
+            Ok(AcceptorStatus::Escrow) => {
+                self.fault_cleared(DeviceKind::Acceptor);
+                // No session holds a note now: it goes back, and its
+                // `Returned` report settles it if the path knew it.
+                self.push(Output::Device(DeviceCall::ReturnNote(Purpose::NotePath)))
+            }
+            Ok(
+                AcceptorStatus::Accepting
+                | AcceptorStatus::Inhibited
+                | AcceptorStatus::StackerFull
+                | AcceptorStatus::StackerRemoved,
+            ) => self.fault_cleared(DeviceKind::Acceptor),
+            // A status this build does not know: the fault stands.
+            Ok(other) => tracing::warn!(?other, "faulty acceptor in an unknown state"),
+            Err(kind) => tracing::debug!(%kind, "faulty acceptor still does not answer"),
         }
     }
 

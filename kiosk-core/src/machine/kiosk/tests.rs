@@ -24,6 +24,8 @@ fn yuan(n: i64) -> Money {
 struct World {
     now: Millis,
     link: Result<(), ErrorKind>,
+    /// How the acceptor answers calls (enable, status).
+    acceptor: Result<(), ErrorKind>,
     /// How long the backend takes to answer (the world's clock moves on).
     link_latency_ms: u64,
     next_row: i64,
@@ -39,6 +41,7 @@ impl World {
         World {
             now: Millis(1_000_000),
             link: Ok(()),
+            acceptor: Ok(()),
             link_latency_ms: 50,
             next_row: 1,
             notes: BTreeMap::new(),
@@ -190,14 +193,15 @@ impl World {
                 _ => return None,
             }),
             Output::Device(call) => Input::Device(match call {
-                DeviceCall::EnableAcceptor(_) => DeviceReply::Enabled(Ok(())),
+                DeviceCall::EnableAcceptor(_) => DeviceReply::Enabled(self.acceptor),
                 DeviceCall::InhibitAcceptor(p) => DeviceReply::Inhibited(p, Ok(())),
                 DeviceCall::StackNote => DeviceReply::Stacking(Ok(())),
                 DeviceCall::ReturnNote(p) => DeviceReply::Returning(p, Ok(())),
                 DeviceCall::ResetAcceptor(p) => DeviceReply::Reset(p, Ok(())),
-                DeviceCall::AcceptorStatus(p) => {
-                    DeviceReply::AcceptorStatus(p, Ok(AcceptorStatus::Inhibited))
-                }
+                DeviceCall::AcceptorStatus(p) => DeviceReply::AcceptorStatus(
+                    p,
+                    self.acceptor.map(|()| AcceptorStatus::Inhibited),
+                ),
                 DeviceCall::CashBoxStatus(p) => DeviceReply::CashBoxStatus(
                     p,
                     Ok(CashBoxStatus {
@@ -341,6 +345,90 @@ fn an_idle_kiosk_sees_a_dead_link_within_five_seconds_and_stops_offering() {
     w.link = Ok(());
     w.wait_until(&mut m, t0.plus_ms(10_000));
     assert_eq!(m.offered_methods().len(), 2);
+}
+
+#[test]
+fn an_acceptor_that_fails_a_call_is_faulty_until_its_status_reads_healthy() {
+    let (mut m, mut w) = started(KioskConfig::default());
+    assert!(m.offered_methods().contains(&PaymentMethod::Cash));
+    // The driver lost the device: enabling it for a customer fails, and
+    // no report will ever come from it.
+    w.acceptor = Err(ErrorKind::Offline);
+    w.give(
+        &mut m,
+        Input::Customer(CustomerAction::EnterAccount {
+            account: AccountNumber("13800000000".into()),
+        }),
+    );
+    w.give(
+        &mut m,
+        Input::Customer(CustomerAction::ChooseMethod {
+            method: PaymentMethod::Cash,
+        }),
+    );
+    assert!(
+        w.events().any(|e| matches!(
+            e,
+            KioskEvent::FaultDetected {
+                device: DeviceKind::Acceptor,
+                ..
+            }
+        )),
+        "a failed enable opened no acceptor fault: {:?}",
+        w.events().collect::<Vec<_>>()
+    );
+    assert!(
+        m.tickets()
+            .open_tickets()
+            .iter()
+            .any(|t| t.device == DeviceKind::Acceptor),
+        "a failed enable opened no ticket"
+    );
+    // The customer gives up; the next one is not offered cash.
+    w.give(&mut m, Input::Customer(CustomerAction::Cancel));
+    let t0 = w.now;
+    w.wait_until(&mut m, t0.plus_ms(60_000));
+    assert!(!m.offered_methods().contains(&PaymentMethod::Cash));
+    // The device answers again: the next health round sees it and cash
+    // is offered again, with no report from the device needed.
+    w.acceptor = Ok(());
+    let t1 = w.now;
+    let interval = KioskConfig::default().health_check_interval_ms;
+    w.wait_until(&mut m, t1.plus_ms(interval + 1));
+    assert!(
+        m.offered_methods().contains(&PaymentMethod::Cash),
+        "cash not offered again one health round after the acceptor answered"
+    );
+    assert!(!m
+        .tickets()
+        .open_tickets()
+        .iter()
+        .any(|t| t.device == DeviceKind::Acceptor));
+}
+
+#[test]
+fn an_acceptor_call_refused_for_its_state_is_not_a_fault() {
+    let (mut m, mut w) = started(KioskConfig::default());
+    w.acceptor = Err(ErrorKind::InvalidState);
+    w.give(
+        &mut m,
+        Input::Customer(CustomerAction::EnterAccount {
+            account: AccountNumber("13800000000".into()),
+        }),
+    );
+    w.give(
+        &mut m,
+        Input::Customer(CustomerAction::ChooseMethod {
+            method: PaymentMethod::Cash,
+        }),
+    );
+    assert!(!w.events().any(|e| matches!(
+        e,
+        KioskEvent::FaultDetected {
+            device: DeviceKind::Acceptor,
+            ..
+        }
+    )));
 }
 
 #[test]
