@@ -26,7 +26,9 @@ use kiosk_hal::{
     AcceptorEvent, AccountAnswer, AccountNumber, ErrorKind, IdempotencyKey, Money, NoteAtPowerUp,
     PaymentCode, PaymentMethod, PaymentPosting, PostingAnswer, PrintOutcome, Receipt, RejectReason,
 };
+use kiosk_text::{Catalog, Lang};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::ids::{KioskId, Millis, SessionId};
 use crate::journal::SessionOutcome;
@@ -51,6 +53,17 @@ pub struct SessionConfig {
     pub reject_alert_threshold: u32,
     /// Site name printed on receipts.
     pub site: String,
+    /// The language receipts are printed in (default `zh`, 简体中文).
+    pub receipt_lang: Lang,
+    /// The site's offset from UTC in minutes, for the time printed on
+    /// receipts (default 480: China Standard Time).
+    pub utc_offset_minutes: i32,
+    /// The texts receipts are printed from (default: kiosk-text's built-in
+    /// catalog). Not read from a configuration file: an integrator loads
+    /// theirs with [`Catalog::load_dir`] and sets it here, the same one
+    /// their screen shows.
+    #[serde(skip)]
+    pub catalog: Arc<Catalog>,
 }
 
 impl Default for SessionConfig {
@@ -66,6 +79,9 @@ impl Default for SessionConfig {
             code_timeout_ms: 60_000,
             reject_alert_threshold: 3,
             site: "site".into(),
+            receipt_lang: Lang::Zh,
+            utc_offset_minutes: 480,
+            catalog: Catalog::builtin_shared(),
         }
     }
 }
@@ -434,7 +450,7 @@ impl Session {
                 Some(Screen::NothingPaid),
             ),
             (Phase::Posting, Input::PostingAnswer(answer)) => {
-                self.on_posting_answer(answer, &mut out)
+                self.on_posting_answer(answer, now, &mut out)
             }
             (Phase::Printing, Input::PrintResult(result)) => self.on_print_result(result, &mut out),
             // Anything else is out of place for the phase and changes nothing
@@ -804,6 +820,7 @@ impl Session {
     fn on_posting_answer(
         &mut self,
         answer: Result<PostingAnswer, ErrorKind>,
+        now: Millis,
         out: &mut Vec<Action>,
     ) {
         let Some(posting) = self.posting.clone() else {
@@ -828,6 +845,7 @@ impl Session {
                     &posting,
                     Some((&backend_ref, new_balance)),
                     SessionOutcome::Credited,
+                    now,
                     out,
                 );
             }
@@ -852,7 +870,7 @@ impl Session {
                     amount: posting.amount,
                     reference: self.id.clone(),
                 }));
-                self.print(&posting, None, SessionOutcome::Pending, out);
+                self.print(&posting, None, SessionOutcome::Pending, now, out);
             }
         }
     }
@@ -862,17 +880,19 @@ impl Session {
         posting: &PaymentPosting,
         credited: Option<(&str, Money)>,
         outcome: SessionOutcome,
+        now: Millis,
         out: &mut Vec<Action>,
     ) {
         self.pending_outcome = outcome;
         self.phase = Phase::Printing;
         let receipt = build_receipt(
+            &self.config,
             &self.kiosk,
-            &self.config.site,
             &self.id,
             posting,
             credited,
             self.code.as_ref(),
+            now,
         );
         self.receipt = Some(receipt.clone());
         out.push(Action::PrintReceipt(receipt));

@@ -6,11 +6,11 @@
 //! Chinese (简体, the default) or English from message catalogs.
 //!
 //! - [`catalog`]: the message catalogs (one TOML file per language), checked
-//!   complete when loaded.
+//!   complete when loaded (kiosk-text's, re-exported).
 //! - [`state`]: what is on screen, from the kiosk's events.
 //! - [`view`]: a screen in words, in one language.
 //! - [`service`]: the kiosk's observer and the page's HTTP routes.
-//! - [`receipt_text`]: the receipt's lines from the catalog.
+//! - [`receipt_text`]: the receipt's lines from the catalog (kiosk-text's).
 //!
 //! # Wiring
 //!
@@ -28,8 +28,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod catalog;
-pub mod receipt_text;
+pub use kiosk_text::{catalog, receipt_text};
 pub mod service;
 pub mod state;
 pub mod view;

@@ -7,9 +7,8 @@
 //! language, no unknown keys, no placeholder the code does not fill — so a
 //! missing or misspelt key is an error at start, never a raw id on screen.
 //!
-//! Depends on nothing from kiosk-core: the receipt renderer in
-//! [`crate::receipt_text`] and this module can move to a crate of their own
-//! that kiosk-core may depend on.
+//! Depends on nothing but kiosk-hal, so the payment session (kiosk-core)
+//! prints its receipts from the catalog the screen (kiosk-screen) uses.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -215,24 +214,53 @@ impl fmt::Display for CatalogError {
 impl std::error::Error for CatalogError {}
 
 /// The texts of every language, checked complete (see the module docs).
-#[derive(Debug, Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Catalog {
     texts: BTreeMap<(Lang, Msg), String>,
+}
+
+/// Counts, not every text: a catalog sits inside configurations that are
+/// logged.
+impl fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Catalog")
+            .field("languages", &Lang::ALL.len())
+            .field("texts", &self.texts.len())
+            .finish()
+    }
+}
+
+/// The built-in catalog ([`Catalog::builtin`]).
+impl Default for Catalog {
+    fn default() -> Self {
+        Catalog::builtin()
+    }
 }
 
 const BUILTIN_ZH: &str = include_str!("../catalog/zh.toml");
 const BUILTIN_EN: &str = include_str!("../catalog/en.toml");
 
 impl Catalog {
-    /// The catalogs shipped with the crate (`kiosk-screen/catalog/*.toml`).
+    /// The catalogs shipped with the crate (`kiosk-text/catalog/*.toml`).
     ///
     /// They are checked by this crate's tests, so this cannot fail in a
     /// released build; it panics with the problems if someone breaks them.
     pub fn builtin() -> Catalog {
-        match Catalog::from_sources(&[(Lang::Zh, BUILTIN_ZH), (Lang::En, BUILTIN_EN)]) {
-            Ok(c) => c,
-            Err(e) => panic!("the built-in catalog is broken: {e}"),
-        }
+        Catalog::builtin_shared().as_ref().clone()
+    }
+
+    /// The built-in catalog, parsed once per process and shared: what a
+    /// session's default configuration prints its receipts from.
+    pub fn builtin_shared() -> std::sync::Arc<Catalog> {
+        static BUILTIN: std::sync::OnceLock<std::sync::Arc<Catalog>> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                match Catalog::from_sources(&[(Lang::Zh, BUILTIN_ZH), (Lang::En, BUILTIN_EN)]) {
+                    Ok(c) => std::sync::Arc::new(c),
+                    Err(e) => panic!("the built-in catalog is broken: {e}"),
+                }
+            })
+            .clone()
     }
 
     /// The integrator's catalogs: `zh.toml` and `en.toml` in `dir`.

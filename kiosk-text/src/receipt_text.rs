@@ -1,12 +1,9 @@
 //! The receipt (缴费凭据) in the customer's language, from the catalog.
 //!
-//! kiosk-core's `build_receipt` writes the receipt in English today. This
-//! renders the same facts — site, kiosk, reference, time, masked account,
-//! method, amount, masked payment code, backend reference and new balance,
-//! or the pending mark — from [`Catalog`] texts, so an integrator edits a
-//! catalog, not code. It takes only kiosk-hal types and plain values, so
-//! kiosk-core can call it without depending on the screen (see the crate
-//! docs for how `receipt.rs` should call it).
+//! The facts — site, kiosk, reference, time, masked account, method,
+//! amount, masked payment code, backend reference and new balance, or the
+//! pending mark — from [`Catalog`] texts, so an integrator edits a
+//! catalog, not code. kiosk-core's session prints what this renders.
 
 use kiosk_hal::{
     mask_middle, Money, PaymentCode, PaymentMethod, PaymentPosting, Receipt, ReceiptLine,

@@ -253,7 +253,8 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
     let screen = takes_customers.then(|| {
         kiosk_screen::ScreenService::new(
             kiosk_screen::ScreenConfig::from_session(&kiosk_config.session),
-            kiosk_screen::Catalog::builtin(),
+            // The texts the session prints its receipts from.
+            kiosk_config.session.catalog.as_ref().clone(),
             screen_tx,
         )
     });
