@@ -13,39 +13,14 @@
 #[allow(dead_code)]
 mod rig;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
 use kiosk_hal::{Currency, Money};
+use kiosk_testkit::fantoccini::{Client, Locator};
 use serde_json::json;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
-
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-fn screenshot_dir() -> PathBuf {
-    match std::env::var_os("KIOSK_SCREENSHOTS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots"),
-    }
-}
-
-/// chromedriver, killed when dropped.
-struct Driver(std::process::Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 struct Page {
     client: Client,
@@ -180,66 +155,18 @@ impl Page {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_customer_pays_cash_and_by_code_and_meets_a_printer_fault_in_chromium(
 ) -> Result<(), Error> {
-    let (Some(chromium), Some(chromedriver)) = (
-        find_program(&["chromium", "chromium-browser", "google-chrome"]),
-        find_program(&["chromedriver"]),
-    ) else {
-        eprintln!(
-            "SKIPPED: the browser test needs chromium and chromedriver on PATH \
-             (Debian: apt-get install chromium chromium-driver; .ci/run installs them)"
-        );
+    let Some(browser) =
+        kiosk_testkit::Browser::start("the browser test", 1080, 1920, "zh-CN").await?
+    else {
         return Ok(());
     };
-    let shots = screenshot_dir();
-    std::fs::create_dir_all(&shots)?;
     let demo = rig::start("127.0.0.1:0".parse()?)?;
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let _driver = Driver(
-        std::process::Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()?,
-    );
-    let profile = tempfile::tempdir()?;
-    let caps = json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--hide-scrollbars", "--lang=zh-CN", "--window-size=1080,1920",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }
-    });
-    let caps = match caps {
-        serde_json::Value::Object(map) => map,
-        _ => unreachable!("a JSON object"),
-    };
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
     let page = Page {
-        client: client.ok_or("chromedriver did not start")?,
-        shots,
+        client: browser.client.clone(),
+        shots: kiosk_testkit::screenshot_dir()?,
     };
     let result = drive(&page, &demo).await;
-    page.client.clone().close().await?;
+    browser.close().await?;
     result
 }
 

@@ -10,13 +10,9 @@
 //! unless `CI` is set: CI installs them (`.ci/run`), so there it fails.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use fantoccini::{ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
 use kiosk_sim::drill::html::render;
 use kiosk_sim::drill::{builtin, run_drill, DrillReport, Scenario};
+use kiosk_testkit::fantoccini::Locator;
 use serde_json::json;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -145,44 +141,11 @@ fn the_report_has_a_section_with_a_chart_seed_and_reproduce_command_per_drill() 
     assert!(site.contains("not modelled by the site simulation"));
 }
 
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-fn screenshot_dir() -> PathBuf {
-    match std::env::var_os("KIOSK_SCREENSHOTS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots"),
-    }
-}
-
-/// chromedriver, killed when dropped.
-struct Driver(std::process::Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_draws_every_chart_of_the_report() -> Result<(), Error> {
-    let (Some(chromium), Some(chromedriver)) = (
-        find_program(&["chromium", "chromium-browser", "google-chrome"]),
-        find_program(&["chromedriver"]),
-    ) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but chromium or chromedriver is not on PATH (.ci/run installs them)"
-        );
-        eprintln!(
-            "SKIPPED: the report's browser test needs chromium and chromedriver on PATH \
-             (Debian: apt-get install chromium chromium-driver fonts-wqy-microhei; .ci/run installs them)"
-        );
+    let Some(browser) =
+        kiosk_testkit::Browser::start("the report's browser test", 1100, 1400, "zh-CN").await?
+    else {
         return Ok(());
     };
     let dir = tempfile::tempdir()?;
@@ -196,49 +159,9 @@ async fn chromium_draws_every_chart_of_the_report() -> Result<(), Error> {
         kiosk_sim::drill::html::write(&path, &refs).map(|()| runs)
     })
     .await??;
-    let shots = screenshot_dir();
-    std::fs::create_dir_all(&shots)?;
+    let shots = kiosk_testkit::screenshot_dir()?;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let _driver = Driver(
-        std::process::Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()?,
-    );
-    let profile = tempfile::tempdir()?;
-    let caps = json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--hide-scrollbars", "--lang=zh-CN", "--window-size=1100,1400",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }
-    });
-    let serde_json::Value::Object(caps) = caps else {
-        unreachable!("a JSON object")
-    };
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let client = client.ok_or("chromedriver did not start")?;
+    let client = browser.client.clone();
     let result = async {
         client.goto(&format!("file://{}", file.display())).await?;
         let title = client.find(Locator::Css("h1")).await?.text().await?;
