@@ -1,64 +1,128 @@
-//! Files of schema version 4 (no per-denomination clearing counts): the
-//! fixture `fixtures/format4.sqlite` was written by the format-4 build
-//! (commit 71ea470) with `write_format4_fixture` below.
+//! Files of schema version 4 (clearings without per-denomination figures):
+//! migrated on open to version 5 with the same hash chain.
+//!
+//! `fixtures/format4.sqlite` is a real format-4 file: written by the
+//! format-4 build (the generator `write_format4_fixture` in this file's
+//! first version, run at commit 6c528c9, which added the fixture). Its history:
+//! sessions paid with ¥100 + ¥50 and ¥100 + ¥20 + ¥20, a clearing (counted
+//! even), a session of ¥100 + ¥100 + ¥10, a clearing counted one ¥100
+//! short (as a total: format 4 had nothing else), then sessions of ¥50 +
+//! ¥50 + ¥100 and ¥20 + ¥10, a session with a ¥50 note returned and a ¥100
+//! note in doubt, and an open session with a ¥20 note in escrow.
 
-use kiosk_hal::PaymentMethod;
+use kiosk_hal::Currency;
+use rusqlite::Connection;
 
 use super::*;
-use crate::journal::SessionOutcome;
+use crate::journal::{CheckKind, NoteCount, SCHEMA_VERSION};
 
-/// The history in the fixture: two clearings (the second counts one ¥100
-/// short), then sessions of ¥100, ¥50, ¥20 and ¥10 notes, one returned,
-/// one in doubt, one held in escrow by an open session.
-fn format4_history(path: &std::path::Path) {
-    let mut j = Journal::open(path).unwrap();
-    let ops = ["王芳".to_string(), "李强".to_string()];
-    let mut seq = 0;
-    let mut pay = |j: &mut Journal, notes: &[i64], at: u64| {
-        seq += 1;
-        let s = begin(j, seq, PaymentMethod::Cash);
-        let mut total = 0;
-        for (i, v) in notes.iter().enumerate() {
-            j.note_stacked(&s, None, cny(*v), Millis(at + i as u64))
-                .unwrap();
-            total += v;
-        }
-        j.payment_pending(&s, &key(&s.0), cny(total), Millis(at + 10))
-            .unwrap();
-        j.payment_credited(&key(&s.0), "B", cny(total), Millis(at + 11))
-            .unwrap();
-        j.end_session(&s, SessionOutcome::Credited, Millis(at + 12))
-            .unwrap();
-    };
-    pay(&mut j, &[10000, 5000], 1000);
-    pay(&mut j, &[10000, 2000, 2000], 2000);
-    j.record_clearing(Millis(3000), &ops, cny(29000), 0).unwrap();
-    pay(&mut j, &[10000, 10000, 1000], 4000);
-    j.record_clearing(Millis(5000), &ops, cny(11000), 0).unwrap();
-    pay(&mut j, &[5000, 5000, 10000], 6000);
-    pay(&mut j, &[2000, 1000], 7000);
-    let s = begin(&mut j, 10, PaymentMethod::Cash);
-    let n = j.note_escrowed(&s, cny(5000), Millis(8000)).unwrap();
-    j.note_returned(n, Millis(8001)).unwrap();
-    let n = j.note_escrowed(&s, cny(10000), Millis(8002)).unwrap();
-    j.note_in_doubt(&s, Some(n), None, Millis(8003)).unwrap();
-    j.end_session(&s, SessionOutcome::Interrupted, Millis(8004))
-        .unwrap();
-    let s = begin(&mut j, 11, PaymentMethod::Cash);
-    j.note_escrowed(&s, cny(2000), Millis(9000)).unwrap();
-    j.close().unwrap();
+/// The format-4 file.
+const FIXTURE: &[u8] = include_bytes!("fixtures/format4.sqlite");
+
+/// `count` notes of `minor` fen.
+fn n(minor: i64, count: u32) -> NoteCount {
+    NoteCount {
+        value: cny(minor),
+        count,
+    }
 }
 
-/// Writes the fixture with this build: run by hand at a format-4 commit
-/// (`KIOSK_FORMAT4_FIXTURE=path cargo test -p kiosk-core
-/// write_format4_fixture -- --ignored`).
+/// One integer from the file, read without migrating it.
+fn raw(path: &std::path::Path, sql: &str) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
 #[test]
-#[ignore]
-fn write_format4_fixture() {
-    let out = std::env::var("KIOSK_FORMAT4_FIXTURE").expect("KIOSK_FORMAT4_FIXTURE");
+fn a_format_4_journal_is_migrated_on_open_with_the_same_chain() {
     let (_dir, path) = temp_path();
-    format4_history(&path);
-    let c = rusqlite::Connection::open(&path).unwrap();
-    let _ = std::fs::remove_file(&out);
-    c.execute("VACUUM INTO ?1", [&out]).unwrap();
+    std::fs::write(&path, FIXTURE).unwrap();
+    assert_eq!(raw(&path, "PRAGMA user_version"), 4, "a format-4 file");
+    assert_eq!(
+        raw(
+            &path,
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'clearing_counts'"
+        ),
+        0
+    );
+    let rows = raw(&path, "SELECT max(id) FROM events") as u64;
+    // The heads its two clearings printed (a clearing row stores its whole hash).
+    let printed: Vec<Vec<u8>> = {
+        let c = Connection::open(&path).unwrap();
+        let mut stmt = c
+            .prepare("SELECT e.hash FROM clearings c JOIN events e ON e.id = c.event ORDER BY c.id")
+            .unwrap();
+        let hashes = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        hashes
+    };
+    assert_eq!(printed.len(), 2);
+
+    // Read-only (the auditors' tool): migrated in a private copy, the
+    // file left as it was.
+    {
+        let ro = Journal::open_read_only(&path).unwrap();
+        assert_eq!(ro.clearings().unwrap().len(), 2);
+        assert_eq!(ro.cash_counts(Currency::CNY).unwrap().since_clearing, Some(2));
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), FIXTURE, "untouched");
+
+    let mut j = Journal::open(&path).unwrap();
+    let version: i32 = j
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(j.chain_head().unwrap().rows, rows);
+    let clearings = j.clearings().unwrap();
+    for (c, hash) in clearings.iter().zip(&printed) {
+        assert_eq!(&c.chain_head.unwrap().hash[..], &hash[..], "the same head");
+        assert!(c.notes.is_empty(), "a format-4 clearing has no figures");
+        assert_eq!(c.unattributed(), None);
+        assert!(c.note_differences().is_empty());
+    }
+    assert_eq!(clearings[1].over_short(), -10000);
+    assert_eq!(j.verify_full().unwrap().chain_rows_checked, rows);
+
+    // What is in the box since the second clearing, by denomination, from
+    // the rows format 4 wrote.
+    let counts = j.cash_counts(Currency::CNY).unwrap();
+    assert_eq!(counts.since_clearing, Some(clearings[1].id));
+    assert_eq!(
+        counts.in_box,
+        vec![n(1000, 1), n(2000, 1), n(5000, 2), n(10000, 1)]
+    );
+    assert_eq!(counts.in_doubt, vec![n(10000, 1)]);
+    let totals = j.cash_totals(Currency::CNY).unwrap();
+    let cleared: i64 = clearings.iter().map(|c| c.expected.minor).sum();
+    assert_eq!(counts.in_box_total().unwrap().minor, totals.in_box.minor - cleared);
+
+    // The first clearing of format 5: one ¥100 missing from the count.
+    let ops = ["王芳".to_string(), "李强".to_string()];
+    let counted = [n(1000, 1), n(2000, 1), n(5000, 2)];
+    let c = j
+        .record_clearing(Millis(20_000), &ops, cny(13000), Some(&counted), 0)
+        .unwrap();
+    assert_eq!(c.expected, cny(23000));
+    assert_eq!(c.note_differences(), vec![(cny(10000), -1)]);
+    assert_eq!(
+        crate::journal::differences(&c.notes, crate::journal::CountLang::En).unwrap(),
+        "¥100 ×1 short"
+    );
+    assert_eq!(c.unattributed(), Some(0));
+    assert_eq!(
+        j.cash_counts(Currency::CNY).unwrap().in_box,
+        Vec::new(),
+        "nothing in the box since"
+    );
+    j.close().unwrap();
+    let mut j = Journal::open(&path).unwrap();
+    assert_eq!(j.opened_with().kind, CheckKind::Cheap);
+    assert_eq!(j.clearings().unwrap()[2], c);
+    assert_eq!(j.verify_full().unwrap().chain_rows_checked, rows + 1);
 }
