@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kiosk_core::journal::ReadOnlyJournal;
+use kiosk_core::journal::Journal;
 use kiosk_core::machine::clearing::check_counted_notes;
 use kiosk_core::{AuthorisedCommand, CustomerAction, Remote, StaffCommand};
 use kiosk_hal::Money;
@@ -190,7 +190,7 @@ pub async fn cash_counts(
     }
     let (path, currency) = (s.journal.clone(), s.currency);
     let read = tokio::task::spawn_blocking(move || {
-        ReadOnlyJournal::open_read_only(&path)?.cash_counts(currency)
+        Journal::open_read_only(&path)?.cash_counts(currency)
     })
     .await;
     match read {
