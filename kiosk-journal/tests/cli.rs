@@ -445,7 +445,10 @@ fn the_day_statement_adds_up_to_what_was_written() {
         .iter()
         .find(|l| l["value"]["minor"] == 2000)
         .expect("a ¥20 line");
-    assert_eq!((twenty["expected"].as_u64(), twenty["counted"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(
+        (twenty["expected"].as_u64(), twenty["counted"].as_u64()),
+        (Some(3), Some(2))
+    );
     assert_untouched(dir.path(), &before, "report", false);
 }
 
@@ -578,7 +581,12 @@ fn the_clearing_record_has_both_operators_and_the_chain_head() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["value"]["minor"].as_i64().unwrap(), d["notes"].as_i64().unwrap()))
+        .map(|d| {
+            (
+                d["value"]["minor"].as_i64().unwrap(),
+                d["notes"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(by_note, vec![(2000, -1), (1000, 1)]);
     let lines = v["clearing"]["notes"].as_array().unwrap();

@@ -109,7 +109,10 @@ async fn logins_roles_dual_control_and_metrics() {
             .contains("add up to CNY 100.00, not the CNY 0.00 counted"),
         "{body}"
     );
-    assert!(body["message_zh"].as_str().unwrap().contains("面额"), "{body}");
+    assert!(
+        body["message_zh"].as_str().unwrap().contains("面额"),
+        "{body}"
+    );
 
     // Ending it needs two people as well; two cash handlers without a supervisor cannot.
     let end = json!({"type": "end-clearing", "counted": {"minor": 0, "currency": "CNY"}, "counterfeit-found": 0});

@@ -108,10 +108,7 @@ pub(super) fn record(
     let totals = books::cash_totals(conn, currency)?;
     let cleared_before = cleared_total(conn, currency)?;
     let expected = Money::new(totals.in_box.minor - cleared_before, currency);
-    let lines = counts::lines(
-        &counts::cash_counts(conn, currency)?.in_box,
-        counted_notes,
-    );
+    let lines = counts::lines(&counts::cash_counts(conn, currency)?.in_box, counted_notes);
     // Its audit row is the next one: the chain head the clearing reports.
     let event = chain::head(conn)?.rows + 1;
     conn.prepare_cached(

@@ -229,7 +229,10 @@ pub(super) fn cash_counts(conn: &Connection, currency: Currency) -> Result<CashC
 /// The lines of a clearing: every denomination expected or counted, with
 /// both figures (`counted`: the two people's count by denomination, if
 /// they gave one), smallest first.
-pub(super) fn lines(expected: &[NoteCount], counted: Option<&[NoteCount]>) -> Vec<DenominationLine> {
+pub(super) fn lines(
+    expected: &[NoteCount],
+    counted: Option<&[NoteCount]>,
+) -> Vec<DenominationLine> {
     let mut out: Vec<DenominationLine> = expected
         .iter()
         .map(|e| DenominationLine {
@@ -390,7 +393,10 @@ mod tests {
         assert_eq!(denomination(cny(50)), "¥0.5");
         assert_eq!(denomination(Money::new(500, Currency::EUR)), "€5");
         assert_eq!(
-            denomination(Money::new(2000, Currency::try_from("GBP".to_string()).unwrap())),
+            denomination(Money::new(
+                2000,
+                Currency::try_from("GBP".to_string()).unwrap()
+            )),
             "GBP 20"
         );
     }
@@ -425,7 +431,10 @@ mod tests {
 
     #[test]
     fn a_total_of_counts_refuses_another_currency_and_overflow() {
-        assert_eq!(total_of(&[c(10000, 3), c(5000, 1)], Currency::CNY), Some(cny(35000)));
+        assert_eq!(
+            total_of(&[c(10000, 3), c(5000, 1)], Currency::CNY),
+            Some(cny(35000))
+        );
         let eur = NoteCount {
             value: Money::new(500, Currency::EUR),
             count: 1,

@@ -186,7 +186,13 @@ mod tests {
         );
         let euro = Money::new(500, kiosk_hal::Currency::EUR);
         assert_eq!(
-            check_counted_notes(cny(500), &[NoteCount { value: euro, count: 1 }]),
+            check_counted_notes(
+                cny(500),
+                &[NoteCount {
+                    value: euro,
+                    count: 1
+                }]
+            ),
             Err(ClearingRefusal::BadDenomination(euro))
         );
         assert_eq!(

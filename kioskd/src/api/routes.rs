@@ -189,10 +189,9 @@ pub async fn cash_counts(
         return e;
     }
     let (path, currency) = (s.journal.clone(), s.currency);
-    let read = tokio::task::spawn_blocking(move || {
-        Journal::open_read_only(&path)?.cash_counts(currency)
-    })
-    .await;
+    let read =
+        tokio::task::spawn_blocking(move || Journal::open_read_only(&path)?.cash_counts(currency))
+            .await;
     match read {
         Ok(Ok(counts)) => {
             let notes = counts.in_box_notes();
@@ -202,7 +201,9 @@ pub async fn cash_counts(
             answer(
                 StatusCode::OK,
                 &format!("自上次清箱以来钱箱内应有 {notes} 张，合计 {total}"),
-                &format!("{notes} notes, {total}, expected in the cash box since the last clearing"),
+                &format!(
+                    "{notes} notes, {total}, expected in the cash box since the last clearing"
+                ),
                 json!({ "cash_counts": counts }),
             )
         }

@@ -194,7 +194,9 @@ fn the_head_counts_every_row_and_is_on_every_clearing() {
     let head = j.chain_head().unwrap();
     assert_eq!(head.rows, j.event_count() as u64);
     let ops = ["王芳".to_string(), "李强".to_string()];
-    let clearing = j.record_clearing(Millis(100), &ops, cny(45000), None, 0).unwrap();
+    let clearing = j
+        .record_clearing(Millis(100), &ops, cny(45000), None, 0)
+        .unwrap();
     let at_clearing = j.chain_head().unwrap();
     assert_eq!(clearing.chain_head, Some(at_clearing));
     assert_eq!(at_clearing.rows, head.rows + 1, "the clearing's own row");
@@ -251,7 +253,11 @@ fn an_independent_recomputation_in_python_agrees() {
         .unwrap();
     let ops = ["王芳".to_string(), "李强".to_string()];
     // Counted by denomination: the clearing row hashes its figures (v30).
-    let counted = [note_count(10000, 5), note_count(5000, 5), note_count(2000, 1)];
+    let counted = [
+        note_count(10000, 5),
+        note_count(5000, 5),
+        note_count(2000, 1),
+    ];
     let clearing = j
         .record_clearing(Millis(11), &ops, cny(77000), Some(&counted), 0)
         .unwrap();
@@ -378,7 +384,8 @@ fn a_version_2_journal_gets_the_chain_anchored_on_its_whole_history() {
     j.unsynced_for_tests();
     pay(&mut j, 1, 4);
     let ops = ["王芳".to_string(), "李强".to_string()];
-    j.record_clearing(Millis(100), &ops, cny(60000), None, 0).unwrap();
+    j.record_clearing(Millis(100), &ops, cny(60000), None, 0)
+        .unwrap();
     j.close().unwrap();
     as_version_2(&path);
     let rows = value(&path, "SELECT count(*) FROM events");

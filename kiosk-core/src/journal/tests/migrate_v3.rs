@@ -122,7 +122,8 @@ fn history(path: &std::path::Path) -> ChainHead {
             .unwrap();
     }
     let ops = ["王芳".to_string(), "李强".to_string()];
-    j.record_clearing(Millis(10), &ops, cny(45000), None, 0).unwrap();
+    j.record_clearing(Millis(10), &ops, cny(45000), None, 0)
+        .unwrap();
     let s = begin(&mut j, 4, PaymentMethod::Code);
     j.payment_pending(&s, &key("code-4"), cny(800), Millis(11))
         .unwrap();

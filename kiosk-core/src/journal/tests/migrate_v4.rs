@@ -68,7 +68,10 @@ fn a_format_4_journal_is_migrated_on_open_with_the_same_chain() {
     {
         let ro = Journal::open_read_only(&path).unwrap();
         assert_eq!(ro.clearings().unwrap().len(), 2);
-        assert_eq!(ro.cash_counts(Currency::CNY).unwrap().since_clearing, Some(2));
+        assert_eq!(
+            ro.cash_counts(Currency::CNY).unwrap().since_clearing,
+            Some(2)
+        );
     }
     assert_eq!(std::fs::read(&path).unwrap(), FIXTURE, "untouched");
 
@@ -100,7 +103,10 @@ fn a_format_4_journal_is_migrated_on_open_with_the_same_chain() {
     assert_eq!(counts.in_doubt, vec![n(10000, 1)]);
     let totals = j.cash_totals(Currency::CNY).unwrap();
     let cleared: i64 = clearings.iter().map(|c| c.expected.minor).sum();
-    assert_eq!(counts.in_box_total().unwrap().minor, totals.in_box.minor - cleared);
+    assert_eq!(
+        counts.in_box_total().unwrap().minor,
+        totals.in_box.minor - cleared
+    );
 
     // The first clearing of format 5: one ¥100 missing from the count.
     let ops = ["王芳".to_string(), "李强".to_string()];

@@ -274,7 +274,10 @@ fn apply(j: &mut Journal, w: &mut World, op: &Op, at: Millis) -> Result<bool, Jo
         Op::Clear { eur, short } => {
             let currency = if *eur { Currency::EUR } else { Currency::CNY };
             let mut counted = j.cash_counts(currency)?.in_box;
-            let missing = short.as_ref().and_then(|i| pick(&counted, i)).map(|c| c.value);
+            let missing = short
+                .as_ref()
+                .and_then(|i| pick(&counted, i))
+                .map(|c| c.value);
             for c in counted.iter_mut().filter(|c| Some(c.value) == missing) {
                 c.count -= 1;
             }
@@ -314,7 +317,10 @@ fn assert_counts_match_the_books(j: &Journal, currency: Currency) {
         totals.in_doubt
     );
     let in_doubt: u32 = counts.in_doubt.iter().map(|c| c.count).sum();
-    assert_eq!(in_doubt + counts.in_doubt_unknown_value, totals.in_doubt_notes);
+    assert_eq!(
+        in_doubt + counts.in_doubt_unknown_value,
+        totals.in_doubt_notes
+    );
 }
 
 /// Everything recovery reads, to compare across a restart.

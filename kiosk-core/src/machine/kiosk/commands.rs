@@ -11,7 +11,9 @@ use super::{DeviceCall, DeviceReply, JournalOp, KioskMachine, LinkCall, Output, 
 use crate::commands::{DeviceCheck, SelfTestReport, StaffCommand, StaffSettlement};
 use crate::events::{DeviceKind, KioskEvent};
 use crate::ids::Millis;
-use crate::journal::{differences, ClearingRecord, CountLang, InDoubtNote, NoteCount, UnprintedReceipt};
+use crate::journal::{
+    differences, ClearingRecord, CountLang, InDoubtNote, NoteCount, UnprintedReceipt,
+};
 use crate::machine::clearing;
 use crate::tickets::TicketKind;
 
