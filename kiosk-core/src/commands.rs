@@ -10,7 +10,7 @@ use kiosk_hal::NoteFate;
 
 use crate::events::DeviceKind;
 use crate::ids::Millis;
-use crate::journal::NoteId;
+use crate::journal::{NoteCount, NoteId};
 
 /// A command to a kiosk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +46,14 @@ pub enum StaffCommand {
     EndClearing {
         /// The cash counted.
         counted: kiosk_hal::Money,
+        /// The same count by denomination (`[{ value = { minor = 10000,
+        /// currency = "CNY" }, count = 3 }, …]`), when the two people gave
+        /// it: it must add up to `counted` (else the step is refused and
+        /// the clearing stays open), and the clearing record then names
+        /// which notes an over/short is made of. Without it the clearing
+        /// still records the notes expected per denomination.
+        #[serde(default)]
+        counted_notes: Option<Vec<NoteCount>>,
         /// Counterfeit notes found at counting.
         counterfeit_found: u32,
         /// In-doubt notes the two people settled against the count (a note

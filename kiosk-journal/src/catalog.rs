@@ -99,6 +99,14 @@ catalog! {
     PendingAtClearing => "清箱时待入账", "Pending at the clearing";
     InDoubtAtClearing => "清箱时仍存疑（张）", "Still in doubt at the clearing (notes)";
     SettledNotes => "存疑钞票处理", "In-doubt notes settled";
+    ByDenomination => "按面额清点", "Count by denomination";
+    ExpectedNotes => "应有（张）", "Expected (notes)";
+    CountedNotes => "实点（张）", "Counted (notes)";
+    DifferenceNotes => "差异（张）", "Difference (notes)";
+    OverShortByNote => "长短款明细", "Over / short by note";
+    NotByDenomination => "未按面额清点", "not counted by denomination";
+    NoLines => "无按面额记录（格式 5 之前的清箱）", "no figures by denomination (a clearing before format 5)";
+    Unattributed => "无法按面额归属的应有金额", "Expected amount no denomination accounts for";
     Note => "钞票", "Note";
     Session => "交易", "Session";
     Value => "面额", "Value";

@@ -3,7 +3,10 @@
 //! for both to sign. As text, or as one self-contained HTML page that
 //! prints on A4 (no external files, fonts or scripts).
 
-use kiosk_core::journal::{ClearingRecord, JournalError, ReadOnlyJournal};
+use kiosk_core::journal::{
+    denomination, differences, ClearingRecord, CountLang, DenominationLine, JournalError,
+    ReadOnlyJournal,
+};
 use kiosk_core::Millis;
 use kiosk_hal::Money;
 use serde::Serialize;
@@ -51,6 +54,20 @@ pub struct ClearingReport {
     pub over_short: Money,
     /// In-doubt notes settled since the previous clearing, up to this one.
     pub settled: Vec<SettledNote>,
+    /// Which notes the over/short is made of: each denomination whose count
+    /// differs from what was expected, largest first (empty when the count
+    /// was a total only, or every denomination matched: see
+    /// `clearing.notes`).
+    pub over_short_by_note: Vec<NoteDifference>,
+}
+
+/// One denomination's part of an over/short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NoteDifference {
+    /// The denomination.
+    pub value: Money,
+    /// Counted minus expected notes: positive over, negative short.
+    pub notes: i64,
 }
 
 /// Which clearing: its number, or the last one.
@@ -112,6 +129,11 @@ pub fn build(
     Ok(Some(ClearingReport {
         kiosks: journal.kiosks()?.into_iter().map(|k| k.0).collect(),
         over_short: Money::new(clearing.over_short(), clearing.counted.currency),
+        over_short_by_note: clearing
+            .note_differences()
+            .into_iter()
+            .map(|(value, notes)| NoteDifference { value, notes })
+            .collect(),
         clearing,
         settled,
     }))
@@ -146,6 +168,53 @@ fn over_short(r: &ClearingReport, text: impl Fn(Msg) -> String) -> String {
     }
 }
 
+/// Which notes the over/short is made of, in `lang` (see
+/// [`differences`]), or why that cannot be said.
+fn by_note(lines: &[DenominationLine], lang: Lang) -> String {
+    let count_lang = match lang {
+        Lang::Zh => CountLang::Zh,
+        Lang::En => CountLang::En,
+    };
+    if lines.is_empty() {
+        return Msg::NoLines.text(lang).to_string();
+    }
+    match differences(lines, count_lang) {
+        None => Msg::NotByDenomination.text(lang).to_string(),
+        Some(d) if d.is_empty() => Msg::Even.text(lang).to_string(),
+        Some(d) => d,
+    }
+}
+
+/// The per-denomination table's rows: denomination, expected, counted,
+/// difference (signed: `+1` over, `-2` short; `—` without a count).
+fn line_cells(lines: &[DenominationLine]) -> Vec<[String; 4]> {
+    lines
+        .iter()
+        .map(|l| {
+            [
+                denomination(l.value),
+                l.expected.to_string(),
+                l.counted.map_or("—".into(), |c| c.to_string()),
+                l.difference().map_or("—".into(), |d| {
+                    if d > 0 {
+                        format!("+{d}")
+                    } else {
+                        d.to_string()
+                    }
+                }),
+            ]
+        })
+        .collect()
+}
+
+/// The part of the expected total no denomination accounts for, when
+/// there is one (the audit trail and the books disagree: look into it).
+fn unattributed(c: &ClearingRecord) -> Option<Money> {
+    c.unattributed()
+        .filter(|u| *u != 0)
+        .map(|u| Money::new(u, c.expected.currency))
+}
+
 fn fate_text(f: Option<Fate>) -> Msg {
     match f {
         Some(Fate::InCashBox) => Msg::FateInBox,
@@ -166,6 +235,7 @@ fn facts(
     r: &ClearingReport,
     offset: UtcOffset,
     text: &impl Fn(Msg) -> String,
+    by_note: String,
 ) -> Vec<(Msg, String)> {
     let c = &r.clearing;
     vec![
@@ -180,6 +250,7 @@ fn facts(
         (Msg::Expected, c.expected.to_string()),
         (Msg::Counted, c.counted.to_string()),
         (Msg::OverShort, over_short(r, text)),
+        (Msg::OverShortByNote, by_note),
         (Msg::Counterfeit, c.counterfeit_found.to_string()),
         (Msg::PendingAtClearing, c.pending.to_string()),
         (Msg::InDoubtAtClearing, c.in_doubt_notes.to_string()),
@@ -196,12 +267,28 @@ pub fn render_text(r: &ClearingReport, lang: Lang, offset: UtcOffset) -> String 
     let text = |m: Msg| m.text(lang).to_string();
     let mut out = format!("{}\n\n", text(Msg::ClearingTitle));
     let mut table = Table::left_aligned(vec![String::new(), String::new()]);
-    for (label, value) in facts(r, offset, &text) {
+    for (label, value) in facts(r, offset, &text, by_note(&r.clearing.notes, lang)) {
         table.row(vec![text(label), value]);
     }
     for line in table.render().lines().skip(1) {
         out.push_str(line);
         out.push('\n');
+    }
+    if !r.clearing.notes.is_empty() {
+        out.push_str(&format!("\n{}\n", text(Msg::ByDenomination)));
+        let mut t = Table::new(vec![
+            text(Msg::Denomination),
+            text(Msg::ExpectedNotes),
+            text(Msg::CountedNotes),
+            text(Msg::DifferenceNotes),
+        ]);
+        for cells in line_cells(&r.clearing.notes) {
+            t.row(cells.to_vec());
+        }
+        out.push_str(&t.render());
+        if let Some(u) = unattributed(&r.clearing) {
+            out.push_str(&format!("{}: {u}\n", text(Msg::Unattributed)));
+        }
     }
     out.push_str(&format!("\n{}\n", text(Msg::SettledNotes)));
     if r.settled.is_empty() {
@@ -294,7 +381,12 @@ pub fn render_html(r: &ClearingReport, offset: UtcOffset) -> String {
         "<h1>{}</h1>\n<table>\n",
         label(Msg::ClearingTitle)
     ));
-    for (m, value) in facts(r, offset, &text) {
+    let both = format!(
+        "{} / {}",
+        by_note(&r.clearing.notes, Lang::Zh),
+        by_note(&r.clearing.notes, Lang::En)
+    );
+    for (m, value) in facts(r, offset, &text, both) {
         let class = if m == Msg::ChainHead {
             " class=\"mono\""
         } else {
@@ -312,6 +404,36 @@ pub fn render_html(r: &ClearingReport, offset: UtcOffset) -> String {
         label(Msg::ChainHead),
         label(Msg::ChainHeadExplained)
     ));
+    if !r.clearing.notes.is_empty() {
+        h.push_str(&format!(
+            "<h2>{}</h2>\n<table>\n<tr>",
+            label(Msg::ByDenomination)
+        ));
+        for m in [
+            Msg::Denomination,
+            Msg::ExpectedNotes,
+            Msg::CountedNotes,
+            Msg::DifferenceNotes,
+        ] {
+            h.push_str(&format!("<th style=\"width:auto\">{}</th>", label(m)));
+        }
+        h.push_str("</tr>\n");
+        for cells in line_cells(&r.clearing.notes) {
+            h.push_str("<tr>");
+            for cell in cells {
+                h.push_str(&format!("<td>{}</td>", esc(&cell)));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n");
+        if let Some(u) = unattributed(&r.clearing) {
+            h.push_str(&format!(
+                "<p>{}: {}</p>\n",
+                label(Msg::Unattributed),
+                esc(&u.to_string())
+            ));
+        }
+    }
     h.push_str(&format!("<h2>{}</h2>\n", label(Msg::SettledNotes)));
     if r.settled.is_empty() {
         h.push_str(&format!("<p>{}</p>\n", label(Msg::None)));

@@ -104,6 +104,9 @@ pub struct ClearingLine {
     pub expected: Money,
     /// What was counted.
     pub counted: Money,
+    /// Per denomination: expected and counted notes (empty for a clearing
+    /// before format 5).
+    pub notes: Vec<kiosk_core::journal::DenominationLine>,
 }
 
 /// The day's cash statement.
@@ -260,6 +263,7 @@ pub fn build(
                 operators: c.operators.clone(),
                 expected: c.expected,
                 counted: c.counted,
+                notes: c.notes.clone(),
             })
             .collect(),
     })
@@ -558,8 +562,19 @@ pub fn render(s: &Statement, lang: Lang, offset: UtcOffset) -> String {
             t(Msg::OperatorB).into(),
             t(Msg::Expected).into(),
             t(Msg::Counted).into(),
+            t(Msg::OverShortByNote).into(),
         ]);
+        let count_lang = match lang {
+            Lang::Zh => kiosk_core::journal::CountLang::Zh,
+            Lang::En => kiosk_core::journal::CountLang::En,
+        };
         for c in &s.clearings {
+            let by_note = match kiosk_core::journal::differences(&c.notes, count_lang) {
+                _ if c.notes.is_empty() => "—".to_string(),
+                None => t(Msg::NotByDenomination).to_string(),
+                Some(d) if d.is_empty() => t(Msg::Even).to_string(),
+                Some(d) => d,
+            };
             table.row(vec![
                 c.id.to_string(),
                 time::format(c.at, offset),
@@ -567,6 +582,7 @@ pub fn render(s: &Statement, lang: Lang, offset: UtcOffset) -> String {
                 c.operators[1].clone(),
                 amount(c.expected),
                 amount(c.counted),
+                by_note,
             ]);
         }
         out.push_str(&table.render());

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use kiosk_core::events::DeviceKind;
-use kiosk_core::journal::{Journal, SessionStart, Settlement};
+use kiosk_core::journal::{Journal, NoteCount, SessionStart, Settlement};
 use kiosk_core::tickets::{TicketBook, TicketChange, TicketId, TicketPolicy};
 use kiosk_core::{KioskId, Millis, SessionId};
 use kiosk_hal::{
@@ -223,10 +223,31 @@ fn write_journal(path: &Path) -> Model {
     k.m.payments.push((10000, Some(2), None, 2));
 
     let expected: i64 = k.m.box_notes.iter().map(|(_, v)| v).sum();
+    // Counted by denomination: one ¥20 missing, one ¥10 that was not
+    // expected (short 10.00 in all).
+    let mut by_value: BTreeMap<i64, u32> = BTreeMap::new();
+    for (_, v) in &k.m.box_notes {
+        *by_value.entry(*v).or_default() += 1;
+    }
+    *by_value.get_mut(&2000).unwrap() -= 1;
+    *by_value.entry(1000).or_default() += 1;
+    let counted_notes: Vec<NoteCount> = by_value
+        .iter()
+        .map(|(v, n)| NoteCount {
+            value: cny(*v),
+            count: *n,
+        })
+        .collect();
     let counted = expected - 1000; // short 10.00
     let c =
-        k.j.record_clearing(Millis(DAY2 + 20 * HOUR), &ops, cny(counted), 1)
-            .unwrap();
+        k.j.record_clearing(
+            Millis(DAY2 + 20 * HOUR),
+            &ops,
+            cny(counted),
+            Some(&counted_notes),
+            1,
+        )
+        .unwrap();
     assert_eq!(c.expected, cny(expected));
     k.m.clearings.push((expected, counted));
 
@@ -413,6 +434,21 @@ fn the_day_statement_adds_up_to_what_was_written() {
         "{text}"
     );
     assert!(!text.contains("对账单"), "{text}");
+    // The day of the clearing names the notes its over/short is made of.
+    let zh = stdout(&run(&["report", p, "--day", "2026-11-29"]));
+    assert!(zh.contains("¥20 短 1 张，¥10 多 1 张"), "{zh}");
+    let en = stdout(&run(&["--lang", "en", "report", p, "--day", "2026-11-29"]));
+    assert!(en.contains("¥20 ×1 short, ¥10 ×1 over"), "{en}");
+    let v = json(&run(&["report", p, "--day", "2026-11-29", "--json"]));
+    let lines = v["clearings"][0]["notes"].as_array().unwrap();
+    let twenty = lines
+        .iter()
+        .find(|l| l["value"]["minor"] == 2000)
+        .expect("a ¥20 line");
+    assert_eq!(
+        (twenty["expected"].as_u64(), twenty["counted"].as_u64()),
+        (Some(3), Some(2))
+    );
     assert_untouched(dir.path(), &before, "report", false);
 }
 
@@ -495,8 +531,16 @@ fn the_clearing_record_has_both_operators_and_the_chain_head() {
         &head.to_string(),
         "短款 10.00",
         "双人确认",
+        // Which notes: ¥20 short by one, ¥10 over by one.
+        "长短款明细",
+        "¥20 短 1 张，¥10 多 1 张",
+        "按面额清点",
     ] {
         assert!(text.contains(must), "missing {must:?} in\n{text}");
+    }
+    let en = stdout(&run(&["--lang", "en", "clearing-report", p, "--last"]));
+    for must in ["Over / short by note", "¥20 ×1 short, ¥10 ×1 over"] {
+        assert!(en.contains(must), "missing {must:?} in\n{en}");
     }
     let html = std::fs::read_to_string(&html_path).unwrap();
     std::fs::remove_file(&html_path).unwrap();
@@ -506,6 +550,9 @@ fn the_clearing_record_has_both_operators_and_the_chain_head() {
         &head.hex(),
         "实点",
         "Counted",
+        "¥20 短 1 张，¥10 多 1 张 / ¥20 ×1 short, ¥10 ×1 over",
+        "<td>¥20</td><td>3</td><td>2</td><td>-1</td>",
+        "<td>¥10</td><td>0</td><td>1</td><td>+1</td>",
         "@page",
         "A4",
     ] {
@@ -530,6 +577,20 @@ fn the_clearing_record_has_both_operators_and_the_chain_head() {
     assert_eq!(v["clearing"]["expected"]["minor"], expected);
     assert_eq!(v["clearing"]["counted"]["minor"], counted);
     assert_eq!(v["over_short"]["minor"], counted - expected);
+    let by_note: Vec<(i64, i64)> = v["over_short_by_note"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["value"]["minor"].as_i64().unwrap(),
+                d["notes"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(by_note, vec![(2000, -1), (1000, 1)]);
+    let lines = v["clearing"]["notes"].as_array().unwrap();
+    assert_eq!(lines.len(), 4, "¥10, ¥20, ¥50, ¥100: {lines:?}");
     let settled = v["settled"].as_array().unwrap();
     assert_eq!(settled.len(), 1, "the note two staff found in the box");
     assert_eq!(settled[0]["fate"], "in-cash-box");

@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use kiosk_core::journal::NoteCount;
 use kiosk_core::{StaffCommand, StaffSettlement};
 use kiosk_hal::Money;
 use serde::Serialize;
@@ -32,6 +33,9 @@ pub enum ClearingStep {
     End {
         /// The cash counted.
         counted: Money,
+        /// The same count by denomination, if given (it adds up to
+        /// `counted`): shown to the second person, who confirms it too.
+        counted_notes: Option<Vec<NoteCount>>,
         /// Counterfeit notes found at counting.
         counterfeit_found: u32,
         /// In-doubt notes settled against the count.
@@ -213,10 +217,12 @@ impl DualControl {
             ClearingStep::Begin => StaffCommand::BeginClearing { operators },
             ClearingStep::End {
                 counted,
+                counted_notes,
                 counterfeit_found,
                 settle,
             } => StaffCommand::EndClearing {
                 counted,
+                counted_notes,
                 counterfeit_found,
                 settle,
             },

@@ -304,6 +304,8 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
         clock,
         command_wait: Duration::from_millis(cfg.api.command_wait_ms),
         identities,
+        journal: journal_path.clone(),
+        currency: cfg.currency,
     });
     Ok(Started {
         kiosk,

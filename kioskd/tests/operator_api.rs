@@ -95,6 +95,25 @@ async fn logins_roles_dual_control_and_metrics() {
     let (code, _) = post(&c, &confirm, Some(&li), json!({})).await;
     assert_eq!(code, 404, "confirmed once only");
 
+    // A count by denomination that does not add up to the total is refused
+    // before anyone is asked to confirm it.
+    let bad = json!({"type": "end-clearing", "counted": {"minor": 0, "currency": "CNY"},
+        "counterfeit-found": 0,
+        "counted-notes": [{"value": {"minor": 10000, "currency": "CNY"}, "count": 1}]});
+    let (code, body) = post(&c, &k.url("/v1/commands"), Some(&li), bad).await;
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("add up to CNY 100.00, not the CNY 0.00 counted"),
+        "{body}"
+    );
+    assert!(
+        body["message_zh"].as_str().unwrap().contains("面额"),
+        "{body}"
+    );
+
     // Ending it needs two people as well; two cash handlers without a supervisor cannot.
     let end = json!({"type": "end-clearing", "counted": {"minor": 0, "currency": "CNY"}, "counterfeit-found": 0});
     let (code, body) = post(&c, &k.url("/v1/commands"), Some(&li), end.clone()).await;
@@ -105,6 +124,15 @@ async fn logins_roles_dual_control_and_metrics() {
     let (code, body) = post(&c, &confirm, Some(&zhang), json!({})).await;
     assert_eq!((code, &body["ok"]), (200, &json!(true)), "{body}");
     status_until(&c, &k, &wang, |s| s["clearing_open"] == false).await;
+
+    // The notes expected in the box by denomination, read from the journal:
+    // none since the clearing just recorded.
+    let (code, body) = get(&c, &k.url("/v1/cash-counts"), Some(&wang)).await;
+    assert_eq!(code, 200, "{body}");
+    let counts = &body["cash_counts"];
+    assert_eq!(counts["currency"], "CNY", "{body}");
+    assert_eq!(counts["since_clearing"], 1, "{body}");
+    assert_eq!(counts["in_box"], json!([]), "{body}");
 
     // Metrics parse, and count the refusals.
     let text = c

@@ -44,14 +44,14 @@
 //! 28 bytes less per row: 250 of the 870 bytes of file a payment cost in
 //! format 3 (9 rows per payment).
 //!
-//! # Canonical bytes (encoding 1)
+//! # Canonical bytes (encoding 2)
 //!
 //! So that an auditor can recompute the chain with nothing but SQLite and
 //! SHA-256 (`chain_check.py` beside this file does it in Python):
 //!
 //! ```text
 //! hash(row) = SHA-256( hash(previous row) || canonical(row) )
-//! canonical(row) = field(v1) || field(v2) || … || field(v29)
+//! canonical(row) = field(v1) || field(v2) || … || field(v29) [ || field(v30) ]
 //! field(NULL)      = 0x00
 //! field(integer i) = 0x01 || i as 8 bytes, big-endian two's complement
 //! field(text t)    = 0x02 || length of t's UTF-8 bytes, 4 bytes big-endian || the bytes
@@ -68,10 +68,21 @@
 //! counted_minor, counterfeit_found, pending_minor, in_doubt_notes` (all
 //! `NULL` where the row names no such record). A method is hashed by its
 //! name, `'cash'` or `'code'` (format 4 stores it as the code 0 or 1; the
-//! query spells it out), so the bytes are those format 3 hashed. Every one
-//! of those facts is fixed once the row is written: the guard triggers keep
-//! a payment's and a clearing's, and the journal never changes a session's
-//! or a note's.
+//! query spells it out), so the bytes are those format 3 hashed.
+//!
+//! `v30` (encoding 2, format 5) is there only for a clearing row whose
+//! clearing has per-denomination figures (`clearing_counts`): the text of
+//! its rows in ascending `value_minor`, each `value_minor:expected:counted`
+//! in decimal (`-` for a `NULL` count), joined by `,` (e.g.
+//! `5000:3:3,10000:12:11`). `rows_sql` selects the clearing's id after
+//! `v29` for it (not hashed). Every row without such figures (every row a
+//! format-4 build wrote) hashes exactly as in encoding 1, so migrating a
+//! file changes no hash; adding figures to an old clearing, or changing or
+//! deleting a clearing's figures, changes its row's hash.
+//!
+//! Every one of those facts is fixed once the row is written: the guard
+//! triggers keep a payment's and a clearing's (and its figures'), and the
+//! journal never changes a session's or a note's.
 //!
 //! # Where the chain starts
 //!
@@ -119,6 +130,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::counts;
 use super::events::EventKind;
 use super::fail::Fail;
 
@@ -205,7 +217,8 @@ LEFT JOIN payments p ON p.id = e.payment
 LEFT JOIN clearings c ON c.id = iif(e.kind = 18 AND json_valid(e.detail),
                                     json_extract(e.detail, '$.clearing'), NULL)";
 
-/// The columns hashed, after the stored `hash`: `v1 … v29` of the module docs.
+/// The columns hashed, after the stored `hash`: `v1 … v29` of the module
+/// docs, then the clearing's id (for `v30`).
 const FACTS_COLUMNS: &str = "e.id, e.at, e.kind, e.session, e.note, e.payment, e.amount, e.detail,
        s.id, s.kiosk, s.account,
        CASE s.method WHEN 0 THEN 'cash' WHEN 1 THEN 'code' ELSE s.method END, s.started_at,
@@ -213,10 +226,27 @@ const FACTS_COLUMNS: &str = "e.id, e.at, e.kind, e.session, e.note, e.payment, e
        p.key, p.session, p.amount_minor, p.amount_currency,
        CASE p.method WHEN 0 THEN 'cash' WHEN 1 THEN 'code' ELSE p.method END,
        c.at, c.operator_a, c.operator_b, c.currency, c.expected_minor, c.counted_minor,
-       c.counterfeit_found, c.pending_minor, c.in_doubt_notes";
+       c.counterfeit_found, c.pending_minor, c.in_doubt_notes,
+       c.id";
 
-/// Columns hashed per row.
+/// Columns hashed per row (`v1 … v29`; a clearing's figures are `v30`,
+/// see [`push_clearing_counts`]).
 const FIELDS: usize = 29;
+
+/// Appends `v30` for a clearing row whose clearing (`clearing`, the
+/// column after `v29`) has per-denomination figures; nothing otherwise.
+fn push_clearing_counts(
+    conn: &Connection,
+    buf: &mut Vec<u8>,
+    clearing: ValueRef<'_>,
+) -> Result<(), Fail> {
+    if let ValueRef::Integer(id) = clearing {
+        if let Some(text) = counts::chain_text(conn, id)? {
+            push(buf, ValueRef::Text(text.as_bytes()));
+        }
+    }
+    Ok(())
+}
 
 /// The stored hash and the hashed columns of the rows with
 /// `?1 < id <= ?2`, in order (what an independent check selects too).
@@ -423,6 +453,7 @@ pub(super) fn append(conn: &Connection, row: &NewRow<'_>) -> Result<(), Fail> {
     for i in 0..FIELDS {
         push(&mut canonical, r.get_ref(i)?);
     }
+    push_clearing_counts(conn, &mut canonical, r.get_ref(FIELDS)?)?;
     let hash = link(&prev.hash, &canonical);
     drop(rows);
     let kept = if stores_whole(id, row.kind) {
@@ -508,6 +539,7 @@ fn fold(
         for i in 1..=FIELDS {
             push(&mut canonical, r.get_ref(i)?);
         }
+        push_clearing_counts(conn, &mut canonical, r.get_ref(FIELDS + 1)?)?;
         let hash = link(&prev, &canonical);
         let kept = match r.get_ref(0)? {
             ValueRef::Blob(b) => Some(b),

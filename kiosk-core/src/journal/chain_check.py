@@ -8,6 +8,11 @@ A row stores its whole 32-byte chain hash or (format 4, most rows) its
 first 4 bytes: either holds when it is that prefix of the recomputed hash.
 The head printed is the whole hash, recomputed.
 
+Encoding 2 (format 5): a clearing row whose clearing has per-denomination
+figures (table clearing_counts) hashes one more field after the 29, the text
+of those rows by ascending value_minor, each "value_minor:expected:counted"
+("-" for no count), joined by ",". Every other row hashes as in encoding 1.
+
 Usage: python3 chain_check.py journal.sqlite
 """
 import hashlib
@@ -25,7 +30,8 @@ SELECT e.hash, e.id, e.at, e.kind, e.session, e.note, e.payment, e.amount, e.det
        p.key, p.session, p.amount_minor, p.amount_currency,
        CASE p.method WHEN 0 THEN 'cash' WHEN 1 THEN 'code' ELSE p.method END,
        c.at, c.operator_a, c.operator_b, c.currency, c.expected_minor, c.counted_minor,
-       c.counterfeit_found, c.pending_minor, c.in_doubt_notes
+       c.counterfeit_found, c.pending_minor, c.in_doubt_notes,
+       c.id
 FROM events e
 LEFT JOIN sessions s ON s.n = e.session
 LEFT JOIN notes n ON n.id = e.note
@@ -52,6 +58,23 @@ def field(v):
     raise TypeError(type(v))
 
 
+def clearing_counts(db, clearing):
+    """The v30 text of a clearing's per-denomination figures, or None."""
+    if clearing is None:
+        return None
+    has = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                     "AND name = 'clearing_counts'").fetchone()[0]
+    if not has:
+        return None
+    rows = db.execute(
+        "SELECT value_minor, expected, counted FROM clearing_counts "
+        "WHERE clearing = ? ORDER BY value_minor", (clearing,)).fetchall()
+    if not rows:
+        return None
+    return ",".join("%d:%d:%s" % (v, e, "-" if c is None else "%d" % c)
+                    for v, e, c in rows)
+
+
 def holds(stored, h):
     """Whether a row's stored hash is its chain hash h, whole or its tag."""
     return isinstance(stored, bytes) and len(stored) in (4, 32) and h[:len(stored)] == stored
@@ -65,7 +88,11 @@ def main(path):
     rows = 0
     for row in db.execute(ROWS_SQL):
         stored, rid = row[0], row[1]
-        h = hashlib.sha256(prev + b"".join(field(v) for v in row[1:])).digest()
+        canonical = b"".join(field(v) for v in row[1:30])
+        counts = clearing_counts(db, row[30])
+        if counts is not None:
+            canonical += field(counts)
+        h = hashlib.sha256(prev + canonical).digest()
         if rid <= anchor_event:
             prev, rows = h, rid
             if rid == anchor_event and h != anchor_hash:

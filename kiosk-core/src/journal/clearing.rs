@@ -5,7 +5,10 @@
 //! its cash is taken out stays pending and is still retried; an in-doubt note
 //! stays in doubt for staff. What the clearing records is what the journal
 //! expected in the box (everything in it since the previous clearing), what
-//! was counted, and the counterfeits found at counting.
+//! was counted, and the counterfeits found at counting; and per
+//! denomination (format 5, `clearing_counts`) the notes expected and, when
+//! the two people counted by denomination, the notes counted, so that an
+//! over/short names the notes it is made of.
 
 use kiosk_hal::{Currency, Money};
 use rusqlite::{params, Connection};
@@ -14,6 +17,7 @@ use serde_json::json;
 
 use super::books;
 use super::chain::{self, ChainHead};
+use super::counts::{self, DenominationLine, NoteCount};
 use super::events::{Event, EventKind};
 use super::fail::Fail;
 use crate::ids::Millis;
@@ -43,12 +47,44 @@ pub struct ClearingRecord {
     /// before the journal had the chain.
     #[serde(default)]
     pub chain_head: Option<ChainHead>,
+    /// Per denomination, smallest first: the notes expected and (when the
+    /// count was given by denomination) counted. Empty for a clearing
+    /// recorded before format 5, or of an empty box counted as a total.
+    #[serde(default)]
+    pub notes: Vec<DenominationLine>,
 }
 
 impl ClearingRecord {
     /// Counted minus expected: positive is over, negative is short.
     pub fn over_short(&self) -> i64 {
         self.counted.minor - self.expected.minor
+    }
+
+    /// The denominations whose count differs from what was expected, with
+    /// counted minus expected notes (largest denomination first); empty
+    /// when every denomination matched or the count was a total only.
+    pub fn note_differences(&self) -> Vec<(Money, i64)> {
+        let mut out: Vec<(Money, i64)> = self
+            .notes
+            .iter()
+            .filter_map(|l| Some((l.value, l.difference()?)))
+            .filter(|(_, d)| *d != 0)
+            .collect();
+        out.reverse();
+        out
+    }
+
+    /// The part of the expected total the per-denomination lines do not
+    /// account for (notes of unknown value add none): zero when the audit
+    /// trail and the books agree, `None` for a clearing without lines.
+    pub fn unattributed(&self) -> Option<i64> {
+        if self.notes.is_empty() {
+            return None;
+        }
+        let lines = self.notes.iter().try_fold(0i64, |sum, l| {
+            sum.checked_add(l.value.minor.checked_mul(i64::from(l.expected))?)
+        })?;
+        self.expected.minor.checked_sub(lines)
     }
 }
 
@@ -58,13 +94,21 @@ pub(super) fn record(
     at: Millis,
     operators: &[String; 2],
     counted: Money,
+    counted_notes: Option<&[NoteCount]>,
     counterfeit_found: u32,
 ) -> Result<ClearingRecord, Fail> {
     dual_control(operators, "a clearing")?;
+    if let Some(notes) = counted_notes {
+        // The machine refuses such a count before it gets here; the
+        // journal records nothing that does not add up either.
+        crate::machine::clearing::check_counted_notes(counted, notes)
+            .map_err(|refusal| Fail::illegal(refusal.to_string()))?;
+    }
     let currency = counted.currency;
     let totals = books::cash_totals(conn, currency)?;
     let cleared_before = cleared_total(conn, currency)?;
     let expected = Money::new(totals.in_box.minor - cleared_before, currency);
+    let lines = counts::lines(&counts::cash_counts(conn, currency)?.in_box, counted_notes);
     // Its audit row is the next one: the chain head the clearing reports.
     let event = chain::head(conn)?.rows + 1;
     conn.prepare_cached(
@@ -86,6 +130,8 @@ pub(super) fn record(
         event,
     ])?;
     let id = conn.last_insert_rowid();
+    // Before the audit row, whose hash covers them.
+    counts::insert_lines(conn, id, &lines)?;
     // The clearing's row (never changed) says the rest.
     Event::new(EventKind::Clearing, at)
         .detail(json!({ "clearing": id }))
@@ -102,6 +148,7 @@ pub(super) fn record(
         pending: totals.pending,
         in_doubt_notes: totals.in_doubt_notes,
         chain_head: Some(head),
+        notes: lines,
     })
 }
 
@@ -179,6 +226,7 @@ pub(super) fn all(conn: &Connection) -> Result<Vec<ClearingRecord>, Fail> {
             pending: Money::new(pending, currency),
             in_doubt_notes: in_doubt,
             chain_head,
+            notes: counts::lines_of(conn, id, currency)?,
         });
     }
     Ok(out)

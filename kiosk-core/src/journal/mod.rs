@@ -145,12 +145,14 @@
 //! `verify` (whether the books balance), `events` (audit rows), `chain`
 //! (the hash chain over them), `codec`
 //! (how records are spelled in the file), `migrate_v3` (format 3 → 4),
-//! `fail` (internal errors).
+//! `counts` (cash counts by denomination, and a clearing's per-denomination
+//! figures), `fail` (internal errors).
 
 mod books;
 mod chain;
 mod clearing;
 mod codec;
+mod counts;
 mod events;
 mod fail;
 mod migrate_v3;
@@ -177,6 +179,9 @@ use kiosk_hal::{Currency, IdempotencyKey, Money, NoteFate, Receipt, RejectReason
 use crate::ids::{Millis, SessionId};
 pub use chain::{ChainHead, CHAIN_TAIL, FULL_HASH_EVERY, HASH_LEN, TAG_LEN};
 pub use clearing::ClearingRecord;
+pub use counts::{
+    denomination, differences, total_of, CashCounts, CountLang, DenominationLine, NoteCount,
+};
 pub use readonly::{AuditRow, PaymentFacts, ReadOnlyJournal, ReadVia};
 pub use staff::{StaffEvent, StaffEventKind};
 pub use types::*;
@@ -257,8 +262,9 @@ pub const APPLICATION_ID: i32 = 0x4B49_4F53;
 pub const BACKSTOP_CHECKPOINT_COMMITS: u64 = 2_000;
 
 /// The schema version this build writes (SQLite `user_version`); files of
-/// versions 1 to 3 are migrated to it on open (see [`Journal::open`]).
-pub const SCHEMA_VERSION: i32 = 4;
+/// versions 1 to 4 are migrated to it on open (see [`Journal::open`]).
+/// Version 5 added a clearing's per-denomination figures (`counts`).
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// The durable journal of one kiosk: one SQLite file. See the module docs.
 ///
@@ -718,14 +724,33 @@ impl Journal {
     /// in-doubt notes are untouched (still retried, still for staff).
     /// One operator, or the same name twice →
     /// [`JournalErrorKind::IllegalTransition`].
+    ///
+    /// The record keeps, per denomination, the notes expected (see
+    /// [`Journal::cash_counts`]) and, with `counted_notes` (the count by
+    /// denomination), the notes counted, so the over/short names which
+    /// notes ([`ClearingRecord::notes`]). `counted_notes` that do not add
+    /// up to `counted`, or name another currency or a denomination twice →
+    /// [`JournalErrorKind::IllegalTransition`], nothing recorded.
     pub fn record_clearing(
         &mut self,
         at: Millis,
         operators: &[String; 2],
         counted: Money,
+        counted_notes: Option<&[NoteCount]>,
         counterfeit_found: u32,
     ) -> Result<ClearingRecord, JournalError> {
-        self.write(|c| clearing::record(c, at, operators, counted, counterfeit_found))
+        self.write(|c| {
+            clearing::record(c, at, operators, counted, counted_notes, counterfeit_found)
+        })
+    }
+
+    /// The notes the journal expects in the cash box now, by denomination,
+    /// in `currency`: every note in it since the last clearing of
+    /// `currency` (what the next clearing will expect), and the notes in
+    /// doubt (see [`CashCounts`]). A range of the audit trail since that
+    /// clearing, not a scan of every note.
+    pub fn cash_counts(&self, currency: Currency) -> Result<CashCounts, JournalError> {
+        self.read(|c| counts::cash_counts(c, currency))
     }
 
     /// Every clearing, oldest first.

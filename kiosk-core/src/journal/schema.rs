@@ -22,7 +22,7 @@
 //! number for it to refer to. Version 3 adds the hash chain
 //! (see `chain`): a `hash` on every audit row, the `chain` anchor, and a
 //! clearing's `event` (its audit row, whose hash is the head it reports).
-//! Version 4 (this build) is the same rows, smaller (about 530 bytes of
+//! Version 4 is the same rows, smaller (about 530 bytes of
 //! file per payment where version 3 took 840): most audit rows store a
 //! 4-byte tag of their hash, states, methods and outcomes are integer
 //! codes, a note names its payment by row id, and a note keeps only the
@@ -30,7 +30,11 @@
 //! migrated on open by rebuilding `sessions`, `notes` and `payments`
 //! (`migrate_v3`; the audit trail and its hashes stay, and so does the
 //! chain) and then checked in full once (every row re-hashed: tens of
-//! seconds on a year of it, once). A version-2 journal is migrated on open by adding the
+//! seconds on a year of it, once). Version 5 (this build) adds
+//! `clearing_counts`, a clearing's per-denomination figures (see `counts`);
+//! a version-4 journal is migrated on open by creating the table
+//! ([`migrate_v4`]): its clearings keep no figures, and every row hashes
+//! as before (see `chain`, encoding 2), so nothing else changes. A version-2 journal is migrated on open by adding the
 //! columns and folding its rows into the anchor ([`migrate_v2`]: one pass
 //! over the audit trail), then to 4; a version-1 journal to 2, 3, then 4.
 //! Every migration runs in the opening transaction. A version-1 journal is **migrated on open**,
@@ -63,6 +67,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::books;
 use super::chain;
+use super::counts;
 use super::events;
 use super::fail::Fail;
 use super::migrate_v3;
@@ -380,21 +385,30 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
             tx.execute_batch(SCHEMA_AUDIT)?;
             tx.execute_batch(SCHEMA_NOTES_PAYMENTS)?;
             tx.execute_batch(SCHEMA_MONEY)?;
+            tx.execute_batch(counts::SCHEMA_CLEARING_COUNTS)?;
             tx.execute_batch(&events::kinds_sql())?;
             chain::start(&tx)?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
         Fresh::Version1 => {
+            // First: the chain, started by `migrate_v2`, hashes a
+            // clearing's figures from it.
+            migrate_v4(&tx)?;
             migrate_v1(&tx)?;
             migrate_v2(&tx)?;
             migrate_v3::migrate(&tx)?;
         }
         Fresh::Version2 => {
+            migrate_v4(&tx)?;
             migrate_v2(&tx)?;
             migrate_v3::migrate(&tx)?;
         }
-        Fresh::Version3 => migrate_v3::migrate(&tx)?,
+        Fresh::Version3 => {
+            migrate_v4(&tx)?;
+            migrate_v3::migrate(&tx)?;
+        }
+        Fresh::Version4 => migrate_v4(&tx)?,
         Fresh::Current if as_this_build_writes(&tx)? => {
             // Nothing to add or put back: only the check and the mark.
             let check = verify::on_open(&tx, false)?;
@@ -419,6 +433,7 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
         tx.execute_batch(&format!("DROP TRIGGER IF EXISTS {name};"))?;
     }
     tx.execute_batch(books::SCHEMA_BOOKS)?;
+    tx.execute_batch(counts::SCHEMA_CLEARING_COUNTS)?;
     tx.execute_batch(chain::SCHEMA_EVENTS_GUARDS)?;
     tx.execute_batch(SCHEMA_INDEXES)?;
     verify::set_marks(&tx, false)?;
@@ -524,6 +539,9 @@ enum Fresh {
     /// A kiosk journal of schema version 3: migrated on open (hashes stored
     /// as tags from now on).
     Version3,
+    /// A kiosk journal of schema version 4: migrated on open (a clearing's
+    /// per-denomination figures added).
+    Version4,
     /// A kiosk journal of this build's schema version.
     Current,
 }
@@ -704,6 +722,17 @@ fn migrate_v2(conn: &Connection) -> Result<(), Fail> {
     Ok(())
 }
 
+/// Brings a journal to version 5 (inside the caller's transaction): the
+/// table of a clearing's per-denomination figures (`counts`), empty. The
+/// clearings recorded so far keep none, so every audit row hashes as
+/// before (see `chain`). Run first when migrating any older version (the
+/// later steps set `user_version` to this build's).
+fn migrate_v4(conn: &Connection) -> Result<(), Fail> {
+    conn.execute_batch(counts::SCHEMA_CLEARING_COUNTS)?;
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    Ok(())
+}
+
 /// Reads (only) what the file is: a new, empty database, or a sound kiosk
 /// journal this build can use (as it is, or after migrating it).
 fn inspect(conn: &Connection) -> Result<Fresh, Fail> {
@@ -737,6 +766,7 @@ fn inspect(conn: &Connection) -> Result<Fresh, Fail> {
         1 => Fresh::Version1,
         2 => Fresh::Version2,
         3 => Fresh::Version3,
+        4 => Fresh::Version4,
         _ => Fresh::Current,
     })
 }

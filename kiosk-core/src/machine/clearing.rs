@@ -1,15 +1,16 @@
 //! The rules of a dual-control clearing (清箱), decided before anything is
-//! touched: who may open one, and which staff settlements of in-doubt
-//! notes may be applied at its end.
+//! touched: who may open one, which staff settlements of in-doubt notes may
+//! be applied at its end, and whether a count given by denomination
+//! agrees with the total counted.
 //!
 //! Pure: the runner asks, and performs only what passes. A refusal changes
 //! nothing — the clearing stays as it was and no note is settled — so a
 //! mistyped note id cannot half-apply a list.
 
-use kiosk_hal::NoteFate;
+use kiosk_hal::{Money, NoteFate};
 
 use crate::commands::StaffSettlement;
-use crate::journal::NoteId;
+use crate::journal::{total_of, NoteCount, NoteId};
 
 /// Why a clearing step was refused, in words for the two people.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,18 @@ pub enum ClearingRefusal {
     NamedTwice(NoteId),
     /// A settlement gives no fate (`unknown` settles nothing).
     NoFate(NoteId),
+    /// The count by denomination adds up to another total than the one
+    /// counted (`None`: more than can be added up).
+    CountsDisagree {
+        /// What the notes by denomination add up to.
+        by_denomination: Option<Money>,
+        /// The total counted.
+        counted: Money,
+    },
+    /// A denomination in another currency than the count's, or not positive.
+    BadDenomination(Money),
+    /// A denomination named twice in the count.
+    DenominationTwice(Money),
 }
 
 impl std::fmt::Display for ClearingRefusal {
@@ -42,6 +55,22 @@ impl std::fmt::Display for ClearingRefusal {
                 "refused: note {} needs a fate (in the box or returned)",
                 n.0
             ),
+            ClearingRefusal::CountsDisagree {
+                by_denomination,
+                counted,
+            } => write!(
+                f,
+                "refused: the notes counted by denomination add up to {}, not the {counted} \
+                 counted; count again",
+                by_denomination.map_or("more than can be added up".into(), |m| m.to_string())
+            ),
+            ClearingRefusal::BadDenomination(v) => write!(
+                f,
+                "refused: {v} is not a denomination of the count's currency"
+            ),
+            ClearingRefusal::DenominationTwice(v) => {
+                write!(f, "refused: {v} notes are counted twice")
+            }
         }
     }
 }
@@ -81,6 +110,27 @@ pub fn check_settlements(
     Ok(())
 }
 
+/// Whether a count given by denomination agrees with the total `counted`:
+/// each denomination positive, in the count's currency, named once, and
+/// the notes adding up to exactly `counted`.
+pub fn check_counted_notes(counted: Money, notes: &[NoteCount]) -> Result<(), ClearingRefusal> {
+    for (i, n) in notes.iter().enumerate() {
+        if n.value.currency != counted.currency || n.value.minor <= 0 {
+            return Err(ClearingRefusal::BadDenomination(n.value));
+        }
+        if notes[..i].iter().any(|m| m.value == n.value) {
+            return Err(ClearingRefusal::DenominationTwice(n.value));
+        }
+    }
+    match total_of(notes, counted.currency) {
+        Some(total) if total == counted => Ok(()),
+        by_denomination => Err(ClearingRefusal::CountsDisagree {
+            by_denomination,
+            counted,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +154,57 @@ mod tests {
         assert_eq!(
             check_operators(&people("王芳", "赵六"), &ok),
             Err(ClearingRefusal::NotAuthorised("赵六".into()))
+        );
+    }
+
+    #[test]
+    fn a_count_by_denomination_must_add_up_to_the_total_counted() {
+        let cny = |minor| Money::new(minor, kiosk_hal::Currency::CNY);
+        let n = |minor, count| NoteCount {
+            value: cny(minor),
+            count,
+        };
+        let notes = [n(10000, 3), n(5000, 1), n(2000, 0)];
+        assert_eq!(check_counted_notes(cny(35000), &notes), Ok(()));
+        assert_eq!(check_counted_notes(cny(0), &[]), Ok(()));
+        let short = check_counted_notes(cny(45000), &notes).unwrap_err();
+        assert_eq!(
+            short,
+            ClearingRefusal::CountsDisagree {
+                by_denomination: Some(cny(35000)),
+                counted: cny(45000)
+            }
+        );
+        assert_eq!(
+            short.to_string(),
+            "refused: the notes counted by denomination add up to CNY 350.00, not the \
+             CNY 450.00 counted; count again"
+        );
+        assert_eq!(
+            check_counted_notes(cny(20000), &[n(10000, 1), n(10000, 1)]),
+            Err(ClearingRefusal::DenominationTwice(cny(10000)))
+        );
+        let euro = Money::new(500, kiosk_hal::Currency::EUR);
+        assert_eq!(
+            check_counted_notes(
+                cny(500),
+                &[NoteCount {
+                    value: euro,
+                    count: 1
+                }]
+            ),
+            Err(ClearingRefusal::BadDenomination(euro))
+        );
+        assert_eq!(
+            check_counted_notes(cny(0), &[n(0, 3)]),
+            Err(ClearingRefusal::BadDenomination(cny(0)))
+        );
+        assert_eq!(
+            check_counted_notes(cny(1), &[n(i64::MAX, 2)]),
+            Err(ClearingRefusal::CountsDisagree {
+                by_denomination: None,
+                counted: cny(1)
+            })
         );
     }
 

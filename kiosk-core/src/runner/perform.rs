@@ -143,11 +143,13 @@ impl Kiosk {
             JournalOp::RecordClearing {
                 operators,
                 counted,
+                counted_notes,
                 counterfeit_found,
             } => Some(JournalReply::Clearing(j.record_clearing(
                 now,
                 &operators,
                 counted,
+                counted_notes.as_deref(),
                 counterfeit_found,
             )?)),
             JournalOp::SaveTicket(ticket) => {

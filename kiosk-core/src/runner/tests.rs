@@ -248,6 +248,7 @@ impl Rig {
             },
             StaffCommand::EndClearing {
                 counted,
+                counted_notes: None,
                 counterfeit_found: 0,
                 settle: vec![StaffSettlement {
                     note,

@@ -515,6 +515,7 @@ fn operations(
             at_ms: at + 20_000,
             command: StaffCommand::EndClearing {
                 counted: Money::zero(Currency::CNY),
+                counted_notes: None,
                 counterfeit_found: 0,
                 settle: Vec::new(),
             },

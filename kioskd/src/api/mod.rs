@@ -7,6 +7,7 @@
 //! | `POST /v1/logout` | any login | ends the token |
 //! | `GET /v1/status` | viewer | devices and faults, offered methods, screen, pending payments, notes in doubt, open tickets, clearing |
 //! | `GET /v1/tickets` | viewer | open tickets with their times and escalation |
+//! | `GET /v1/cash-counts` | viewer | the notes the journal expects in the cash box by denomination since the last clearing, and those in doubt (UnifiedPOS `ReadCashCounts`) |
 //! | `POST /v1/commands` | operator | a `StaffCommand` as JSON (`{"type": "disable", "reason": "…"}`) |
 //! | `GET /v1/clearing` | viewer | clearing steps waiting for their second person |
 //! | `POST /v1/clearing/{id}/confirm` | operator | the second person confirms a clearing step |
@@ -35,12 +36,14 @@ mod reply;
 mod routes;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
 use kiosk_core::{Clock, CustomerAction, Remote};
+use kiosk_hal::Currency;
 use kiosk_sim::crash::NoteSlot;
 use tokio::sync::mpsc;
 
@@ -103,6 +106,10 @@ pub struct ApiState {
     pub command_wait: Duration,
     /// Each device's last reported identity.
     pub identities: Identities,
+    /// The journal's file, read (read-only) for the cash counts.
+    pub journal: PathBuf,
+    /// The kiosk's currency.
+    pub currency: Currency,
 }
 
 /// What [`ApiState::new`] needs.
@@ -131,6 +138,10 @@ pub struct ApiParts {
     pub command_wait: Duration,
     /// Each device's last reported identity.
     pub identities: Identities,
+    /// The journal's file, read (read-only) for the cash counts.
+    pub journal: PathBuf,
+    /// The kiosk's currency.
+    pub currency: Currency,
 }
 
 impl ApiState {
@@ -149,6 +160,8 @@ impl ApiState {
             clock: parts.clock,
             command_wait: parts.command_wait,
             identities: parts.identities,
+            journal: parts.journal,
+            currency: parts.currency,
         }
     }
 
@@ -168,6 +181,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/logout", post(routes::logout))
         .route("/v1/status", get(routes::status))
         .route("/v1/tickets", get(routes::tickets))
+        .route("/v1/cash-counts", get(routes::cash_counts))
         .route("/v1/commands", post(routes::command))
         .route("/v1/clearing", get(routes::clearing))
         .route("/v1/clearing/{id}/confirm", post(routes::confirm))

@@ -7,6 +7,8 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use kiosk_core::journal::Journal;
+use kiosk_core::machine::clearing::check_counted_notes;
 use kiosk_core::{AuthorisedCommand, CustomerAction, Remote, StaffCommand};
 use kiosk_hal::Money;
 use serde::Deserialize;
@@ -174,6 +176,52 @@ pub async fn tickets(
     )
 }
 
+/// `GET /v1/cash-counts`: what the journal itself says (read from the
+/// file, read-only, through the running kiosk's log), not a counter kept
+/// beside it.
+pub async fn cash_counts(
+    State(s): State<ApiState>,
+    ConnectInfo(from): Peer,
+    headers: HeaderMap,
+) -> Response {
+    let r = req("GET /v1/cash-counts", from);
+    if let Err(e) = s.guard(&headers, &r, Role::Viewer) {
+        return e;
+    }
+    let (path, currency) = (s.journal.clone(), s.currency);
+    let read =
+        tokio::task::spawn_blocking(move || Journal::open_read_only(&path)?.cash_counts(currency))
+            .await;
+    match read {
+        Ok(Ok(counts)) => {
+            let notes = counts.in_box_notes();
+            let total = counts
+                .in_box_total()
+                .map_or_else(|| "?".to_string(), |t| t.to_string());
+            answer(
+                StatusCode::OK,
+                &format!("自上次清箱以来钱箱内应有 {notes} 张，合计 {total}"),
+                &format!(
+                    "{notes} notes, {total}, expected in the cash box since the last clearing"
+                ),
+                json!({ "cash_counts": counts }),
+            )
+        }
+        Ok(Err(e)) => answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "无法读取流水账",
+            &format!("cannot read the journal: {e}"),
+            json!({}),
+        ),
+        Err(e) => answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "读取流水账失败",
+            &format!("reading the journal failed: {e}"),
+            json!({}),
+        ),
+    }
+}
+
 /// `POST /v1/commands`.
 pub async fn command(
     State(s): State<ApiState>,
@@ -204,11 +252,26 @@ async fn command_inner(
         }
         StaffCommand::EndClearing {
             counted,
+            counted_notes,
             counterfeit_found,
             settle,
         } => {
+            // A count by denomination that does not add up is refused here,
+            // before a second person is asked to confirm it.
+            if let Some(Err(refusal)) = counted_notes
+                .as_deref()
+                .map(|notes| check_counted_notes(counted, notes))
+            {
+                return Err(answer(
+                    StatusCode::BAD_REQUEST,
+                    "按面额清点的张数合计与清点总额不符，请重新清点",
+                    &refusal.to_string(),
+                    json!({}),
+                ));
+            }
             let step = ClearingStep::End {
                 counted,
+                counted_notes,
                 counterfeit_found,
                 settle,
             };

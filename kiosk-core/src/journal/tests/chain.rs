@@ -9,6 +9,14 @@ use rusqlite::Connection;
 use super::*;
 use crate::journal::{CheckKind, CHAIN_TAIL};
 
+/// `count` notes of `minor` fen.
+fn note_count(minor: i64, count: u32) -> crate::journal::NoteCount {
+    crate::journal::NoteCount {
+        value: cny(minor),
+        count,
+    }
+}
+
 /// `payments` credited cash payments of two notes each, from session `first`.
 fn pay(j: &mut Journal, first: u64, payments: u64) {
     for seq in first..first + payments {
@@ -186,7 +194,9 @@ fn the_head_counts_every_row_and_is_on_every_clearing() {
     let head = j.chain_head().unwrap();
     assert_eq!(head.rows, j.event_count() as u64);
     let ops = ["王芳".to_string(), "李强".to_string()];
-    let clearing = j.record_clearing(Millis(100), &ops, cny(45000), 0).unwrap();
+    let clearing = j
+        .record_clearing(Millis(100), &ops, cny(45000), None, 0)
+        .unwrap();
     let at_clearing = j.chain_head().unwrap();
     assert_eq!(clearing.chain_head, Some(at_clearing));
     assert_eq!(at_clearing.rows, head.rows + 1, "the clearing's own row");
@@ -242,7 +252,16 @@ fn an_independent_recomputation_in_python_agrees() {
     j.settle_in_doubt(n, kiosk_hal::NoteFate::InCashBox, Millis(10))
         .unwrap();
     let ops = ["王芳".to_string(), "李强".to_string()];
-    j.record_clearing(Millis(11), &ops, cny(77000), 0).unwrap();
+    // Counted by denomination: the clearing row hashes its figures (v30).
+    let counted = [
+        note_count(10000, 5),
+        note_count(5000, 5),
+        note_count(2000, 1),
+    ];
+    let clearing = j
+        .record_clearing(Millis(11), &ops, cny(77000), Some(&counted), 0)
+        .unwrap();
+    let clearing_row = clearing.chain_head.unwrap().rows;
     let head = j.chain_head().unwrap();
     j.close().unwrap();
     let run = || {
@@ -260,6 +279,18 @@ fn an_independent_recomputation_in_python_agrees() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(text, format!("{} {}", head.rows, head.hex()));
+    // One ¥100 fewer counted, one ¥50 more, on paper the same total.
+    edit_past_the_triggers(
+        &path,
+        "UPDATE clearing_counts SET counted = counted - 1 WHERE value_minor = 10000;
+         UPDATE clearing_counts SET counted = counted + 2 WHERE value_minor = 5000;",
+    );
+    let out = run();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("chain breaks at row {clearing_row}")
+    );
     edit_past_the_triggers(&path, "UPDATE events SET amount = 1 WHERE id = 5");
     let out = run();
     assert!(!out.status.success());
@@ -267,6 +298,62 @@ fn an_independent_recomputation_in_python_agrees() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "chain breaks at row 5"
     );
+}
+
+/// A clearing's per-denomination figures are in its audit row's hash: an
+/// edit of one count (triggers off, totals left alone) breaks the chain at
+/// the clearing's row, and the check names it; so does deleting one, or
+/// adding one.
+#[test]
+fn an_edited_clearing_count_breaks_the_chain_at_the_clearing_row() {
+    let (_dir, path) = temp_path();
+    let mut j = Journal::open(&path).unwrap();
+    j.unsynced_for_tests();
+    pay(&mut j, 1, 3);
+    let ops = ["王芳".to_string(), "李强".to_string()];
+    let counted = [note_count(10000, 3), note_count(5000, 3)];
+    let first = j
+        .record_clearing(Millis(100), &ops, cny(45000), Some(&counted), 0)
+        .unwrap();
+    let row = first.chain_head.unwrap().rows as i64;
+    pay(&mut j, 10, 1);
+    let second = j
+        .record_clearing(Millis(200), &ops, cny(15000), None, 0)
+        .unwrap();
+    let second_row = second.chain_head.unwrap().rows as i64;
+    j.close().unwrap();
+    let pristine = std::fs::read(&path).unwrap();
+    let broken_at = |sql: &str| {
+        std::fs::write(&path, &pristine).unwrap();
+        edit_past_the_triggers(&path, sql);
+        let e = Journal::open(&path)
+            .and_then(|mut j| j.verify_full())
+            .expect_err("the edit is found");
+        assert_eq!(e.kind(), JournalErrorKind::ChainBroken, "{e}");
+        e.first_bad_row()
+    };
+    assert_eq!(
+        broken_at("UPDATE clearing_counts SET counted = 2 WHERE value_minor = 10000"),
+        Some(row)
+    );
+    assert_eq!(
+        broken_at("UPDATE clearing_counts SET expected = 4 WHERE value_minor = 5000"),
+        Some(row)
+    );
+    assert_eq!(
+        broken_at("DELETE FROM clearing_counts WHERE value_minor = 5000"),
+        Some(row)
+    );
+    assert_eq!(
+        broken_at(&format!(
+            "INSERT INTO clearing_counts VALUES ({}, 2000, 0, 1)",
+            second.id
+        )),
+        Some(second_row)
+    );
+    // Untouched, it verifies.
+    std::fs::write(&path, &pristine).unwrap();
+    Journal::open(&path).unwrap().verify_full().unwrap();
 }
 
 /// Turns a closed journal of this build into what the version-2 build left:
@@ -297,7 +384,8 @@ fn a_version_2_journal_gets_the_chain_anchored_on_its_whole_history() {
     j.unsynced_for_tests();
     pay(&mut j, 1, 4);
     let ops = ["王芳".to_string(), "李强".to_string()];
-    j.record_clearing(Millis(100), &ops, cny(60000), 0).unwrap();
+    j.record_clearing(Millis(100), &ops, cny(60000), None, 0)
+        .unwrap();
     j.close().unwrap();
     as_version_2(&path);
     let rows = value(&path, "SELECT count(*) FROM events");

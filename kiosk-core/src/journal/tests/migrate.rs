@@ -494,7 +494,7 @@ fn a_version_1_journal_with_an_audit_row_it_cannot_carry_over_is_refused_untouch
         &path,
         JournalErrorKind::SchemaVersion,
         &[
-            "cannot migrate this schema version 1 journal to version 4",
+            "cannot migrate this schema version 1 journal to version 5",
             "1 audit rows of a kind this build does not know",
             "left untouched",
         ],

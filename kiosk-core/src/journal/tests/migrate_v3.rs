@@ -1,5 +1,5 @@
 //! Files of schema version 3 (text states, a note's payment by key, every
-//! audit row's whole hash): migrated on open to version 4 with the same
+//! audit row's whole hash): migrated on open (to version 4, then 5) with the same
 //! hash chain, or refused untouched.
 
 use kiosk_hal::PaymentMethod;
@@ -122,7 +122,8 @@ fn history(path: &std::path::Path) -> ChainHead {
             .unwrap();
     }
     let ops = ["王芳".to_string(), "李强".to_string()];
-    j.record_clearing(Millis(10), &ops, cny(45000), 0).unwrap();
+    j.record_clearing(Millis(10), &ops, cny(45000), None, 0)
+        .unwrap();
     let s = begin(&mut j, 4, PaymentMethod::Code);
     j.payment_pending(&s, &key("code-4"), cny(800), Millis(11))
         .unwrap();
@@ -227,7 +228,7 @@ fn a_version_3_journal_whose_note_names_no_payment_is_refused_untouched() {
     assert_eq!(err.kind(), JournalErrorKind::SchemaVersion, "{err}");
     let text = err.to_string();
     for phrase in [
-        "cannot migrate this schema version 3 journal to version 4",
+        "cannot migrate this schema version 3 journal to version 5",
         "1 notes naming a payment key that does not exist",
         "left untouched",
     ] {

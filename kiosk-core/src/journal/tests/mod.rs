@@ -7,6 +7,7 @@ mod checkpoint;
 mod commands;
 mod migrate;
 mod migrate_v3;
+mod migrate_v4;
 mod notes;
 mod open;
 mod payments;

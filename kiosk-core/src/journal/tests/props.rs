@@ -1,6 +1,8 @@
 //! Property: random sequences of journal calls (legal or not, with restarts)
 //! keep `in_box == credited + pending + refused`, never credit a key twice,
-//! and a refused call writes nothing.
+//! and a refused call writes nothing; the notes expected by denomination
+//! (`cash_counts`) add up to the box the money line uses (less what the
+//! clearings took out), and a clearing whose count misses a note names it.
 
 use std::collections::HashSet;
 
@@ -63,6 +65,12 @@ enum Op {
         k: Index,
     },
     Reopen,
+    /// A clearing counted by denomination, one note short of `short`'s
+    /// denomination if given.
+    Clear {
+        eur: bool,
+        short: Option<Index>,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -83,6 +91,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => i().prop_map(|k| Op::Credit { k }),
         1 => i().prop_map(|k| Op::Refuse { k }),
         1 => Just(Op::Reopen),
+        1 => (prop::bool::weighted(0.2), prop::option::of(i()))
+            .prop_map(|(eur, short)| Op::Clear { eur, short }),
     ]
 }
 
@@ -261,8 +271,56 @@ fn apply(j: &mut Journal, w: &mut World, op: &Op, at: Millis) -> Result<bool, Jo
             j.payment_refused(&k, "refused", at)?;
         }
         Op::Reopen => unreachable!("handled by the caller"),
+        Op::Clear { eur, short } => {
+            let currency = if *eur { Currency::EUR } else { Currency::CNY };
+            let mut counted = j.cash_counts(currency)?.in_box;
+            let missing = short
+                .as_ref()
+                .and_then(|i| pick(&counted, i))
+                .map(|c| c.value);
+            for c in counted.iter_mut().filter(|c| Some(c.value) == missing) {
+                c.count -= 1;
+            }
+            let total = crate::journal::total_of(&counted, currency).unwrap();
+            let ops = ["王芳".to_string(), "李强".to_string()];
+            let record = j.record_clearing(at, &ops, total, Some(&counted), 0)?;
+            let named: Vec<(Money, i64)> = missing.map(|v| (v, -1)).into_iter().collect();
+            assert_eq!(record.note_differences(), named, "{record:?}");
+        }
     }
     Ok(true)
+}
+
+/// The notes expected by denomination add up to what the books say is in
+/// the box less what the clearings took out, each clearing's lines to its
+/// expected total, and the notes in doubt to the books' in-doubt total.
+fn assert_counts_match_the_books(j: &Journal, currency: Currency) {
+    let counts = j.cash_counts(currency).unwrap();
+    let totals = j.cash_totals(currency).unwrap();
+    let clearings: Vec<_> = j
+        .clearings()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.counted.currency == currency)
+        .collect();
+    let cleared: i64 = clearings.iter().map(|c| c.expected.minor).sum();
+    assert_eq!(
+        counts.in_box_total().unwrap().minor,
+        totals.in_box.minor - cleared,
+        "{counts:?} against {totals:?}"
+    );
+    for c in &clearings {
+        assert_eq!(c.unattributed().unwrap_or(c.expected.minor), 0, "{c:?}");
+    }
+    assert_eq!(
+        crate::journal::total_of(&counts.in_doubt, currency).unwrap(),
+        totals.in_doubt
+    );
+    let in_doubt: u32 = counts.in_doubt.iter().map(|c| c.count).sum();
+    assert_eq!(
+        in_doubt + counts.in_doubt_unknown_value,
+        totals.in_doubt_notes
+    );
 }
 
 /// Everything recovery reads, to compare across a restart.
@@ -275,6 +333,11 @@ fn snapshot(j: &Journal) -> String {
         j.cash_totals(Currency::CNY).unwrap(),
         j.cash_totals(Currency::EUR).unwrap(),
         j.max_session_seq().unwrap(),
+    ) + &format!(
+        "|{:?}|{:?}|{:?}",
+        j.cash_counts(Currency::CNY).unwrap(),
+        j.cash_counts(Currency::EUR).unwrap(),
+        j.clearings().unwrap()
     )
 }
 
@@ -303,6 +366,7 @@ proptest! {
             }
             for currency in [Currency::CNY, Currency::EUR] {
                 assert_balanced(&j.cash_totals(currency).unwrap());
+                assert_counts_match_the_books(&j, currency);
             }
         }
         let twice: i64 = j.conn.query_row(

@@ -64,7 +64,7 @@ fn a_note_staff_find_in_the_box_is_credited_and_the_clearing_balances() {
 
     // The box holds the credited 100 and the found 50: the clearing balances.
     let clearing = j
-        .record_clearing(Millis(11), &pair(), cny(15000), 0)
+        .record_clearing(Millis(11), &pair(), cny(15000), None, 0)
         .unwrap();
     assert_eq!(clearing.expected, cny(15000));
     assert_eq!(clearing.over_short(), 0);
@@ -103,7 +103,7 @@ fn a_note_staff_find_returned_leaves_the_books_as_they_were() {
     );
     assert_eq!((after.in_doubt, after.in_doubt_notes), (cny(0), 0));
     let clearing = j
-        .record_clearing(Millis(11), &pair(), cny(10000), 0)
+        .record_clearing(Millis(11), &pair(), cny(10000), None, 0)
         .unwrap();
     assert_eq!(clearing.over_short(), 0);
     // The audit row names the clearing; its row holds what was expected.
@@ -142,7 +142,7 @@ fn staff_settlement_needs_two_different_named_people() {
     assert_eq!(j.in_doubt_notes().unwrap().len(), 1);
     // The clearing applies the same rule (a blank second name was let through).
     assert_eq!(
-        kind(j.record_clearing(Millis(11), &one("Wang Fang", ""), cny(0), 0)),
+        kind(j.record_clearing(Millis(11), &one("Wang Fang", ""), cny(0), None, 0)),
         JournalErrorKind::IllegalTransition
     );
 }

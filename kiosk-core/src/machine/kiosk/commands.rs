@@ -11,7 +11,9 @@ use super::{DeviceCall, DeviceReply, JournalOp, KioskMachine, LinkCall, Output, 
 use crate::commands::{DeviceCheck, SelfTestReport, StaffCommand, StaffSettlement};
 use crate::events::{DeviceKind, KioskEvent};
 use crate::ids::Millis;
-use crate::journal::{ClearingRecord, InDoubtNote, UnprintedReceipt};
+use crate::journal::{
+    differences, ClearingRecord, CountLang, InDoubtNote, NoteCount, UnprintedReceipt,
+};
 use crate::machine::clearing;
 use crate::tickets::TicketKind;
 
@@ -47,6 +49,7 @@ pub(super) enum CommandState {
     EndClearing {
         operators: [String; 2],
         counted: Money,
+        counted_notes: Option<Vec<NoteCount>>,
         counterfeit_found: u32,
         settle: Vec<StaffSettlement>,
         result: Option<(bool, String)>,
@@ -140,23 +143,33 @@ impl KioskMachine {
             }
             StaffCommand::EndClearing {
                 counted,
+                counted_notes,
                 counterfeit_found,
                 settle,
-            } => match self.clearing.clone() {
-                None => done(name, false, "refused: no clearing is open".into()),
-                Some(operators) => {
-                    // Staff settle in-doubt notes first, so the clearing
-                    // record reports what is still in doubt after their count.
-                    self.journal(JournalOp::ReadInDoubt);
-                    CommandState::EndClearing {
-                        operators,
-                        counted,
-                        counterfeit_found,
-                        settle,
-                        result: None,
+            } => {
+                // A count by denomination that does not add up is refused
+                // before anything is settled: the clearing stays open.
+                let count_refused = counted_notes
+                    .as_deref()
+                    .and_then(|notes| clearing::check_counted_notes(counted, notes).err());
+                match (self.clearing.clone(), count_refused) {
+                    (None, _) => done(name, false, "refused: no clearing is open".into()),
+                    (Some(_), Some(refusal)) => done(name, false, refusal.to_string()),
+                    (Some(operators), None) => {
+                        // Staff settle in-doubt notes first, so the clearing
+                        // record reports what is still in doubt after their count.
+                        self.journal(JournalOp::ReadInDoubt);
+                        CommandState::EndClearing {
+                            operators,
+                            counted,
+                            counted_notes,
+                            counterfeit_found,
+                            settle,
+                            result: None,
+                        }
                     }
                 }
-            },
+            }
             StaffCommand::ReportDamage {
                 reporter,
                 description,
@@ -298,6 +311,7 @@ impl KioskMachine {
         let Some(CommandState::EndClearing {
             operators,
             counted,
+            counted_notes,
             counterfeit_found,
             settle,
             result,
@@ -310,9 +324,10 @@ impl KioskMachine {
             *result = Some((false, refusal.to_string()));
             return;
         }
-        let (operators, counted, counterfeit_found, settle) = (
+        let (operators, counted, counted_notes, counterfeit_found, settle) = (
             operators.clone(),
             *counted,
+            counted_notes.clone(),
             *counterfeit_found,
             settle.clone(),
         );
@@ -326,6 +341,7 @@ impl KioskMachine {
         self.journal(JournalOp::RecordClearing {
             operators,
             counted,
+            counted_notes,
             counterfeit_found,
         });
     }
@@ -342,6 +358,11 @@ impl KioskMachine {
             record.pending,
             record.in_doubt_notes
         );
+        // Which notes the over/short is made of, when counted by denomination.
+        let detail = match differences(&record.notes, CountLang::En) {
+            Some(d) if !d.is_empty() => format!("{detail} ({d})"),
+            _ => detail,
+        };
         // The journal's chain head goes on the record both people sign, so
         // a later edit of the file shows against the paper.
         let detail = match &record.chain_head {

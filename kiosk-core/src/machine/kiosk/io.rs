@@ -289,6 +289,8 @@ pub enum JournalOp {
         operators: [String; 2],
         /// The cash counted.
         counted: Money,
+        /// The same count by denomination, if given (it adds up to `counted`).
+        counted_notes: Option<Vec<crate::journal::NoteCount>>,
         /// Counterfeits found at counting.
         counterfeit_found: u32,
     },

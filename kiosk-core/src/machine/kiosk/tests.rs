@@ -173,6 +173,7 @@ impl World {
                     operators,
                     counted,
                     counterfeit_found,
+                    ..
                 } => JournalReply::Clearing(ClearingRecord {
                     id: 1,
                     at: now,
@@ -183,6 +184,7 @@ impl World {
                     pending: yuan(0),
                     in_doubt_notes: 0,
                     chain_head: None,
+                    notes: Vec::new(),
                 }),
                 JournalOp::ReadRecovery => JournalReply::Recovery(RecoveryRows::default()),
                 JournalOp::ReadPending => {
@@ -556,6 +558,7 @@ fn a_command_waits_for_no_session_and_reports_after_its_effects() {
         &mut m,
         Input::Command(StaffCommand::EndClearing {
             counted: yuan(0),
+            counted_notes: None,
             counterfeit_found: 0,
             settle: Vec::new(),
         }),
@@ -774,6 +777,7 @@ proptest! {
                     2 => StaffCommand::BeginClearing { operators: ["a".into(), "b".into()] },
                     3 => StaffCommand::EndClearing {
                         counted: yuan(0),
+                        counted_notes: None,
                         counterfeit_found: 0,
                         settle: Vec::new(),
                     },
