@@ -119,8 +119,7 @@ impl Availability {
     /// The offered methods in the order [`Availability::offered`] lists them.
     fn offered_iter(&self) -> impl Iterator<Item = PaymentMethod> {
         let open = self.disabled.is_none() && !self.link_unreachable;
-        let cash =
-            open && !self.blocks(DeviceKind::Acceptor) && !self.blocks(DeviceKind::CashBox);
+        let cash = open && !self.blocks(DeviceKind::Acceptor) && !self.blocks(DeviceKind::CashBox);
         let code = open && self.reader_fitted && !self.blocks(DeviceKind::Reader);
         [(cash, PaymentMethod::Cash), (code, PaymentMethod::Code)]
             .into_iter()

@@ -42,7 +42,7 @@ impl KioskMachine {
             Action::PostPayment(posting) => {
                 self.journal(JournalOp::PostingAttempted(posting.key.clone()));
                 self.push(Output::Link(LinkCall::Post {
-                    posting,
+                    posting: Box::new(posting),
                     retry: false,
                     timeout_ms: self.config.post_timeout_ms,
                 }));
