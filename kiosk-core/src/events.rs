@@ -233,8 +233,9 @@ pub enum KioskEvent {
     },
     /// A clearing was closed and checked against the journal.
     ClearingReport {
-        /// The clearing.
-        record: crate::journal::ClearingRecord,
+        /// The clearing (boxed: every event is as large as its largest
+        /// variant, and this one is rare).
+        record: Box<crate::journal::ClearingRecord>,
     },
     /// Staff reported physical damage.
     DamageReported {

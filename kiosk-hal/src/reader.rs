@@ -65,21 +65,21 @@ impl PaymentCode {
 ///
 /// A string too short to keep anything hidden is masked entirely.
 pub fn mask_middle(s: &str, keep_front: usize, keep_back: usize) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= keep_front + keep_back {
-        return "*".repeat(chars.len());
+    // Counted, not collected into a Vec<char>: every receipt masks the
+    // account number.
+    let len = s.chars().count();
+    if len <= keep_front + keep_back {
+        return "*".repeat(len);
     }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < keep_front || i >= chars.len() - keep_back {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
+    let mut masked = String::with_capacity(s.len());
+    masked.extend(s.chars().enumerate().map(|(i, c)| {
+        if i < keep_front || i >= len - keep_back {
+            c
+        } else {
+            '*'
+        }
+    }));
+    masked
 }
 
 impl Serialize for PaymentCode {
@@ -154,6 +154,12 @@ mod tests {
         assert!(!format!("{code:?}").contains("4567890123"));
         assert_eq!(code.expose_digits(), "134567890123456789");
         assert_eq!(mask_middle("123", 2, 4), "***");
+        assert_eq!(
+            mask_middle("张三丰", 1, 0),
+            "张**",
+            "counts characters, not bytes"
+        );
+        assert_eq!(mask_middle("13800001234", 0, 4), "*******1234");
     }
 
     #[test]

@@ -106,17 +106,36 @@ impl Availability {
     /// offered whenever the acceptor and the box can take it. With no
     /// answer from the backend no account can be checked, so nothing is.
     pub fn offered(&self) -> Vec<PaymentMethod> {
-        let mut methods = Vec::new();
-        if self.disabled.is_some() || self.link_unreachable {
-            return methods;
+        self.offered_iter().collect()
+    }
+
+    /// Whether `method` is offered now (what [`Availability::offered`]
+    /// lists, without building the list: a simulated hall asks after
+    /// every step of every kiosk).
+    pub fn offers(&self, method: PaymentMethod) -> bool {
+        self.offered_iter().any(|m| m == method)
+    }
+
+    /// The offered methods in the order [`Availability::offered`] lists them.
+    fn offered_iter(&self) -> impl Iterator<Item = PaymentMethod> {
+        let open = self.disabled.is_none() && !self.link_unreachable;
+        let cash = open && !self.blocks(DeviceKind::Acceptor) && !self.blocks(DeviceKind::CashBox);
+        let code = open && self.reader_fitted && !self.blocks(DeviceKind::Reader);
+        [(cash, PaymentMethod::Cash), (code, PaymentMethod::Code)]
+            .into_iter()
+            .filter_map(|(on, method)| on.then_some(method))
+    }
+
+    /// Whether `screen` is what [`Availability::idle_screen`] would give
+    /// now. The welcome screen is checked without building a new one (an
+    /// idle machine asks after every step it takes).
+    pub fn is_idle_screen(&self, screen: &Screen) -> bool {
+        match screen {
+            Screen::Welcome { methods } if !methods.is_empty() => {
+                methods.iter().copied().eq(self.offered_iter())
+            }
+            _ => *screen == self.idle_screen(),
         }
-        if !self.blocks(DeviceKind::Acceptor) && !self.blocks(DeviceKind::CashBox) {
-            methods.push(PaymentMethod::Cash);
-        }
-        if self.reader_fitted && !self.blocks(DeviceKind::Reader) {
-            methods.push(PaymentMethod::Code);
-        }
-        methods
     }
 
     /// The screen an idle kiosk shows: welcome with what it offers, or out
@@ -184,5 +203,50 @@ mod tests {
         assert!(a.offered().is_empty());
         a.set_disabled(None);
         assert_eq!(a.offered(), [PaymentMethod::Cash]);
+    }
+
+    /// `offers` and `is_idle_screen` answer without building lists and
+    /// screens; they must agree with `offered` and `idle_screen` in every
+    /// state, or the machine would re-send (or fail to send) its welcome.
+    #[test]
+    fn the_quick_checks_agree_with_the_lists_and_screens_they_stand_for() {
+        let mut states = Vec::new();
+        for reader in [false, true] {
+            let mut a = Availability::new(reader);
+            states.push(a.clone());
+            a.fault(DeviceKind::Acceptor, ErrorKind::Jam);
+            states.push(a.clone());
+            a.fault(DeviceKind::Reader, ErrorKind::Offline);
+            states.push(a.clone());
+            a.cleared(DeviceKind::Acceptor);
+            a.fault(DeviceKind::CashBox, ErrorKind::Full);
+            states.push(a.clone());
+            a.cleared(DeviceKind::CashBox);
+            a.cleared(DeviceKind::Reader);
+            a.set_link_unreachable(true);
+            states.push(a.clone());
+            a.set_link_unreachable(false);
+            a.set_disabled(Some("under repair".into()));
+            states.push(a);
+        }
+        let screens: Vec<Screen> = states.iter().map(Availability::idle_screen).collect();
+        for a in &states {
+            for method in [PaymentMethod::Cash, PaymentMethod::Code] {
+                assert_eq!(a.offers(method), a.offered().contains(&method), "{a:?}");
+            }
+            for screen in screens.iter().chain([
+                &Screen::Welcome { methods: vec![] },
+                &Screen::Welcome {
+                    methods: vec![PaymentMethod::Code, PaymentMethod::Cash],
+                },
+                &Screen::CheckingAccount,
+            ]) {
+                assert_eq!(
+                    a.is_idle_screen(screen),
+                    *screen == a.idle_screen(),
+                    "{a:?} {screen:?}"
+                );
+            }
+        }
     }
 }

@@ -501,11 +501,7 @@ impl Executor {
 
     fn availability(&mut self, notices: &mut Vec<Notice>) {
         let Some(m) = &self.machine else { return };
-        let offered = m.offered_methods();
-        let offers = (
-            offered.contains(&PaymentMethod::Cash),
-            offered.contains(&PaymentMethod::Code),
-        );
+        let offers = (m.offers(PaymentMethod::Cash), m.offers(PaymentMethod::Code));
         if offers != self.offers {
             self.offers = offers;
             notices.push(Notice::Availability);

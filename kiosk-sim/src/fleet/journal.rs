@@ -231,7 +231,7 @@ impl MemJournal {
                 None
             }
             JournalOp::SaveTicket(ticket) => {
-                self.tickets.insert(ticket.id, ticket);
+                self.tickets.insert(ticket.id, *ticket);
                 None
             }
             JournalOp::ReadRecovery => Some(JournalReply::Recovery(self.recovery_rows())),

@@ -369,7 +369,9 @@ impl KioskMachine {
             Some(head) => format!("{detail}; journal chain head {head}"),
             None => detail,
         };
-        self.event(KioskEvent::ClearingReport { record });
+        self.event(KioskEvent::ClearingReport {
+            record: Box::new(record),
+        });
         self.clearing = None;
         self.availability.set_disabled(None);
         if let Some(CommandState::EndClearing { result, .. }) = self.command.as_mut() {

@@ -66,7 +66,7 @@ impl KioskMachine {
                 .resolved_at
                 .map(|r| r.since(ticket.opened_at))
                 .unwrap_or(0);
-            self.journal(JournalOp::SaveTicket(ticket));
+            self.journal(JournalOp::SaveTicket(Box::new(ticket)));
             let event = match change {
                 TicketChange::Opened(_) => Some(KioskEvent::TicketOpened {
                     ticket: id,

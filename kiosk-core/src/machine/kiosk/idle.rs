@@ -194,7 +194,7 @@ impl KioskMachine {
             };
             self.journal(JournalOp::PostingAttempted(key));
             self.push(Output::Link(LinkCall::Post {
-                posting,
+                posting: Box::new(posting),
                 retry: true,
                 timeout_ms: self.config.post_timeout_ms,
             }));

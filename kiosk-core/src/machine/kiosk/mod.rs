@@ -98,7 +98,10 @@ pub struct KioskMachine {
     /// outside any session is journaled in doubt against it).
     last_session: Option<SessionId>,
     next_health_at: Millis,
-    /// The screen shown last, so an unchanged idle screen is not re-sent.
+    /// The screen shown last if it was an idle one (welcome or out of
+    /// service), so an unchanged idle screen is not re-sent; `None` after
+    /// any other screen (only an idle screen can equal the next idle one,
+    /// so a session's screens need not be kept).
     last_screen: Option<Screen>,
     /// The open clearing's two operators.
     clearing: Option<[String; 2]>,
@@ -183,6 +186,12 @@ impl KioskMachine {
     /// Payment methods the kiosk can offer now.
     pub fn offered_methods(&self) -> Vec<PaymentMethod> {
         self.availability.offered()
+    }
+
+    /// Whether the kiosk can offer `method` now (without building the
+    /// list [`KioskMachine::offered_methods`] gives).
+    pub fn offers(&self, method: PaymentMethod) -> bool {
+        self.availability.offers(method)
     }
 
     /// The fault tickets (open and recently resolved).
@@ -400,16 +409,22 @@ impl KioskMachine {
     }
 
     fn show(&mut self, screen: Screen) {
-        self.last_screen = Some(screen.clone());
+        self.last_screen = match screen {
+            Screen::Welcome { .. } | Screen::OutOfService { .. } => Some(screen.clone()),
+            _ => None,
+        };
         self.event(KioskEvent::Screen { screen });
     }
 
     /// Shows the idle screen for the kiosk's current health, unless it is
     /// already showing.
     fn show_welcome(&mut self) {
-        let screen = self.availability.idle_screen();
-        if self.last_screen.as_ref() != Some(&screen) {
-            self.show(screen);
+        let showing = self
+            .last_screen
+            .as_ref()
+            .is_some_and(|s| self.availability.is_idle_screen(s));
+        if !showing {
+            self.show(self.availability.idle_screen());
         }
     }
 
@@ -422,7 +437,9 @@ impl KioskMachine {
             return;
         }
         match action {
-            CustomerAction::EnterAccount { .. } if self.offered_methods().is_empty() => {
+            CustomerAction::EnterAccount { .. }
+                if !self.offers(PaymentMethod::Cash) && !self.offers(PaymentMethod::Code) =>
+            {
                 // Nothing can be paid here now: say so again rather than
                 // start a session that cannot end well.
                 self.last_screen = None;

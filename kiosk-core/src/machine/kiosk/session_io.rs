@@ -16,13 +16,13 @@ impl KioskMachine {
             debug_assert!(false, "a session action outside a session");
             return;
         };
-        let id = active.session.id().clone();
         match action {
             Action::Record(record) => self.record(record),
             Action::Show(screen) => self.show(screen),
             Action::Alert(alert) => {
                 tracing::warn!(?alert, "alert");
-                self.event(KioskEvent::Alert { session: id, alert });
+                let session = active.session.id().clone();
+                self.event(KioskEvent::Alert { session, alert });
             }
             Action::LookupAccount(account) => self.push(Output::Link(LinkCall::Lookup {
                 account,
@@ -42,7 +42,7 @@ impl KioskMachine {
             Action::PostPayment(posting) => {
                 self.journal(JournalOp::PostingAttempted(posting.key.clone()));
                 self.push(Output::Link(LinkCall::Post {
-                    posting,
+                    posting: Box::new(posting),
                     retry: false,
                     timeout_ms: self.config.post_timeout_ms,
                 }));
