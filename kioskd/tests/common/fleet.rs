@@ -158,3 +158,41 @@ pub async fn next_message(events: &mut EventLoop, limit: Duration) -> Option<(St
         }
     }
 }
+
+/// A client connected and subscribed like [`client`], its connection
+/// driven in the background (so its publishes go out at once); what it
+/// receives comes out of the channel.
+pub async fn live_client(
+    broker: &BrokerConfig,
+    id: &str,
+    filters: &[String],
+) -> Result<(AsyncClient, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>), String> {
+    let (c, mut events) = client(broker, id, filters).await?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    if tx.send((p.topic.clone(), p.payload.to_vec())).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    Ok((c, rx))
+}
+
+/// Everything received within `quiet` of the last message.
+pub async fn drain(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+    quiet: Duration,
+) -> Vec<(String, Vec<u8>)> {
+    let mut got = Vec::new();
+    while let Ok(Some(m)) = tokio::time::timeout(quiet, rx.recv()).await {
+        got.push(m);
+    }
+    got
+}
