@@ -40,11 +40,11 @@ struct Args {
     /// Each kiosk starts a cash payment this often (busy hall: 90 s).
     #[arg(long, default_value_t = 90)]
     session_every_s: u64,
-    /// Statuses per payment (measured on kioskd).
-    #[arg(long, default_value_t = 3)]
+    /// Statuses per payment (measured on kioskd: 4).
+    #[arg(long, default_value_t = 4)]
     statuses: usize,
-    /// Events per payment (measured on kioskd).
-    #[arg(long, default_value_t = 8)]
+    /// Events per payment (measured on kioskd: 3).
+    #[arg(long, default_value_t = 3)]
     events: usize,
 }
 
@@ -98,15 +98,20 @@ fn cpu_s(pid: u32) -> f64 {
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
     // After the command: state is field 3, utime 14, stime 15 (1-based).
-    let ticks = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i - 3)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(14) + ticks(15)) / 100.0
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = Args::parse();
-    let broker = mosquitto::Mosquitto::start(&mosquitto::Setup::default())
-        .expect("mosquitto is installed");
+    let broker =
+        mosquitto::Mosquitto::start(&mosquitto::Setup::default()).expect("mosquitto is installed");
     let address = broker.address();
     let topics = HallTopics::new("LOAD").unwrap();
     let sent = Arc::new(AtomicU64::new(0));
@@ -114,9 +119,13 @@ async fn main() {
     let delays = Arc::new(Mutex::new(Vec::<u64>::new()));
 
     // The hall's subscriber.
-    let opts = BrokerConfig::plain(&address).options("load-hall", None).unwrap();
+    let opts = BrokerConfig::plain(&address)
+        .options("load-hall", None)
+        .unwrap();
     let (hall, mut hall_events) = AsyncClient::new(opts, 64);
-    hall.subscribe("kiosk/v1/LOAD/#", QoS::AtLeastOnce).await.unwrap();
+    hall.subscribe("kiosk/v1/LOAD/#", QoS::AtLeastOnce)
+        .await
+        .unwrap();
     {
         let (received, delays) = (received.clone(), delays.clone());
         tokio::spawn(async move {
@@ -153,7 +162,10 @@ async fn main() {
         let opts = BrokerConfig::plain(&address)
             .options(
                 &format!("load-{id}"),
-                Some(retained_will(topics.topic(&id, Channel::Status), will.to_payload())),
+                Some(retained_will(
+                    topics.topic(&id, Channel::Status),
+                    will.to_payload(),
+                )),
             )
             .unwrap();
         let (c, mut events) = AsyncClient::new(opts, 64);
@@ -181,11 +193,14 @@ async fn main() {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
+                let mut events_left = n_events;
                 for i in 0..statuses {
                     seq += 1;
                     let s = StatusMessage::Online(status(&id, seq, i + 1 < statuses)).to_payload();
                     publish(status_topic.clone(), QoS::AtLeastOnce, true, s).await;
-                    for _ in 0..n_events / statuses.max(1) {
+                    let now = n_events.div_ceil(statuses.max(1)).min(events_left);
+                    events_left -= now;
+                    for _ in 0..now {
                         let e = format!(
                             "{{\"kiosk-id\":\"{id}\",\"at-ms\":{},\"event\":{{\"event\":\"session-started\",\"session\":\"{id}-{seq:06}\"}}}}",
                             wall_ms()
@@ -203,10 +218,17 @@ async fn main() {
     for k in kiosks {
         k.abort();
     }
-    let (sent, received) = (sent.load(Ordering::Relaxed), received.load(Ordering::Relaxed));
+    let (sent, received) = (
+        sent.load(Ordering::Relaxed),
+        received.load(Ordering::Relaxed),
+    );
     let mut d = delays.lock().unwrap().clone();
     d.sort_unstable();
-    let pct = |p: f64| d.get(((d.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0);
+    let pct = |p: f64| {
+        d.get(((d.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0)
+    };
     println!(
         "{} kiosks, {:.0} s, one payment per kiosk every {} s ({} statuses + {} events each)",
         args.kiosks, elapsed, args.session_every_s, args.statuses, args.events

@@ -112,8 +112,8 @@ pub fn tls_config(ca: &std::path::Path) -> Result<rustls::ClientConfig, String> 
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::CertificateDer;
     let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(ca)
-        .map_err(|e| format!("CA file {}: {e}", ca.display()))?;
+    let certs =
+        CertificateDer::pem_file_iter(ca).map_err(|e| format!("CA file {}: {e}", ca.display()))?;
     for cert in certs {
         let cert = cert.map_err(|e| format!("CA file {}: {e}", ca.display()))?;
         roots

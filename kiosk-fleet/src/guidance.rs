@@ -174,11 +174,21 @@ mod tests {
     fn a_busy_kiosk_counts_its_customers_remaining_time_until_overdue() {
         let mut ks = kiosks(&[0, 0]);
         ks[0].busy_since_ms = Some(1_000);
-        assert_eq!(choose(&ks, Wants::Either, None, 31_000, 10).unwrap().kiosk, 1);
+        assert_eq!(
+            choose(&ks, Wants::Either, None, 31_000, 10).unwrap().kiosk,
+            1
+        );
         assert_eq!(ks[0].expected_wait_ms(31_000), 30_000.0);
-        assert_eq!(ks[0].expected_wait_ms(70_000), 0.0, "overdue: the queue alone");
+        assert_eq!(
+            ks[0].expected_wait_ms(70_000),
+            0.0,
+            "overdue: the queue alone"
+        );
         // Ties go to the kiosk nearer the entrance.
-        assert_eq!(choose(&ks, Wants::Either, None, 70_000, 10).unwrap().kiosk, 0);
+        assert_eq!(
+            choose(&ks, Wants::Either, None, 70_000, 10).unwrap().kiosk,
+            0
+        );
     }
 
     #[test]

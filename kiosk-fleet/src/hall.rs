@@ -175,7 +175,9 @@ impl Hall {
                                     id: t.ticket,
                                     device: t.device,
                                     kind: t.kind,
-                                    severity: t.severity.unwrap_or(kiosk_core::tickets::Severity::Medium),
+                                    severity: t
+                                        .severity
+                                        .unwrap_or(kiosk_core::tickets::Severity::Medium),
                                     opened_at_ms: t.at_ms,
                                     escalated_at_ms: None,
                                 },
@@ -344,7 +346,10 @@ fn reason(e: &KioskEntry, c: &Candidate, wants: Wants, now_ms: u64) -> (String, 
         return if off.clean {
             ("已关闭".into(), "shut down".into())
         } else {
-            ("离线（连接中断）".into(), "offline (connection lost)".into())
+            (
+                "离线（连接中断）".into(),
+                "offline (connection lost)".into(),
+            )
         };
     }
     let Some(s) = &e.status else {
@@ -364,7 +369,10 @@ fn reason(e: &KioskEntry, c: &Candidate, wants: Wants, now_ms: u64) -> (String, 
         };
     }
     if c.queue >= QUEUE_MAX {
-        return (format!("排队已满（{} 人）", c.queue), format!("queue full ({})", c.queue));
+        return (
+            format!("排队已满（{} 人）", c.queue),
+            format!("queue full ({})", c.queue),
+        );
     }
     let wait_s = (c.expected_wait_ms(now_ms) / 1000.0).round() as u64;
     (
@@ -389,7 +397,9 @@ fn row(id: &str, e: &KioskEntry, now_ms: u64) -> KioskRow {
         .values()
         .map(|t| {
             let age_ms = now_ms.saturating_sub(t.opened_at_ms);
-            let responded_ms = t.escalated_at_ms.map(|at| at.saturating_sub(t.opened_at_ms));
+            let responded_ms = t
+                .escalated_at_ms
+                .map(|at| at.saturating_sub(t.opened_at_ms));
             TicketRow {
                 id: t.id,
                 device: serde_json::to_value(t.device).unwrap_or_default(),
@@ -415,9 +425,8 @@ fn row(id: &str, e: &KioskEntry, now_ms: u64) -> KioskRow {
                 s.devices
                     .iter()
                     .filter_map(|d| {
-                        d.fault.map(|f| {
-                            serde_json::json!({ "device": d.device, "fault": f })
-                        })
+                        d.fault
+                            .map(|f| serde_json::json!({ "device": d.device, "fault": f }))
                     })
                     .collect()
             })
@@ -584,22 +593,41 @@ mod tests {
         let t = |k: &str| format!("kiosk/v1/H1/{k}/status");
         h.apply(&t("K01"), &status("K01", 1, KioskState::InService, None), 0);
         h.apply(&t("K02"), &status("K02", 1, KioskState::InService, None), 0);
-        assert_eq!(h.advise(Wants::Cash, 10, true).kiosk.as_deref(), Some("K01"));
-        assert_eq!(h.advise(Wants::Cash, 10, true).kiosk.as_deref(), Some("K02"));
-        assert_eq!(h.advise(Wants::Cash, 10, false).kiosk.as_deref(), Some("K01"));
+        assert_eq!(
+            h.advise(Wants::Cash, 10, true).kiosk.as_deref(),
+            Some("K01")
+        );
+        assert_eq!(
+            h.advise(Wants::Cash, 10, true).kiosk.as_deref(),
+            Some("K02")
+        );
+        assert_eq!(
+            h.advise(Wants::Cash, 10, false).kiosk.as_deref(),
+            Some("K01")
+        );
         let will = StatusMessage::Offline(Offline {
             kiosk_id: "K01".into(),
             clean: false,
             at_ms: None,
         });
-        assert_eq!(h.apply(&t("K01"), &will.to_payload(), 20), Applied::Changed("K01".into()));
+        assert_eq!(
+            h.apply(&t("K01"), &will.to_payload(), 20),
+            Applied::Changed("K01".into())
+        );
         let advice = h.advise(Wants::Cash, 30, false);
         assert_eq!(advice.kiosk.as_deref(), Some("K02"));
         assert_eq!(advice.reasons[0].en, "offline (connection lost)");
         assert!(!advice.reasons[0].usable);
         // A spare comes online: it has nobody waiting, so it is used at once.
-        h.apply(&t("K09"), &status("K09", 1, KioskState::InService, None), 40);
-        assert_eq!(h.advise(Wants::Cash, 50, false).kiosk.as_deref(), Some("K09"));
+        h.apply(
+            &t("K09"),
+            &status("K09", 1, KioskState::InService, None),
+            40,
+        );
+        assert_eq!(
+            h.advise(Wants::Cash, 50, false).kiosk.as_deref(),
+            Some("K09")
+        );
         assert_eq!(h.view(50).kiosks[0].state, "lost");
     }
 
@@ -611,13 +639,21 @@ mod tests {
         h.advise(Wants::Either, 0, true);
         h.advise(Wants::Either, 0, true);
         assert_eq!(h.kiosks()["K01"].directed.len(), 2);
-        h.apply(t, &status("K01", 2, KioskState::InService, Some(("s1", 2_000))), 2_000);
+        h.apply(
+            t,
+            &status("K01", 2, KioskState::InService, Some(("s1", 2_000))),
+            2_000,
+        );
         assert_eq!(h.kiosks()["K01"].directed.len(), 1);
         // Ends at 102 s: 100 s of service.
         h.apply(t, &status("K01", 102, KioskState::InService, None), 102_000);
         assert_eq!(h.kiosks()["K01"].recent_service_ms, 68_000.0);
         // A stale retained status does not go back in time.
-        h.apply(t, &status("K01", 2, KioskState::OutOfService, None), 103_000);
+        h.apply(
+            t,
+            &status("K01", 2, KioskState::OutOfService, None),
+            103_000,
+        );
         assert_eq!(h.kiosks()["K01"].status.as_ref().unwrap().seq, 102);
         h.expire(2_000 + DIRECTED_TTL_MS + 1);
         assert!(h.kiosks()["K01"].directed.is_empty());
@@ -639,6 +675,9 @@ mod tests {
             h.apply("kiosk/v1/H1/K01/status", b"{", 0),
             Applied::Unreadable(_)
         ));
-        assert_eq!(h.apply("kiosk/v1/H2/K01/status", b"{}", 0), Applied::Ignored);
+        assert_eq!(
+            h.apply("kiosk/v1/H2/K01/status", b"{}", 0),
+            Applied::Ignored
+        );
     }
 }

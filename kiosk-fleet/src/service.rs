@@ -81,7 +81,11 @@ impl HallState {
 /// Subscribes to the hall's status, ticket and event topics on every
 /// (re)connection and feeds every message to `state`, until the process
 /// stops. Reconnects after 1 s when the broker is away.
-pub async fn follow(broker: BrokerConfig, client_id: String, state: HallState) -> Result<(), String> {
+pub async fn follow(
+    broker: BrokerConfig,
+    client_id: String,
+    state: HallState,
+) -> Result<(), String> {
     let opts = broker.options(&client_id, None)?;
     let (client, mut events) = AsyncClient::new(opts, 64);
     let topics = state.lock().topics().clone();
@@ -119,11 +123,7 @@ pub fn router(state: HallState) -> Router {
 }
 
 async fn dashboard() -> Response {
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(DASHBOARD),
-    )
-        .into_response()
+    ([(header::CACHE_CONTROL, "no-store")], Html(DASHBOARD)).into_response()
 }
 
 async fn hall(State(s): State<HallState>) -> Response {

@@ -265,9 +265,10 @@ impl Verifier {
 
     /// Checks `payload` at `now_ms`; the body if it is good.
     pub fn verify(&mut self, payload: &[u8], now_ms: u64) -> Result<CommandBody, Refusal> {
-        let signed: SignedCommand = serde_json::from_slice(payload).map_err(|e| Refusal::Malformed {
-            detail: e.to_string(),
-        })?;
+        let signed: SignedCommand =
+            serde_json::from_slice(payload).map_err(|e| Refusal::Malformed {
+                detail: e.to_string(),
+            })?;
         let body: CommandBody =
             serde_json::from_str(&signed.body).map_err(|e| Refusal::Malformed {
                 detail: format!("body: {e}"),

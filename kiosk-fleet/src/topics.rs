@@ -135,7 +135,10 @@ mod tests {
             let topic = t.topic("K07", channel);
             assert_eq!(t.parse(&topic), Some(("K07", channel)), "{topic}");
         }
-        assert_eq!(t.topic("K07", Channel::CommandResult), "kiosk/v1/营业厅-1/K07/cmd/result");
+        assert_eq!(
+            t.topic("K07", Channel::CommandResult),
+            "kiosk/v1/营业厅-1/K07/cmd/result"
+        );
         assert_eq!(t.every_kiosk(Channel::Status), "kiosk/v1/营业厅-1/+/status");
     }
 

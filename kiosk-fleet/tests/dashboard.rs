@@ -95,7 +95,10 @@ async fn kiosk(address: &str, hall: &HallTopics, id: &str) -> (AsyncClient, Even
     let opts = BrokerConfig::plain(address)
         .options(
             &format!("fake-{id}"),
-            Some(retained_will(hall.topic(id, Channel::Status), will.to_payload())),
+            Some(retained_will(
+                hall.topic(id, Channel::Status),
+                will.to_payload(),
+            )),
         )
         .unwrap();
     let (c, mut events) = AsyncClient::new(opts, 16);
@@ -108,9 +111,14 @@ async fn kiosk(address: &str, hall: &HallTopics, id: &str) -> (AsyncClient, Even
 }
 
 async fn publish(c: &AsyncClient, events: &mut EventLoop, topic: String, s: &KioskStatus) {
-    c.publish(topic, QoS::AtLeastOnce, true, StatusMessage::Online(s.clone()).to_payload())
-        .await
-        .unwrap();
+    c.publish(
+        topic,
+        QoS::AtLeastOnce,
+        true,
+        StatusMessage::Online(s.clone()).to_payload(),
+    )
+    .await
+    .unwrap();
     // Drive the connection until the broker has it.
     loop {
         if let Event::Incoming(Packet::PubAck(_)) = events.poll().await.unwrap() {
@@ -149,7 +157,11 @@ async fn the_dashboard_shows_every_kiosk_in_chinese_and_follows_changes_in_chrom
     // K01 in service, a ticket opened 6 minutes ago without a response,
     // its box nearly full.
     let (k1, mut k1e) = kiosk(&address, &topics, "K01").await;
-    let mut s1 = status("K01", KioskState::InService, vec![PaymentMethod::Cash, PaymentMethod::Code]);
+    let mut s1 = status(
+        "K01",
+        KioskState::InService,
+        vec![PaymentMethod::Cash, PaymentMethod::Code],
+    );
     s1.cash_box = Some(CashBoxStatus {
         present: true,
         level: FillLevel::NearFull,
@@ -167,13 +179,27 @@ async fn the_dashboard_shows_every_kiosk_in_chinese_and_follows_changes_in_chrom
     publish(&k1, &mut k1e, topics.topic("K01", Channel::Status), &s1).await;
     // K02 out of service; K03 in service, then its connection dies.
     let (k2, mut k2e) = kiosk(&address, &topics, "K02").await;
-    publish(&k2, &mut k2e, topics.topic("K02", Channel::Status), &status("K02", KioskState::OutOfService, vec![])).await;
+    publish(
+        &k2,
+        &mut k2e,
+        topics.topic("K02", Channel::Status),
+        &status("K02", KioskState::OutOfService, vec![]),
+    )
+    .await;
     let (k3, mut k3e) = kiosk(&address, &topics, "K03").await;
-    publish(&k3, &mut k3e, topics.topic("K03", Channel::Status), &status("K03", KioskState::InService, vec![PaymentMethod::Code])).await;
+    publish(
+        &k3,
+        &mut k3e,
+        topics.topic("K03", Channel::Status),
+        &status("K03", KioskState::InService, vec![PaymentMethod::Code]),
+    )
+    .await;
 
     let shots = screenshot_dir();
     std::fs::create_dir_all(&shots)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let _driver = Driver(
         std::process::Command::new(&chromedriver)
             .arg(format!("--port={port}"))
@@ -238,7 +264,16 @@ async fn the_dashboard_shows_every_kiosk_in_chinese_and_follows_changes_in_chrom
         };
         let k1_text = wait_for(
             "[data-kiosk=K01]",
-            &["K01", "正常服务", "in service", "将满", "超时", "overdue", "未响应", "/ 目标 5:00"],
+            &[
+                "K01",
+                "正常服务",
+                "in service",
+                "将满",
+                "超时",
+                "overdue",
+                "未响应",
+                "/ 目标 5:00",
+            ],
         )
         .await?;
         assert!(k1_text.contains("打印机"), "{k1_text}");
@@ -246,7 +281,10 @@ async fn the_dashboard_shows_every_kiosk_in_chinese_and_follows_changes_in_chrom
         wait_for("[data-kiosk=K02]", &["暂停服务", "out of service"]).await?;
         wait_for("[data-kiosk=K03]", &["正常服务"]).await?;
         let title = text_of("h1").await?;
-        assert!(title.starts_with("营业厅自助终端监控"), "Chinese first: {title}");
+        assert!(
+            title.starts_with("营业厅自助终端监控"),
+            "Chinese first: {title}"
+        );
         wait_for("#guidance", &["下一位顾客", "K01"]).await?;
 
         // K03's connection dies: the broker publishes its will, the page
@@ -255,8 +293,13 @@ async fn the_dashboard_shows_every_kiosk_in_chinese_and_follows_changes_in_chrom
         drop(k3);
         drop(k3e);
         wait_for("[data-kiosk=K03]", &["离线（连接中断）", "connection lost"]).await?;
-        eprintln!("K03's connection closed → dashboard shows it lost: {:?}", died.elapsed());
-        let overdue = page.find(Locator::Css("[data-kiosk=K01] .ticket.overdue")).await?;
+        eprintln!(
+            "K03's connection closed → dashboard shows it lost: {:?}",
+            died.elapsed()
+        );
+        let overdue = page
+            .find(Locator::Css("[data-kiosk=K01] .ticket.overdue"))
+            .await?;
         assert!(overdue.text().await?.contains("#7"));
         let png = page.screenshot().await?;
         std::fs::write(shots.join("fleet-dashboard.png"), png)?;

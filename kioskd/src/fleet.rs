@@ -34,10 +34,10 @@ use kiosk_fleet::messages::{
     StatusMessage, TicketChange, TicketInfo, TicketMessage,
 };
 use kiosk_fleet::outbox::{Outbox, Outgoing};
+use kiosk_fleet::rumqttc::{AsyncClient, Event, Outgoing as MqttOutgoing, Packet, QoS};
 use kiosk_fleet::signing::{CommandAnswer, Outcome, Refusal, Verifier};
 use kiosk_fleet::topics::{Channel, HallTopics};
 use kiosk_hal::AcceptorEvent;
-use kiosk_fleet::rumqttc::{AsyncClient, Event, Outgoing as MqttOutgoing, Packet, QoS};
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
@@ -183,12 +183,26 @@ impl Shared {
                 device,
                 kind,
                 severity,
-            } => Some(ticket(TicketChange::Opened, *t, *device, *kind, Some(*severity), None)),
+            } => Some(ticket(
+                TicketChange::Opened,
+                *t,
+                *device,
+                *kind,
+                Some(*severity),
+                None,
+            )),
             KioskEvent::TicketEscalated {
                 ticket: t,
                 device,
                 kind,
-            } => Some(ticket(TicketChange::Escalated, *t, *device, *kind, None, None)),
+            } => Some(ticket(
+                TicketChange::Escalated,
+                *t,
+                *device,
+                *kind,
+                None,
+                None,
+            )),
             KioskEvent::TicketResolved {
                 ticket: t,
                 device,
@@ -217,7 +231,11 @@ impl Shared {
                 at_ms: at.0,
                 event: event.clone(),
             };
-            self.push(Channel::Event, serde_json::to_vec(&m).unwrap_or_default(), false);
+            self.push(
+                Channel::Event,
+                serde_json::to_vec(&m).unwrap_or_default(),
+                false,
+            );
         }
         if changes_status(event) {
             self.outbox().mark_status();
@@ -273,7 +291,10 @@ pub struct Fleet {
 /// waited for) and starts the tasks. Call inside a tokio runtime.
 pub fn start(parts: FleetParts) -> Result<Fleet, String> {
     let cfg = &parts.config;
-    let kiosk_id = cfg.kiosk_id.clone().unwrap_or_else(|| parts.kiosk_id.clone());
+    let kiosk_id = cfg
+        .kiosk_id
+        .clone()
+        .unwrap_or_else(|| parts.kiosk_id.clone());
     let topics = HallTopics::new(&cfg.hall).map_err(|e| format!("[fleet] hall: {e}"))?;
     kiosk_fleet::topics::check_id(&kiosk_id).map_err(|e| format!("[fleet] kiosk-id: {e}"))?;
     let mut keys = HashMap::new();
@@ -292,9 +313,10 @@ pub fn start(parts: FleetParts) -> Result<Fleet, String> {
     });
     let status_topic = topics.topic(&kiosk_id, Channel::Status);
     let client_id = format!("kioskd-{}-{kiosk_id}", cfg.hall);
-    let opts = cfg
-        .broker
-        .options(&client_id, Some(retained_will(status_topic, will.to_payload())))?;
+    let opts = cfg.broker.options(
+        &client_id,
+        Some(retained_will(status_topic, will.to_payload())),
+    )?;
     let (client, eventloop) = AsyncClient::new(opts, 64);
     let metrics = parts.watch.metrics().clone();
     let shared = Arc::new(Shared {
@@ -461,7 +483,9 @@ async fn send_telemetry(
             continue;
         }
         loop {
-            let Some(m) = shared.outbox().pop() else { break };
+            let Some(m) = shared.outbox().pop() else {
+                break;
+            };
             let qos = if m.at_least_once {
                 QoS::AtLeastOnce
             } else {
@@ -704,10 +728,7 @@ impl Commander {
             command: body.command.clone(),
             by: vec![sender],
         });
-        let waiter = match self
-            .watch
-            .queue_command(|| self.commands.try_send(remote))
-        {
+        let waiter = match self.watch.queue_command(|| self.commands.try_send(remote)) {
             Ok(w) => w,
             Err(_) => {
                 return self.reply(
@@ -792,7 +813,15 @@ impl Commander {
             self.watch
                 .on_event(self.clock.now(), &KioskEvent::SecurityAlarm { reason });
         }
-        self.reply(nonce, command, Outcome::Refused, Some(refusal), String::new(), zh, en)
+        self.reply(
+            nonce,
+            command,
+            Outcome::Refused,
+            Some(refusal),
+            String::new(),
+            zh,
+            en,
+        )
     }
 }
 

@@ -378,7 +378,12 @@ impl Started {
             }
         });
         let fleet_handle = fleet.as_ref().map(fleet::Fleet::handle);
-        let signals = tokio::spawn(on_signal(stop_tx, gate.clone(), watch.clone(), fleet_handle));
+        let signals = tokio::spawn(on_signal(
+            stop_tx,
+            gate.clone(),
+            watch.clone(),
+            fleet_handle,
+        ));
 
         let ran = {
             let run = kiosk.run(&mut customers);

@@ -39,8 +39,15 @@ fn body(sender: &str, kiosk: &str, at_ms: u64, command: StaffCommand) -> Command
     }
 }
 
-async fn ask(c: &AsyncClient, events: &mut EventLoop, topic: &str, payload: Vec<u8>) -> CommandAnswer {
-    c.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+async fn ask(
+    c: &AsyncClient,
+    events: &mut EventLoop,
+    topic: &str,
+    payload: Vec<u8>,
+) -> CommandAnswer {
+    c.publish(topic, QoS::AtLeastOnce, false, payload)
+        .await
+        .unwrap();
     let (_, answer) = next_message(events, Duration::from_secs(20))
         .await
         .expect("an answer on cmd/result");
@@ -66,7 +73,10 @@ async fn signed_commands_are_performed_and_every_bad_one_is_refused_and_audited(
     let config = write_fleet_config(
         dir.path(),
         "K05",
-        &format!("{}{senders}", plain_fleet("H1", &address, "replay-window-s = 30")),
+        &format!(
+            "{}{senders}",
+            plain_fleet("H1", &address, "replay-window-s = 30")
+        ),
     );
     let state = dir.path().join("state");
     let k = common::Kioskd::start(&config, &state);
@@ -95,10 +105,16 @@ async fn signed_commands_are_performed_and_every_bad_one_is_refused_and_audited(
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // A good command: performed by the kiosk, answered with its result.
-    let good = SignedCommand::sign(&desk, &body("desk", "K05", now_ms(), StaffCommand::SelfTest));
+    let good = SignedCommand::sign(
+        &desk,
+        &body("desk", "K05", now_ms(), StaffCommand::SelfTest),
+    );
     let a = ask(&c, &mut events, &cmd, good.to_payload()).await;
     assert_eq!(a.command.as_deref(), Some("self-test"), "{a:?}");
-    assert!(matches!(a.outcome, Outcome::Done | Outcome::Failed), "{a:?}");
+    assert!(
+        matches!(a.outcome, Outcome::Done | Outcome::Failed),
+        "{a:?}"
+    );
     assert!(!a.detail.is_empty(), "the kiosk's own words: {a:?}");
     let disable = SignedCommand::sign(
         &desk,
@@ -118,26 +134,50 @@ async fn signed_commands_are_performed_and_every_bad_one_is_refused_and_audited(
     let a = ask(&c, &mut events, &cmd, good.to_payload()).await;
     assert!(matches!(a.refusal, Some(Refusal::Replay { .. })), "{a:?}");
     // A forged signature: mallory signs as desk.
-    let forged = SignedCommand::sign(&mallory, &body("desk", "K05", now_ms(), StaffCommand::Enable));
+    let forged = SignedCommand::sign(
+        &mallory,
+        &body("desk", "K05", now_ms(), StaffCommand::Enable),
+    );
     let a = ask(&c, &mut events, &cmd, forged.to_payload()).await;
-    assert!(matches!(a.refusal, Some(Refusal::BadSignature { .. })), "{a:?}");
+    assert!(
+        matches!(a.refusal, Some(Refusal::BadSignature { .. })),
+        "{a:?}"
+    );
     assert_eq!(a.outcome, Outcome::Refused);
     // An unknown sender.
-    let stranger = SignedCommand::sign(&mallory, &body("mallory", "K05", now_ms(), StaffCommand::Enable));
+    let stranger = SignedCommand::sign(
+        &mallory,
+        &body("mallory", "K05", now_ms(), StaffCommand::Enable),
+    );
     let a = ask(&c, &mut events, &cmd, stranger.to_payload()).await;
-    assert!(matches!(a.refusal, Some(Refusal::UnknownSender { .. })), "{a:?}");
+    assert!(
+        matches!(a.refusal, Some(Refusal::UnknownSender { .. })),
+        "{a:?}"
+    );
     // A stale one (signed an hour ago).
-    let stale = SignedCommand::sign(&desk, &body("desk", "K05", now_ms() - 3_600_000, StaffCommand::Enable));
+    let stale = SignedCommand::sign(
+        &desk,
+        &body("desk", "K05", now_ms() - 3_600_000, StaffCommand::Enable),
+    );
     let a = ask(&c, &mut events, &cmd, stale.to_payload()).await;
     assert!(matches!(a.refusal, Some(Refusal::Stale { .. })), "{a:?}");
     // One signed for another kiosk, replayed here.
     let other = SignedCommand::sign(&desk, &body("desk", "K06", now_ms(), StaffCommand::Enable));
     let a = ask(&c, &mut events, &cmd, other.to_payload()).await;
-    assert!(matches!(a.refusal, Some(Refusal::WrongKiosk { .. })), "{a:?}");
+    assert!(
+        matches!(a.refusal, Some(Refusal::WrongKiosk { .. })),
+        "{a:?}"
+    );
     // A viewer may not command.
-    let weak = SignedCommand::sign(&viewer, &body("wang", "K05", now_ms(), StaffCommand::Enable));
+    let weak = SignedCommand::sign(
+        &viewer,
+        &body("wang", "K05", now_ms(), StaffCommand::Enable),
+    );
     let a = ask(&c, &mut events, &cmd, weak.to_payload()).await;
-    assert!(matches!(a.refusal, Some(Refusal::Forbidden { .. })), "{a:?}");
+    assert!(
+        matches!(a.refusal, Some(Refusal::Forbidden { .. })),
+        "{a:?}"
+    );
     assert!(a.message_zh.contains("无权"), "{a:?}");
     // A clearing step is never remote, even from an operator.
     let clearing = SignedCommand::sign(
@@ -152,16 +192,26 @@ async fn signed_commands_are_performed_and_every_bad_one_is_refused_and_audited(
         ),
     );
     let a = ask(&c, &mut events, &cmd, clearing.to_payload()).await;
-    assert!(matches!(a.refusal, Some(Refusal::NotRemote { .. })), "{a:?}");
+    assert!(
+        matches!(a.refusal, Some(Refusal::NotRemote { .. })),
+        "{a:?}"
+    );
     // Garbage.
     let a = ask(&c, &mut events, &cmd, b"not json".to_vec()).await;
-    assert!(matches!(a.refusal, Some(Refusal::Malformed { .. })), "{a:?}");
+    assert!(
+        matches!(a.refusal, Some(Refusal::Malformed { .. })),
+        "{a:?}"
+    );
 
     // The kiosk is still disabled: none of the refused enables took effect.
     let http = common::client();
     let token = common::login(&http, &k, "wang").await;
     let s = common::status_until(&http, &k, &token, |s| s["serving"] == true).await;
-    assert_eq!(s["offered_methods"], Value::Array(vec![]), "still disabled: {s}");
+    assert_eq!(
+        s["offered_methods"],
+        Value::Array(vec![]),
+        "still disabled: {s}"
+    );
 
     // The audit log: the two commands, seven refusals as security events
     // (unauthenticated or forbidden), all from MQTT.
@@ -189,11 +239,19 @@ async fn signed_commands_are_performed_and_every_bad_one_is_refused_and_audited(
         "{audit}"
     );
     assert_eq!(lines[0]["who"], "desk");
-    assert_eq!(lines[3]["who"], "desk", "a forged command names who it claimed");
+    assert_eq!(
+        lines[3]["who"], "desk",
+        "a forged command names who it claimed"
+    );
     // Journaled as security events: the kiosk raised its alarm for each.
     let until = std::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let metrics = reqwest::get(k.url("/metrics")).await.unwrap().text().await.unwrap();
+        let metrics = reqwest::get(k.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let alarms = metrics
             .lines()
             .find(|l| l.starts_with("kioskd_security_alarms_total"))
@@ -207,7 +265,11 @@ async fn signed_commands_are_performed_and_every_bad_one_is_refused_and_audited(
             );
             break;
         }
-        assert!(std::time::Instant::now() < until, "alarms {alarms}:\n{metrics}\n{}", k.logs());
+        assert!(
+            std::time::Instant::now() < until,
+            "alarms {alarms}:\n{metrics}\n{}",
+            k.logs()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     drop(broker);

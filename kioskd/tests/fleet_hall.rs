@@ -36,9 +36,8 @@ async fn guidance_moves_customers_off_a_killed_kiosk_and_onto_a_spare_at_once() 
     let mut k2 = start("K02");
     let _k3 = start("K03");
 
-    let online = |v: &serde_json::Value, ids: &[&str]| {
-        ids.iter().all(|id| state_of(v, id) == "in-service")
-    };
+    let online =
+        |v: &serde_json::Value, ids: &[&str]| ids.iter().all(|id| state_of(v, id) == "in-service");
     hall.until("three kiosks in service", Duration::from_secs(30), |v| {
         online(v, &["K01", "K02", "K03"])
     })
@@ -51,11 +50,18 @@ async fn guidance_moves_customers_off_a_killed_kiosk_and_onto_a_spare_at_once() 
         let a = hall.guidance("cash", true).await;
         sent.push(a["kiosk"].as_str().unwrap().to_string());
     }
-    assert_eq!(sent, ["K01", "K02", "K03", "K01"], "spread by expected wait");
+    assert_eq!(
+        sent,
+        ["K01", "K02", "K03", "K01"],
+        "spread by expected wait"
+    );
     let row = hall.row("K01").await.unwrap();
     assert_eq!(row["queue"], 2, "{row}");
     assert_eq!(row["queue_measured"], false);
-    assert!(row["offered_methods"].as_array().unwrap().len() >= 1, "{row}");
+    assert!(
+        row["offered_methods"].as_array().unwrap().len() >= 1,
+        "{row}"
+    );
     assert!(
         row["cash_box"]["level"].is_string(),
         "the cash box's reading reaches the hall: {row}"

@@ -54,12 +54,26 @@ async fn telemetry_messages_idle_and_per_cash_payment() {
     let customer = k.url("/v1/customer");
     for _ in 0..sessions {
         status_until(&c, &k, &token, |s| {
-            s["offered_methods"] == json!(["cash"]) && s["session"].is_null() && screen(s) == "welcome"
+            s["offered_methods"] == json!(["cash"])
+                && s["session"].is_null()
+                && screen(s) == "welcome"
         })
         .await;
-        post(&c, &customer, None, json!({"action": "enter-account", "account": "1001"})).await;
+        post(
+            &c,
+            &customer,
+            None,
+            json!({"action": "enter-account", "account": "1001"}),
+        )
+        .await;
         status_until(&c, &k, &token, |s| screen(s) == "confirm-account").await;
-        post(&c, &customer, None, json!({"action": "choose-method", "method": "cash"})).await;
+        post(
+            &c,
+            &customer,
+            None,
+            json!({"action": "choose-method", "method": "cash"}),
+        )
+        .await;
         status_until(&c, &k, &token, |s| screen(s) == "insert-notes").await;
         let note = json!({"value": {"minor": 5000, "currency": "CNY"}});
         post(&c, &k.url("/v1/sim/notes"), None, note).await;
@@ -67,7 +81,10 @@ async fn telemetry_messages_idle_and_per_cash_payment() {
         post(&c, &customer, None, json!({"action": "confirm"})).await;
         status_until(&c, &k, &token, |s| s["session"].is_null()).await;
         for (topic, _) in drain(&mut seen, Duration::from_millis(700)).await {
-            let tail = topic.rsplit_once("K01/").map(|(_, t)| t.to_string()).unwrap_or(topic);
+            let tail = topic
+                .rsplit_once("K01/")
+                .map(|(_, t)| t.to_string())
+                .unwrap_or(topic);
             *by_topic.entry(tail).or_default() += 1;
         }
     }

@@ -150,12 +150,22 @@ async fn tls_and_per_kiosk_logins_keep_each_kiosk_to_its_own_topics() {
         at_ms: None,
     });
     rogue
-        .publish(topics.topic("K02", Channel::Status), QoS::AtLeastOnce, true, forged.to_payload())
+        .publish(
+            topics.topic("K02", Channel::Status),
+            QoS::AtLeastOnce,
+            true,
+            forged.to_payload(),
+        )
         .await
         .unwrap();
     // Its own branch works (the control): this one arrives.
     rogue
-        .publish(topics.topic("K01", Channel::Event), QoS::AtLeastOnce, false, b"{}".to_vec())
+        .publish(
+            topics.topic("K01", Channel::Event),
+            QoS::AtLeastOnce,
+            false,
+            b"{}".to_vec(),
+        )
         .await
         .unwrap();
     let topics_seen: Vec<String> = drain(&mut seen, Duration::from_millis(1500))
@@ -176,14 +186,21 @@ async fn tls_and_per_kiosk_logins_keep_each_kiosk_to_its_own_topics() {
     let (desk, _desk_events) = live_client(&login(&address, &ca, "hall", "pw-hall"), "desk", &[])
         .await
         .unwrap();
-    desk.publish(topics.topic("K02", Channel::Command), QoS::AtLeastOnce, false, b"{}".to_vec())
-        .await
-        .unwrap();
+    desk.publish(
+        topics.topic("K02", Channel::Command),
+        QoS::AtLeastOnce,
+        false,
+        b"{}".to_vec(),
+    )
+    .await
+    .unwrap();
     let leaked = drain(&mut rogue_events, Duration::from_millis(1500)).await;
     assert!(leaked.is_empty(), "K01 read K02's command: {leaked:?}");
 
     // A wrong password, and plain TCP on the TLS port, are turned away.
-    assert!(client(&login(&address, &ca, "K02", "wrong"), "bad-pw", &[]).await.is_err());
+    assert!(client(&login(&address, &ca, "K02", "wrong"), "bad-pw", &[])
+        .await
+        .is_err());
     let plain = BrokerConfig {
         username: Some("K02".into()),
         password: Some("pw-K02".into()),

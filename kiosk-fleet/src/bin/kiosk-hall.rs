@@ -20,7 +20,10 @@ use kiosk_fleet::topics::{Channel, HallTopics};
 use rumqttc::{AsyncClient, Event, Packet, QoS};
 
 #[derive(Parser)]
-#[command(name = "kiosk-hall", about = "The hall's kiosk guidance service, dashboard and remote commands")]
+#[command(
+    name = "kiosk-hall",
+    about = "The hall's kiosk guidance service, dashboard and remote commands"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -134,7 +137,17 @@ async fn run(command: Command) -> Result<u8, String> {
             key,
             wait_s,
             command,
-        } => send(broker, &kiosk, &sender, &key, Duration::from_secs(wait_s), &command).await,
+        } => {
+            send(
+                broker,
+                &kiosk,
+                &sender,
+                &key,
+                Duration::from_secs(wait_s),
+                &command,
+            )
+            .await
+        }
     }
 }
 
@@ -197,8 +210,8 @@ async fn send(
 ) -> Result<u8, String> {
     let topics = HallTopics::new(&broker.hall).map_err(|e| e.to_string())?;
     kiosk_fleet::topics::check_id(kiosk).map_err(|e| e.to_string())?;
-    let key_text = std::fs::read_to_string(key_file)
-        .map_err(|e| format!("{}: {e}", key_file.display()))?;
+    let key_text =
+        std::fs::read_to_string(key_file).map_err(|e| format!("{}: {e}", key_file.display()))?;
     let key = signing::parse_signing_key(&key_text)?;
     let command = serde_json::from_str(command).map_err(|e| format!("the command: {e}"))?;
     let nonce = signing::new_nonce().map_err(|e| e.to_string())?;
@@ -218,7 +231,10 @@ async fn send(
             match events.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     client
-                        .subscribe(topics.topic(kiosk, Channel::CommandResult), QoS::AtLeastOnce)
+                        .subscribe(
+                            topics.topic(kiosk, Channel::CommandResult),
+                            QoS::AtLeastOnce,
+                        )
                         .await
                         .map_err(|e| e.to_string())?;
                 }

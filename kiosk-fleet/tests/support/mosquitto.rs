@@ -74,7 +74,11 @@ impl Mosquitto {
             std::fs::write(&pw, "").unwrap();
             for (user, password) in &setup.users {
                 let status = Command::new(
-                    exe.parent().unwrap().parent().unwrap().join("bin/mosquitto_passwd"),
+                    exe.parent()
+                        .unwrap()
+                        .parent()
+                        .unwrap()
+                        .join("bin/mosquitto_passwd"),
                 )
                 .args(["-b"])
                 .arg(&pw)

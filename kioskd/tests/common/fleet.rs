@@ -86,14 +86,22 @@ impl HallService {
     }
 
     /// Polls the hall's view until `want` holds; how long it took.
-    pub async fn until(&self, what: &str, limit: Duration, want: impl Fn(&Value) -> bool) -> Duration {
+    pub async fn until(
+        &self,
+        what: &str,
+        limit: Duration,
+        want: impl Fn(&Value) -> bool,
+    ) -> Duration {
         let start = Instant::now();
         loop {
             let view = self.view().await;
             if want(&view) {
                 return start.elapsed();
             }
-            assert!(start.elapsed() < limit, "{what}: not within {limit:?}: {view:#}");
+            assert!(
+                start.elapsed() < limit,
+                "{what}: not within {limit:?}: {view:#}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -166,7 +174,13 @@ pub async fn live_client(
     broker: &BrokerConfig,
     id: &str,
     filters: &[String],
-) -> Result<(AsyncClient, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>), String> {
+) -> Result<
+    (
+        AsyncClient,
+        tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+    ),
+    String,
+> {
     let (c, mut events) = client(broker, id, filters).await?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
