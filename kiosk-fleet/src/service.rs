@@ -135,33 +135,36 @@ struct MethodQuery {
     method: Option<String>,
 }
 
-fn wants(q: &MethodQuery) -> Result<Wants, Response> {
+/// The method asked for; an unknown one is answered 400.
+fn wants(q: &MethodQuery) -> Result<Wants, Box<Response>> {
     match q.method.as_deref() {
         None | Some("either") => Ok(Wants::Either),
         Some("cash") => Ok(Wants::Cash),
         Some("code") => Ok(Wants::Code),
-        Some(other) => Err((
-            StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({
-                "message_zh": "缴费方式无效（cash、code 或 either）",
-                "message_en": format!("unknown method {other:?}: cash, code or either"),
-            })),
-        )
-            .into_response()),
+        Some(other) => Err(Box::new(
+            (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({
+                    "message_zh": "缴费方式无效（cash、code 或 either）",
+                    "message_en": format!("unknown method {other:?}: cash, code or either"),
+                })),
+            )
+                .into_response(),
+        )),
     }
 }
 
 async fn guidance(State(s): State<HallState>, Query(q): Query<MethodQuery>) -> Response {
     match wants(&q) {
         Ok(w) => Json(s.lock().advise(w, wall_ms(), false)).into_response(),
-        Err(e) => e,
+        Err(e) => *e,
     }
 }
 
 async fn direct(State(s): State<HallState>, Query(q): Query<MethodQuery>) -> Response {
     let w = match wants(&q) {
         Ok(w) => w,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let advice = s.lock().advise(w, wall_ms(), true);
     s.changed.send_modify(|n| *n += 1);

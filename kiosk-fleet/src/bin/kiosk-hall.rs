@@ -26,7 +26,7 @@ use rumqttc::{AsyncClient, Event, Packet, QoS};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Action,
 }
 
 #[derive(Args, Clone)]
@@ -60,7 +60,7 @@ impl Broker {
 }
 
 #[derive(Subcommand)]
-enum Command {
+enum Action {
     /// Follow the hall and serve guidance and the dashboard.
     Serve {
         #[command(flatten)]
@@ -126,11 +126,11 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(command: Command) -> Result<u8, String> {
+async fn run(command: Action) -> Result<u8, String> {
     match command {
-        Command::Serve { broker, listen } => serve(broker, listen).await,
-        Command::Keygen { out } => keygen(&out),
-        Command::Command {
+        Action::Serve { broker, listen } => serve(broker, listen).await,
+        Action::Keygen { out } => keygen(&out),
+        Action::Command {
             broker,
             kiosk,
             sender,
