@@ -75,6 +75,7 @@ async fn tls_and_per_kiosk_logins_keep_each_kiosk_to_its_own_topics() {
             .map(|(u, p)| (u.to_string(), p.to_string()))
             .collect(),
         acl: Some(ACL.into()),
+        port: None,
     };
     let Some(broker) = mosquitto::Mosquitto::start(&setup) else {
         return;

@@ -21,6 +21,8 @@ pub struct Setup {
     pub users: Vec<(String, String)>,
     /// The ACL file's text, if any.
     pub acl: Option<String>,
+    /// This port rather than a free one.
+    pub port: Option<u16>,
 }
 
 /// A running broker.
@@ -41,7 +43,7 @@ pub fn find() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -60,7 +62,7 @@ impl Mosquitto {
             return None;
         };
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let port = setup.port.unwrap_or_else(free_port);
         let mut conf = format!(
             "per_listener_settings false\npersistence false\nuser root\n\
              log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n\
