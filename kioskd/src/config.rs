@@ -86,6 +86,10 @@ pub struct ServiceConfig {
     /// The virtual devices of `--simulate`.
     #[serde(default)]
     pub simulate: SimulateConfig,
+    /// The hall's fleet over MQTT (telemetry, signed remote commands); off
+    /// without the section.
+    #[serde(default)]
+    pub fleet: Option<crate::fleet::FleetConfig>,
 }
 
 fn cny() -> Currency {

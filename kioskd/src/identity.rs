@@ -32,6 +32,8 @@ use crate::metrics::device_label;
 #[derive(Clone, Default)]
 pub struct Identities {
     known: Arc<Mutex<BTreeMap<DeviceKind, DeviceIdentity>>>,
+    /// The cash box's last successful reading (for the hall's telemetry).
+    cash_box: Arc<Mutex<Option<CashBoxStatus>>>,
 }
 
 impl Identities {
@@ -61,6 +63,15 @@ impl Identities {
             "device identity"
         );
         known.insert(device, identity);
+    }
+
+    /// The cash box's last successful reading, if it was read yet.
+    pub fn cash_box(&self) -> Option<CashBoxStatus> {
+        *self.cash_box.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record_cash_box(&self, status: CashBoxStatus) {
+        *self.cash_box.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<DeviceKind, DeviceIdentity>> {
@@ -133,7 +144,8 @@ impl BillAcceptor for Identified<dyn BillAcceptor> {
 impl CashBox for Identified<dyn CashBox> {
     async fn status(&mut self) -> Result<CashBoxStatus, DeviceError> {
         let status = self.inner.status().await;
-        if status.is_ok() {
+        if let Ok(reading) = &status {
+            self.identities.record_cash_box(*reading);
             self.identity().await.ok();
         }
         status

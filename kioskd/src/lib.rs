@@ -15,6 +15,7 @@
 //! - [`api`]: the operator API; [`auth`]: staff, argon2id hashes, tokens;
 //!   [`dual`]: two-person clearing steps; [`audit`]: who did what.
 //! - [`watch`]: the kiosk's events as a view and as metrics ([`metrics`]).
+//! - [`fleet`]: the hall's fleet over MQTT: telemetry, signed remote commands.
 //! - [`logging`], [`cli`].
 //!
 //! Embedding: [`service::start`] builds everything and binds the API;
@@ -33,6 +34,7 @@ pub mod config;
 pub mod currency;
 pub mod devices;
 pub mod dual;
+pub mod fleet;
 pub mod identity;
 pub mod link;
 pub mod logging;

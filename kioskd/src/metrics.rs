@@ -108,6 +108,9 @@ pub struct Metrics {
     api_refusals: Family<Reason, Counter>,
     security_alarms: Counter,
     journal_commit: Histogram,
+    fleet_published: Counter,
+    fleet_dropped: Counter,
+    fleet_connected: Gauge,
 }
 
 /// The label of a device.
@@ -228,6 +231,24 @@ impl Metrics {
             "Security alarms raised by the kiosk",
             security_alarms.clone(),
         );
+        let fleet_published = Counter::default();
+        let fleet_dropped = Counter::default();
+        let fleet_connected = Gauge::default();
+        registry.register(
+            "fleet_messages_published",
+            "Telemetry messages handed to the MQTT client (statuses, tickets, events)",
+            fleet_published.clone(),
+        );
+        registry.register(
+            "fleet_messages_dropped",
+            "Tickets and events dropped (oldest first) while the broker was away and the queue full",
+            fleet_dropped.clone(),
+        );
+        registry.register(
+            "fleet_connected",
+            "1 while connected to the hall's MQTT broker, else 0",
+            fleet_connected.clone(),
+        );
         for device in DEVICES {
             device_fault
                 .get_or_create(&Device {
@@ -250,6 +271,9 @@ impl Metrics {
             api_refusals,
             security_alarms,
             journal_commit,
+            fleet_published,
+            fleet_dropped,
+            fleet_connected,
         }
     }
 
@@ -335,6 +359,21 @@ impl Metrics {
     /// The kiosk raised a security alarm.
     pub fn security_alarm(&self) {
         self.security_alarms.inc();
+    }
+
+    /// A telemetry message went to the MQTT client.
+    pub fn fleet_published(&self) {
+        self.fleet_published.inc();
+    }
+
+    /// A telemetry message was dropped (the broker away, the queue full).
+    pub fn fleet_dropped(&self) {
+        self.fleet_dropped.inc();
+    }
+
+    /// The broker connection came up or went down.
+    pub fn fleet_connected(&self, up: bool) {
+        self.fleet_connected.set(i64::from(up));
     }
 }
 

@@ -30,6 +30,7 @@ use crate::audit::AuditLog;
 use crate::auth::Staffing;
 use crate::config::{self, LoadedConfig};
 use crate::devices::{self, Hardware};
+use crate::fleet;
 use crate::identity::{Identified, Identities};
 use crate::link::{https_link, TimedLink};
 use crate::metrics::Metrics;
@@ -156,6 +157,7 @@ pub struct Started {
     listener: tokio::net::TcpListener,
     api: ApiState,
     shutdown_timeout: Duration,
+    fleet: Option<fleet::Fleet>,
 }
 
 impl Started {
@@ -258,25 +260,45 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
             screen_tx,
         )
     });
-    use kiosk_core::KioskObserver as _;
-    let observer: Box<dyn kiosk_core::KioskObserver> = match &screen {
-        Some(screen) => {
-            let (mut watch_observer, mut screen_observer) = (watch.observer(), screen.observer());
-            Box::new(
-                move |at: kiosk_core::Millis, event: &kiosk_core::KioskEvent| {
-                    watch_observer.on_event(at, event);
-                    screen_observer.on_event(at, event);
-                },
-            )
-        }
-        None => watch.observer(),
+    let (commands_tx, commands_rx) = mpsc::channel(16);
+    let audit_path = dir.join("audit.jsonl");
+    let audit = AuditLog::open(&audit_path)
+        .map_err(|e| format!("cannot open the audit log {}: {e}", audit_path.display()))?;
+    // The hall's fleet over MQTT (`[fleet]`): connects in the background.
+    let fleet = match &cfg.fleet {
+        Some(fleet_config) => Some(fleet::start(fleet::FleetParts {
+            config: fleet_config.clone(),
+            kiosk_id: kiosk_config.kiosk_id.0.clone(),
+            watch: watch.clone(),
+            identities: identities.clone(),
+            commands: commands_tx.clone(),
+            audit: audit.clone(),
+            command_wait: Duration::from_millis(cfg.api.command_wait_ms),
+            clock: clock.clone(),
+        })?),
+        None => None,
     };
+    // Every observer sees every event, in this order: the view (and the
+    // API), the screen, the fleet's telemetry queue.
+    let mut observers = vec![watch.observer()];
+    if let Some(screen) = &screen {
+        observers.push(Box::new(screen.observer()));
+    }
+    if let Some(fleet) = &fleet {
+        observers.push(fleet.handle().observer());
+    }
+    let observer: Box<dyn kiosk_core::KioskObserver> = Box::new(
+        move |at: kiosk_core::Millis, event: &kiosk_core::KioskEvent| {
+            for o in observers.iter_mut() {
+                o.on_event(at, event);
+            }
+        },
+    );
     let mut kiosk = Kiosk::new(kiosk_config, devices, journal, clock.clone(), observer);
     kiosk.set_journal_timings(Box::new(metrics.clone()));
     for (device, report) in hardware.supervisors {
         kiosk.watch_supervisor(device, report);
     }
-    let (commands_tx, commands_rx) = mpsc::channel(16);
     kiosk.set_remote(commands_rx);
     // One slot: a customer's actions wait at the gate rather than queue
     // up behind a session, so at most one taken before a stop is still
@@ -284,9 +306,6 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
     let (customers_tx, customers) = mpsc::channel(1);
     let gate = CustomerGate::new(customers_tx);
 
-    let audit_path = dir.join("audit.jsonl");
-    let audit = AuditLog::open(&audit_path)
-        .map_err(|e| format!("cannot open the audit log {}: {e}", audit_path.display()))?;
     let listen = opts.listen.unwrap_or(cfg.api.listen);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -317,6 +336,7 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
         listener,
         api,
         shutdown_timeout: Duration::from_millis(cfg.shutdown_timeout_ms),
+        fleet,
     })
 }
 
@@ -333,6 +353,7 @@ impl Started {
             listener,
             api,
             shutdown_timeout,
+            fleet,
         } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
         // The API keeps answering (status, metrics; 503 for customers and
@@ -359,7 +380,13 @@ impl Started {
                 }
             }
         });
-        let signals = tokio::spawn(on_signal(stop_tx, gate.clone(), watch.clone()));
+        let fleet_handle = fleet.as_ref().map(fleet::Fleet::handle);
+        let signals = tokio::spawn(on_signal(
+            stop_tx,
+            gate.clone(),
+            watch.clone(),
+            fleet_handle,
+        ));
 
         let ran = {
             let run = kiosk.run(&mut customers);
@@ -402,6 +429,11 @@ impl Started {
                 }
             }
         };
+        if let Some(fleet) = fleet {
+            // "offline" (clean) replaces the retained status before the
+            // connection closes, so the broker keeps the last will to itself.
+            fleet.stop(Duration::from_secs(2)).await;
+        }
         let _ = api_stop_tx.send(true);
         match tokio::time::timeout(Duration::from_secs(5), server).await {
             Ok(Ok(Ok(()))) => {}
@@ -426,7 +458,12 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 }
 
 /// Waits for SIGTERM or SIGINT, then stops taking customers and commands.
-async fn on_signal(stop: watch::Sender<bool>, gate: CustomerGate, watch: Watch) {
+async fn on_signal(
+    stop: watch::Sender<bool>,
+    gate: CustomerGate,
+    watch: Watch,
+    fleet: Option<fleet::FleetHandle>,
+) {
     let which = wait_for_signal().await;
     tracing::info!(
         signal = which,
@@ -434,6 +471,10 @@ async fn on_signal(stop: watch::Sender<bool>, gate: CustomerGate, watch: Watch) 
         "stopping: no new customers; the session in progress ends first"
     );
     watch.set_stopping();
+    if let Some(fleet) = &fleet {
+        // The hall sends nobody more here.
+        fleet.status_changed();
+    }
     gate.close();
     let _ = stop.send(true);
 }

@@ -129,6 +129,11 @@ impl Kioskd {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Takes the process out (to kill it with SIGKILL and wait for it).
+    pub fn take_child(&mut self) -> Child {
+        self.child.take().unwrap()
+    }
+
     /// `path` under the API.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
