@@ -74,20 +74,15 @@ pub struct FaultStatistics {
 }
 
 fn summarise(tickets: &[&Ticket], end_ms: u64) -> (Summary, Summary) {
-    let mut response: Vec<u64> = tickets
+    let response = tickets
         .iter()
         .filter(|t| t.responded_ms < end_ms)
-        .map(|t| t.responded_ms - t.started_ms)
-        .collect();
-    let mut repair: Vec<u64> = tickets
+        .map(|t| t.responded_ms - t.started_ms);
+    let repair = tickets
         .iter()
         .filter(|t| t.resolved)
-        .map(|t| t.resolved_ms - t.started_ms)
-        .collect();
-    (
-        Summary::of(&mut response, 0.001),
-        Summary::of(&mut repair, 0.001),
-    )
+        .map(|t| t.resolved_ms - t.started_ms);
+    (Summary::of(response, 0.001), Summary::of(repair, 0.001))
 }
 
 impl FaultStatistics {
