@@ -9,12 +9,14 @@
 //! not go through here: its field names and values stay the same in every
 //! language.
 //!
-//! Tables that mix Chinese and Latin text are aligned by display width
-//! ([`pad_left`], [`pad_right`]): a Chinese character takes two columns of
-//! a terminal, so padding by `char` count would push the columns apart.
+//! Tables that mix Chinese and Latin text are laid out by `comfy-table`
+//! ([`table_lines`]), which measures cells by display width (unicode-width):
+//! a Chinese character takes two columns of a terminal, so padding by
+//! `char` count would push the columns apart.
 
 use std::fmt::Display;
 
+use comfy_table::{CellAlignment, ContentArrangement, Table};
 use unicode_width::UnicodeWidthStr;
 
 /// The language of the command line's text.
@@ -211,16 +213,42 @@ pub fn display_width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
-/// `s` padded with spaces on the right to `width` columns (left-aligned).
-pub fn pad_right(s: &str, width: usize) -> String {
-    let pad = width.saturating_sub(display_width(s));
-    format!("{s}{}", " ".repeat(pad))
+/// How a table column's cells line up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text: starts at the column's left edge.
+    Left,
+    /// Numbers, durations and verdicts: end at the column's right edge.
+    Right,
 }
 
-/// `s` padded with spaces on the left to `width` columns (right-aligned).
-pub fn pad_left(s: &str, width: usize) -> String {
-    let pad = width.saturating_sub(display_width(s));
-    format!("{}{s}", " ".repeat(pad))
+/// A table as terminal lines: the header, then one line per row (cells are
+/// never wrapped, so row `i` is line `i + 1`), columns one space apart and
+/// as wide as their widest cell by display width, no borders, no trailing
+/// spaces. `align` gives each column's alignment (missing ones: left).
+pub fn table_lines(header: &[&str], rows: &[Vec<String>], align: &[Align]) -> Vec<String> {
+    let mut table = Table::new();
+    table
+        .load_style(comfy_table::presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.to_vec());
+    for row in rows {
+        debug_assert_eq!(row.len(), header.len(), "a row's cells match the header");
+        table.add_row(row.clone());
+    }
+    for i in 0..header.len() {
+        if let Some(column) = table.column_mut(i) {
+            column.set_padding((0, 1));
+            column.set_cell_alignment(match align.get(i) {
+                Some(Align::Right) => CellAlignment::Right,
+                _ => CellAlignment::Left,
+            });
+        }
+    }
+    table
+        .lines()
+        .map(|line| line.trim_end().to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -273,12 +301,63 @@ mod tests {
         );
     }
 
+    /// The display column where each cell of `line` starts and ends, given
+    /// the cells in order (each found after the previous one).
+    fn spans(line: &str, cells: &[&str]) -> Vec<(usize, usize)> {
+        let mut from = 0;
+        cells
+            .iter()
+            .map(|cell| {
+                let at = from
+                    + line[from..]
+                        .find(cell)
+                        .unwrap_or_else(|| panic!("{cell} in {line}"));
+                from = at + cell.len();
+                let start = display_width(&line[..at]);
+                (start, start + display_width(cell))
+            })
+            .collect()
+    }
+
     #[test]
-    fn padding_counts_columns_not_characters() {
-        assert_eq!(pad_right("演练", 6), "演练  ");
-        assert_eq!(pad_left("通过", 7), "   通过");
-        assert_eq!(pad_left("pass", 7), "   pass");
-        assert_eq!(pad_right("toolongvalue", 4), "toolongvalue");
+    fn tables_with_chinese_line_up_by_display_column() {
+        let header = ["演练", "结果", "发现用时", "资金平衡"];
+        let rows: Vec<Vec<String>> = [
+            ["bill-jam", "通过", "1s 200ms", "成立"],
+            ["高峰分流", "19/20", "-", "不适用"],
+            ["printer-paper-out", "pass", "32m 56s", "holds"],
+        ]
+        .iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+        let align = [Align::Left, Align::Right, Align::Right, Align::Right];
+        let lines = table_lines(&header, &rows, &align);
+        assert_eq!(lines.len(), 1 + rows.len(), "{lines:#?}");
+        let mut all: Vec<Vec<(usize, usize)>> = vec![spans(&lines[0], &header)];
+        for (line, row) in lines[1..].iter().zip(&rows) {
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            all.push(spans(line, &cells));
+        }
+        let table = lines.join("\n");
+        for (c, a) in align.iter().enumerate() {
+            let edges: Vec<usize> = all
+                .iter()
+                .map(|s| if *a == Align::Left { s[c].0 } else { s[c].1 })
+                .collect();
+            assert!(
+                edges.windows(2).all(|w| w[0] == w[1]),
+                "column {c} ({a:?}) edges {edges:?}:\n{table}"
+            );
+        }
+        // Every column starts at the same display column in every row:
+        // the first at 0, each next one after the widest cell before it.
+        assert_eq!(all[0][0].0, 0);
+        assert!(lines.iter().all(|l| !l.ends_with(' ')), "{table}");
+        assert_eq!(
+            lines.iter().map(|l| display_width(l)).collect::<Vec<_>>(),
+            vec![display_width(&lines[0]); lines.len()],
+            "right-aligned last column: every line as wide:\n{table}"
+        );
     }
 
     #[test]
