@@ -157,8 +157,16 @@ messages! {
     ExploreStart => zh: "explore：从种子 {seed} 起共 {runs} 次运行，{jobs} 个线程{allowing}", en: "explore: {runs} runs from seed {seed} on {jobs} threads{allowing}";
     /// `explore` start line: the allowed checks.
     ExploreAllowing => zh: "，允许 {checks}", en: ", allowing {checks}";
-    /// `explore` progress line (stderr).
-    ExploreProgress => zh: "explore：{done}/{runs} 次运行，每秒 {rate} 次，{failed} 次失败", en: "explore: {done}/{runs} runs, {rate} runs/s, {failed} failing";
+    /// `explore` progress note: failing runs so far.
+    ExploreFailing => zh: "{failed} 次失败", en: "{failed} failing";
+    /// The progress bar's label for drills.
+    DrillLabel => zh: "演练", en: "drill";
+    /// The progress bar on a terminal (an indicatif template: `{pos}`,
+    /// `{eta}`, `{wide_msg}` are indicatif's, `{rate}` is runs/s with one
+    /// decimal; filled as it draws, the note cut to the terminal's width).
+    ProgressBar => zh: "{prefix} [{bar:20}] {pos}/{len} 次，每秒 {rate} 次，剩余 {eta} {wide_msg}", en: "{prefix} [{bar:20}] {pos}/{len} runs, {rate} runs/s, ETA {eta} {wide_msg}";
+    /// The progress line when stderr is not a terminal (every 10 s).
+    ProgressLine => zh: "{label}：{done}/{total} 次运行，每秒 {rate} 次，预计剩余 {eta}；{note}", en: "{label}: {done}/{total} runs, {rate} runs/s, {eta} left; {note}";
     /// `explore` summary line.
     ExploreSummary => zh: "explore：共 {runs} 次运行，{failed} 次失败，每秒 {rate} 次（检查了 {steps} 步，模拟 {hours} 小时，实际用时 {wall} 秒）", en: "explore: {runs} runs, {failed} failing, {rate} runs/s ({steps} steps checked, {hours} h simulated, {wall}s wall)";
     /// `explore`: how often a check fired.

@@ -17,7 +17,6 @@
 //! English; `--json` output is the same in both.
 #![forbid(unsafe_code)]
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -288,26 +287,16 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
             .unwrap_or(1)
     });
     let started = std::time::Instant::now();
-    let show_progress = std::io::stderr().is_terminal();
-    let progress = |done: u64, total: u64, r: &JobResult| {
-        if show_progress {
-            let width = 30u64;
-            let filled = (u128::from(done) * u128::from(width) / u128::from(total.max(1))) as u64;
-            let (id, verdict) = match r {
-                Ok(rep) => (
-                    rep.id.as_str(),
-                    if rep.passed { Msg::Pass } else { Msg::Fail },
-                ),
-                Err(_) => ("?", Msg::RunError),
-            };
-            eprint!(
-                "\r[{}{}] {done}/{total} {id} {}            ",
-                "#".repeat(filled as usize),
-                ".".repeat((width - filled) as usize),
-                verdict.text(lang)
-            );
-            let _ = std::io::stderr().flush();
-        }
+    let bar = kiosk_sim::progress::RunProgress::new(plan.len(), Msg::DrillLabel.text(lang), lang);
+    let progress = |done: u64, _total: u64, r: &JobResult| {
+        let note = match r {
+            Ok(rep) => {
+                let verdict = if rep.passed { Msg::Pass } else { Msg::Fail };
+                format!("{} {}", rep.id, verdict.text(lang))
+            }
+            Err(_) => Msg::RunError.text(lang).to_string(),
+        };
+        bar.set(done, note);
     };
     // The HTML report draws every run on one page, so it keeps what it
     // draws (only when asked for).
@@ -331,7 +320,7 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
                     write_error.get_or_insert(e);
                 }
                 if !args.json && (seeds == 1 || !rep.passed) {
-                    print!("{}", rep.render_text_in(lang, &reproduce));
+                    bar.suspend(|| print!("{}", rep.render_text_in(lang, &reproduce)));
                 }
                 if args.html.is_some() {
                     html_runs.push((scenario, rep.clone()));
@@ -340,13 +329,11 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
             Err(e) => {
                 failed += 1;
                 rows[scenario].add(None, job.seed);
-                error_line(lang, e);
+                bar.suspend(|| error_line(lang, e));
             }
         }
     });
-    if show_progress {
-        eprintln!();
-    }
+    bar.finish();
     let wall = started.elapsed();
     if let Some(path) = &args.html {
         let runs: Vec<(&Scenario, &DrillReport)> = html_runs
