@@ -9,12 +9,14 @@
 //! not go through here: its field names and values stay the same in every
 //! language.
 //!
-//! Tables that mix Chinese and Latin text are aligned by display width
-//! ([`pad_left`], [`pad_right`]): a Chinese character takes two columns of
-//! a terminal, so padding by `char` count would push the columns apart.
+//! Tables that mix Chinese and Latin text are laid out by `comfy-table`
+//! ([`table_lines`]), which measures cells by display width (unicode-width):
+//! a Chinese character takes two columns of a terminal, so padding by
+//! `char` count would push the columns apart.
 
 use std::fmt::Display;
 
+use comfy_table::{CellAlignment, ContentArrangement, Table};
 use unicode_width::UnicodeWidthStr;
 
 /// The language of the command line's text.
@@ -155,14 +157,112 @@ messages! {
     ExploreStart => zh: "explore：从种子 {seed} 起共 {runs} 次运行，{jobs} 个线程{allowing}", en: "explore: {runs} runs from seed {seed} on {jobs} threads{allowing}";
     /// `explore` start line: the allowed checks.
     ExploreAllowing => zh: "，允许 {checks}", en: ", allowing {checks}";
-    /// `explore` progress line (stderr).
-    ExploreProgress => zh: "explore：{done}/{runs} 次运行，每秒 {rate} 次，{failed} 次失败", en: "explore: {done}/{runs} runs, {rate} runs/s, {failed} failing";
+    /// `explore` progress note: failing runs so far.
+    ExploreFailing => zh: "{failed} 次失败", en: "{failed} failing";
+    /// The progress bar's label for drills.
+    DrillLabel => zh: "演练", en: "drill";
+    /// The progress bar on a terminal (an indicatif template: `{pos}`,
+    /// `{eta}`, `{wide_msg}` are indicatif's, `{rate}` is runs/s with one
+    /// decimal; filled as it draws, the note cut to the terminal's width).
+    ProgressBar => zh: "{prefix} [{bar:20}] {pos}/{len} 次，每秒 {rate} 次，剩余 {eta} {wide_msg}", en: "{prefix} [{bar:20}] {pos}/{len} runs, {rate} runs/s, ETA {eta} {wide_msg}";
+    /// The progress line when stderr is not a terminal (every 10 s).
+    ProgressLine => zh: "{label}：{done}/{total} 次运行，每秒 {rate} 次，预计剩余 {eta}；{note}", en: "{label}: {done}/{total} runs, {rate} runs/s, {eta} left; {note}";
     /// `explore` summary line.
     ExploreSummary => zh: "explore：共 {runs} 次运行，{failed} 次失败，每秒 {rate} 次（检查了 {steps} 步，模拟 {hours} 小时，实际用时 {wall} 秒）", en: "explore: {runs} runs, {failed} failing, {rate} runs/s ({steps} steps checked, {hours} h simulated, {wall}s wall)";
     /// `explore`: how often a check fired.
     ExploreFired => zh: "  {check}{mark}：在 {runs} 次运行中触发", en: "  {check}{mark}: fired in {runs} runs";
     /// `explore`: the check is allowed (a known bug).
     ExploreAllowed => zh: "（已允许）", en: " (allowed)";
+    /// A summary's unit for durations.
+    UnitSeconds => zh: "秒", en: "s";
+    /// A summary of samples (site drills).
+    SummaryLine => zh: "平均 {mean}{unit}  中位 {p50}{unit}  95分位 {p95}{unit}  最大 {max}{unit}（{count} 个）", en: "mean {mean}{unit}  p50 {p50}{unit}  p95 {p95}{unit}  max {max}{unit}  (n={count})";
+    /// Peak diversion: heading.
+    DivHeading => zh: "高峰分流：{kiosks} 台自助机，种子 {seed}", en: "peak-diversion: {kiosks} kiosks, seed={seed}";
+    /// Peak diversion: guided customers.
+    DivGuided => zh: "有引导", en: "guided";
+    /// Peak diversion: the unguided baseline.
+    DivUnguided => zh: "无引导（入口附近随机选）", en: "unguided";
+    /// Peak diversion: customers joining the shortest visible queue.
+    DivSelfOrganised => zh: "自行排最短队", en: "self-organised";
+    /// A site run's sub-heading (a policy, with or without spares).
+    DivPolicy => zh: "  {name}：", en: "  {name}:";
+    /// Queue length on joining.
+    StatQueueLen => zh: "    排队人数：{line}", en: "    queue len:        {line}";
+    /// Wait.
+    StatWait => zh: "    等待：{line}", en: "    wait:             {line}";
+    /// Queue length on joining, rush hour.
+    StatRushQueueLen => zh: "    高峰排队人数：{line}", en: "    rush queue len:   {line}";
+    /// Wait, rush hour.
+    StatRushWait => zh: "    高峰等待：{line}", en: "    rush wait:        {line}";
+    /// Peak diversion: people waiting and customers lost.
+    DivCustomers => zh: "    平均等待人数 {waiting}；被拒 {turned_away}，放弃 {gave_up}，改道 {rerouted}", en: "    waiting mean {waiting}; turned away {turned_away}, gave up {gave_up}, rerouted {rerouted}";
+    /// Peak diversion: improvement over a baseline, percent.
+    DivImprovement => zh: "  相对{name}的改善：排队人数 平均 {q_mean}% 95分位 {q_p95}%，等待 平均 {w_mean}% 95分位 {w_p95}%，高峰排队 {rush_q}%，高峰等待 {rush_w}%", en: "  improvement vs {name}: queue len mean {q_mean}% p95 {q_p95}%, wait mean {w_mean}% p95 {w_p95}%, rush queue {rush_q}% rush wait {rush_w}%";
+    /// Peak diversion: against the target.
+    DivVerdict => zh: "  {verdict} {target}% 的目标；复现：种子 {seed}", en: "  {verdict} the {target}% target; reproduce with seed={seed}";
+    /// A target is met.
+    Meets => zh: "达到", en: "meets";
+    /// A target is missed.
+    Misses => zh: "未达到", en: "MISSES";
+    /// Below a minimum.
+    Below => zh: "低于", en: "BELOW";
+    /// No (not dispatched).
+    No => zh: "否", en: "no";
+    /// Never (not in service).
+    Never => zh: "从未", en: "never";
+    /// Spare switchover: heading.
+    SwHeading => zh: "备机切换：{kiosk} 于 {at} 故障（{kind}），种子 {seed}", en: "spare-switchover: {kiosk} fails ({kind}) at {at}, seed={seed}";
+    /// Spare switchover: the failure's ticket.
+    SwTicket => zh: "  工单 {id} 开于 {opened}（故障后 {detect} 秒发现），响应于 {responded}，派工 {dispatched}", en: "  ticket {id} opened at {opened} (detected {detect} s after the fault), responded {responded}, dispatched {dispatched}";
+    /// Spare switchover: no ticket was opened.
+    SwNoTicket => zh: "  未开工单", en: "  NO TICKET OPENED";
+    /// Spare switchover: spares against the minimum.
+    SwSpares => zh: "  备机：{spares} 台（{verdict}最少 {target} 台的要求）", en: "  spares: {spares} ({verdict} the minimum of {target})";
+    /// Spare switchover: the spare brought in.
+    SwSpare => zh: "  备机 {spare} 申请于 {requested}，投入服务于 {at}", en: "  spare {spare} requested {requested}, in service {at}";
+    /// Spare switchover: the run with spares.
+    SwWith => zh: "有备机", en: "with spares";
+    /// Spare switchover: the run without spares.
+    SwWithout => zh: "无备机", en: "without spares";
+    /// Spare switchover: before the failure.
+    SwBefore => zh: "故障前", en: "before";
+    /// Spare switchover: from the failure on.
+    SwAfter => zh: "故障后", en: "after ";
+    /// Spare switchover: one window's customers and wait.
+    SwWindow => zh: "    {phase}：到达 {arrived} 人，流失 {lost} 人；等待 {line}", en: "    {phase} {arrived} arrived, {lost} lost; wait {line}";
+    /// Spare switchover: one window's queue length.
+    SwWindowQueue => zh: "           排队人数 {line}", en: "           queue len {line}";
+    /// Spare switchover: the improvement after the failure.
+    SwImprovement => zh: "  故障后有备机时平均等待缩短 {pct}%；复现：种子 {seed}", en: "  mean wait after the failure {pct}% shorter with spares; reproduce with seed={seed}";
+    /// Fault statistics: heading.
+    FsHeading => zh: "故障统计：站点 {site}，{days} 天，{hours} 机时，种子 {seed}", en: "fault-statistics: site {site}, {days} days, {hours} kiosk-hours, seed={seed}";
+    /// Fault statistics: totals.
+    FsTotals => zh: "  共 {total} 次故障：已解决 {resolved} 次（远程 {remote} 次，上门 {dispatched} 次），结束时未结 {open} 次", en: "  {total} faults: {resolved} resolved ({remote} remotely, {dispatched} dispatched on site), {open} open at end";
+    /// Fault statistics: fault → response.
+    FsResponse => zh: "  响应：{line}", en: "  response: {line}";
+    /// Fault statistics: fault → resolved.
+    FsRepair => zh: "  修复：{line}", en: "  repair:   {line}";
+    /// Fault statistics: within the response target.
+    FsWithin => zh: "  在 {target} 秒响应目标内：{n} 次（{pct}%）", en: "  within the {target} s response target: {n} ({pct}%)";
+    /// Fault statistics: the causes table follows.
+    FsCauses => zh: "  最常见的故障原因：", en: "  most frequent causes:";
+    /// Causes table: cause column.
+    FsColCause => zh: "原因", en: "CAUSE";
+    /// Causes table: count column.
+    FsColCount => zh: "次数", en: "COUNT";
+    /// Causes table: share column.
+    FsColShare => zh: "占比", en: "SHARE";
+    /// Causes table: mean response column (seconds).
+    FsColResponse => zh: "平均响应(秒)", en: "RESPONSE MEAN S";
+    /// Causes table: mean repair column (seconds).
+    FsColRepair => zh: "平均修复(秒)", en: "REPAIR MEAN S";
+    /// Causes table: repair p95 column (seconds).
+    FsColRepairP95 => zh: "修复95分位(秒)", en: "REPAIR P95 S";
+    /// Fault statistics: the last line.
+    FsFooter => zh: "  备机切换 {switchovers} 次，流失顾客 {lost} 位；摘要 {digest}；复现：种子 {seed}", en: "  {switchovers} spare switchovers, {lost} customers lost; digest {digest}; reproduce with seed={seed}";
+    /// Under an explored run's report: what decides its verdict.
+    ExploreVerdictNote => zh: "结论：以上为探索器在每一步后的检查；资金一行是演练结束时的核对", en: "verdict: the explorer checks above, after every step; the money line is the drill's end-of-run view";
     /// `explore --shrink`: starting.
     ExploreShrinking => zh: "正在缩减种子 {seed}（检查：{checks}）……", en: "shrinking seed {seed} (checks: {checks})...";
     /// `explore --shrink`: done.
@@ -211,16 +311,42 @@ pub fn display_width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
-/// `s` padded with spaces on the right to `width` columns (left-aligned).
-pub fn pad_right(s: &str, width: usize) -> String {
-    let pad = width.saturating_sub(display_width(s));
-    format!("{s}{}", " ".repeat(pad))
+/// How a table column's cells line up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text: starts at the column's left edge.
+    Left,
+    /// Numbers, durations and verdicts: end at the column's right edge.
+    Right,
 }
 
-/// `s` padded with spaces on the left to `width` columns (right-aligned).
-pub fn pad_left(s: &str, width: usize) -> String {
-    let pad = width.saturating_sub(display_width(s));
-    format!("{}{s}", " ".repeat(pad))
+/// A table as terminal lines: the header, then one line per row (cells are
+/// never wrapped, so row `i` is line `i + 1`), columns one space apart and
+/// as wide as their widest cell by display width, no borders, no trailing
+/// spaces. `align` gives each column's alignment (missing ones: left).
+pub fn table_lines(header: &[&str], rows: &[Vec<String>], align: &[Align]) -> Vec<String> {
+    let mut table = Table::new();
+    table
+        .load_style(comfy_table::presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.to_vec());
+    for row in rows {
+        debug_assert_eq!(row.len(), header.len(), "a row's cells match the header");
+        table.add_row(row.clone());
+    }
+    for i in 0..header.len() {
+        if let Some(column) = table.column_mut(i) {
+            column.set_padding((0, 1));
+            column.set_cell_alignment(match align.get(i) {
+                Some(Align::Right) => CellAlignment::Right,
+                _ => CellAlignment::Left,
+            });
+        }
+    }
+    table
+        .lines()
+        .map(|line| line.trim_end().to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -273,12 +399,63 @@ mod tests {
         );
     }
 
+    /// The display column where each cell of `line` starts and ends, given
+    /// the cells in order (each found after the previous one).
+    fn spans(line: &str, cells: &[&str]) -> Vec<(usize, usize)> {
+        let mut from = 0;
+        cells
+            .iter()
+            .map(|cell| {
+                let at = from
+                    + line[from..]
+                        .find(cell)
+                        .unwrap_or_else(|| panic!("{cell} in {line}"));
+                from = at + cell.len();
+                let start = display_width(&line[..at]);
+                (start, start + display_width(cell))
+            })
+            .collect()
+    }
+
     #[test]
-    fn padding_counts_columns_not_characters() {
-        assert_eq!(pad_right("演练", 6), "演练  ");
-        assert_eq!(pad_left("通过", 7), "   通过");
-        assert_eq!(pad_left("pass", 7), "   pass");
-        assert_eq!(pad_right("toolongvalue", 4), "toolongvalue");
+    fn tables_with_chinese_line_up_by_display_column() {
+        let header = ["演练", "结果", "发现用时", "资金平衡"];
+        let rows: Vec<Vec<String>> = [
+            ["bill-jam", "通过", "1s 200ms", "成立"],
+            ["高峰分流", "19/20", "-", "不适用"],
+            ["printer-paper-out", "pass", "32m 56s", "holds"],
+        ]
+        .iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+        let align = [Align::Left, Align::Right, Align::Right, Align::Right];
+        let lines = table_lines(&header, &rows, &align);
+        assert_eq!(lines.len(), 1 + rows.len(), "{lines:#?}");
+        let mut all: Vec<Vec<(usize, usize)>> = vec![spans(&lines[0], &header)];
+        for (line, row) in lines[1..].iter().zip(&rows) {
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            all.push(spans(line, &cells));
+        }
+        let table = lines.join("\n");
+        for (c, a) in align.iter().enumerate() {
+            let edges: Vec<usize> = all
+                .iter()
+                .map(|s| if *a == Align::Left { s[c].0 } else { s[c].1 })
+                .collect();
+            assert!(
+                edges.windows(2).all(|w| w[0] == w[1]),
+                "column {c} ({a:?}) edges {edges:?}:\n{table}"
+            );
+        }
+        // Every column starts at the same display column in every row:
+        // the first at 0, each next one after the widest cell before it.
+        assert_eq!(all[0][0].0, 0);
+        assert!(lines.iter().all(|l| !l.ends_with(' ')), "{table}");
+        assert_eq!(
+            lines.iter().map(|l| display_width(l)).collect::<Vec<_>>(),
+            vec![display_width(&lines[0]); lines.len()],
+            "right-aligned last column: every line as wide:\n{table}"
+        );
     }
 
     #[test]

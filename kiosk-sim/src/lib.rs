@@ -40,6 +40,7 @@ pub mod emulators;
 pub mod explore;
 pub mod faults;
 pub mod fleet;
+pub mod progress;
 pub mod rng;
 
 pub use backend::{VirtualBackend, VirtualLink};

@@ -17,12 +17,11 @@
 //! English; `--json` output is the same in both.
 #![forbid(unsafe_code)]
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use kiosk_sim::cli_text::{pad_left, pad_right, Lang, Msg};
+use kiosk_sim::cli_text::{table_lines, Align, Lang, Msg};
 use kiosk_sim::drill::batch::{run_plan, JobResult, Plan, PlanError};
 use kiosk_sim::drill::catalog::BUILTIN_DRILLS;
 use kiosk_sim::drill::report::{reproduce_command, DrillSource, JsonArray};
@@ -162,16 +161,18 @@ fn error_line(lang: Lang, message: impl std::fmt::Display) {
 
 fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
     if args.list {
-        println!(
-            "{} {}",
-            pad_right(Msg::ListId.text(lang), 26),
-            Msg::ListTitle.text(lang)
-        );
-        for d in BUILTIN_DRILLS {
-            let title = builtin(d.id)
-                .map(|s| s.title)
-                .unwrap_or_else(|e| e.to_string());
-            println!("{} {title}", pad_right(d.id, 26));
+        let rows: Vec<Vec<String>> = BUILTIN_DRILLS
+            .iter()
+            .map(|d| {
+                let title = builtin(d.id)
+                    .map(|s| s.title)
+                    .unwrap_or_else(|e| e.to_string());
+                vec![d.id.to_string(), title]
+            })
+            .collect();
+        let header = [Msg::ListId.text(lang), Msg::ListTitle.text(lang)];
+        for line in table_lines(&header, &rows, &[Align::Left, Align::Left]) {
+            println!("{line}");
         }
         return ExitCode::SUCCESS;
     }
@@ -286,26 +287,16 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
             .unwrap_or(1)
     });
     let started = std::time::Instant::now();
-    let show_progress = std::io::stderr().is_terminal();
-    let progress = |done: u64, total: u64, r: &JobResult| {
-        if show_progress {
-            let width = 30u64;
-            let filled = (u128::from(done) * u128::from(width) / u128::from(total.max(1))) as u64;
-            let (id, verdict) = match r {
-                Ok(rep) => (
-                    rep.id.as_str(),
-                    if rep.passed { Msg::Pass } else { Msg::Fail },
-                ),
-                Err(_) => ("?", Msg::RunError),
-            };
-            eprint!(
-                "\r[{}{}] {done}/{total} {id} {}            ",
-                "#".repeat(filled as usize),
-                ".".repeat((width - filled) as usize),
-                verdict.text(lang)
-            );
-            let _ = std::io::stderr().flush();
-        }
+    let bar = kiosk_sim::progress::RunProgress::new(plan.len(), Msg::DrillLabel.text(lang), lang);
+    let progress = |done: u64, _total: u64, r: &JobResult| {
+        let note = match r {
+            Ok(rep) => {
+                let verdict = if rep.passed { Msg::Pass } else { Msg::Fail };
+                format!("{} {}", rep.id, verdict.text(lang))
+            }
+            Err(_) => Msg::RunError.text(lang).to_string(),
+        };
+        bar.set(done, note);
     };
     // The HTML report draws every run on one page, so it keeps what it
     // draws (only when asked for).
@@ -329,7 +320,7 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
                     write_error.get_or_insert(e);
                 }
                 if !args.json && (seeds == 1 || !rep.passed) {
-                    print!("{}", rep.render_text_in(lang, &reproduce));
+                    bar.suspend(|| print!("{}", rep.render_text_in(lang, &reproduce)));
                 }
                 if args.html.is_some() {
                     html_runs.push((scenario, rep.clone()));
@@ -338,13 +329,11 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
             Err(e) => {
                 failed += 1;
                 rows[scenario].add(None, job.seed);
-                error_line(lang, e);
+                bar.suspend(|| error_line(lang, e));
             }
         }
     });
-    if show_progress {
-        eprintln!();
-    }
+    bar.finish();
     let wall = started.elapsed();
     if let Some(path) = &args.html {
         let runs: Vec<(&Scenario, &DrillReport)> = html_runs
@@ -461,54 +450,48 @@ impl Row {
 
 fn print_summary(rows: &[Row], sources: &[Option<PathBuf>], seeds: u64, lang: Lang) {
     let time = |v: Option<u64>| v.map_or("-".to_string(), kiosk_sim::drill::report::duration);
-    // Columns by display width: a Chinese character takes two.
-    let line = |cells: [&str; 6]| {
-        format!(
-            "{} {} {} {} {} {}",
-            pad_right(cells[0], 26),
-            pad_left(cells[1], 7),
-            pad_left(cells[2], 12),
-            pad_left(cells[3], 12),
-            pad_left(cells[4], 12),
-            pad_left(cells[5], 9)
-        )
-    };
+    let header = [
+        Msg::ColDrill.text(lang),
+        Msg::ColResult.text(lang),
+        Msg::ColDetect.text(lang),
+        Msg::ColFallback.text(lang),
+        Msg::ColResolve.text(lang),
+        Msg::ColInvariant.text(lang),
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            let result = if row.passed == row.runs {
+                Msg::Pass.text(lang).to_string()
+            } else {
+                format!("{}/{}", row.passed, row.runs)
+            };
+            let invariant = if !row.invariant_checked {
+                Msg::NotApplicable
+            } else if row.invariant_broken {
+                Msg::InvariantBroken
+            } else {
+                Msg::InvariantHolds
+            };
+            vec![
+                row.id.clone(),
+                result,
+                time(row.detect),
+                time(row.fallback),
+                time(row.resolve),
+                invariant.text(lang).to_string(),
+            ]
+        })
+        .collect();
+    let mut align = [Align::Right; 6];
+    align[0] = Align::Left;
+    let lines = table_lines(&header, &cells, &align);
     println!();
-    println!(
-        "{}",
-        line([
-            Msg::ColDrill.text(lang),
-            Msg::ColResult.text(lang),
-            Msg::ColDetect.text(lang),
-            Msg::ColFallback.text(lang),
-            Msg::ColResolve.text(lang),
-            Msg::ColInvariant.text(lang),
-        ])
-    );
-    for (row, source) in rows.iter().zip(sources) {
-        let result = if row.passed == row.runs {
-            Msg::Pass.text(lang).to_string()
-        } else {
-            format!("{}/{}", row.passed, row.runs)
-        };
-        let invariant = if !row.invariant_checked {
-            Msg::NotApplicable
-        } else if row.invariant_broken {
-            Msg::InvariantBroken
-        } else {
-            Msg::InvariantHolds
-        };
-        println!(
-            "{}",
-            line([
-                &row.id,
-                &result,
-                &time(row.detect),
-                &time(row.fallback),
-                &time(row.resolve),
-                invariant.text(lang),
-            ])
-        );
+    // Line 0 is the header, line i + 1 is row i (cells never wrap); each
+    // row's failing seeds go right under it.
+    println!("{}", lines[0]);
+    for ((row, source), line) in rows.iter().zip(sources).zip(&lines[1..]) {
+        println!("{line}");
         let source = match source {
             Some(path) => DrillSource::File(path),
             None => DrillSource::Builtin,

@@ -123,7 +123,27 @@ pub struct DrillReport {
     /// Hash of the trace (hex): equal for equal runs.
     pub trace_hash: String,
     /// A longer report for drills that have one (site drills).
-    pub detail: Option<String>,
+    pub detail: Option<Detail>,
+}
+
+/// A drill's longer report in both languages: the JSON carries both, so it
+/// is the same whatever `--lang` says, and the text picks one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detail {
+    /// 简体中文.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+impl Detail {
+    /// The text in `lang`.
+    pub fn text(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
 }
 
 fn ms(v: Option<u64>) -> String {
@@ -245,7 +265,7 @@ impl DrillReport {
             }
         }
         if let Some(detail) = &self.detail {
-            for line in detail.lines() {
+            for line in detail.text(lang).lines() {
                 s.push_str(&format!("  | {line}\n"));
             }
         }
@@ -360,7 +380,10 @@ mod tests {
             simulated_ms: 5,
             events: 2,
             trace_hash: "00".into(),
-            detail: Some("x\ny".into()),
+            detail: Some(Detail {
+                zh: "详\n情".into(),
+                en: "x\ny".into(),
+            }),
         };
         for n in 0..3 {
             let all = vec![report.clone(); n];

@@ -11,9 +11,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::report::{DrillReport, ExpectationResult, Timings};
+use super::report::{Detail, DrillReport, ExpectationResult, Timings};
 use super::run::DrillError;
 use super::scenario::Scenario;
+use crate::cli_text::Lang;
 use crate::fleet::{compare_guidance, fault_statistics, spare_switchover, SwitchoverDrill};
 
 /// Which site drill, with its settings.
@@ -112,7 +113,10 @@ pub fn run_site_drill(
                 again.guided.digest() ^ again.unguided.digest().rotate_left(1),
                 r.guided.end_ms,
                 r.guided.customers.arrived as usize,
-                r.render_text(),
+                Detail {
+                    zh: r.render_text_in(Lang::Zh),
+                    en: r.render_text_in(Lang::En),
+                },
             )
         }
         SiteDrill::SpareSwitchover {
@@ -169,7 +173,10 @@ pub fn run_site_drill(
                 again.with_spares.digest,
                 86_400_000,
                 (r.with_spares.before.arrived + r.with_spares.after.arrived) as usize,
-                r.render_text(),
+                Detail {
+                    zh: r.render_text_in(Lang::Zh),
+                    en: r.render_text_in(Lang::En),
+                },
             )
         }
         SiteDrill::FaultStatistics {
@@ -214,7 +221,10 @@ pub fn run_site_drill(
                 stable_hash(&again),
                 u64::from(*days) * 86_400_000,
                 r.total as usize,
-                r.render_text(),
+                Detail {
+                    zh: r.render_text_in(Lang::Zh),
+                    en: r.render_text_in(Lang::En),
+                },
             )
         }
     };

@@ -2,7 +2,6 @@
 //! which checks fire, at which rates.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,7 +20,8 @@ pub struct Campaign {
     pub jobs: usize,
     /// How each run runs.
     pub options: ExploreOptions,
-    /// Print progress (runs done, runs/s, violations) to stderr about once a second.
+    /// Show progress (runs done, runs/s, time left, failing runs) on stderr:
+    /// a bar on a terminal, a plain line every 10 s otherwise.
     pub progress: bool,
     /// Keep at most this many failing reports (the first by seed).
     pub keep_failures: usize,
@@ -202,24 +202,20 @@ impl Campaign {
                 })
                 .collect();
             // Progress on this thread while the workers run.
-            let mut last = Instant::now();
+            let progress = self
+                .progress
+                .then(|| crate::progress::RunProgress::new(self.runs, "explore", self.lang));
             while !workers.iter().all(|w| w.is_finished()) {
                 std::thread::sleep(Duration::from_millis(50));
-                if self.progress && last.elapsed() >= Duration::from_secs(1) {
-                    last = Instant::now();
-                    let n = done.load(Ordering::Relaxed);
-                    let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                    let line = crate::cli_text::Msg::ExploreProgress.fill(
-                        self.lang,
-                        &[
-                            ("done", &n),
-                            ("runs", &self.runs),
-                            ("rate", &format!("{rate:.1}")),
-                            ("failed", &failed.load(Ordering::Relaxed)),
-                        ],
-                    );
-                    let _ = writeln!(std::io::stderr(), "{line}");
+                if let Some(p) = &progress {
+                    let failing = failed.load(Ordering::Relaxed);
+                    let note = crate::cli_text::Msg::ExploreFailing
+                        .fill(self.lang, &[("failed", &failing)]);
+                    p.set(done.load(Ordering::Relaxed), note);
                 }
+            }
+            if let Some(p) = &progress {
+                p.finish();
             }
         });
         let mut result = total.into_inner().unwrap_or_else(|p| p.into_inner());

@@ -144,6 +144,7 @@ pub mod rates;
 pub mod runner;
 pub mod shrink;
 
+use crate::cli_text::{Lang, Msg};
 use std::collections::BTreeSet;
 
 pub use campaign::{Campaign, CampaignResult};
@@ -238,8 +239,9 @@ pub fn drill_report(scenario: &Scenario, seed: u64) -> DrillReport {
         simulated_ms: report.simulated_ms,
         events: report.steps,
         trace_hash: report.trace_hash,
-        detail: Some(
-            "verdict: the explorer checks above, after every step; the money line is the drill's end-of-run view".into(),
-        ),
+        detail: Some(crate::drill::report::Detail {
+            zh: Msg::ExploreVerdictNote.text(Lang::Zh).into(),
+            en: Msg::ExploreVerdictNote.text(Lang::En).into(),
+        }),
     }
 }

@@ -404,7 +404,7 @@ impl SiteConfig {
 
 /// Checks a distribution's limits: shape `0..=16`, mean at most a week.
 pub(crate) fn check_dist(d: &Dist, name: &str) -> Result<(), String> {
-    if d.shape > SHAPE_MAX || d.mean_ms > 7 * DAY_MS {
+    if d.shape() > SHAPE_MAX || d.mean_ms() > 7 * DAY_MS {
         return Err(format!(
             "{name}: shape must be 0..=16 and mean-ms at most a week"
         ));

@@ -1,11 +1,9 @@
 //! The `peak-diversion` drill: the same customers with and without guidance.
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 
 use super::config::{Guidance, SiteConfig};
-use super::report::{line, SiteReport};
+use super::report::SiteReport;
 use super::sim::{run, RunOptions};
 
 /// The operators' target: guidance improves queue length by 20%.
@@ -81,51 +79,6 @@ pub struct DiversionReport {
     pub improvement_vs_self_organised: Improvement,
     /// Mean queue length improved by at least the target against the unguided baseline.
     pub meets_target: bool,
-}
-
-impl DiversionReport {
-    /// A terminal summary.
-    pub fn render_text(&self) -> String {
-        let mut o = String::new();
-        let _ = writeln!(
-            o,
-            "peak-diversion: {} kiosks, seed={}",
-            self.guided.kiosks, self.seed
-        );
-        for (name, r) in [
-            ("guided", &self.guided),
-            ("unguided", &self.unguided),
-            ("self-organised", &self.self_organised),
-        ] {
-            let _ = writeln!(o, "  {name}:");
-            let _ = writeln!(o, "    queue len:        {}", line(&r.queue_len, ""));
-            let _ = writeln!(o, "    wait:             {}", line(&r.wait_s, "s"));
-            let _ = writeln!(o, "    rush queue len:   {}", line(&r.rush_queue_len, ""));
-            let _ = writeln!(o, "    rush wait:        {}", line(&r.rush_wait_s, "s"));
-            let _ = writeln!(
-                o,
-                "    waiting mean {:.2}; turned away {}, gave up {}, rerouted {}",
-                r.waiting_mean, r.customers.turned_away, r.customers.gave_up, r.customers.rerouted
-            );
-        }
-        for (name, i) in [
-            ("unguided", &self.improvement),
-            ("self-organised", &self.improvement_vs_self_organised),
-        ] {
-            let _ = writeln!(
-                o,
-                "  improvement vs {name}: queue len mean {:.1}% p95 {:.1}%, wait mean {:.1}% p95 {:.1}%, rush queue {:.1}% rush wait {:.1}%",
-                i.mean_queue_len_pct, i.p95_queue_len_pct, i.mean_wait_pct, i.p95_wait_pct, i.rush_mean_queue_len_pct, i.rush_mean_wait_pct
-            );
-        }
-        let verdict = if self.meets_target { "meets" } else { "MISSES" };
-        let _ = writeln!(
-            o,
-            "  {verdict} the {:.0}% target; reproduce with seed={}",
-            self.target_pct, self.seed
-        );
-        o
-    }
 }
 
 /// Runs the `peak-diversion` drill over `config.days` days.

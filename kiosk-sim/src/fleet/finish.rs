@@ -29,11 +29,10 @@ impl Engine<'_> {
         }
         let (wait_s, queue_len) = wait_and_queue(&self.records, |_| true);
         let (rush_wait_s, rush_queue_len) = wait_and_queue(&self.records, |r| r.rush);
-        let mut errors: Vec<u64> = self
+        let errors = self
             .records
             .iter()
-            .filter_map(|r| Some(r.estimate_ms?.abs_diff(r.first_start_ms? - r.arrival_ms)))
-            .collect();
+            .filter_map(|r| Some(r.estimate_ms?.abs_diff(r.first_start_ms? - r.arrival_ms)));
         let open_ms = self.cal.open_hours_per_day() * 3_600_000.0 * f64::from(self.opts.days);
         // Sessions and notes as the kiosks' machines journaled them.
         let mut s = [0u64; 6];
@@ -88,8 +87,8 @@ impl Engine<'_> {
             } else {
                 0.0
             },
-            service_s: Summary::of(&mut self.service_ms, 0.001),
-            estimate_error_s: Summary::of(&mut errors, 0.001),
+            service_s: Summary::of(self.service_ms.iter().copied(), 0.001),
+            estimate_error_s: Summary::of(errors, 0.001),
             devices,
             tickets: std::mem::take(&mut self.tickets),
             faults_suppressed: self.suppressed,

@@ -77,6 +77,7 @@ mod guidance;
 mod journal;
 mod kiosk;
 mod outages;
+mod render;
 mod report;
 mod sim;
 mod statistics;

@@ -1,12 +1,9 @@
 //! The `fault-statistics` drill: a simulated month of faults at a site.
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 
 use super::config::SiteConfig;
 use super::faults::{FaultKind, Ticket};
-use super::report::line;
 use super::sim::{run, RunOptions};
 use super::stats::Summary;
 
@@ -74,20 +71,15 @@ pub struct FaultStatistics {
 }
 
 fn summarise(tickets: &[&Ticket], end_ms: u64) -> (Summary, Summary) {
-    let mut response: Vec<u64> = tickets
+    let response = tickets
         .iter()
         .filter(|t| t.responded_ms < end_ms)
-        .map(|t| t.responded_ms - t.started_ms)
-        .collect();
-    let mut repair: Vec<u64> = tickets
+        .map(|t| t.responded_ms - t.started_ms);
+    let repair = tickets
         .iter()
         .filter(|t| t.resolved)
-        .map(|t| t.resolved_ms - t.started_ms)
-        .collect();
-    (
-        Summary::of(&mut response, 0.001),
-        Summary::of(&mut repair, 0.001),
-    )
+        .map(|t| t.resolved_ms - t.started_ms);
+    (Summary::of(response, 0.001), Summary::of(repair, 0.001))
 }
 
 impl FaultStatistics {
@@ -161,48 +153,6 @@ impl FaultStatistics {
             customers_lost: report.customers.turned_away + report.customers.gave_up,
             digest: report.digest,
         }
-    }
-
-    /// A terminal summary.
-    pub fn render_text(&self) -> String {
-        let mut o = String::new();
-        let _ = writeln!(
-            o,
-            "fault-statistics: site {}, {} days, {:.0} kiosk-hours, seed={}",
-            self.site, self.days, self.kiosk_hours, self.seed
-        );
-        let _ = writeln!(
-            o,
-            "  {} faults: {} resolved ({} remotely, {} dispatched on site), {} open at end",
-            self.total, self.resolved, self.remote_fixed, self.dispatched, self.open_at_end
-        );
-        let _ = writeln!(o, "  response: {}", line(&self.response_s, "s"));
-        let _ = writeln!(o, "  repair:   {}", line(&self.repair_s, "s"));
-        let _ = writeln!(
-            o,
-            "  within the {:.0} s response target: {} ({:.1}%)",
-            self.response_target_s, self.within_target, self.within_target_pct
-        );
-        let _ = writeln!(o, "  most frequent causes:");
-        for (rank, k) in self.by_kind.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "    {}. {:<18} {:>4} ({:>4.1}%)  response mean {:>6.1}s  repair mean {:>7.1}s p95 {:>7.1}s",
-                rank + 1,
-                k.kind.name(),
-                k.count,
-                k.share_pct,
-                k.response_s.mean,
-                k.repair_s.mean,
-                k.repair_s.p95
-            );
-        }
-        let _ = writeln!(
-            o,
-            "  {} spare switchovers, {} customers lost; digest {:016x}; reproduce with seed={}",
-            self.switchovers, self.customers_lost, self.digest, self.seed
-        );
-        o
     }
 }
 

@@ -1,12 +1,10 @@
 //! The `spare-switchover` drill: a kiosk fails during opening hours.
 
-use std::fmt::Write as _;
-
 use serde::{Deserialize, Serialize};
 
 use super::config::{SiteConfig, TimeOfDay};
 use super::faults::{FaultKind, Ticket};
-use super::report::{clock, line, Switchover};
+use super::report::Switchover;
 use super::sim::{run, ForcedFault, RunOptions};
 use super::stats::{wait_and_queue, CustomerRecord, Fate, Summary};
 
@@ -106,80 +104,6 @@ fn window(records: &[CustomerRecord], from_ms: u64, to_ms: u64) -> WindowStats {
             .iter()
             .filter(|r| inside(r) && matches!(r.fate, Fate::TurnedAway | Fate::GaveUp))
             .count() as u64,
-    }
-}
-
-impl SwitchoverReport {
-    /// A terminal summary.
-    pub fn render_text(&self) -> String {
-        let mut o = String::new();
-        let d = &self.drill;
-        let _ = writeln!(
-            o,
-            "spare-switchover: {} fails ({}) at {}, seed={}",
-            self.kiosk,
-            d.kind.name(),
-            d.at,
-            self.seed
-        );
-        match &self.ticket {
-            Some(t) => {
-                let _ = writeln!(
-                    o,
-                    "  ticket {} opened at {} (detected {:.0} s after the fault), responded {}, dispatched {}",
-                    t.id,
-                    clock(t.detected_ms),
-                    (t.detected_ms - t.started_ms) as f64 / 1000.0,
-                    clock(t.responded_ms),
-                    t.dispatched_ms.map_or("no".into(), clock)
-                );
-            }
-            None => {
-                let _ = writeln!(o, "  NO TICKET OPENED");
-            }
-        }
-        let target = if self.spares >= self.spares_target {
-            "meets"
-        } else {
-            "BELOW"
-        };
-        let _ = writeln!(
-            o,
-            "  spares: {} ({target} the minimum of {})",
-            self.spares, self.spares_target
-        );
-        if let Some(s) = &self.switchover {
-            let at = s.in_service_ms.map_or("never".into(), clock);
-            let _ = writeln!(
-                o,
-                "  spare {} requested {}, in service {}",
-                s.spare,
-                clock(s.requested_ms),
-                at
-            );
-        }
-        for (name, r) in [
-            ("with spares", &self.with_spares),
-            ("without spares", &self.without_spares),
-        ] {
-            let _ = writeln!(o, "  {name}:");
-            for (phase, w) in [("before", &r.before), ("after", &r.after)] {
-                let _ = writeln!(
-                    o,
-                    "    {phase:<6} {} arrived, {} lost; wait {}",
-                    w.arrived,
-                    w.lost,
-                    line(&w.wait_s, "s")
-                );
-                let _ = writeln!(o, "           queue len {}", line(&w.queue_len, ""));
-            }
-        }
-        let _ = writeln!(
-            o,
-            "  mean wait after the failure {:.1}% shorter with spares; reproduce with seed={}",
-            self.after_wait_improvement_pct, self.seed
-        );
-        o
     }
 }
 

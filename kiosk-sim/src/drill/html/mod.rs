@@ -211,7 +211,7 @@ fn section(n: usize, scenario: &Scenario, report: &DrillReport) -> String {
         let _ = writeln!(
             s,
             "<details><summary>详情 details</summary><pre>{}</pre></details>",
-            escape(detail)
+            escape(&detail.zh)
         );
     }
     s.push_str("</section>\n");
