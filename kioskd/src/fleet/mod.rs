@@ -282,6 +282,7 @@ async fn drive(
     shared: Arc<Shared>,
 ) {
     let mut backoff = Duration::from_millis(200);
+    let mut disconnecting = false;
     loop {
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
@@ -302,10 +303,16 @@ async fn drive(
                 }
             }
             Ok(Event::Outgoing(MqttOutgoing::Disconnect)) => {
+                // Keep reading until the broker closes the connection: a
+                // socket closed here with the broker's acknowledgement
+                // still unread goes out as a reset, which can discard the
+                // DISCONNECT before the broker reads it, and then the
+                // broker publishes the will ("lost") for a clean stop.
+                disconnecting = true;
                 let _ = connected.send(false);
-                return;
             }
             Ok(_) => {}
+            Err(_) if disconnecting => return,
             Err(e) => {
                 if *connected.borrow() {
                     tracing::warn!(error = %e, %broker, "fleet: broker connection lost; retrying");
