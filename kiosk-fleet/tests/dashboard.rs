@@ -13,11 +13,8 @@
 #[path = "support/mosquitto.rs"]
 mod mosquitto;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fantoccini::{ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
 use kiosk_core::tickets::{Severity, TicketId, TicketKind};
 use kiosk_core::DeviceKind;
 use kiosk_fleet::broker::{retained_will, BrokerConfig};
@@ -28,33 +25,9 @@ use kiosk_fleet::rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
 use kiosk_fleet::service::{self, wall_ms, HallState};
 use kiosk_fleet::topics::{Channel, HallTopics};
 use kiosk_hal::{CashBoxStatus, ErrorKind, FillLevel, PaymentMethod};
-use serde_json::json;
+use kiosk_testkit::fantoccini::Locator;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
-
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-fn screenshot_dir() -> PathBuf {
-    match std::env::var_os("KIOSK_SCREENSHOTS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots"),
-    }
-}
-
-/// chromedriver, killed when dropped.
-struct Driver(std::process::Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn status(id: &str, state: KioskState, methods: Vec<PaymentMethod>) -> KioskStatus {
     KioskStatus {
@@ -130,11 +103,9 @@ async fn publish(c: &AsyncClient, events: &mut EventLoop, topic: String, s: &Kio
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_shows_every_kiosk_in_chinese_and_follows_changes_in_chromium(
 ) -> Result<(), Error> {
-    let (Some(chromium), Some(chromedriver)) = (
-        find_program(&["chromium", "chromium-browser", "google-chrome"]),
-        find_program(&["chromedriver"]),
-    ) else {
-        eprintln!("SKIPPED: the dashboard test needs chromium and chromedriver on PATH");
+    let Some(browser) =
+        kiosk_testkit::Browser::start("the dashboard test", 1920, 1080, "zh-CN").await?
+    else {
         return Ok(());
     };
     let Some(broker) = mosquitto::Mosquitto::start(&mosquitto::Setup::default()) else {
@@ -195,48 +166,8 @@ async fn the_dashboard_shows_every_kiosk_in_chinese_and_follows_changes_in_chrom
     )
     .await;
 
-    let shots = screenshot_dir();
-    std::fs::create_dir_all(&shots)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let _driver = Driver(
-        std::process::Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()?,
-    );
-    let profile = tempfile::tempdir()?;
-    let caps = json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--hide-scrollbars", "--lang=zh-CN", "--window-size=1920,1080",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }
-    });
-    let serde_json::Value::Object(caps) = caps else {
-        unreachable!("a JSON object")
-    };
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let page = client.ok_or("chromedriver did not start")?;
+    let shots = kiosk_testkit::screenshot_dir()?;
+    let page = browser.client.clone();
     let result = async {
         page.goto(&base).await?;
         let text_of = |css: &'static str| {
