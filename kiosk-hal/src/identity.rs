@@ -27,6 +27,9 @@ pub enum DeviceProtocol {
     EscPos,
     /// A serial barcode / QR scanner (no identity command).
     SerialScanner,
+    /// A USB HID (keyboard-wedge) scanner read through Linux evdev: name
+    /// and USB ids from the input device.
+    HidScanner,
     /// Pulses or switches on GPIO pins (no identity at all).
     Gpio,
     /// A virtual device (simulator, drill).
@@ -45,6 +48,7 @@ impl DeviceProtocol {
             DeviceProtocol::Cctalk => "cctalk",
             DeviceProtocol::EscPos => "esc-pos",
             DeviceProtocol::SerialScanner => "serial-scanner",
+            DeviceProtocol::HidScanner => "hid-scanner",
             DeviceProtocol::Gpio => "gpio",
             DeviceProtocol::Virtual => "virtual",
             DeviceProtocol::Unknown => "unknown",

@@ -136,8 +136,27 @@ pub fn build_reader(config: &DeviceConfig) -> Result<Box<dyn PaymentReader>, Bui
         DeviceConfig::Scanner(c) => Ok(Box::new(
             SerialScanner::open(c).map_err(BuildError::Device)?,
         )),
+        DeviceConfig::HidScanner(c) => build_hid_scanner(c),
         other => Err(not_here(Role::Reader, other)),
     }
+}
+
+#[cfg(feature = "evdev")]
+fn build_hid_scanner(
+    config: &crate::drivers::scanner::HidScannerConfig,
+) -> Result<Box<dyn PaymentReader>, BuildError> {
+    let scanner = crate::drivers::scanner::HidScanner::open(config).map_err(BuildError::Device)?;
+    Ok(Box::new(scanner))
+}
+
+#[cfg(not(feature = "evdev"))]
+fn build_hid_scanner(
+    _config: &crate::drivers::scanner::HidScannerConfig,
+) -> Result<Box<dyn PaymentReader>, BuildError> {
+    Err(BuildError::NotFromConfig {
+        role: Role::Reader,
+        kind: "hid-scanner",
+    })
 }
 
 /// Every device of the kiosk. `virtual` devices and a `virtual` cash box

@@ -34,6 +34,15 @@
 //! terminator = "cr-lf"
 //! ```
 //!
+//! A scanner that types as a USB keyboard instead (feature `evdev`),
+//! grabbed so its keystrokes reach nothing else:
+//!
+//! ```toml
+//! [reader]
+//! kind = "hid-scanner"
+//! device = "/dev/input/by-id/usb-SM_SM-2D_PRODUCT_HID_KBW_APP-000000000-event-kbd"
+//! ```
+//!
 //! A CashCode-compatible validator instead (CCNET, 9600 8N1), or a ccTalk
 //! bill validator on its single-wire bus:
 //!
@@ -52,6 +61,8 @@
 //! address = 40
 //! echo = true           # false for a two-wire adapter without echo
 //! currency = "CNY"
+//! ```
+//!
 //! An ITL NV200 instead of the JCM validator (eSSP):
 //!
 //! ```toml
@@ -74,7 +85,7 @@ use super::cctalk::CctalkConfig;
 use super::escpos::EscPosConfig;
 use super::id003::Id003Config;
 use super::pulse::PulseConfig;
-use super::scanner::ScannerConfig;
+use super::scanner::{HidScannerConfig, ScannerConfig};
 use super::ssp::SspConfig;
 
 /// One device: its kind and the kind's settings.
@@ -93,6 +104,10 @@ pub enum DeviceConfig {
     Escpos(EscPosConfig),
     /// A barcode / QR scanner on a serial port.
     Scanner(ScannerConfig),
+    /// A barcode / QR scanner that types as a USB keyboard, read from its
+    /// Linux input device and grabbed exclusively (built with the `evdev`
+    /// feature).
+    HidScanner(HidScannerConfig),
     /// A pulse-output bill acceptor on a GPIO pin. With `chip` and `line`
     /// and the `gpio-cdev` feature it is built from this file on Linux;
     /// otherwise build it in code (`drivers::gpio::PulseAcceptor`, feature
@@ -112,6 +127,7 @@ impl DeviceConfig {
             DeviceConfig::Ssp(_) => "ssp",
             DeviceConfig::Escpos(_) => "escpos",
             DeviceConfig::Scanner(_) => "scanner",
+            DeviceConfig::HidScanner(_) => "hid-scanner",
             DeviceConfig::Pulse(_) => "pulse",
             DeviceConfig::Virtual {} => "virtual",
         }
@@ -126,7 +142,8 @@ impl DeviceConfig {
             DeviceConfig::Ssp(c) => Some(&c.port),
             DeviceConfig::Escpos(c) => Some(&c.port),
             DeviceConfig::Scanner(c) => Some(&c.port),
-            DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => None,
+            // An input device is not a serial port (its path is `device`).
+            DeviceConfig::HidScanner(_) | DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => None,
         }
     }
 }
@@ -510,5 +527,21 @@ mod tests {
             );
             assert!(e.to_string().contains("`line`"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_hid_scanner_reads_from_toml_with_the_grab_on_by_default() {
+        let toml = r#"
+            kind = "hid-scanner"
+            device = "/dev/input/by-id/usb-scanner-event-kbd"
+            tab-ends-line = true
+        "#;
+        let DeviceConfig::HidScanner(c) = toml::from_str::<DeviceConfig>(toml).unwrap() else {
+            panic!("not a hid-scanner")
+        };
+        assert!(c.grab, "keystrokes must not leak unless the file says so");
+        assert!(c.tab_ends_line);
+        assert_eq!(c.stale_after_ms, 5000);
+        assert_eq!(DeviceConfig::HidScanner(c).kind_name(), "hid-scanner");
     }
 }
