@@ -63,6 +63,21 @@
 //! currency = "CNY"
 //! ```
 //!
+//! A ccTalk coin acceptor (address 2) instead: coins are credited as they
+//! drop (no escrow); it senses no cash box, so the box is read from GPIO
+//! switches (feature `gpio-cdev`):
+//!
+//! ```toml
+//! [acceptor]
+//! kind = "cctalk-coin"
+//! port = "/dev/ttyUSB0"
+//! currency = "CNY"      # coin ids `CN100A` = 100 fen
+//!
+//! [cash-box.gpio]
+//! chip = "/dev/gpiochip0"
+//! line = 22
+//! ```
+//!
 //! An ITL NV200 instead of the JCM validator (eSSP):
 //!
 //! ```toml
@@ -81,7 +96,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::ccnet::CcnetConfig;
-use super::cctalk::CctalkConfig;
+use super::cctalk::{CctalkCoinConfig, CctalkConfig};
 use super::escpos::EscPosConfig;
 use super::id003::Id003Config;
 use super::pulse::PulseConfig;
@@ -98,6 +113,10 @@ pub enum DeviceConfig {
     Ccnet(CcnetConfig),
     /// A ccTalk bill validator on a serial port.
     Cctalk(CctalkConfig),
+    /// A ccTalk coin acceptor on a serial port: coins are credited as
+    /// note-like items (no escrow). It senses no cash box: give it a
+    /// `gpio` one.
+    CctalkCoin(CctalkCoinConfig),
     /// An ITL SSP / eSSP note validator (NV9, NV10, NV200…) on a serial port.
     Ssp(SspConfig),
     /// An ESC/POS receipt printer on a serial port.
@@ -124,6 +143,7 @@ impl DeviceConfig {
             DeviceConfig::Id003(_) => "id003",
             DeviceConfig::Ccnet(_) => "ccnet",
             DeviceConfig::Cctalk(_) => "cctalk",
+            DeviceConfig::CctalkCoin(_) => "cctalk-coin",
             DeviceConfig::Ssp(_) => "ssp",
             DeviceConfig::Escpos(_) => "escpos",
             DeviceConfig::Scanner(_) => "scanner",
@@ -139,6 +159,7 @@ impl DeviceConfig {
             DeviceConfig::Id003(c) => Some(&c.port),
             DeviceConfig::Ccnet(c) => Some(&c.port),
             DeviceConfig::Cctalk(c) => Some(&c.port),
+            DeviceConfig::CctalkCoin(c) => Some(&c.port),
             DeviceConfig::Ssp(c) => Some(&c.port),
             DeviceConfig::Escpos(c) => Some(&c.port),
             DeviceConfig::Scanner(c) => Some(&c.port),
@@ -209,7 +230,8 @@ pub struct DevicesConfig {
     #[serde(default)]
     pub reader: Option<DeviceConfig>,
     /// Where the cash box is read from. Default `acceptor`. A `pulse`
-    /// acceptor senses no box: give it a `gpio` one.
+    /// acceptor or a ccTalk coin acceptor senses no box: give it a `gpio`
+    /// one.
     #[serde(default)]
     pub cash_box: CashBoxSource,
 }
@@ -543,5 +565,39 @@ mod tests {
         assert!(c.tab_ends_line);
         assert_eq!(c.stale_after_ms, 5000);
         assert_eq!(DeviceConfig::HidScanner(c).kind_name(), "hid-scanner");
+    }
+
+    #[test]
+    fn a_cctalk_coin_acceptor_reads_from_toml_at_address_2() {
+        let toml = r#"
+            kind = "cctalk-coin"
+            port = "/dev/ttyUSB0"
+            currency = "CNY"
+        "#;
+        let DeviceConfig::CctalkCoin(c) = toml::from_str::<DeviceConfig>(toml).unwrap() else {
+            panic!("not a cctalk-coin")
+        };
+        assert_eq!((c.address, c.coin_positions, c.echo), (2, 16, true));
+        assert_eq!(DeviceConfig::CctalkCoin(c).kind_name(), "cctalk-coin");
+    }
+
+    #[cfg(feature = "serial")]
+    #[test]
+    fn a_coin_acceptor_without_a_gpio_cash_box_is_refused_naming_the_fix() {
+        let c: DevicesConfig = toml::from_str(
+            r#"
+            [acceptor]
+            kind = "cctalk-coin"
+            port = "/dev/kiosk-test-no-such-port"
+            [printer]
+            kind = "escpos"
+            port = "/dev/kiosk-test-no-such-printer"
+        "#,
+        )
+        .unwrap();
+        let Err(BuildError::Device(e)) = build_devices(&c) else {
+            panic!("built without a cash box")
+        };
+        assert!(e.message().contains("[cash-box.gpio]"), "{e}");
     }
 }
