@@ -45,7 +45,7 @@ mod ssp;
 pub use ccnet::{CcnetEmulator, CcnetEmulatorConfig, CcnetEmulatorStats};
 pub use cctalk::{CctalkEmulator, CctalkEmulatorConfig, CctalkEmulatorStats, CctalkIdentity};
 pub use cctalk_coin::{CctalkCoinEmulator, CctalkCoinEmulatorConfig, CctalkCoinEmulatorStats};
-pub use escpos::{receipt_text, EscPosEmulator, EscPosEmulatorConfig};
+pub use escpos::{receipt_text, EscPosEmulator, EscPosEmulatorConfig, EscPosIdentity};
 pub use id003::{
     EscrowCode, Id003Emulator, Id003EmulatorConfig, Id003EmulatorStats, LeftPlace, NoteLeftInside,
     DEFAULT_VERSION as ID003_DEFAULT_VERSION,
