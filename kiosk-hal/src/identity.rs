@@ -32,6 +32,9 @@ pub enum DeviceProtocol {
     HidScanner,
     /// Pulses or switches on GPIO pins (no identity at all).
     Gpio,
+    /// The backend link over HTTP(S) (model = the endpoint, manufacturer
+    /// = the server certificate's subject).
+    Https,
     /// A virtual device (simulator, drill).
     Virtual,
     /// The driver did not say.
@@ -50,6 +53,7 @@ impl DeviceProtocol {
             DeviceProtocol::SerialScanner => "serial-scanner",
             DeviceProtocol::HidScanner => "hid-scanner",
             DeviceProtocol::Gpio => "gpio",
+            DeviceProtocol::Https => "https",
             DeviceProtocol::Virtual => "virtual",
             DeviceProtocol::Unknown => "unknown",
         }
