@@ -18,7 +18,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use kiosk_hal::wire::cctalk;
 use kiosk_hal::wire::escpos::{render_receipt, CommandDecoder, Paper, RealTimeStatus};
+use kiosk_hal::wire::evdev::{InputEvent, KeyDecoder, RecordDecoder, EV_KEY, EV_MSC, EV_SYN};
 use kiosk_hal::wire::id003::{CurrencyEntry, Decoder, RejectCode, StatusResponse};
 use kiosk_hal::wire::scanner::{classify, LineDecoder, Terminator, DEFAULT_MAX_LINE_LEN};
 use kiosk_hal::wire::ssp;
@@ -215,6 +217,117 @@ fn ssp_stream() -> Stream {
     }
 }
 
+/// A USB HID scanner's key events as `/dev/input/eventN` delivers them:
+/// per character an `MSC_SCAN`, press, report, release, report (24-byte
+/// records), Enter at the end; each line classified.
+fn hid_scanner_stream() -> Stream {
+    let key = |code: u16, value: i32| InputEvent::new(EV_KEY, code, value);
+    let syn = InputEvent::new(EV_SYN, 0, 0);
+    let mut bytes = Vec::new();
+    for i in 0..1000u64 {
+        let code = if i % 2 == 0 {
+            format!("13{:016}", i * 7919)
+        } else {
+            format!("28{:014}", i * 104_729)
+        };
+        // KEY_1 = 2 … KEY_9 = 10, KEY_0 = 11, KEY_ENTER = 28.
+        let keys = code
+            .bytes()
+            .map(|d| {
+                if d == b'0' {
+                    11
+                } else {
+                    u16::from(d - b'1') + 2
+                }
+            })
+            .chain([28]);
+        for k in keys {
+            for e in [
+                InputEvent::new(EV_MSC, 4, 0x7001E),
+                key(k, 1),
+                syn,
+                key(k, 0),
+                syn,
+            ] {
+                bytes.extend(e.to_bytes());
+            }
+        }
+    }
+    Stream {
+        name: "hid-scanner-keys",
+        bytes,
+        frames: 1000,
+        decode: |bytes| {
+            let mut records = RecordDecoder::new();
+            let mut keys = KeyDecoder::default();
+            let mut n = 0;
+            for chunk in bytes.chunks(READ) {
+                records.push(chunk, |e| keys.push(e));
+                while let Some(line) = keys.next_line() {
+                    n += u64::from(classify(&line).is_ok());
+                }
+            }
+            n
+        },
+    }
+}
+
+/// A ccTalk coin acceptor's answers to READ BUFFERED CREDIT (229) on the
+/// single-wire bus: the host's own request echoed, then the answer with
+/// the log (a coin more each time), each read as coin events since the
+/// last counter.
+fn cctalk_coin_stream() -> Stream {
+    use cctalk::{BufferedBillEvents, Checksum, CoinEvent, FrameRepr, HostCommand};
+    let mut log = BufferedBillEvents {
+        counter: 0,
+        pairs: [(0, 0); 5],
+    };
+    let mut bytes = Vec::new();
+    let request = HostCommand::ReadBufferedCreditOrErrorCodes
+        .to_frame(cctalk::ADDR_COIN_ACCEPTOR, cctalk::ADDR_HOST)
+        .to_bytes(Checksum::Simple)
+        .unwrap();
+    for i in 0..1000u32 {
+        log.record_coin(CoinEvent::Credit {
+            position: (i % 3) as u8 + 1,
+            sorter_path: 1,
+        });
+        bytes.extend(&request);
+        let answer = FrameRepr::new(
+            cctalk::ADDR_HOST,
+            cctalk::ADDR_COIN_ACCEPTOR,
+            0,
+            log.to_data(),
+        );
+        bytes.extend(answer.to_bytes(Checksum::Simple).unwrap());
+    }
+    Stream {
+        name: "cctalk-coin",
+        bytes,
+        frames: 1000,
+        decode: |bytes| {
+            let mut d = cctalk::Decoder::new(Checksum::Simple);
+            let mut last = Some(0);
+            let mut n = 0;
+            for chunk in bytes.chunks(READ) {
+                d.push(chunk);
+                while let Some(frame) = d.next_frame() {
+                    let Ok(frame) = frame else { continue };
+                    if frame.dest != cctalk::ADDR_HOST {
+                        continue; // the echo
+                    }
+                    if let Ok(log) = BufferedBillEvents::parse(&frame.data) {
+                        let delta = log.coin_since(last);
+                        last = Some(log.counter);
+                        n += u64::from(delta.new.len() == 1);
+                    }
+                }
+            }
+            n
+        },
+    }
+}
+
 fn decoding(c: &mut Criterion) {
     let streams = [
         id003_stream(),
@@ -222,6 +335,8 @@ fn decoding(c: &mut Criterion) {
         escpos_stream(),
         status_stream(),
         scanner_stream(),
+        hid_scanner_stream(),
+        cctalk_coin_stream(),
     ];
     for s in &streams {
         assert_eq!(

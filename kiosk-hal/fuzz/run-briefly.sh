@@ -15,7 +15,7 @@ export RUSTC_BOOTSTRAP=1
 seconds="${SECONDS_PER_TARGET:-20}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-for target in id003_decoder ssp_decoder ccnet_decoder cctalk_decoder escpos_commands escpos_status scanner_lines; do
+for target in id003_decoder ssp_decoder ccnet_decoder cctalk_decoder escpos_commands escpos_status scanner_lines evdev_keys; do
     echo "== fuzz $target for ${seconds}s"
     if ! cargo fuzz run -O "$target" -- -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
         tail -n 40 "$log"

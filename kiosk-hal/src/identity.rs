@@ -27,8 +27,14 @@ pub enum DeviceProtocol {
     EscPos,
     /// A serial barcode / QR scanner (no identity command).
     SerialScanner,
+    /// A USB HID (keyboard-wedge) scanner read through Linux evdev: name
+    /// and USB ids from the input device.
+    HidScanner,
     /// Pulses or switches on GPIO pins (no identity at all).
     Gpio,
+    /// The backend link over HTTP(S) (model = the endpoint, manufacturer
+    /// = the server certificate's subject).
+    Https,
     /// A virtual device (simulator, drill).
     Virtual,
     /// The driver did not say.
@@ -45,7 +51,9 @@ impl DeviceProtocol {
             DeviceProtocol::Cctalk => "cctalk",
             DeviceProtocol::EscPos => "esc-pos",
             DeviceProtocol::SerialScanner => "serial-scanner",
+            DeviceProtocol::HidScanner => "hid-scanner",
             DeviceProtocol::Gpio => "gpio",
+            DeviceProtocol::Https => "https",
             DeviceProtocol::Virtual => "virtual",
             DeviceProtocol::Unknown => "unknown",
         }

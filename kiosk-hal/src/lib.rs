@@ -18,8 +18,9 @@
 //!
 //! Money is always [`Money`]: integer minor units with a currency.
 //!
-//! - [`wire`]: pure parse/emit codecs for JCM ID-003, CCNET, ccTalk, ESC/POS
-//!   and serial QR scanners, with streaming decoders that resync after
+//! - [`wire`]: pure parse/emit codecs for JCM ID-003, CCNET, ccTalk (bills
+//!   and coins), SSP, ESC/POS, serial QR scanners and USB HID scanners'
+//!   `input_event` records, with streaming decoders that resync after
 //!   garbage. No I/O.
 //! - [`drivers`]: real drivers built on those codecs — serial ones behind
 //!   the `serial` feature, GPIO ones (embedded-hal 1.0) behind `gpio`, with

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
-use crate::{mask_middle, DeviceError, Money};
+use crate::{mask_middle, DeviceError, DeviceIdentity, Money};
 
 /// The customer's payment number (account number) as typed.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -262,6 +262,14 @@ pub trait NetworkLink: Send {
             .await
             .map(|_| ())
     }
+
+    /// Who answers at the other end, as far as the link can tell without
+    /// a call of its own (the HTTPS link: the endpoint and the subject of
+    /// the server certificate seen on the last answer), for the operator
+    /// status beside the devices' identities. The default says nothing.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(DeviceIdentity::unknown())
+    }
 }
 
 #[async_trait]
@@ -280,6 +288,9 @@ impl<T: NetworkLink + ?Sized> NetworkLink for Box<T> {
     }
     async fn heartbeat(&mut self) -> Result<(), DeviceError> {
         (**self).heartbeat().await
+    }
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        (**self).identity().await
     }
 }
 

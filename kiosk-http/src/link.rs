@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kiosk_hal::{
-    AccountAnswer, AccountNumber, DeviceError, ErrorKind, IdempotencyKey, NetworkLink,
-    PaymentPosting, PostingAnswer,
+    AccountAnswer, AccountNumber, DeviceError, DeviceIdentity, DeviceProtocol, ErrorKind,
+    IdempotencyKey, NetworkLink, PaymentPosting, PostingAnswer,
 };
 use reqwest::{Client, RequestBuilder, Url};
 
@@ -62,6 +62,8 @@ pub struct HttpLink {
     payments_url: Url,
     health_url: Url,
     codes_sent: CodesSent,
+    /// The subject of the server certificate on the last answer.
+    server_subject: std::sync::Mutex<Option<String>>,
 }
 
 impl fmt::Debug for HttpLink {
@@ -94,7 +96,9 @@ impl HttpLink {
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("kiosk-http/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(90));
+            .pool_idle_timeout(Duration::from_secs(90))
+            // The server certificate on each answer, for `identity()`.
+            .tls_info(true);
         // Always our own TLS configuration (ring): reqwest has no provider
         // of its own here, even for a plain-http demo link.
         let https = base_url.scheme() == "https";
@@ -120,6 +124,7 @@ impl HttpLink {
             base_url,
             client,
             codes_sent: CodesSent::default(),
+            server_subject: std::sync::Mutex::new(None),
         })
     }
 
@@ -137,6 +142,17 @@ impl HttpLink {
             .await
             .map_err(SendFailure::from)?;
         let status = response.status().as_u16();
+        if let Some(der) = response
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|info| info.peer_certificate())
+        {
+            let subject = certificate_subject(der);
+            *self
+                .server_subject
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = subject;
+        }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(SendFailure::from)? {
             if body.len() + chunk.len() > ANSWER_MAX_BYTES {
@@ -268,6 +284,31 @@ impl NetworkLink for HttpLink {
         let (status, body) = self.send(request).await.map_err(|f| f.error)?;
         answer::health_answer(status, &body)
     }
+
+    /// The wire contract has no service name or version, so: the endpoint
+    /// (`model`, the base address) and the subject of the server
+    /// certificate seen on the last answer (`manufacturer`, e.g.
+    /// `CN=billing.example.cn, O=…`; `None` before the first answer and
+    /// over plain http). Makes no call.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        let subject = self
+            .server_subject
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        Ok(DeviceIdentity {
+            model: Some(self.base_url.to_string()),
+            manufacturer: subject,
+            ..DeviceIdentity::of(DeviceProtocol::Https)
+        })
+    }
+}
+
+/// The subject of a DER certificate as RFC 4514 text; `None` if it does
+/// not parse (rustls accepted it, so this is not expected).
+fn certificate_subject(der: &[u8]) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(cert.subject().to_string())
 }
 
 /// The keys whose payment code may have reached the backend: the newest

@@ -3,8 +3,10 @@
 //! machine fed whatever the decoder finds.
 #![no_main]
 
-use kiosk_hal::drivers::cctalk::{CctalkConfig, CctalkHost, Request};
-use kiosk_hal::wire::cctalk::{BufferedBillEvents, Checksum, Decoder, FrameRepr, HostCommand};
+use kiosk_hal::drivers::cctalk::{CctalkCoinConfig, CctalkConfig, CctalkHost, Request};
+use kiosk_hal::wire::cctalk::{
+    BufferedBillEvents, Checksum, CoinError, CoinId, Decoder, FrameRepr, HostCommand,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -22,7 +24,15 @@ fuzz_target!(|data: &[u8]| {
         for last in [None, Some(0), Some(1), Some(events.counter), Some(255)] {
             let d = events.since(last);
             assert!(d.new.len() <= 5);
+            let c = events.coin_since(last);
+            assert_eq!((c.new.len(), c.lost), (d.new.len(), d.lost));
         }
+    }
+    if let Ok(Some(id)) = CoinId::parse(stream.get(..6).unwrap_or(stream)) {
+        assert_eq!(CoinId::parse(&id.to_data()), Ok(Some(id)));
+    }
+    for &b in stream.iter().take(8) {
+        assert_eq!(CoinError::from_byte(b).to_byte(), b);
     }
     if stream.len() < 1024 {
         let mut whole = Decoder::new(checksum);
@@ -37,10 +47,18 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(whole_out, split_out, "chunking changes the frames");
         assert_eq!(whole.stats(), split.stats());
     }
-    let mut host = CctalkHost::new(&CctalkConfig {
-        checksum,
-        ..CctalkConfig::for_port("/dev/null")
-    });
+    // Bills or (first byte's bit 6) coins: the same host, other headers.
+    let mut host = if first & 0x40 == 0 {
+        CctalkHost::new(&CctalkConfig {
+            checksum,
+            ..CctalkConfig::for_port("/dev/null")
+        })
+    } else {
+        CctalkHost::coins(&CctalkCoinConfig {
+            checksum,
+            ..CctalkCoinConfig::for_port("/dev/null")
+        })
+    };
     host.port_opened(0);
     let mut decoder = Decoder::new(checksum);
     let mut now = 0u64;

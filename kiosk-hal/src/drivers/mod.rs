@@ -5,16 +5,18 @@
 //! - a **host state machine** that owns the protocol and nothing else: feed
 //!   it decoded answers and the time, ask it what to send next and what
 //!   happened ([`id003::Id003Host`], [`ccnet::CcnetHost`],
-//!   [`cctalk::CctalkHost`], [`escpos::EscPosHost`],
-//!   [`scanner::ScannerHost`]). These compile without any feature and are
-//!   happened ([`id003::Id003Host`], [`ssp::SspHost`],
-//!   [`escpos::EscPosHost`], [`scanner::ScannerHost`]). These compile without any feature and are
-//!   what the unit tests and property tests drive;
+//!   [`cctalk::CctalkHost`] (bill validators and coin acceptors),
+//!   [`ssp::SspHost`], [`escpos::EscPosHost`], [`scanner::ScannerHost`],
+//!   [`scanner::HidScannerHost`]). These compile without any feature and
+//!   are what the unit tests and property tests drive;
 //! - a **thin shell** (feature `serial`): one I/O thread per port doing
 //!   blocking `serialport` reads with a short timeout, reopening the port
 //!   with bounded exponential backoff when it disappears, and talking to the
 //!   async trait implementation through tokio channels. `next_event` and
 //!   `read_code` are plain channel receives, so they are cancel safe.
+//!
+//! The USB HID scanner (feature `evdev`) has its own small I/O thread on
+//! the input device (`scanner::HidScanner`): records, not a serial line.
 //!
 //! GPIO drivers (feature `gpio`) follow the same split: a pulse counter
 //! ([`pulse::PulseCounter`]) fed with pin levels and the time, and sampling
@@ -32,8 +34,8 @@
 //!   between drivers): the acceptor driver sends configurable bits and
 //!   filters denominations itself.
 //! - CCNET frames longer than 250 bytes (firmware download) and the
-//!   bill-to-bill / recycler commands; ccTalk encryption (DES / BNV) and a
-//!   ccTalk coin acceptor driver (the codec knows the headers; no driver).
+//!   bill-to-bill / recycler commands; ccTalk encryption (DES / BNV);
+//!   coin hoppers and coin payout.
 //! - ccTalk cannot report a note in the stacker at power-up: a note moving
 //!   when the power went stays in doubt for staff.
 

@@ -20,6 +20,8 @@
 //!   packet encryption).
 //! - [`scanner`]: serial barcode / QR scanners (line framing, payment code
 //!   classification, trigger commands).
+//! - [`evdev`]: USB HID (keyboard) scanners read through Linux evdev: the
+//!   `struct input_event` record and keystrokes to scanned lines.
 //!
 //! # For driver authors
 //!
@@ -56,6 +58,7 @@ use crate::{DeviceError, ErrorKind};
 pub mod ccnet;
 pub mod cctalk;
 pub mod escpos;
+pub mod evdev;
 pub mod id003;
 pub mod scanner;
 pub mod ssp;

@@ -1,10 +1,12 @@
 //! The ESC/POS printer emulator: decodes what the driver sends with
 //! [`CommandDecoder`] and [`Paper`], keeps the receipts as decoded lines,
-//! and answers DLE EOT from its state.
+//! and answers DLE EOT from its state and GS I n from its identity.
 
 use std::path::{Path, PathBuf};
 
-use kiosk_hal::wire::escpos::{CommandDecoder, Paper, PrinterCommand, RealTimeStatus, StatusKind};
+use kiosk_hal::wire::escpos::{
+    CommandDecoder, InfoAnswer, Paper, PrinterCommand, PrinterInfo, RealTimeStatus, StatusKind,
+};
 use kiosk_hal::{PrinterStatus, ReceiptLine};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +40,73 @@ pub struct EscPosEmulatorConfig {
     pub line: LineFaultConfig,
     /// Seed of the line faults' generator. Default 1.
     pub seed: u64,
+    /// What it answers to GS I n.
+    pub identity: EscPosIdentity,
+}
+
+/// What the emulated printer answers to GS I n.
+///
+/// ```toml
+/// [identity]
+/// model = "TM-T82III"
+/// text-ids = false   # a printer that knows only GS I 1, 2, 3
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct EscPosIdentity {
+    /// n = 1: model ID byte (bits 4 and 7 clear). Default 0x20.
+    pub model_id: u8,
+    /// n = 2: type ID (bit 0 two-byte characters, bit 1 autocutter). Default 0x03.
+    pub type_id: u8,
+    /// n = 3: firmware ID byte. Default 0x02.
+    pub firmware_id: u8,
+    /// n = 65. Default `1.00`.
+    pub firmware: String,
+    /// n = 66. Default `SIM`.
+    pub maker: String,
+    /// n = 67. Default `kiosk-sim TM`.
+    pub model: String,
+    /// n = 68. Default `KS0000001`.
+    pub serial: String,
+    /// n = 69. Default `CHINA GB18030`.
+    pub fonts: String,
+    /// Answers the text forms (n = 65–69); `false`: silent to them, as
+    /// older printers are. Default true.
+    pub text_ids: bool,
+}
+
+impl Default for EscPosIdentity {
+    fn default() -> Self {
+        EscPosIdentity {
+            model_id: 0x20,
+            type_id: 0x03,
+            firmware_id: 0x02,
+            firmware: "1.00".into(),
+            maker: "SIM".into(),
+            model: "kiosk-sim TM".into(),
+            serial: "KS0000001".into(),
+            fonts: "CHINA GB18030".into(),
+            text_ids: true,
+        }
+    }
+}
+
+impl EscPosIdentity {
+    /// The answer to `info`, `None` for silence.
+    fn answer(&self, info: PrinterInfo) -> Option<Vec<u8>> {
+        let text = |t: &String| self.text_ids.then(|| InfoAnswer::Text(t.clone()));
+        let answer = match info {
+            PrinterInfo::ModelId => Some(InfoAnswer::Byte(self.model_id)),
+            PrinterInfo::TypeId => Some(InfoAnswer::Byte(self.type_id)),
+            PrinterInfo::FirmwareId => Some(InfoAnswer::Byte(self.firmware_id)),
+            PrinterInfo::FirmwareVersion => text(&self.firmware),
+            PrinterInfo::Maker => text(&self.maker),
+            PrinterInfo::ModelName => text(&self.model),
+            PrinterInfo::SerialNumber => text(&self.serial),
+            PrinterInfo::Fonts => text(&self.fonts),
+        };
+        answer?.to_bytes().ok()
+    }
 }
 
 impl Default for EscPosEmulatorConfig {
@@ -49,11 +118,14 @@ impl Default for EscPosEmulatorConfig {
             one_way: false,
             line: LineFaultConfig::default(),
             seed: 1,
+            identity: EscPosIdentity::default(),
         }
     }
 }
 
 struct EscPosDevice {
+    identity: EscPosIdentity,
+    id_requests: u64,
     decoder: CommandDecoder,
     paper: Paper,
     lines_left: u32,
@@ -125,6 +197,13 @@ impl WireDevice for EscPosDevice {
                         out.push(vec![status.answer(kind)]);
                     }
                 }
+                PrinterCommand::TransmitPrinterId(n) => {
+                    self.id_requests += 1;
+                    let answer = PrinterInfo::from_n(n).and_then(|i| self.identity.answer(i));
+                    if let (false, Some(answer)) = (self.one_way, answer) {
+                        out.push(answer);
+                    }
+                }
                 PrinterCommand::Init => self.paper.apply(&cmd),
                 other if self.can_print() => self.print(&other),
                 _ => self.lost_commands += 1,
@@ -147,6 +226,8 @@ impl EscPosEmulator {
     ) -> Result<EscPosEmulator, EmulatorError> {
         let path = path.as_ref().to_path_buf();
         let device = EscPosDevice {
+            identity: config.identity.clone(),
+            id_requests: 0,
             decoder: CommandDecoder::with_chinese_mode(config.chinese_mode),
             paper: Paper::new(),
             lines_left: config.paper_lines,
@@ -220,6 +301,11 @@ impl EscPosEmulator {
     /// DLE EOT requests received so far.
     pub fn status_requests(&self) -> u64 {
         lock(&self.emulation.device).status_requests
+    }
+
+    /// GS I n requests received so far.
+    pub fn id_requests(&self) -> u64 {
+        lock(&self.emulation.device).id_requests
     }
 
     /// Print commands that arrived while the printer could not print.

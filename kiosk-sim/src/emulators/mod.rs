@@ -15,6 +15,9 @@
 //!   same kind of adapter in front of the virtual acceptor.
 //! - [`CctalkEmulator`]: a ccTalk bill validator (buffered event log,
 //!   bus echo), the same kind of adapter.
+//! - [`CctalkCoinEmulator`]: a ccTalk coin acceptor (coin ids, the
+//!   buffered credit / error log, no escrow), the virtual acceptor used as
+//!   a coin mechanism.
 //! - [`SspEmulator`]: an ITL SSP / eSSP note validator (NV200 and the
 //!   like), the same kind of adapter in front of the virtual acceptor.
 //! - [`EscPosEmulator`]: an ESC/POS printer that decodes what it is sent,
@@ -30,6 +33,7 @@
 
 mod ccnet;
 mod cctalk;
+mod cctalk_coin;
 mod escpos;
 mod id003;
 mod line;
@@ -40,7 +44,8 @@ mod ssp;
 
 pub use ccnet::{CcnetEmulator, CcnetEmulatorConfig, CcnetEmulatorStats};
 pub use cctalk::{CctalkEmulator, CctalkEmulatorConfig, CctalkEmulatorStats, CctalkIdentity};
-pub use escpos::{receipt_text, EscPosEmulator, EscPosEmulatorConfig};
+pub use cctalk_coin::{CctalkCoinEmulator, CctalkCoinEmulatorConfig, CctalkCoinEmulatorStats};
+pub use escpos::{receipt_text, EscPosEmulator, EscPosEmulatorConfig, EscPosIdentity};
 pub use id003::{
     EscrowCode, Id003Emulator, Id003EmulatorConfig, Id003EmulatorStats, LeftPlace, NoteLeftInside,
     DEFAULT_VERSION as ID003_DEFAULT_VERSION,

@@ -21,10 +21,11 @@ use crate::{
 
 const DEVICE: &str = "ccTalk acceptor";
 
-type EventResult = Result<AcceptorEvent, DeviceError>;
+pub(super) type EventResult = Result<AcceptorEvent, DeviceError>;
 
-/// The protocol state the I/O thread drives.
-struct CctalkPort {
+/// The protocol state the I/O thread drives (bill validators and coin
+/// acceptors alike: only the host inside differs).
+pub(super) struct CctalkPort {
     host: CctalkHost,
     decoder: Decoder,
     events: mpsc::UnboundedSender<EventResult>,
@@ -112,9 +113,13 @@ impl PortProtocol for CctalkPort {
 }
 
 impl CctalkPort {
-    fn new(config: &CctalkConfig, events: mpsc::UnboundedSender<EventResult>) -> CctalkPort {
+    fn new(
+        host: CctalkHost,
+        config: &CctalkConfig,
+        events: mpsc::UnboundedSender<EventResult>,
+    ) -> CctalkPort {
         CctalkPort {
-            host: CctalkHost::new(config),
+            host,
             decoder: Decoder::new(config.checksum),
             events,
             waiters: HashMap::new(),
@@ -174,25 +179,10 @@ impl CctalkAcceptor {
     ///
     /// Fails only for an invalid configuration or if the I/O thread cannot start.
     pub fn open(config: &CctalkConfig) -> Result<CctalkAcceptor, DeviceError> {
-        let line = config.line();
-        line.validate()
-            .map_err(|e| DeviceError::new(ErrorKind::Other, format!("{DEVICE}: {e}")))?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let shared = Shared::new(CctalkPort::new(config, tx));
-        let worker = spawn(
-            WorkerConfig {
-                line,
-                reconnect: config.reconnect(),
-                tick_ms: config.io_tick_ms,
-                name: format!("cctalk {}", config.port.display()),
-            },
-            shared.clone(),
-            Epoch::new(),
-        )
-        .map_err(DeviceError::from)?;
+        let (shared, events, worker) = start(CctalkHost::new(config), config, DEVICE)?;
         Ok(CctalkAcceptor {
             shared,
-            events: rx,
+            events,
             worker: Arc::new(worker),
         })
     }
@@ -231,21 +221,73 @@ impl CctalkAcceptor {
     }
 
     async fn request(&mut self, request: Request) -> Result<(), DeviceError> {
-        let rx = {
-            let mut port = self.shared.lock();
-            let token = port.next_token;
-            port.next_token += 1;
-            let (tx, rx) = oneshot::channel();
-            port.waiters.insert(token, tx);
-            port.host.request(token, request);
-            port.deliver();
-            rx
-        };
-        match rx.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(kind)) => Err(request_error(DEVICE, kind)),
-            Err(_) => Err(worker_gone(DEVICE)),
-        }
+        send_request(&self.shared, request, DEVICE).await
+    }
+}
+
+/// Starts the I/O thread for `host` on the port `config` names.
+pub(super) fn start(
+    host: CctalkHost,
+    config: &CctalkConfig,
+    device: &str,
+) -> Result<
+    (
+        Shared<CctalkPort>,
+        mpsc::UnboundedReceiver<EventResult>,
+        Worker,
+    ),
+    DeviceError,
+> {
+    let line = config.line();
+    line.validate()
+        .map_err(|e| DeviceError::new(ErrorKind::Other, format!("{device}: {e}")))?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Shared::new(CctalkPort::new(host, config, tx));
+    let worker = spawn(
+        WorkerConfig {
+            line,
+            reconnect: config.reconnect(),
+            tick_ms: config.io_tick_ms,
+            name: format!("cctalk {}", config.port.display()),
+        },
+        shared.clone(),
+        Epoch::new(),
+    )
+    .map_err(DeviceError::from)?;
+    Ok((shared, rx, worker))
+}
+
+/// Queues a kiosk request and waits for its completion.
+pub(super) async fn send_request(
+    shared: &Shared<CctalkPort>,
+    request: Request,
+    device: &str,
+) -> Result<(), DeviceError> {
+    let rx = {
+        let mut port = shared.lock();
+        let token = port.next_token;
+        port.next_token += 1;
+        let (tx, rx) = oneshot::channel();
+        port.waiters.insert(token, tx);
+        port.host.request(token, request);
+        port.deliver();
+        rx
+    };
+    match rx.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(kind)) => Err(request_error(device, kind)),
+        Err(_) => Err(worker_gone(device)),
+    }
+}
+
+/// The host side of a port, for the coin acceptor's shell.
+impl CctalkPort {
+    pub(super) fn host(&self) -> &CctalkHost {
+        &self.host
+    }
+
+    pub(super) fn echoes(&self) -> u64 {
+        self.echoes
     }
 }
 
@@ -312,7 +354,7 @@ mod tests {
             ..CctalkConfig::for_port("/dev/null")
         };
         let (tx, _rx) = mpsc::unbounded_channel();
-        let mut port = CctalkPort::new(&config, tx);
+        let mut port = CctalkPort::new(CctalkHost::new(&config), &config, tx);
         port.opened(0);
         port
     }

@@ -19,10 +19,12 @@
 
 use std::collections::VecDeque;
 
+use super::coin_config::CctalkCoinConfig;
+use super::coin_tracker::CoinTracker;
 use super::config::CctalkConfig;
 use super::tracker::NoteTracker;
 use crate::wire::cctalk::{
-    parse_serial_number, parse_text, BillRoute, BufferedBillEvents, FrameRepr, HostCommand,
+    parse_serial_number, parse_text, BillRoute, BufferedBillEvents, CoinId, FrameRepr, HostCommand,
     HEADER_BUSY, HEADER_NAK, HEADER_REPLY,
 };
 use crate::wire::WireError;
@@ -124,6 +126,7 @@ enum InitStep {
     Serial,
     Revision,
     BillId(u8),
+    CoinId(u8),
     Scaling,
     Mode,
     Inhibits,
@@ -149,10 +152,22 @@ struct Outstanding {
 
 const INIT_TRIES: u32 = 3;
 
+/// What the device takes in: the headers and events differ, the frame,
+/// the event counter, polling, retries and identity do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mechanism {
+    /// A bill validator (159 events, bill ids, escrow).
+    Bills,
+    /// A coin acceptor (229 credits and error codes, coin ids, no escrow)
+    /// with this many coin positions.
+    Coins(u8),
+}
+
 /// The ccTalk host state machine. See the module docs.
 #[derive(Debug, Clone)]
 pub struct CctalkHost {
     config: CctalkConfig,
+    mechanism: Mechanism,
     connected: bool,
     offline: bool,
     announce_power_up: bool,
@@ -166,12 +181,15 @@ pub struct CctalkHost {
     last_counter: Option<u8>,
     /// Bill id per type (index 0 = type 1), as read.
     bill_ids: Vec<Option<[u8; 7]>>,
+    /// Coin id per position (index 0 = position 1), as read.
+    coin_ids: Vec<Option<CoinId>>,
     /// Scaling factor and decimal places of the bill ids' country.
     scaling: (u16, u8),
     identity: Identity,
     accepted: Vec<Money>,
     enabled: bool,
     tracker: NoteTracker,
+    coins: CoinTracker,
     outputs: VecDeque<HostOutput>,
     stats: HostStats,
 }
@@ -179,8 +197,21 @@ pub struct CctalkHost {
 impl CctalkHost {
     /// A host for a device on a port not yet open.
     pub fn new(config: &CctalkConfig) -> CctalkHost {
+        CctalkHost::with_mechanism(config.clone(), Mechanism::Bills)
+    }
+
+    /// A host for a coin acceptor on a port not yet open: coins are
+    /// credited as [`AcceptorEvent::Stacked`] (no escrow), `Stack` and
+    /// `Return` fail with `InvalidState`.
+    pub fn coins(config: &CctalkCoinConfig) -> CctalkHost {
+        let positions = config.coin_positions.clamp(1, 16);
+        CctalkHost::with_mechanism(config.line_config(), Mechanism::Coins(positions))
+    }
+
+    fn with_mechanism(config: CctalkConfig, mechanism: Mechanism) -> CctalkHost {
         CctalkHost {
-            config: config.clone(),
+            config,
+            mechanism,
             connected: false,
             offline: false,
             announce_power_up: false,
@@ -192,11 +223,13 @@ impl CctalkHost {
             missed: 0,
             last_counter: None,
             bill_ids: Vec::new(),
+            coin_ids: Vec::new(),
             scaling: (1, 0),
             identity: Identity::default(),
             accepted: Vec::new(),
             enabled: false,
             tracker: NoteTracker::default(),
+            coins: CoinTracker::default(),
             outputs: VecDeque::new(),
             stats: HostStats::default(),
         }
@@ -259,7 +292,11 @@ impl CctalkHost {
         if self.is_offline() {
             return Err(ErrorKind::Offline);
         }
-        Ok(self.tracker.status(self.enabled && self.init.is_none()))
+        let enabled = self.enabled && self.init.is_none();
+        Ok(match self.mechanism {
+            Mechanism::Bills => self.tracker.status(enabled),
+            Mechanism::Coins(_) => self.coins.status(enabled),
+        })
     }
 
     /// The stacker as a cash box.
@@ -276,8 +313,12 @@ impl CctalkHost {
     }
 
     /// The value of bill type `t` (1-based), from its bill id and the
-    /// country's scaling factor.
+    /// country's scaling factor; on a coin acceptor, of coin position `t`
+    /// from its coin id.
     pub fn value_of(&self, t: u8) -> Option<Money> {
+        if let Mechanism::Coins(_) = self.mechanism {
+            return coin_value(&self.coin_ids, t, self.config.currency);
+        }
         let id = self
             .bill_ids
             .get(usize::from(t).checked_sub(1)?)?
@@ -332,7 +373,7 @@ impl CctalkHost {
             if now_ms < self.next_poll_ms {
                 return None;
             }
-            (HostCommand::ReadBufferedBillEvents, Purpose::Poll)
+            (self.poll_command(), Purpose::Poll)
         } else if let Some(step) = self.init {
             if now_ms < self.next_poll_ms {
                 return None;
@@ -341,7 +382,7 @@ impl CctalkHost {
         } else if let Some((token, cmd)) = self.queued.pop_front() {
             (cmd, Purpose::Request(token))
         } else if now_ms >= self.next_poll_ms {
-            (HostCommand::ReadBufferedBillEvents, Purpose::Poll)
+            (self.poll_command(), Purpose::Poll)
         } else {
             return None;
         };
@@ -393,7 +434,7 @@ impl CctalkHost {
         if self.offline {
             self.offline = false;
             purpose = Purpose::Init(InitStep::Probe);
-            if o.cmd != HostCommand::ReadBufferedBillEvents {
+            if o.cmd != self.poll_command() {
                 self.start_init(InitStep::Probe, now_ms);
                 return;
             }
@@ -424,6 +465,23 @@ impl CctalkHost {
     }
 
     // ----- internals -----
+
+    /// The command that reads the event log.
+    fn poll_command(&self) -> HostCommand {
+        match self.mechanism {
+            Mechanism::Bills => HostCommand::ReadBufferedBillEvents,
+            Mechanism::Coins(_) => HostCommand::ReadBufferedCreditOrErrorCodes,
+        }
+    }
+
+    /// Where set-up starts again after a restart: the device forgot its
+    /// settings, not its identity.
+    fn resetup_step(&self) -> InitStep {
+        match self.mechanism {
+            Mechanism::Bills => InitStep::Mode,
+            Mechanism::Coins(_) => InitStep::Inhibits,
+        }
+    }
 
     fn emit(&mut self, event: AcceptorEvent) {
         self.outputs.push_back(HostOutput::Event(event));
@@ -531,13 +589,14 @@ impl CctalkHost {
 
     fn init_command(&self, step: InitStep) -> HostCommand {
         match step {
-            InitStep::Probe => HostCommand::ReadBufferedBillEvents,
+            InitStep::Probe => self.poll_command(),
             InitStep::Category => HostCommand::RequestEquipmentCategory,
             InitStep::Manufacturer => HostCommand::RequestManufacturerId,
             InitStep::Product => HostCommand::RequestProductCode,
             InitStep::Serial => HostCommand::RequestSerialNumber,
             InitStep::Revision => HostCommand::RequestSoftwareRevision,
             InitStep::BillId(t) => HostCommand::RequestBillId(t),
+            InitStep::CoinId(t) => HostCommand::RequestCoinId(t),
             InitStep::Scaling => {
                 let country = self
                     .bill_ids
@@ -560,7 +619,14 @@ impl CctalkHost {
             InitStep::Manufacturer => InitStep::Product,
             InitStep::Product => InitStep::Serial,
             InitStep::Serial => InitStep::Revision,
-            InitStep::Revision => InitStep::BillId(1),
+            InitStep::Revision => match self.mechanism {
+                Mechanism::Bills => InitStep::BillId(1),
+                Mechanism::Coins(_) => InitStep::CoinId(1),
+            },
+            InitStep::CoinId(t) => match self.mechanism {
+                Mechanism::Coins(positions) if t < positions => InitStep::CoinId(t + 1),
+                _ => InitStep::Inhibits,
+            },
             InitStep::BillId(t) if t < self.config.bill_types.max(1) => InitStep::BillId(t + 1),
             InitStep::BillId(_) => InitStep::Scaling,
             InitStep::Scaling => InitStep::Mode,
@@ -619,6 +685,14 @@ impl CctalkHost {
                     .ok()
                     .filter(|id| id[2..6].iter().all(u8::is_ascii_digit));
             }
+            InitStep::CoinId(t) => {
+                let i = usize::from(t - 1);
+                if self.coin_ids.len() <= i {
+                    self.coin_ids.resize(i + 1, None);
+                }
+                // A position whose answer is not a coin id is empty.
+                self.coin_ids[i] = CoinId::parse(data).ok().flatten();
+            }
             InitStep::Scaling => match *data {
                 [lo, hi, decimals] if u16::from_le_bytes([lo, hi]) > 0 => {
                     self.scaling = (u16::from_le_bytes([lo, hi]), decimals)
@@ -636,7 +710,7 @@ impl CctalkHost {
         let restarted = events.counter == 0 || delta.restarted;
         if self.last_counter.is_some() {
             // Back after an outage: what happened meanwhile counts.
-            self.apply_delta(events, delta.new, delta.lost, restarted);
+            self.apply_delta(events, restarted);
         } else {
             self.last_counter = Some(events.counter);
         }
@@ -649,27 +723,25 @@ impl CctalkHost {
     }
 
     fn on_events(&mut self, events: &BufferedBillEvents, now_ms: u64) {
-        let delta = events.since(self.last_counter);
-        if delta.restarted {
-            self.apply_delta(events, delta.new, delta.lost, true);
+        if events.since(self.last_counter).restarted {
+            self.apply_delta(events, true);
             // Its settings are gone with the restart: set it up again.
             self.emit(AcceptorEvent::PowerUp {
                 note: NoteAtPowerUp::None,
             });
-            self.start_init(InitStep::Mode, now_ms);
+            self.start_init(self.resetup_step(), now_ms);
             return;
         }
-        self.apply_delta(events, delta.new, delta.lost, false);
+        self.apply_delta(events, false);
     }
 
-    fn apply_delta(
-        &mut self,
-        events: &BufferedBillEvents,
-        new: Vec<crate::wire::cctalk::BillEvent>,
-        lost: u32,
-        restarted: bool,
-    ) {
+    fn apply_delta(&mut self, events: &BufferedBillEvents, restarted: bool) {
+        let last = self.last_counter;
         self.last_counter = Some(events.counter);
+        if let Mechanism::Coins(_) = self.mechanism {
+            return self.apply_coin_delta(events, last, restarted);
+        }
+        let crate::wire::cctalk::EventDelta { new, lost, .. } = events.since(last);
         let mut out = Vec::new();
         if restarted {
             self.stats.restarts += 1;
@@ -701,6 +773,28 @@ impl CctalkHost {
         self.outputs.extend(out.into_iter().map(HostOutput::Event));
     }
 
+    /// New coin log entries: credits are `Stacked` at once; lost entries
+    /// (the counter jumped past the buffer) may have been coins: one item
+    /// in doubt with an alarm, as on the bill path.
+    fn apply_coin_delta(&mut self, events: &BufferedBillEvents, last: Option<u8>, restarted: bool) {
+        let delta = events.coin_since(last);
+        let mut out = Vec::new();
+        if restarted {
+            self.stats.restarts += 1;
+            self.coins.fate_lost(&mut out, false);
+        }
+        if delta.lost > 0 {
+            self.stats.lost_events += u64::from(delta.lost);
+            self.coins.fate_lost(&mut out, true);
+        }
+        let (ids, currency) = (&self.coin_ids, self.config.currency);
+        for event in delta.new {
+            self.coins
+                .on_event(event, |p| coin_value(ids, p, currency), &mut out);
+        }
+        self.outputs.extend(out.into_iter().map(HostOutput::Event));
+    }
+
     fn on_request_reply(&mut self, token: Option<u64>, o: &Outstanding, data: &[u8], now_ms: u64) {
         let result = match (o.cmd, data) {
             // ROUTE BILL: 254 = escrow empty, 255 = failed to route.
@@ -715,7 +809,8 @@ impl CctalkHost {
                 HostCommand::Reset => {
                     self.done(token, result);
                     self.last_counter = Some(0);
-                    self.start_init(InitStep::Mode, now_ms + self.config.poll_interval_ms);
+                    let step = self.resetup_step();
+                    self.start_init(step, now_ms + self.config.poll_interval_ms);
                     return;
                 }
                 _ => {}
@@ -724,6 +819,13 @@ impl CctalkHost {
         self.next_poll_ms = now_ms;
         self.done(token, result);
     }
+}
+
+/// The value of coin position `p` (1-based) from its coin id: the id's
+/// digits in the currency's minor units.
+fn coin_value(ids: &[Option<CoinId>], p: u8, currency: Currency) -> Option<Money> {
+    let id = ids.get(usize::from(p).checked_sub(1)?)?.as_ref()?;
+    Some(Money::new(i64::from(id.minor_units()?), currency))
 }
 
 /// The value of a bill id `CCvvvvI` (country, 4 digits, issue) with the

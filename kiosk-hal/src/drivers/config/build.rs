@@ -2,7 +2,7 @@
 
 use super::{BuildError, CashBoxSource, CashBoxSwitchConfig, DeviceConfig, DevicesConfig, Role};
 use crate::drivers::ccnet::CcnetAcceptor;
-use crate::drivers::cctalk::CctalkAcceptor;
+use crate::drivers::cctalk::{CctalkAcceptor, CctalkCoinAcceptor};
 use crate::drivers::escpos::EscPosPrinter;
 use crate::drivers::id003::Id003Acceptor;
 use crate::drivers::pulse::PulseConfig;
@@ -68,7 +68,11 @@ pub fn build_acceptor(config: &DeviceConfig) -> Result<AcceptorAndBox, BuildErro
             let cash_box = acceptor.cash_box();
             Ok((Box::new(acceptor), Box::new(cash_box)))
         }
-        DeviceConfig::Pulse(c) => Ok((build_pulse(c)?, Box::new(UnsensedCashBox))),
+        DeviceConfig::CctalkCoin(c) => {
+            let acceptor = CctalkCoinAcceptor::open(c).map_err(BuildError::Device)?;
+            Ok((Box::new(acceptor), Box::new(UnsensedCashBox(COIN_NO_BOX))))
+        }
+        DeviceConfig::Pulse(c) => Ok((build_pulse(c)?, Box::new(UnsensedCashBox(PULSE_NO_BOX)))),
         other => Err(not_here(Role::Acceptor, other)),
     }
 }
@@ -110,13 +114,17 @@ fn build_switch(_config: &CashBoxSwitchConfig) -> Result<Box<dyn CashBox>, Build
 const PULSE_NO_BOX: &str = "pulse acceptor: it senses no cash box; \
     configure `[cash-box.gpio]` with the box's presence switch";
 
-/// A pulse acceptor's cash box view: there is none to read.
-struct UnsensedCashBox;
+const COIN_NO_BOX: &str = "ccTalk coin acceptor: it senses no cash box; \
+    configure `[cash-box.gpio]` with the box's presence switch";
+
+/// The cash box view of an acceptor that senses none (pulse, coins):
+/// there is nothing to read, and it says which switch to configure.
+struct UnsensedCashBox(&'static str);
 
 #[async_trait::async_trait]
 impl CashBox for UnsensedCashBox {
     async fn status(&mut self) -> Result<crate::CashBoxStatus, DeviceError> {
-        Err(DeviceError::new(ErrorKind::Other, PULSE_NO_BOX))
+        Err(DeviceError::new(ErrorKind::Other, self.0))
     }
 }
 
@@ -136,15 +144,34 @@ pub fn build_reader(config: &DeviceConfig) -> Result<Box<dyn PaymentReader>, Bui
         DeviceConfig::Scanner(c) => Ok(Box::new(
             SerialScanner::open(c).map_err(BuildError::Device)?,
         )),
+        DeviceConfig::HidScanner(c) => build_hid_scanner(c),
         other => Err(not_here(Role::Reader, other)),
     }
+}
+
+#[cfg(feature = "evdev")]
+fn build_hid_scanner(
+    config: &crate::drivers::scanner::HidScannerConfig,
+) -> Result<Box<dyn PaymentReader>, BuildError> {
+    let scanner = crate::drivers::scanner::HidScanner::open(config).map_err(BuildError::Device)?;
+    Ok(Box::new(scanner))
+}
+
+#[cfg(not(feature = "evdev"))]
+fn build_hid_scanner(
+    _config: &crate::drivers::scanner::HidScannerConfig,
+) -> Result<Box<dyn PaymentReader>, BuildError> {
+    Err(BuildError::NotFromConfig {
+        role: Role::Reader,
+        kind: "hid-scanner",
+    })
 }
 
 /// Every device of the kiosk. `virtual` devices and a `virtual` cash box
 /// are refused ([`BuildError::NotFromConfig`]): `kiosk-sim` builds those;
 /// so are a `pulse` acceptor and a `gpio` cash box without the `gpio-cdev`
-/// feature. A `pulse` acceptor needs a `gpio` cash box
-/// ([`BuildError::Device`] otherwise).
+/// feature. A `pulse` acceptor or a `cctalk-coin` acceptor needs a `gpio`
+/// cash box ([`BuildError::Device`] otherwise).
 pub fn build_devices(config: &DevicesConfig) -> Result<BuiltDevices, BuildError> {
     if config.cash_box == CashBoxSource::Virtual {
         return Err(BuildError::NotFromConfig {
@@ -152,10 +179,15 @@ pub fn build_devices(config: &DevicesConfig) -> Result<BuiltDevices, BuildError>
             kind: "virtual",
         });
     }
-    let pulse = matches!(config.acceptor, DeviceConfig::Pulse(_));
-    if pulse && !matches!(config.cash_box, CashBoxSource::Gpio(_)) {
-        let e = DeviceError::new(ErrorKind::Other, PULSE_NO_BOX);
-        return Err(BuildError::Device(e));
+    let unsensed = match config.acceptor {
+        DeviceConfig::Pulse(_) => Some(PULSE_NO_BOX),
+        DeviceConfig::CctalkCoin(_) => Some(COIN_NO_BOX),
+        _ => None,
+    };
+    if let Some(why) = unsensed {
+        if !matches!(config.cash_box, CashBoxSource::Gpio(_)) {
+            return Err(BuildError::Device(DeviceError::new(ErrorKind::Other, why)));
+        }
     }
     let (acceptor, acceptor_box) = build_acceptor(&config.acceptor)?;
     let cash_box = match &config.cash_box {

@@ -34,6 +34,15 @@
 //! terminator = "cr-lf"
 //! ```
 //!
+//! A scanner that types as a USB keyboard instead (feature `evdev`),
+//! grabbed so its keystrokes reach nothing else:
+//!
+//! ```toml
+//! [reader]
+//! kind = "hid-scanner"
+//! device = "/dev/input/by-id/usb-SM_SM-2D_PRODUCT_HID_KBW_APP-000000000-event-kbd"
+//! ```
+//!
 //! A CashCode-compatible validator instead (CCNET, 9600 8N1), or a ccTalk
 //! bill validator on its single-wire bus:
 //!
@@ -52,6 +61,23 @@
 //! address = 40
 //! echo = true           # false for a two-wire adapter without echo
 //! currency = "CNY"
+//! ```
+//!
+//! A ccTalk coin acceptor (address 2) instead: coins are credited as they
+//! drop (no escrow); it senses no cash box, so the box is read from GPIO
+//! switches (feature `gpio-cdev`):
+//!
+//! ```toml
+//! [acceptor]
+//! kind = "cctalk-coin"
+//! port = "/dev/ttyUSB0"
+//! currency = "CNY"      # coin ids `CN100A` = 100 fen
+//!
+//! [cash-box.gpio]
+//! chip = "/dev/gpiochip0"
+//! line = 22
+//! ```
+//!
 //! An ITL NV200 instead of the JCM validator (eSSP):
 //!
 //! ```toml
@@ -70,11 +96,11 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::ccnet::CcnetConfig;
-use super::cctalk::CctalkConfig;
+use super::cctalk::{CctalkCoinConfig, CctalkConfig};
 use super::escpos::EscPosConfig;
 use super::id003::Id003Config;
 use super::pulse::PulseConfig;
-use super::scanner::ScannerConfig;
+use super::scanner::{HidScannerConfig, ScannerConfig};
 use super::ssp::SspConfig;
 
 /// One device: its kind and the kind's settings.
@@ -87,12 +113,20 @@ pub enum DeviceConfig {
     Ccnet(CcnetConfig),
     /// A ccTalk bill validator on a serial port.
     Cctalk(CctalkConfig),
+    /// A ccTalk coin acceptor on a serial port: coins are credited as
+    /// note-like items (no escrow). It senses no cash box: give it a
+    /// `gpio` one.
+    CctalkCoin(CctalkCoinConfig),
     /// An ITL SSP / eSSP note validator (NV9, NV10, NV200…) on a serial port.
     Ssp(SspConfig),
     /// An ESC/POS receipt printer on a serial port.
     Escpos(EscPosConfig),
     /// A barcode / QR scanner on a serial port.
     Scanner(ScannerConfig),
+    /// A barcode / QR scanner that types as a USB keyboard, read from its
+    /// Linux input device and grabbed exclusively (built with the `evdev`
+    /// feature).
+    HidScanner(HidScannerConfig),
     /// A pulse-output bill acceptor on a GPIO pin. With `chip` and `line`
     /// and the `gpio-cdev` feature it is built from this file on Linux;
     /// otherwise build it in code (`drivers::gpio::PulseAcceptor`, feature
@@ -109,9 +143,11 @@ impl DeviceConfig {
             DeviceConfig::Id003(_) => "id003",
             DeviceConfig::Ccnet(_) => "ccnet",
             DeviceConfig::Cctalk(_) => "cctalk",
+            DeviceConfig::CctalkCoin(_) => "cctalk-coin",
             DeviceConfig::Ssp(_) => "ssp",
             DeviceConfig::Escpos(_) => "escpos",
             DeviceConfig::Scanner(_) => "scanner",
+            DeviceConfig::HidScanner(_) => "hid-scanner",
             DeviceConfig::Pulse(_) => "pulse",
             DeviceConfig::Virtual {} => "virtual",
         }
@@ -123,10 +159,12 @@ impl DeviceConfig {
             DeviceConfig::Id003(c) => Some(&c.port),
             DeviceConfig::Ccnet(c) => Some(&c.port),
             DeviceConfig::Cctalk(c) => Some(&c.port),
+            DeviceConfig::CctalkCoin(c) => Some(&c.port),
             DeviceConfig::Ssp(c) => Some(&c.port),
             DeviceConfig::Escpos(c) => Some(&c.port),
             DeviceConfig::Scanner(c) => Some(&c.port),
-            DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => None,
+            // An input device is not a serial port (its path is `device`).
+            DeviceConfig::HidScanner(_) | DeviceConfig::Pulse(_) | DeviceConfig::Virtual {} => None,
         }
     }
 }
@@ -192,7 +230,8 @@ pub struct DevicesConfig {
     #[serde(default)]
     pub reader: Option<DeviceConfig>,
     /// Where the cash box is read from. Default `acceptor`. A `pulse`
-    /// acceptor senses no box: give it a `gpio` one.
+    /// acceptor or a ccTalk coin acceptor senses no box: give it a `gpio`
+    /// one.
     #[serde(default)]
     pub cash_box: CashBoxSource,
 }
@@ -510,5 +549,55 @@ mod tests {
             );
             assert!(e.to_string().contains("`line`"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_hid_scanner_reads_from_toml_with_the_grab_on_by_default() {
+        let toml = r#"
+            kind = "hid-scanner"
+            device = "/dev/input/by-id/usb-scanner-event-kbd"
+            tab-ends-line = true
+        "#;
+        let DeviceConfig::HidScanner(c) = toml::from_str::<DeviceConfig>(toml).unwrap() else {
+            panic!("not a hid-scanner")
+        };
+        assert!(c.grab, "keystrokes must not leak unless the file says so");
+        assert!(c.tab_ends_line);
+        assert_eq!(c.stale_after_ms, 5000);
+        assert_eq!(DeviceConfig::HidScanner(c).kind_name(), "hid-scanner");
+    }
+
+    #[test]
+    fn a_cctalk_coin_acceptor_reads_from_toml_at_address_2() {
+        let toml = r#"
+            kind = "cctalk-coin"
+            port = "/dev/ttyUSB0"
+            currency = "CNY"
+        "#;
+        let DeviceConfig::CctalkCoin(c) = toml::from_str::<DeviceConfig>(toml).unwrap() else {
+            panic!("not a cctalk-coin")
+        };
+        assert_eq!((c.address, c.coin_positions, c.echo), (2, 16, true));
+        assert_eq!(DeviceConfig::CctalkCoin(c).kind_name(), "cctalk-coin");
+    }
+
+    #[cfg(feature = "serial")]
+    #[test]
+    fn a_coin_acceptor_without_a_gpio_cash_box_is_refused_naming_the_fix() {
+        let c: DevicesConfig = toml::from_str(
+            r#"
+            [acceptor]
+            kind = "cctalk-coin"
+            port = "/dev/kiosk-test-no-such-port"
+            [printer]
+            kind = "escpos"
+            port = "/dev/kiosk-test-no-such-printer"
+        "#,
+        )
+        .unwrap();
+        let Err(BuildError::Device(e)) = build_devices(&c) else {
+            panic!("built without a cash box")
+        };
+        assert!(e.message().contains("[cash-box.gpio]"), "{e}");
     }
 }

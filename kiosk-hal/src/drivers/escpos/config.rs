@@ -30,6 +30,10 @@ pub struct EscPosConfig {
     /// The printer cannot answer (many USB printers): status is `unknown`
     /// and a print returns `Ok(Unknown)`, never `Printed`. Default false.
     pub one_way: bool,
+    /// Ask the printer who it is (GS I n: model, firmware, maker, serial)
+    /// while idle after the port opens. Default true; a printer that does
+    /// not answer costs one answer timeout per form asked, once.
+    pub identify: bool,
     /// How long to wait for each DLE EOT answer byte. Default 1000.
     pub answer_timeout_ms: u64,
     /// ⚠ DLE EOT is answered in real time, ahead of buffered print data: the
@@ -56,6 +60,7 @@ impl Default for EscPosConfig {
             data_bits: 8,
             stop_bits: 1,
             one_way: false,
+            identify: true,
             answer_timeout_ms: 1000,
             print_settle_ms: 1500,
             reconnect_initial_ms: 200,

@@ -1,5 +1,6 @@
 //! The ESC/POS host as a plain state machine: status checks around every
-//! receipt, one DLE EOT at a time.
+//! receipt, one DLE EOT at a time, and the printer's identity (GS I n)
+//! read while idle after the port opens.
 //!
 //! ```text
 //! print: DLE EOT 1..4 ─► can print? ─no─► Err(kind)
@@ -11,10 +12,32 @@ use std::collections::VecDeque;
 
 use super::config::EscPosConfig;
 use crate::wire::escpos::{
-    real_time_status_request, ErrorCause, OfflineCause, PaperRoll, PrinterState, RealTimeStatus,
-    StatusKind,
+    real_time_status_request, ErrorCause, InfoAnswer, OfflineCause, PaperRoll, PrinterInfo,
+    PrinterState, RealTimeStatus, StatusKind,
 };
-use crate::{ErrorKind, PrintOutcome, PrinterStatus};
+use crate::wire::WireError;
+use crate::{DeviceIdentity, DeviceProtocol, ErrorKind, PrintOutcome, PrinterStatus};
+
+/// What the host asks at start: the text forms (model name, firmware
+/// version, maker, serial number). A printer silent to the model name
+/// knows no text form; it is asked the one-byte model and firmware IDs.
+const IDENTIFY: [PrinterInfo; 4] = [
+    PrinterInfo::ModelName,
+    PrinterInfo::FirmwareVersion,
+    PrinterInfo::Maker,
+    PrinterInfo::SerialNumber,
+];
+
+/// The one-byte forms, for printers without the text ones.
+const IDENTIFY_BYTES: [PrinterInfo; 2] = [PrinterInfo::ModelId, PrinterInfo::FirmwareId];
+
+/// A GS I n sent, waiting for its answer.
+#[derive(Debug, Clone)]
+struct Asking {
+    info: PrinterInfo,
+    deadline_ms: u64,
+    answer: Vec<u8>,
+}
 
 /// What the kiosk asks of the printer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +75,8 @@ pub struct PrinterStats {
     pub garbage_bytes: u64,
     /// DLE EOT requests that got no answer in time.
     pub timeouts: u64,
+    /// GS I requests that got no answer in time (a form the printer lacks).
+    pub identity_timeouts: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +112,7 @@ struct Job {
 #[derive(Debug, Clone)]
 pub struct EscPosHost {
     one_way: bool,
+    identify_at_open: bool,
     answer_timeout_ms: u64,
     settle_ms: u64,
     connected: bool,
@@ -95,6 +121,10 @@ pub struct EscPosHost {
     outputs: VecDeque<PrinterDone>,
     last_status: Option<PrinterStatus>,
     stats: PrinterStats,
+    /// GS I requests still to send.
+    identify: VecDeque<PrinterInfo>,
+    asking: Option<Asking>,
+    identity: DeviceIdentity,
 }
 
 fn query(kind: usize) -> Step {
@@ -110,6 +140,7 @@ impl EscPosHost {
     pub fn new(config: &EscPosConfig) -> EscPosHost {
         EscPosHost {
             one_way: config.one_way,
+            identify_at_open: config.identify && !config.one_way,
             answer_timeout_ms: config.answer_timeout_ms,
             settle_ms: config.print_settle_ms,
             connected: false,
@@ -118,12 +149,29 @@ impl EscPosHost {
             outputs: VecDeque::new(),
             last_status: None,
             stats: PrinterStats::default(),
+            identify: VecDeque::new(),
+            asking: None,
+            identity: DeviceIdentity::of(DeviceProtocol::EscPos),
         }
     }
 
-    /// The port is open.
+    /// The port is open: the printer (perhaps another one) is identified
+    /// again while idle; a one-way printer never is.
     pub fn port_opened(&mut self, _now_ms: u64) {
         self.connected = true;
+        self.identity = DeviceIdentity::of(DeviceProtocol::EscPos);
+        self.asking = None;
+        self.identify = if self.identify_at_open {
+            IDENTIFY.into()
+        } else {
+            VecDeque::new()
+        };
+    }
+
+    /// What the printer said about itself (GS I n): model, firmware,
+    /// maker, serial number; unknown fields stay `None`.
+    pub fn identity(&self) -> &DeviceIdentity {
+        &self.identity
     }
 
     /// The port vanished: everything in progress fails with `Offline`.
@@ -173,6 +221,13 @@ impl EscPosHost {
             return None;
         }
         self.check_timeout(now_ms);
+        if self.job.is_none() && self.asking.is_some() {
+            // One question at a time: a request waits for the answer.
+            return self.identify_transmit(now_ms);
+        }
+        if self.job.is_none() && self.queue.is_empty() {
+            return self.identify_transmit(now_ms);
+        }
         if self.job.is_none() {
             let (token, request) = self.queue.pop_front()?;
             if self.one_way {
@@ -219,16 +274,90 @@ impl EscPosHost {
     /// Bytes read from the port.
     pub fn handle_bytes(&mut self, _now_ms: u64, bytes: &[u8]) {
         for &byte in bytes {
-            self.handle_byte(byte);
+            if self.asking.is_some() {
+                self.identity_byte(byte);
+            } else {
+                self.handle_byte(byte);
+            }
         }
     }
 
     /// When the host next wants to act, if it waits on time.
     pub fn next_deadline_ms(&self) -> Option<u64> {
+        if let Some(asking) = &self.asking {
+            return Some(asking.deadline_ms);
+        }
         match &self.job.as_ref()?.step {
             Step::Query { deadline_ms, .. } => *deadline_ms,
             Step::Settle { until_ms } => Some(*until_ms),
             Step::Send(_) => None,
+        }
+    }
+
+    /// The next GS I n while idle, after the last one's answer or timeout.
+    fn identify_transmit(&mut self, now_ms: u64) -> Option<Vec<u8>> {
+        if let Some(asking) = &self.asking {
+            if now_ms < asking.deadline_ms {
+                return None;
+            }
+            self.stats.identity_timeouts += 1;
+            if asking.info == PrinterInfo::ModelName {
+                // No text forms: the one-byte IDs instead.
+                self.identify = IDENTIFY_BYTES.into();
+            }
+            self.asking = None;
+        }
+        let info = self.identify.pop_front()?;
+        self.asking = Some(Asking {
+            info,
+            deadline_ms: now_ms + self.answer_timeout_ms,
+            answer: Vec::new(),
+        });
+        Some(info.request().to_vec())
+    }
+
+    /// A byte of the answer to the GS I n in flight.
+    fn identity_byte(&mut self, byte: u8) {
+        let Some(asking) = self.asking.as_mut() else {
+            return;
+        };
+        asking.answer.push(byte);
+        loop {
+            match InfoAnswer::parse(asking.info, &asking.answer) {
+                Ok((answer, _)) => {
+                    let info = asking.info;
+                    self.asking = None;
+                    self.learned(info, answer);
+                    return;
+                }
+                Err(WireError::Truncated) => return,
+                Err(_) => {
+                    // Not the answer (a stray status byte): skip it.
+                    self.stats.garbage_bytes += 1;
+                    asking.answer.remove(0);
+                    if asking.answer.is_empty() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn learned(&mut self, info: PrinterInfo, answer: InfoAnswer) {
+        let id = &mut self.identity;
+        let text = match answer {
+            InfoAnswer::Text(t) if !t.is_empty() => t,
+            InfoAnswer::Text(_) => return,
+            InfoAnswer::Byte(b) => format!("0x{b:02X}"),
+        };
+        match info {
+            PrinterInfo::ModelName => id.model = Some(text),
+            PrinterInfo::ModelId => id.model = Some(format!("model id {text}")),
+            PrinterInfo::FirmwareVersion => id.firmware = Some(text),
+            PrinterInfo::FirmwareId => id.firmware = Some(format!("firmware id {text}")),
+            PrinterInfo::Maker => id.manufacturer = Some(text),
+            PrinterInfo::SerialNumber => id.serial = Some(text),
+            PrinterInfo::TypeId | PrinterInfo::Fonts => {}
         }
     }
 
@@ -351,6 +480,7 @@ mod tests {
     fn host(one_way: bool) -> EscPosHost {
         let config = EscPosConfig {
             one_way,
+            identify: false,
             answer_timeout_ms: 100,
             print_settle_ms: 50,
             ..EscPosConfig::for_port("/dev/null")
@@ -461,5 +591,63 @@ mod tests {
         assert_eq!(result(&mut h), Err(ErrorKind::Offline));
         h.request(3, PrinterRequest::Status);
         assert_eq!(result(&mut h), Err(ErrorKind::Offline));
+    }
+
+    #[test]
+    fn the_identity_is_read_while_idle_and_requests_wait_for_the_answer_in_flight() {
+        let config = EscPosConfig {
+            answer_timeout_ms: 100,
+            ..EscPosConfig::for_port("/dev/null")
+        };
+        let mut h = EscPosHost::new(&config);
+        h.port_opened(0);
+        assert_eq!(h.poll_transmit(0), Some(vec![0x1D, 0x49, 67]));
+        // A status request waits for the answer in flight.
+        h.request(1, PrinterRequest::Status);
+        assert_eq!(h.poll_transmit(1), None);
+        h.handle_bytes(2, b"\x5FRP-U");
+        h.handle_bytes(3, b"420\x00");
+        assert_eq!(h.identity().model.as_deref(), Some("RP-U420"));
+        answer_all(&mut h, 4, PrinterStatus::Ready);
+        assert_eq!(
+            result(&mut h),
+            Ok(PrinterReply::Status(PrinterStatus::Ready))
+        );
+        // Then the rest, idle: firmware, maker (a stray status byte before
+        // it is skipped), serial (unanswered).
+        assert_eq!(h.poll_transmit(5), Some(vec![0x1D, 0x49, 65]));
+        h.handle_bytes(6, b"\x5F1.28\x00");
+        assert_eq!(h.poll_transmit(7), Some(vec![0x1D, 0x49, 66]));
+        h.handle_bytes(8, b"\x16\x5FEPSON\x00");
+        assert_eq!(h.poll_transmit(9), Some(vec![0x1D, 0x49, 68]));
+        assert_eq!(h.poll_transmit(200), None);
+        let id = h.identity();
+        assert_eq!(id.firmware.as_deref(), Some("1.28"));
+        assert_eq!(id.manufacturer.as_deref(), Some("EPSON"));
+        assert_eq!(id.serial, None);
+        assert_eq!(h.stats().identity_timeouts, 1);
+        assert_eq!(h.stats().garbage_bytes, 1);
+    }
+
+    #[test]
+    fn a_printer_without_the_text_forms_is_asked_the_one_byte_ids() {
+        let config = EscPosConfig {
+            answer_timeout_ms: 100,
+            ..EscPosConfig::for_port("/dev/null")
+        };
+        let mut h = EscPosHost::new(&config);
+        h.port_opened(0);
+        assert_eq!(h.poll_transmit(0), Some(vec![0x1D, 0x49, 67]));
+        assert_eq!(h.poll_transmit(100), Some(vec![0x1D, 0x49, 1]));
+        h.handle_bytes(101, &[0x2C]);
+        assert_eq!(h.poll_transmit(102), Some(vec![0x1D, 0x49, 3]));
+        h.handle_bytes(103, &[0x02]);
+        assert_eq!(h.poll_transmit(104), None);
+        let id = h.identity();
+        assert_eq!(id.model.as_deref(), Some("model id 0x2C"));
+        assert_eq!(id.firmware.as_deref(), Some("firmware id 0x02"));
+        // A one-way printer is never asked.
+        let mut one_way = host(true);
+        assert_eq!(one_way.poll_transmit(0), None);
     }
 }

@@ -151,9 +151,11 @@ impl ReceiptPrinter for EscPosPrinter {
         }
     }
 
-    /// The protocol only: the driver does not send `GS I` (printer ID),
-    /// which many one-way and clone printers do not answer.
+    /// What the printer answered to `GS I n` after the port opened: model
+    /// name, firmware version, maker, serial number (or the one-byte
+    /// model and firmware IDs where the text forms go unanswered). A
+    /// one-way printer, or one that answers nothing, stays unknown.
     async fn identity(&mut self) -> Result<crate::DeviceIdentity, DeviceError> {
-        Ok(crate::DeviceIdentity::of(crate::DeviceProtocol::EscPos))
+        Ok(self.shared.lock().host.identity().clone())
     }
 }

@@ -1,6 +1,7 @@
 //! READ BUFFERED BILL EVENTS (159): the event counter, the last five
 //! events, and the loss detection the counter gives.
 
+use super::coin::CoinError;
 use super::WireError;
 
 /// A status / error code: the B byte of an event whose A byte is 0.
@@ -154,16 +155,16 @@ pub enum CoinEvent {
         /// The sorter path it went down.
         sorter_path: u8,
     },
-    /// A = 0: B is an error code (0 = none; 1 reject coin, 2 inhibited
-    /// coin, … as in ccTalk part 3 table 3), raw.
-    Error(u8),
+    /// A = 0: B is an error code (0 = none, 1 reject coin, 2 inhibited
+    /// coin, …: see [`CoinError`]).
+    Error(CoinError),
 }
 
 impl CoinEvent {
     /// The event an (A, B) pair of the coin log describes.
     pub fn from_pair(a: u8, b: u8) -> CoinEvent {
         match a {
-            0 => CoinEvent::Error(b),
+            0 => CoinEvent::Error(CoinError::from_byte(b)),
             position => CoinEvent::Credit {
                 position,
                 sorter_path: b,
@@ -178,7 +179,7 @@ impl CoinEvent {
                 position,
                 sorter_path,
             } => (position, sorter_path),
-            CoinEvent::Error(code) => (0, code),
+            CoinEvent::Error(code) => (0, code.to_byte()),
         }
     }
 }
@@ -194,14 +195,16 @@ pub struct BufferedBillEvents {
     pub pairs: [(u8, u8); 5],
 }
 
-/// What a new answer says compared with the last counter seen.
+/// What a new answer says compared with the last counter seen: bill
+/// events ([`BufferedBillEvents::since`]) or coin events
+/// ([`BufferedBillEvents::coin_since`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventDelta {
+pub struct EventDelta<E = BillEvent> {
     /// The counter went back to 0 (or below the last one without wrapping
     /// past it): the device was reset or powered up.
     pub restarted: bool,
     /// The events not seen yet, oldest first (at most five).
-    pub new: Vec<BillEvent>,
+    pub new: Vec<E>,
     /// Events that happened but fell out of the five-event buffer before
     /// this read: **lost**. Whatever they were (a credit among them) is
     /// unknown.
@@ -244,6 +247,16 @@ impl BufferedBillEvents {
     /// The counter counts 1 to 255 and wraps to 1; 0 means freshly reset.
     /// More than five steps since `last` means events were lost.
     pub fn since(&self, last: Option<u8>) -> EventDelta {
+        self.delta(last, BillEvent::from_pair)
+    }
+
+    /// The same for a coin acceptor's log (header 229): its pairs read as
+    /// [`CoinEvent`]s, with the same counter rules and loss detection.
+    pub fn coin_since(&self, last: Option<u8>) -> EventDelta<CoinEvent> {
+        self.delta(last, CoinEvent::from_pair)
+    }
+
+    fn delta<E>(&self, last: Option<u8>, read: impl Fn(u8, u8) -> E) -> EventDelta<E> {
         let now = self.counter;
         let (restarted, steps) = match last {
             _ if now == 0 => (last.is_some_and(|l| l != 0), 0),
@@ -254,8 +267,9 @@ impl BufferedBillEvents {
         let new = self.pairs[..fresh as usize]
             .iter()
             .rev()
-            .map(|&(a, b)| BillEvent::from_pair(a, b))
+            .map(|&(a, b)| read(a, b))
             .collect();
+        debug_assert!(fresh <= 5);
         EventDelta {
             restarted,
             new,
@@ -266,13 +280,22 @@ impl BufferedBillEvents {
     /// The buffer after `event` happened (the device's side): counter one
     /// on, the event in front, the oldest dropped.
     pub fn record(&mut self, event: BillEvent) {
+        self.record_pair(event.to_pair());
+    }
+
+    /// The same for a coin acceptor's log.
+    pub fn record_coin(&mut self, event: CoinEvent) {
+        self.record_pair(event.to_pair());
+    }
+
+    fn record_pair(&mut self, pair: (u8, u8)) {
         self.counter = if self.counter == 255 {
             1
         } else {
             self.counter + 1
         };
         self.pairs.rotate_right(1);
-        self.pairs[0] = event.to_pair();
+        self.pairs[0] = pair;
     }
 }
 
@@ -376,10 +399,20 @@ mod coin_tests {
                     position: 3,
                     sorter_path: 1
                 },
-                CoinEvent::Error(1)
+                CoinEvent::Error(CoinError::Rejected(1))
             ]
         );
         assert_eq!(CoinEvent::from_pair(3, 1).to_pair(), (3, 1));
-        assert_eq!(log.since(Some(0)).new.len(), 2);
+        assert_eq!(log.coin_since(Some(0)).new, events);
+        // Eight coins since the last read: three lost.
+        let mut dev = log;
+        for _ in 0..8 {
+            dev.record_coin(CoinEvent::Credit {
+                position: 1,
+                sorter_path: 1,
+            });
+        }
+        let d = dev.coin_since(Some(2));
+        assert_eq!((d.new.len(), d.lost, d.restarted), (5, 3, false));
     }
 }

@@ -1,5 +1,6 @@
 //! ccTalk (bill validators, coin acceptors): the frame, both checksum
-//! variants, the bill validator's headers and its buffered event log.
+//! variants, the headers, the buffered event logs (bills: 159, coins:
+//! 229) with their loss detection, coin error codes and coin ids.
 //!
 //! ```text
 //! simple:  DEST | N | SRC    | HEADER | DATA (N bytes) | CHK       8-bit sum of all bytes = 0
@@ -22,11 +23,13 @@
 //! simple poll `28 00 01 FE D9` → ACK `01 00 28 00 D7` is ccTalk part 1's
 //! own example. Nothing here panics.
 
+mod coin;
 mod command;
 mod decoder;
 mod events;
 mod identity;
 
+pub use coin::{CoinError, CoinId};
 pub use command::{BillRoute, HostCommand};
 pub use decoder::{Decoder, DEFAULT_BUFFER_CAPACITY};
 pub use events::{BillEvent, BufferedBillEvents, CoinEvent, EventDelta, StatusCode};

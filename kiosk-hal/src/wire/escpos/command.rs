@@ -90,6 +90,9 @@ pub enum PrinterCommand {
     RealTimeStatus(u8),
     /// GS a n: automatic status back.
     AutoStatusBack(u8),
+    /// GS I n: transmit printer ID (see
+    /// [`PrinterInfo`](super::PrinterInfo)).
+    TransmitPrinterId(u8),
     /// A valid command this decoder does not interpret (alignment, sizes,
     /// fonts, code page, tabs, graphics, NV memory, CR, HT…): its fixed bytes,
     /// and how many variable data bytes after them it carried. Those data

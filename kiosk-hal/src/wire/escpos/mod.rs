@@ -7,6 +7,8 @@
 //!   [`PrinterCommand`]s, and [`Paper`] replays them into the
 //!   [`ReceiptLine`](crate::ReceiptLine)s that would come out, so an
 //!   emulator can show (and a test can check) what was printed.
+//! - [`PrinterInfo`] / [`InfoAnswer`]: GS I n, the printer's model,
+//!   type, firmware version, maker and serial number.
 //! - [`RealTimeStatus`] decodes and emits the one-byte answers to DLE EOT n
 //!   and combines them into a [`PrinterStatus`](crate::PrinterStatus).
 //!
@@ -29,6 +31,7 @@
 mod command;
 mod decoder;
 mod encoder;
+mod identity;
 mod paper;
 mod parse;
 mod status;
@@ -38,6 +41,7 @@ pub use decoder::{CommandDecoder, DECODER_CAPACITY, MAX_TEXT_RUN};
 pub use encoder::{
     render_receipt, Encoder, QrErrorCorrection, QrModel, QrOptions, QR_MAX_DATA_LEN,
 };
+pub use identity::{InfoAnswer, PrinterInfo, INFO_HEADER, MAX_INFO_TEXT};
 pub use paper::Paper;
 pub use status::{
     real_time_status_request, ErrorCause, OfflineCause, PaperRoll, PrinterState, RealTimeStatus,

@@ -70,6 +70,7 @@ impl Paper {
             | PrinterCommand::DrawerPulse { .. }
             | PrinterCommand::RealTimeStatus(_)
             | PrinterCommand::AutoStatusBack(_)
+            | PrinterCommand::TransmitPrinterId(_)
             | PrinterCommand::Ignored { .. }
             | PrinterCommand::Unknown(_) => {}
         }

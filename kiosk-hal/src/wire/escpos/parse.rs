@@ -63,9 +63,8 @@ fn gs_params(x: u8) -> Option<usize> {
     Some(match x {
         // GS : (macro start/end), GS c (print counter).
         b':' | b'c' => 0,
-        // GS ! / B E H I T b f h j r w: one parameter.
-        b'!' | b'/' | b'B' | b'E' | b'H' | b'I' | b'T' | b'b' | b'f' | b'h' | b'j' | b'r'
-        | b'w' => 1,
+        // GS ! / B E H T b f h j r w: one parameter.
+        b'!' | b'/' | b'B' | b'E' | b'H' | b'T' | b'b' | b'f' | b'h' | b'j' | b'r' | b'w' => 1,
         // GS $ nL nH, GS L nL nH, GS P x y, GS W nL nH, GS \ nL nH.
         b'$' | b'L' | b'P' | b'W' | b'\\' => 2,
         // GS ^ r t m (run macro), GS z 0 t1 t2 (online recovery wait).
@@ -320,6 +319,7 @@ fn parse_gs(buf: &[u8]) -> Step {
     match x {
         b'V' => parse_cut(buf),
         b'a' => param(buf, 2, C::AutoStatusBack),
+        b'I' => param(buf, 2, C::TransmitPrinterId),
         b'k' => parse_barcode(buf),
         b'(' if buf.get(2) == Some(&b'k') => parse_gs_k(buf),
         b'(' => parse_pl_ph(buf),

@@ -26,6 +26,12 @@ const cases = [
   ['(dev) events ctr 3: escrow 2, credit 1, master inhibit', 1, 40, 0, [3, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0]],
   ['(dev) bill id "CN0010A"', 1, 40, 0, [...Buffer.from('CN0010A')]],
   ['simple poll -> 2 (coin)', 2, 1, 254, []],
+  ['read buffered credit -> 2 (coin)', 2, 1, 229, []],
+  ['request coin id 3 -> 2 (coin)', 2, 1, 184, [3]],
+  ['modify inhibit status 1-6 -> 2 (coin)', 2, 1, 231, [0x3F, 0x00]],
+  ['modify master inhibit (enable) -> 2 (coin)', 2, 1, 228, [1]],
+  ['(coin) coin id "CN100A"', 1, 2, 0, [...Buffer.from('CN100A')]],
+  ['(coin) credits ctr 2: reject, then coin 3 path 1', 1, 2, 0, [2, 3, 1, 0, 1, 0, 0, 0, 0, 0, 0]],
 ];
 for (const [name, dest, src, header, data] of cases) {
   const frame = f(dest, src, header, data);
