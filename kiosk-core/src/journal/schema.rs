@@ -804,6 +804,36 @@ pub(super) fn check_header(path: &Path) -> Result<(), Fail> {
     Ok(())
 }
 
+/// Whether the rollback journal at `log` is the one SQLite writes while it
+/// creates a database: its header (magic number, or zeros where SQLite
+/// has not written it yet) names an original size of 0 pages. A kiosk killed while its journal file was
+/// being created leaves exactly that beside the empty file; it holds no
+/// event (a rollback journal keeps only pages as they were before a
+/// transaction, and this file had none), and SQLite rolls it back to the
+/// empty file it was. Anything else beside an empty file is refused.
+fn creation_log(log: &std::ffi::OsStr) -> Result<bool, Fail> {
+    /// The rollback journal's magic number (SQLite's file format, 4.1).
+    const MAGIC: [u8; 8] = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
+    let mut header = [0u8; 28];
+    let read = std::fs::File::open(log)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .map(|()| true)
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => Ok(false),
+            _ => Err(e),
+        })
+        .map_err(|e| Fail::new(JournalErrorKind::Storage, e.to_string()))?;
+    if !read {
+        return Ok(false);
+    }
+    // SQLite writes the magic number only once the journal is synced: a
+    // header with zeros in its place is a journal still being written.
+    let magic = header[..8] == MAGIC || header[..8].iter().all(|b| *b == 0);
+    // Bytes 16..20: the database's size in pages before the transaction.
+    let original_pages = u32::from_be_bytes([header[16], header[17], header[18], header[19]]);
+    Ok(magic && original_pages == 0)
+}
+
 /// Refuses a missing or empty main file (`len` bytes) that has a non-empty
 /// write-ahead log or rollback journal beside it.
 ///
@@ -819,7 +849,7 @@ fn refuse_orphan_log(path: &Path, len: u64) -> Result<(), Fail> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(Fail::new(JournalErrorKind::Storage, e.to_string())),
         };
-        if size > 0 {
+        if size > 0 && !(suffix == "-journal" && len == 0 && path.exists() && creation_log(&log)?) {
             let main = if path.exists() {
                 format!("is empty ({len} bytes)")
             } else {

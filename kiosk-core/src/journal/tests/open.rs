@@ -155,6 +155,38 @@ fn a_rollback_journal_without_its_main_file_is_refused() {
 }
 
 #[test]
+fn a_kill_while_the_journal_file_is_created_leaves_a_journal_that_opens() {
+    // What SQLite leaves when the process dies inside the transaction that
+    // creates a database: the empty main file and its rollback journal,
+    // made here by SQLite itself and copied before the commit, as a kill
+    // would leave them.
+    let (dir, path) = temp_path();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA journal_mode=DELETE; BEGIN IMMEDIATE; CREATE TABLE t(x);")
+        .unwrap();
+    let hot = path.with_extension("sqlite-journal");
+    assert!(
+        std::fs::metadata(&hot).unwrap().len() > 0,
+        "SQLite wrote its journal"
+    );
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        0,
+        "nothing committed"
+    );
+    let killed = dir.path().join("killed");
+    std::fs::create_dir(&killed).unwrap();
+    let copy = killed.join("journal.sqlite");
+    std::fs::copy(&path, &copy).unwrap();
+    std::fs::copy(&hot, copy.with_extension("sqlite-journal")).unwrap();
+    drop(conn);
+
+    let mut j = Journal::open(&copy).expect("an interrupted creation opens as a new journal");
+    begin(&mut j, 1, PaymentMethod::Code);
+    assert_balanced(&j.cash_totals(Currency::CNY).unwrap());
+}
+
+#[test]
 fn an_empty_file_becomes_a_new_journal() {
     let (_dir, path) = temp_path();
     std::fs::write(&path, b"").unwrap();
