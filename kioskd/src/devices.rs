@@ -72,15 +72,24 @@ fn device_error(e: BuildError) -> DeviceError {
 fn check_kinds(config: &DevicesConfig) -> Result<(), String> {
     let ok = matches!(
         config.acceptor,
-        DeviceConfig::Id003(_) | DeviceConfig::Pulse(_)
+        DeviceConfig::Id003(_)
+            | DeviceConfig::Ssp(_)
+            | DeviceConfig::Ccnet(_)
+            | DeviceConfig::Cctalk(_)
+            | DeviceConfig::CctalkCoin(_)
+            | DeviceConfig::Pulse(_)
     ) && matches!(config.printer, DeviceConfig::Escpos(_))
-        && matches!(config.reader, None | Some(DeviceConfig::Scanner(_)));
+        && matches!(
+            config.reader,
+            None | Some(DeviceConfig::Scanner(_) | DeviceConfig::HidScanner(_))
+        );
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "[devices]: acceptor {:?}, printer {:?}, reader {:?}: the acceptor must be id003 or \
-             pulse, the printer escpos, the reader scanner (virtual devices: use --simulate)",
+            "[devices]: acceptor {:?}, printer {:?}, reader {:?}: the acceptor must be id003, \
+             ssp, ccnet, cctalk, cctalk-coin or pulse, the printer escpos, the reader scanner or \
+             hid-scanner (virtual devices: use --simulate)",
             config.acceptor.kind_name(),
             config.printer.kind_name(),
             config.reader.as_ref().map(DeviceConfig::kind_name),
@@ -284,6 +293,24 @@ mod tests {
         assert!(!id.is_known());
         let id = hw.cash_box.identity().await.unwrap();
         assert_eq!(id.protocol, kiosk_hal::DeviceProtocol::Id003);
+    }
+
+    /// Every real acceptor and reader kind the drivers build is accepted
+    /// (a port that does not exist is an offline device, not an error).
+    #[tokio::test]
+    async fn every_real_driver_kind_starts() {
+        for acceptor in ["ssp", "ccnet", "cctalk"] {
+            let text = format!(
+                "[acceptor]\nkind = \"{acceptor}\"\nport = \"/dev/kioskd-test-none\"\n\
+                 [printer]\nkind = \"escpos\"\nport = \"/dev/kioskd-test-none\"\n"
+            );
+            let config: DevicesConfig = match toml::from_str(&text) {
+                Ok(c) => c,
+                Err(e) => panic!("{acceptor}: {e}"),
+            };
+            let hw = real(&config, &SupervisorPolicy::default());
+            assert!(hw.is_ok(), "{acceptor}: {:?}", hw.err());
+        }
     }
 
     #[test]
