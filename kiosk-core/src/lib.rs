@@ -32,6 +32,7 @@ pub mod screen;
 pub mod session;
 pub mod supervise;
 pub mod tickets;
+pub mod wait;
 
 pub use commands::{AuthorisedCommand, Remote, SelfTestReport, StaffCommand, StaffSettlement};
 pub use events::{DeviceKind, KioskEvent, KioskObserver};

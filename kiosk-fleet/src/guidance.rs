@@ -15,18 +15,11 @@
 
 use serde::Serialize;
 
-/// The weight a finished service time gets in a kiosk's recent mean (the
-/// site model's).
-pub const SERVICE_WEIGHT: f64 = 0.2;
+pub use kiosk_core::wait::{observe_service, SERVICE_WEIGHT};
 
 /// A kiosk's recent mean before it has served anyone (the site model's
 /// default `service-estimate-initial-ms`).
 pub const INITIAL_SERVICE_MS: f64 = 60_000.0;
-
-/// Folds a finished service time into a recent mean.
-pub fn observe_service(mean_ms: f64, service_ms: u64) -> f64 {
-    mean_ms + SERVICE_WEIGHT * (service_ms as f64 - mean_ms)
-}
 
 /// What the customer wants to pay with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,23 +63,15 @@ pub struct Candidate {
 impl Candidate {
     /// The queue's expected service time: length × recent mean.
     pub fn queued_ms(&self) -> f64 {
-        self.queue as f64 * self.recent_service_ms
+        kiosk_core::wait::queued_ms(self.queue, self.recent_service_ms)
     }
 
     /// The expected wait of a customer joining now.
     pub fn expected_wait_ms(&self, now_ms: u64) -> f64 {
-        let queued = self.queued_ms();
-        match self.busy_since_ms {
-            Some(start) => {
-                let until = start as f64 + self.recent_service_ms;
-                if until > now_ms as f64 {
-                    (queued + until) - now_ms as f64
-                } else {
-                    queued
-                }
-            }
-            None => queued,
-        }
+        let until = self
+            .busy_since_ms
+            .map(|start| kiosk_core::wait::busy_until(start, self.recent_service_ms));
+        kiosk_core::wait::expected_wait_ms(self.queued_ms(), until, now_ms)
     }
 }
 

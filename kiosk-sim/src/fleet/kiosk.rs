@@ -179,17 +179,13 @@ impl Kiosk {
     /// The expected wait of a customer joining now: queue length × recent
     /// mean service time + the current customer's expected remaining time.
     pub(crate) fn expected_wait_ms(&self, now: u64) -> f64 {
-        let queued = self.queued_ms();
-        match self.busy_until() {
-            // The same sum the guidance index keys on, so both agree exactly.
-            Some(until) if until > now as f64 => (queued + until) - now as f64,
-            _ => queued,
-        }
+        // The same sum the guidance index keys on, so both agree exactly.
+        kiosk_core::wait::expected_wait_ms(self.queued_ms(), self.busy_until(), now)
     }
 
     /// The queue's expected service time: length × recent mean.
     pub(crate) fn queued_ms(&self) -> f64 {
-        self.queue.len() as f64 * self.recent_service_ms
+        kiosk_core::wait::queued_ms(self.queue.len(), self.recent_service_ms)
     }
 
     /// When the current customer is expected to be done (start + recent
@@ -197,12 +193,11 @@ impl Kiosk {
     pub(crate) fn busy_until(&self) -> Option<f64> {
         self.busy
             .as_ref()
-            .map(|b| b.started_ms as f64 + self.recent_service_ms)
+            .map(|b| kiosk_core::wait::busy_until(b.started_ms, self.recent_service_ms))
     }
 
     /// Folds a finished service time into the recent mean.
     pub(crate) fn observe_service(&mut self, ms: u64) {
-        const WEIGHT: f64 = 0.2;
-        self.recent_service_ms += WEIGHT * (ms as f64 - self.recent_service_ms);
+        self.recent_service_ms = kiosk_core::wait::observe_service(self.recent_service_ms, ms);
     }
 }
