@@ -149,6 +149,92 @@ messages! {
     SeedLine => zh: "  种子 {seed}  轨迹 {trace}（{events} 个事件，模拟 {simulated}）", en: "  seed {seed}  trace {trace}  ({events} events, {simulated} simulated)";
     /// How to run a failed drill again.
     ReproduceWith => zh: "  复现命令：{command}", en: "  reproduce with: {command}";
+    /// Expectation: the fault is detected.
+    ExpDetected => zh: "发现故障（{pattern}）", en: "fault detected ({pattern})";
+    /// Expectation: the fault is detected within a limit.
+    ExpDetectedWithin => zh: "{limit} 毫秒内发现故障（{pattern}）", en: "fault detected ({pattern}) within {limit} ms";
+    /// Expectation: the customer is told / the kiosk falls back.
+    ExpFallback => zh: "告知顾客 / 降级（{pattern}）", en: "customer told / fallback ({pattern})";
+    /// Expectation: the customer is told within a limit of detection.
+    ExpFallbackWithin => zh: "发现后 {limit} 毫秒内告知顾客 / 降级（{pattern}）", en: "customer told / fallback ({pattern}) within {limit} ms of detection";
+    /// Expectation: the fault is resolved.
+    ExpResolved => zh: "故障解决（{pattern}）", en: "resolved ({pattern})";
+    /// Expectation: an event happens.
+    ExpHappens => zh: "发生：{pattern}", en: "happens: {pattern}";
+    /// Expectation: an event never happens.
+    ExpNever => zh: "从不发生：{pattern}", en: "never happens: {pattern}";
+    /// Expectation: one event before another.
+    ExpOrder => zh: "{first} 先于 {then}", en: "{first} before {then}";
+    /// Expectation: the journal can be read.
+    ExpJournalReadable => zh: "日志可读", en: "journal readable";
+    /// Expectation: a total equals a value.
+    ExpTotal => zh: "{name} = {want}", en: "{name} = {want}";
+    /// Total: credited cash.
+    TotalCredited => zh: "已入账", en: "credited";
+    /// Total: pending cash.
+    TotalPending => zh: "待确认", en: "pending";
+    /// Total: refused-and-held cash.
+    TotalRefused => zh: "已拒付", en: "refused";
+    /// Total: what the cash box took in.
+    TotalCashBox => zh: "钱箱", en: "cash box";
+    /// Total: notes in doubt.
+    TotalInDoubtNotes => zh: "存疑纸币张数", en: "in-doubt notes";
+    /// Total: notes rejected (returned to the customer).
+    TotalRejectedNotes => zh: "退回纸币张数", en: "rejected notes";
+    /// Expectation: two runs with one seed give one trace.
+    ExpDeterministicTrace => zh: "确定性：同一种子再运行一次，事件轨迹相同", en: "deterministic: a second run with the same seed gives the same trace";
+    /// Expectation: two site runs with one seed give one digest.
+    ExpDeterministicDigest => zh: "确定性：同一种子再运行一次，摘要相同", en: "deterministic: a second run with the same seed gives the same digest";
+    /// Observed: two digests or trace hashes.
+    ObsTwoHashes => zh: "{first} 与 {second}", en: "{first} vs {second}";
+    /// Observed: a time from detection or the fault.
+    ObsMs => zh: "{ms} 毫秒", en: "{ms} ms";
+    /// Observed: the event never happened.
+    ObsNever => zh: "未发生", en: "never";
+    /// Observed: the event happened at a simulated time.
+    ObsAt => zh: "于 {at}", en: "at {at}";
+    /// Observed: when each of two events happened.
+    ObsOrder => zh: "{first} 于 {first_at}，{then} 于 {then_at}", en: "{first} at {first_at}, {then} at {then_at}";
+    /// Observed: an error.
+    ObsError => zh: "出错", en: "error";
+    /// Observed: a value as it is (numbers, money).
+    ObsValue => zh: "{value}", en: "{value}";
+    /// Expectation (explorer checks drill): one check.
+    ExpExplorerCheck => zh: "探索检查 {check}{allowed}：{definition}", en: "explorer check {check}{allowed}: {definition}";
+    /// Observed: the explorer check held.
+    ObsHeld => zh: "成立", en: "held";
+    /// Observed: the explorer check broke.
+    ObsViolated => zh: "违反：{violation}", en: "{violation}";
+    /// Site expectation: guidance beats the unguided baseline.
+    ExpGuidanceBetter => zh: "有引导的顾客比无引导（入口附近随机选）至少少等 {pct}", en: "guided customers wait at least {pct} less than unguided (random pick near the entrance)";
+    /// Site observed: guidance's improvements.
+    ObsGuidanceBetter => zh: "平均等待缩短 {wait}，平均排队缩短 {queue}；相对自行排最短队的顾客：等待缩短 {vs_self}", en: "mean wait {wait} better, mean queue {queue} better; against customers who pick the shortest visible queue: wait {vs_self} better";
+    /// Site expectation: guidance no worse than self-organised customers.
+    ExpGuidanceNotWorse => zh: "引导不比顾客自行排最短队差（相差 5% 以内）", en: "guidance is no worse than customers picking the shortest visible queue (within 5%)";
+    /// Site expectation: a ticket opens for the failed kiosk.
+    ExpTicketOpened => zh: "为故障自助机开出工单", en: "a ticket is opened for the failed kiosk";
+    /// Site observed: no ticket.
+    ObsNoTicket => zh: "未开工单", en: "no ticket";
+    /// Site expectation: a spare takes customers.
+    ExpSpareTakesOver => zh: "故障后由备机接待顾客", en: "a spare takes customers after the failure";
+    /// Site expectation: spares shorten the wait after the failure.
+    ExpSparesShorten => zh: "故障后有备机时等待至少缩短 {pct}", en: "waiting after the failure is at least {pct} shorter with spares than without";
+    /// Site observed: the wait with and without spares.
+    ObsSparesShorten => zh: "{pct}（有备机平均等待 {with} 秒，无备机 {without} 秒）", en: "{pct} (mean wait {with}s with spares, {without}s without)";
+    /// Site expectation: the site keeps its spares.
+    ExpSparesKept => zh: "站点至少保有 {target} 台备机", en: "the site keeps at least {target} spares";
+    /// Site expectation: faults by kind add up.
+    ExpFaultsAddUp => zh: "各类故障之和等于总数", en: "the faults by kind add up to the total";
+    /// Site observed: faults by kind and in total.
+    ObsFaultsAddUp => zh: "按类 {by_kind} 次，共 {total} 次", en: "{by_kind} by kind, {total} in total";
+    /// Site expectation: no fault resolved before a response.
+    ExpRespondedFirst => zh: "没有故障未经响应就解决", en: "no fault was resolved without a response first";
+    /// Site observed: responded, resolved, open.
+    ObsRespondedFirst => zh: "响应 {responded} 次，解决 {resolved} 次，结束时未结 {open} 次", en: "{responded} responded, {resolved} resolved, {open} open at the end";
+    /// Site expectation: faults answered within the target.
+    ExpWithinTarget => zh: "至少 {pct} 的故障在 {minutes} 分钟目标内响应", en: "at least {pct} of faults answered within the {minutes}-minute target";
+    /// Site observed: share within target, mean response and repair.
+    ObsWithinTarget => zh: "{pct}（平均响应 {response} 秒，平均修复 {repair} 秒）", en: "{pct} (mean response {response}s, mean repair {repair}s)";
     /// The expectation a panicking run failed.
     NoPanicExpectation => zh: "演练运行到结束而不崩溃（panic）", en: "the drill runs to its end without panicking";
     /// What a panicking run showed.

@@ -165,7 +165,7 @@ fn drill(args: DrillArgs, lang: Lang) -> ExitCode {
             .iter()
             .map(|d| {
                 let title = builtin(d.id)
-                    .map(|s| s.title)
+                    .map(|s| s.title_in(lang).to_string())
                     .unwrap_or_else(|e| e.to_string());
                 vec![d.id.to_string(), title]
             })

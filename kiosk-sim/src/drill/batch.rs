@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use super::report::{DrillReport, ExpectationResult, Timings};
 use super::run::{run_drill, DrillError};
 use super::scenario::Scenario;
+use crate::cli_text::Msg;
 
 /// The result of one drill run.
 pub type JobResult = Result<DrillReport, DrillError>;
@@ -193,13 +194,14 @@ pub fn panicked(job: &Job<'_>, message: String) -> DrillReport {
     DrillReport {
         id: job.scenario.id.clone(),
         title: job.scenario.title.clone(),
+        title_zh: job.scenario.title_in(crate::cli_text::Lang::Zh).to_string(),
         seed: job.seed,
         passed: false,
-        expectations: vec![ExpectationResult {
-            expectation: PANIC_EXPECTATION.into(),
-            passed: false,
-            observed: format!("panicked: {message}"),
-        }],
+        expectations: vec![ExpectationResult::in_both(
+            |l| Msg::NoPanicExpectation.text(l).to_string(),
+            false,
+            |l| Msg::PanickedWith.fill(l, &[("message", &message)]),
+        )],
         invariant: None,
         timings: Timings::default(),
         simulated_ms: 0,
@@ -209,12 +211,10 @@ pub fn panicked(job: &Job<'_>, message: String) -> DrillReport {
     }
 }
 
-/// The expectation a panicking run fails.
-pub const PANIC_EXPECTATION: &str = "the drill runs to its end without panicking";
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli_text::Lang;
 
     fn scenario(id: &str) -> Scenario {
         Scenario::from_toml("t.toml", &format!("id = \"{id}\"\ntitle = \"t\"\n")).unwrap()
@@ -246,7 +246,14 @@ mod tests {
         }
         let failed = results[2].as_ref().unwrap();
         assert_eq!(failed.id, "boom");
-        assert_eq!(failed.expectations[0].expectation, PANIC_EXPECTATION);
+        assert_eq!(
+            failed.expectations[0].expectation,
+            Msg::NoPanicExpectation.text(Lang::En)
+        );
+        assert_eq!(
+            failed.expectations[0].observed_zh,
+            "崩溃（panic）：seed three explodes"
+        );
         assert_eq!(
             failed.expectations[0].observed,
             "panicked: seed three explodes"

@@ -103,4 +103,32 @@ mod tests {
         let err = builtin("no-such-drill").unwrap_err();
         assert!(err.message.contains("printer-paper-out"), "{}", err.message);
     }
+
+    /// Operators read Chinese: every built-in drill's title and every
+    /// expectation of its report must be in Chinese in the Chinese report
+    /// (event patterns and values may stay as they are, but the words
+    /// around them may not be the English ones).
+    #[test]
+    fn every_builtin_drill_reports_its_title_and_expectations_in_chinese() {
+        let is_han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+        for d in BUILTIN_DRILLS {
+            let scenario = builtin(d.id).unwrap();
+            let zh = scenario.title_zh.as_deref().unwrap_or("");
+            assert!(zh.chars().any(is_han), "{}: no Chinese title", d.id);
+            let report = crate::drill::run::run_drill(&scenario, 1).unwrap();
+            assert_eq!(report.title_zh, zh);
+            for e in &report.expectations {
+                assert!(
+                    e.expectation_zh.chars().any(is_han),
+                    "{}: expectation {:?} has no Chinese text: {:?}",
+                    d.id,
+                    e.expectation,
+                    e.expectation_zh
+                );
+                assert_ne!(e.expectation_zh, e.expectation, "{}", d.id);
+            }
+            let text = report.render_text_in(crate::cli_text::Lang::Zh, "");
+            assert!(!text.contains("saw:"), "{}: {text}", d.id);
+        }
+    }
 }

@@ -4,10 +4,13 @@ use kiosk_core::journal::PaymentState;
 use kiosk_core::Millis;
 use kiosk_hal::{Money, PaymentMethod};
 
+use std::fmt::Display;
+
 use super::report::{ExpectationResult, InvariantReport, Timings};
 use super::run::DrillRun;
 use super::scenario::Scenario;
 use super::trace::{first_match, EventPattern, TraceEntry};
+use crate::cli_text::{Lang, Msg};
 use crate::faults::InjectedFault;
 
 /// Minor units the cash box took in during the drill: what is in it now,
@@ -181,81 +184,92 @@ pub fn check_expectations(scenario: &Scenario, run: &DrillRun) -> Vec<Expectatio
     let trace = &run.trace;
     let mut out = Vec::new();
     let t = timings(scenario, trace, &run.injected);
+    // What was seen, in both languages: a time in ms, or never.
     let ms = |v: Option<u64>| {
-        v.map(|v| format!("{v} ms"))
-            .unwrap_or_else(|| "never".into())
+        move |l: Lang| match v {
+            Some(ms) => Msg::ObsMs.fill(l, &[("ms", &ms)]),
+            None => Msg::ObsNever.text(l).to_string(),
+        }
+    };
+    let at = |v: Option<Millis>| {
+        move |l: Lang| match v {
+            Some(at) => Msg::ObsAt.fill(l, &[("at", &at)]),
+            None => Msg::ObsNever.text(l).to_string(),
+        }
+    };
+    // An expectation with an optional time limit.
+    let limited = |plain: Msg, within: Msg, pattern: &str, limit: Option<u64>| {
+        let pattern = pattern.to_string();
+        move |l: Lang| match limit {
+            Some(limit) => within.fill(l, &[("pattern", &pattern), ("limit", &limit)]),
+            None => plain.fill(l, &[("pattern", &pattern)]),
+        }
     };
     if let Some(p) = &e.detected {
         let limit = e.max_detect_ms;
-        out.push(ExpectationResult {
-            expectation: match limit {
-                Some(l) => format!("fault detected ({p}) within {l} ms"),
-                None => format!("fault detected ({p})"),
-            },
-            passed: t.detect_ms.is_some_and(|d| limit.is_none_or(|l| d <= l)),
-            observed: ms(t.detect_ms),
-        });
+        out.push(ExpectationResult::in_both(
+            limited(Msg::ExpDetected, Msg::ExpDetectedWithin, p, limit),
+            t.detect_ms.is_some_and(|d| limit.is_none_or(|l| d <= l)),
+            ms(t.detect_ms),
+        ));
     }
     if let Some(p) = &e.fallback {
         let limit = e.max_fallback_ms;
-        out.push(ExpectationResult {
-            expectation: match limit {
-                Some(l) => format!("customer told / fallback ({p}) within {l} ms of detection"),
-                None => format!("customer told / fallback ({p})"),
-            },
-            passed: t.fallback_ms.is_some_and(|d| limit.is_none_or(|l| d <= l)),
-            observed: ms(t.fallback_ms),
-        });
+        out.push(ExpectationResult::in_both(
+            limited(Msg::ExpFallback, Msg::ExpFallbackWithin, p, limit),
+            t.fallback_ms.is_some_and(|d| limit.is_none_or(|l| d <= l)),
+            ms(t.fallback_ms),
+        ));
     }
     if let Some(p) = &e.resolved {
-        out.push(ExpectationResult {
-            expectation: format!("resolved ({p})"),
-            passed: t.resolve_ms.is_some(),
-            observed: ms(t.resolve_ms),
-        });
+        out.push(ExpectationResult::in_both(
+            |l| Msg::ExpResolved.fill(l, &[("pattern", p)]),
+            t.resolve_ms.is_some(),
+            ms(t.resolve_ms),
+        ));
     }
-    for p in &e.events {
-        let seen = EventPattern::parse(p)
+    let first = |p: &str| {
+        EventPattern::parse(p)
             .ok()
-            .and_then(|pat| first_match(trace, &pat, Millis(0)).map(|e| e.at));
-        out.push(ExpectationResult {
-            expectation: format!("happens: {p}"),
-            passed: seen.is_some(),
-            observed: seen
-                .map(|at| format!("at {at}"))
-                .unwrap_or_else(|| "never".into()),
-        });
+            .and_then(|pat| first_match(trace, &pat, Millis(0)).map(|e| e.at))
+    };
+    for p in &e.events {
+        let seen = first(p);
+        out.push(ExpectationResult::in_both(
+            |l| Msg::ExpHappens.fill(l, &[("pattern", p)]),
+            seen.is_some(),
+            at(seen),
+        ));
     }
     for p in &e.never {
-        let seen = EventPattern::parse(p)
-            .ok()
-            .and_then(|pat| first_match(trace, &pat, Millis(0)).map(|e| e.at));
-        out.push(ExpectationResult {
-            expectation: format!("never happens: {p}"),
-            passed: seen.is_none(),
-            observed: seen
-                .map(|at| format!("at {at}"))
-                .unwrap_or_else(|| "never".into()),
-        });
+        let seen = first(p);
+        out.push(ExpectationResult::in_both(
+            |l| Msg::ExpNever.fill(l, &[("pattern", p)]),
+            seen.is_none(),
+            at(seen),
+        ));
     }
     for [a, b] in &e.order {
-        let first = |p: &str| {
-            EventPattern::parse(p)
-                .ok()
-                .and_then(|pat| first_match(trace, &pat, Millis(0)).map(|e| e.at))
-        };
         let (ta, tb) = (first(a), first(b));
-        out.push(ExpectationResult {
-            expectation: format!("{a} before {b}"),
-            passed: matches!((ta, tb), (Some(x), Some(y)) if x <= y),
-            observed: format!(
-                "{} at {}, {} at {}",
-                a,
-                ta.map(|t| t.to_string()).unwrap_or_else(|| "never".into()),
-                b,
-                tb.map(|t| t.to_string()).unwrap_or_else(|| "never".into())
-            ),
-        });
+        let when = |t: Option<Millis>, l: Lang| match t {
+            Some(t) => t.to_string(),
+            None => Msg::ObsNever.text(l).to_string(),
+        };
+        out.push(ExpectationResult::in_both(
+            |l| Msg::ExpOrder.fill(l, &[("first", a), ("then", b)]),
+            matches!((ta, tb), (Some(x), Some(y)) if x <= y),
+            |l| {
+                Msg::ObsOrder.fill(
+                    l,
+                    &[
+                        ("first", a),
+                        ("first_at", &when(ta, l)),
+                        ("then", b),
+                        ("then_at", &when(tb, l)),
+                    ],
+                )
+            },
+        ));
     }
     money_expectations(scenario, run, &mut out);
     out
@@ -265,37 +279,51 @@ fn money_expectations(scenario: &Scenario, run: &DrillRun, out: &mut Vec<Expecta
     let currency = scenario.backend.currency;
     let m = &scenario.expect.money;
     let Ok(totals) = run.kiosk.journal().cash_totals(currency) else {
-        out.push(ExpectationResult {
-            expectation: "journal readable".into(),
-            passed: false,
-            observed: "error".into(),
-        });
+        out.push(ExpectationResult::in_both(
+            |l| Msg::ExpJournalReadable.text(l).to_string(),
+            false,
+            |l| Msg::ObsError.text(l).to_string(),
+        ));
         return;
     };
+    let total = |name: Msg, want: &dyn Display, passed: bool, got: &dyn Display| {
+        ExpectationResult::in_both(
+            |l| Msg::ExpTotal.fill(l, &[("name", &name.text(l)), ("want", want)]),
+            passed,
+            |l| Msg::ObsValue.fill(l, &[("value", got)]),
+        )
+    };
     let major = |v: i64| Money::major(v, currency);
-    let mut money = |name: &str, want: Option<i64>, got: Money| {
+    let money = [
+        (Msg::TotalCredited, m.credited, totals.credited),
+        (Msg::TotalPending, m.pending, totals.pending),
+        (Msg::TotalRefused, m.refused, totals.refused),
+        (
+            Msg::TotalCashBox,
+            m.cash_box,
+            Money::new(physical_taken_in(scenario, run), currency),
+        ),
+    ];
+    for (name, want, got) in money {
         if let Some(want) = want {
-            out.push(ExpectationResult {
-                expectation: format!("{name} = {}", major(want)),
-                passed: got == major(want),
-                observed: got.to_string(),
-            });
+            out.push(total(name, &major(want), got == major(want), &got));
         }
-    };
-    money("credited", m.credited, totals.credited);
-    money("pending", m.pending, totals.pending);
-    money("refused", m.refused, totals.refused);
-    let physical = Money::new(physical_taken_in(scenario, run), currency);
-    money("cash box", m.cash_box, physical);
-    let mut count = |name: &str, want: Option<u32>, got: u32| {
+    }
+    let counts = [
+        (
+            Msg::TotalInDoubtNotes,
+            m.in_doubt_notes,
+            totals.in_doubt_notes,
+        ),
+        (
+            Msg::TotalRejectedNotes,
+            m.rejected_notes,
+            totals.rejected_notes,
+        ),
+    ];
+    for (name, want, got) in counts {
         if let Some(want) = want {
-            out.push(ExpectationResult {
-                expectation: format!("{name} = {want}"),
-                passed: got == want,
-                observed: got.to_string(),
-            });
+            out.push(total(name, &want, got == want, &got));
         }
-    };
-    count("in-doubt notes", m.in_doubt_notes, totals.in_doubt_notes);
-    count("rejected notes", m.rejected_notes, totals.rejected_notes);
+    }
 }

@@ -4,15 +4,67 @@ use serde::Serialize;
 
 use crate::cli_text::{Lang, Msg};
 
-/// One checked expectation.
+/// One checked expectation, in both languages: the JSON carries both (as
+/// [`Detail`] does), the text and HTML reports show the operator's language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExpectationResult {
-    /// What was expected, in words.
+    /// What was expected, in English words.
     pub expectation: String,
     /// Whether it held.
     pub passed: bool,
-    /// What was seen.
+    /// What was seen, in English words.
     pub observed: String,
+    /// What was expected, in Chinese (简体).
+    pub expectation_zh: String,
+    /// What was seen, in Chinese (简体).
+    pub observed_zh: String,
+}
+
+impl ExpectationResult {
+    /// An expectation whose words are made in each language by
+    /// `expectation` and `observed` (from the [`Msg`] catalog), so no
+    /// expectation exists in one language only.
+    pub fn in_both(
+        expectation: impl Fn(Lang) -> String,
+        passed: bool,
+        observed: impl Fn(Lang) -> String,
+    ) -> Self {
+        ExpectationResult {
+            expectation: expectation(Lang::En),
+            passed,
+            observed: observed(Lang::En),
+            expectation_zh: expectation(Lang::Zh),
+            observed_zh: observed(Lang::Zh),
+        }
+    }
+
+    /// What was expected, in `lang`.
+    pub fn expectation_in(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.expectation_zh,
+            Lang::En => &self.expectation,
+        }
+    }
+
+    /// What was seen, in `lang`.
+    pub fn observed_in(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.observed_zh,
+            Lang::En => &self.observed,
+        }
+    }
+}
+
+/// Two 64-bit digests or trace hashes side by side, as a determinism
+/// expectation shows them.
+pub fn two_hashes(lang: Lang, first: u64, second: u64) -> String {
+    Msg::ObsTwoHashes.fill(
+        lang,
+        &[
+            ("first", &format!("{first:016x}")),
+            ("second", &format!("{second:016x}")),
+        ],
+    )
 }
 
 /// The money invariant, both sides of it, after the drill.
@@ -104,8 +156,10 @@ pub struct Timings {
 pub struct DrillReport {
     /// Drill id (catalog id).
     pub id: String,
-    /// Its title.
+    /// Its title (English).
     pub title: String,
+    /// Its title in Chinese (the English one where the scenario gives none).
+    pub title_zh: String,
     /// The seed: rerun with `--seed` to reproduce.
     pub seed: u64,
     /// Whether every expectation and the invariant held.
@@ -219,9 +273,8 @@ impl DrillReport {
     /// The report as text for a terminal in `lang`; a failed run ends with
     /// `reproduce` (see [`reproduce_command`]).
     ///
-    /// The expectations' own words are the scenario's and the checker's, as
-    /// in the JSON report; only the frame around them is translated (and
-    /// the panic expectation, which the batch runner writes itself).
+    /// Event patterns and scenario names inside the expectations stay as
+    /// the scenario wrote them; the words around them are in `lang`.
     pub fn render_text_in(&self, lang: Lang, reproduce: &str) -> String {
         let mut s = String::new();
         let verdict = if self.passed {
@@ -233,26 +286,19 @@ impl DrillReport {
             "{}  {}  — {}\n",
             verdict.text(lang),
             self.id,
-            self.title
+            match lang {
+                Lang::Zh => &self.title_zh,
+                Lang::En => &self.title,
+            }
         ));
         for e in &self.expectations {
             let mark = if e.passed { Msg::MarkOk } else { Msg::MarkFail };
-            let panic = (e.expectation == super::batch::PANIC_EXPECTATION)
-                .then(|| e.observed.strip_prefix("panicked: "))
-                .flatten();
-            let (expectation, observed) = match panic {
-                Some(message) => (
-                    Msg::NoPanicExpectation.text(lang).to_string(),
-                    Msg::PanickedWith.fill(lang, &[("message", &message)]),
-                ),
-                None => (e.expectation.clone(), e.observed.clone()),
-            };
             s.push_str(&Msg::Expectation.fill(
                 lang,
                 &[
                     ("mark", &mark.text(lang)),
-                    ("expectation", &expectation),
-                    ("observed", &observed),
+                    ("expectation", &e.expectation_in(lang)),
+                    ("observed", &e.observed_in(lang)),
                 ],
             ));
             s.push('\n');
@@ -368,13 +414,14 @@ mod tests {
         let report = DrillReport {
             id: "a".into(),
             title: "multi\nline \"title\"".into(),
+            title_zh: "标题".into(),
             seed: 1,
             passed: true,
-            expectations: vec![ExpectationResult {
-                expectation: "e".into(),
-                passed: true,
-                observed: "o".into(),
-            }],
+            expectations: vec![ExpectationResult::in_both(
+                |_| "e".into(),
+                true,
+                |_| "o".into(),
+            )],
             invariant: None,
             timings: Timings::default(),
             simulated_ms: 5,

@@ -13,6 +13,7 @@ use super::report::{DrillReport, ExpectationResult};
 use super::scenario::{Scenario, StaffDoes, SupervisedDevice};
 use super::trace::{trace_hash, TraceEntry};
 use crate::backend::VirtualBackend;
+use crate::cli_text::Msg;
 use crate::clock::SimClock;
 use crate::devices::{
     CashBoxHandle, CashUnit, CodeWindow, CustomerSlot, PrinterHandle, VirtualPrinter, VirtualReader,
@@ -437,17 +438,18 @@ pub fn run_drill(scenario: &Scenario, seed: u64) -> Result<DrillReport, DrillErr
     let again = run_once(scenario, seed)?;
     let hash_again = trace_hash(&again.trace);
     let mut expectations = check_expectations(scenario, &run);
-    expectations.push(ExpectationResult {
-        expectation: "deterministic: a second run with the same seed gives the same trace".into(),
-        passed: hash == hash_again,
-        observed: format!("{hash:016x} vs {hash_again:016x}"),
-    });
+    expectations.push(ExpectationResult::in_both(
+        |l| Msg::ExpDeterministicTrace.text(l).to_string(),
+        hash == hash_again,
+        |l| super::report::two_hashes(l, hash, hash_again),
+    ));
     let invariant = check_money(scenario, &run);
     let passed = invariant.holds && expectations.iter().all(|e| e.passed);
     let invariant = Some(invariant);
     Ok(DrillReport {
         id: scenario.id.clone(),
         title: scenario.title.clone(),
+        title_zh: scenario.title_in(crate::cli_text::Lang::Zh).to_string(),
         seed,
         passed,
         expectations,

@@ -5,6 +5,7 @@
 //! ```toml
 //! id = "printer-paper-out"                  # the catalog id
 //! title = "Printer runs out of paper"
+//! title-zh = "打印机缺纸"                     # optional: the Chinese title reports show
 //! duration-ms = 300000                      # virtual time the drill covers
 //!
 //! [kiosk]                                   # kiosk_core::KioskConfig, all optional
@@ -54,8 +55,12 @@ use crate::devices::{AcceptorConfig, CashBoxConfig, PrinterConfig, ReaderConfig}
 pub struct Scenario {
     /// The drill id: the contingency catalog id.
     pub id: String,
-    /// One line saying what is rehearsed.
+    /// One line saying what is rehearsed (English).
     pub title: String,
+    /// The same line in Chinese (简体), which Chinese reports show; when a
+    /// scenario file has none, they show `title`.
+    #[serde(default)]
+    pub title_zh: Option<String>,
     /// Longer notes for operators.
     #[serde(default)]
     pub description: String,
@@ -401,6 +406,14 @@ impl std::fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 impl Scenario {
+    /// The title in `lang` (the English one where no Chinese is given).
+    pub fn title_in(&self, lang: crate::cli_text::Lang) -> &str {
+        match (lang, &self.title_zh) {
+            (crate::cli_text::Lang::Zh, Some(zh)) => zh,
+            _ => &self.title,
+        }
+    }
+
     /// Parses a scenario; errors name `source_name`, the line, column and field.
     pub fn from_toml(source_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
         let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::report::{Detail, DrillReport, ExpectationResult, Timings};
 use super::run::DrillError;
 use super::scenario::Scenario;
-use crate::cli_text::Lang;
+use crate::cli_text::{Lang, Msg};
 use crate::fleet::{compare_guidance, fault_statistics, spare_switchover, SwitchoverDrill};
 
 /// Which site drill, with its settings.
@@ -90,24 +90,28 @@ pub fn run_site_drill(
             let r = compare_guidance(config, seed);
             let again = compare_guidance(config, seed);
             let improvement = r.improvement.mean_wait_pct;
-            expectations.push(ExpectationResult {
-                expectation: format!(
-                    "guided customers wait at least {} less than unguided (random pick near the entrance)",
-                    pct(*min_wait_improvement_pct)
-                ),
-                passed: improvement >= *min_wait_improvement_pct,
-                observed: format!(
-                    "mean wait {} better, mean queue {} better; against customers who pick the shortest visible queue: wait {} better",
-                    pct(improvement),
-                    pct(r.improvement.mean_queue_len_pct),
-                    pct(r.improvement_vs_self_organised.mean_wait_pct)
-                ),
-            });
-            expectations.push(ExpectationResult {
-                expectation: "guidance is no worse than customers picking the shortest visible queue (within 5%)".into(),
-                passed: r.improvement_vs_self_organised.mean_wait_pct >= -5.0,
-                observed: pct(r.improvement_vs_self_organised.mean_wait_pct),
-            });
+            expectations.push(ExpectationResult::in_both(
+                |l| Msg::ExpGuidanceBetter.fill(l, &[("pct", &pct(*min_wait_improvement_pct))]),
+                improvement >= *min_wait_improvement_pct,
+                |l| {
+                    Msg::ObsGuidanceBetter.fill(
+                        l,
+                        &[
+                            ("wait", &pct(improvement)),
+                            ("queue", &pct(r.improvement.mean_queue_len_pct)),
+                            (
+                                "vs_self",
+                                &pct(r.improvement_vs_self_organised.mean_wait_pct),
+                            ),
+                        ],
+                    )
+                },
+            ));
+            expectations.push(ExpectationResult::in_both(
+                |l| Msg::ExpGuidanceNotWorse.text(l).to_string(),
+                r.improvement_vs_self_organised.mean_wait_pct >= -5.0,
+                |_| pct(r.improvement_vs_self_organised.mean_wait_pct),
+            ));
             (
                 r.guided.digest() ^ r.unguided.digest().rotate_left(1),
                 again.guided.digest() ^ again.unguided.digest().rotate_left(1),
@@ -125,37 +129,43 @@ pub fn run_site_drill(
         } => {
             let r = spare_switchover(config, seed, failure);
             let again = spare_switchover(config, seed, failure);
-            expectations.push(ExpectationResult {
-                expectation: "a ticket is opened for the failed kiosk".into(),
-                passed: r.ticket.is_some(),
-                observed: match &r.ticket {
+            expectations.push(ExpectationResult::in_both(
+                |l| Msg::ExpTicketOpened.text(l).to_string(),
+                r.ticket.is_some(),
+                |l| match &r.ticket {
                     Some(t) => format!("{t:?}"),
-                    None => "no ticket".into(),
+                    None => Msg::ObsNoTicket.text(l).to_string(),
                 },
-            });
-            expectations.push(ExpectationResult {
-                expectation: "a spare takes customers after the failure".into(),
-                passed: r.switchover.is_some(),
-                observed: format!("{:?}", r.switchover),
-            });
-            expectations.push(ExpectationResult {
-                expectation: format!(
-                    "waiting after the failure is at least {} shorter with spares than without",
-                    pct(*min_after_wait_improvement_pct)
-                ),
-                passed: r.after_wait_improvement_pct >= *min_after_wait_improvement_pct,
-                observed: format!(
-                    "{} (mean wait {:.1}s with spares, {:.1}s without)",
-                    pct(r.after_wait_improvement_pct),
-                    r.with_spares.after.wait_s.mean,
-                    r.without_spares.after.wait_s.mean
-                ),
-            });
-            expectations.push(ExpectationResult {
-                expectation: format!("the site keeps at least {} spares", r.spares_target),
-                passed: r.spares >= r.spares_target,
-                observed: r.spares.to_string(),
-            });
+            ));
+            expectations.push(ExpectationResult::in_both(
+                |l| Msg::ExpSpareTakesOver.text(l).to_string(),
+                r.switchover.is_some(),
+                |_| format!("{:?}", r.switchover),
+            ));
+            expectations.push(ExpectationResult::in_both(
+                |l| {
+                    Msg::ExpSparesShorten.fill(l, &[("pct", &pct(*min_after_wait_improvement_pct))])
+                },
+                r.after_wait_improvement_pct >= *min_after_wait_improvement_pct,
+                |l| {
+                    Msg::ObsSparesShorten.fill(
+                        l,
+                        &[
+                            ("pct", &pct(r.after_wait_improvement_pct)),
+                            ("with", &format!("{:.1}", r.with_spares.after.wait_s.mean)),
+                            (
+                                "without",
+                                &format!("{:.1}", r.without_spares.after.wait_s.mean),
+                            ),
+                        ],
+                    )
+                },
+            ));
+            expectations.push(ExpectationResult::in_both(
+                |l| Msg::ExpSparesKept.fill(l, &[("target", &r.spares_target)]),
+                r.spares >= r.spares_target,
+                |_| r.spares.to_string(),
+            ));
             if let Some(t) = &r.ticket {
                 timings.fault_at_ms = Some(t.started_ms);
                 timings.detect_ms = Some(t.detected_ms.saturating_sub(t.started_ms));
@@ -186,33 +196,47 @@ pub fn run_site_drill(
             let r = fault_statistics(config, seed, *days);
             let again = fault_statistics(config, seed, *days);
             let by_kind: u64 = r.by_kind.iter().map(|k| k.count).sum();
-            expectations.push(ExpectationResult {
-                expectation: "the faults by kind add up to the total".into(),
-                passed: by_kind == r.total,
-                observed: format!("{by_kind} by kind, {} in total", r.total),
-            });
-            expectations.push(ExpectationResult {
-                expectation: "no fault was resolved without a response first".into(),
-                passed: r.response_s.count >= r.resolved,
-                observed: format!(
-                    "{} responded, {} resolved, {} open at the end",
-                    r.response_s.count, r.resolved, r.open_at_end
-                ),
-            });
-            expectations.push(ExpectationResult {
-                expectation: format!(
-                    "at least {} of faults answered within the {:.0}-minute target",
-                    pct(*min_within_target_pct),
-                    r.response_target_s / 60.0
-                ),
-                passed: r.within_target_pct >= *min_within_target_pct,
-                observed: format!(
-                    "{} (mean response {:.0}s, mean repair {:.0}s)",
-                    pct(r.within_target_pct),
-                    r.response_s.mean,
-                    r.repair_s.mean
-                ),
-            });
+            expectations.push(ExpectationResult::in_both(
+                |l| Msg::ExpFaultsAddUp.text(l).to_string(),
+                by_kind == r.total,
+                |l| Msg::ObsFaultsAddUp.fill(l, &[("by_kind", &by_kind), ("total", &r.total)]),
+            ));
+            expectations.push(ExpectationResult::in_both(
+                |l| Msg::ExpRespondedFirst.text(l).to_string(),
+                r.response_s.count >= r.resolved,
+                |l| {
+                    Msg::ObsRespondedFirst.fill(
+                        l,
+                        &[
+                            ("responded", &r.response_s.count),
+                            ("resolved", &r.resolved),
+                            ("open", &r.open_at_end),
+                        ],
+                    )
+                },
+            ));
+            expectations.push(ExpectationResult::in_both(
+                |l| {
+                    Msg::ExpWithinTarget.fill(
+                        l,
+                        &[
+                            ("pct", &pct(*min_within_target_pct)),
+                            ("minutes", &format!("{:.0}", r.response_target_s / 60.0)),
+                        ],
+                    )
+                },
+                r.within_target_pct >= *min_within_target_pct,
+                |l| {
+                    Msg::ObsWithinTarget.fill(
+                        l,
+                        &[
+                            ("pct", &pct(r.within_target_pct)),
+                            ("response", &format!("{:.0}", r.response_s.mean)),
+                            ("repair", &format!("{:.0}", r.repair_s.mean)),
+                        ],
+                    )
+                },
+            ));
             timings.detect_ms = Some((r.response_s.mean * 1000.0) as u64);
             timings.resolve_ms = Some((r.repair_s.mean * 1000.0) as u64);
             let digest = stable_hash(&r);
@@ -228,15 +252,16 @@ pub fn run_site_drill(
             )
         }
     };
-    expectations.push(ExpectationResult {
-        expectation: "deterministic: a second run with the same seed gives the same digest".into(),
-        passed: digest == again,
-        observed: format!("{digest:016x} vs {again:016x}"),
-    });
+    expectations.push(ExpectationResult::in_both(
+        |l| Msg::ExpDeterministicDigest.text(l).to_string(),
+        digest == again,
+        |l| super::report::two_hashes(l, digest, again),
+    ));
     let passed = expectations.iter().all(|e| e.passed);
     Ok(DrillReport {
         id: scenario.id.clone(),
         title: scenario.title.clone(),
+        title_zh: scenario.title_in(crate::cli_text::Lang::Zh).to_string(),
         seed,
         passed,
         expectations,

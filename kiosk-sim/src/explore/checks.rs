@@ -130,6 +130,38 @@ impl Check {
     }
 }
 
+impl Check {
+    /// What the check demands, in one line, in `lang`.
+    pub fn definition_in(self, lang: crate::cli_text::Lang) -> &'static str {
+        use crate::cli_text::Lang;
+        if lang == Lang::En {
+            return self.definition();
+        }
+        match self {
+            Check::Books => "每一步之后：日志中的在箱金额 = 已入账 + 待确认 + 拒付暂存",
+            Check::BoxCovered => "每一步之后：钱箱收进的金额 ≥ 日志中的在箱金额",
+            Check::BoxExplained => {
+                "钱箱收进的金额 ≤ 日志中的在箱金额 + 存疑金额（每一步允许一张在途纸币；结束时须精确相等）"
+            }
+            Check::InDoubtBounded => {
+                "存疑纸币数 ≤ 至今的识别器故障 + 断电 + 重启 + 取走钱箱次数"
+            }
+            Check::NoDoubleCredit => "同一幂等键不被应用两次；后台现金入账 ≤ 钱箱收进的金额",
+            Check::BackendAgrees => {
+                "后台现金入账 = 日志已入账 + 已应用但未收到应答的；每个已应用的键在日志中为已入账或待确认"
+            }
+            Check::KeyConflict => "重试不会以同一幂等键提交不同的入账内容",
+            Check::PendingDrains => {
+                "结束时：链路无故障 60 秒后不再有待确认，且期间没有新的待确认"
+            }
+            Check::CashOffered => {
+                "结束时：设备无故障 60 秒后欢迎屏提供现金支付（每次取走钱箱后已由工作人员重新启用）"
+            }
+            Check::KioskRuns => "自助机运行到结束，没有因错误停止",
+        }
+    }
+}
+
 impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

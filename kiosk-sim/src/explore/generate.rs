@@ -108,6 +108,7 @@ fn build(g: &mut Gen, seed: u64) -> Scenario {
     Scenario {
         id: format!("explore-{seed}"),
         title: format!("explorer run, seed {seed}"),
+        title_zh: Some(format!("随机探索运行，种子 {seed}")),
         description: String::new(),
         duration_ms: busy_end + TAIL_MS,
         kiosk,

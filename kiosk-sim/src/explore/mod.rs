@@ -213,22 +213,34 @@ pub fn drill_report(scenario: &Scenario, seed: u64) -> DrillReport {
         .map(|check| {
             let violation = report.violations.iter().find(|v| v.check == *check);
             let allowed = allow.contains(check);
-            ExpectationResult {
-                expectation: format!(
-                    "explorer check {check}{}: {}",
-                    if allowed { " (allowed)" } else { "" },
-                    check.definition()
-                ),
-                passed: allowed || violation.is_none(),
-                observed: violation
-                    .map(|v| v.to_string())
-                    .unwrap_or_else(|| "held".into()),
-            }
+            ExpectationResult::in_both(
+                |l| {
+                    let mark = if allowed {
+                        Msg::ExploreAllowed.text(l)
+                    } else {
+                        ""
+                    };
+                    Msg::ExpExplorerCheck.fill(
+                        l,
+                        &[
+                            ("check", check),
+                            ("allowed", &mark),
+                            ("definition", &check.definition_in(l)),
+                        ],
+                    )
+                },
+                allowed || violation.is_none(),
+                |l| match violation {
+                    Some(v) => Msg::ObsViolated.fill(l, &[("violation", v)]),
+                    None => Msg::ObsHeld.text(l).to_string(),
+                },
+            )
         })
         .collect();
     DrillReport {
         id: scenario.id.clone(),
         title: scenario.title.clone(),
+        title_zh: scenario.title_in(crate::cli_text::Lang::Zh).to_string(),
         seed,
         // The drill's own end-of-run money line is shown as well; the
         // explorer's checks (after every step) decide the verdict.

@@ -54,6 +54,7 @@ body { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans 
        margin: 0 auto; max-width: 1000px; padding: 16px; color: #222; background: #fafafa; }
 svg text { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; }
 h1 { font-size: 1.6em; }
+span.en { color: #666; font-size: 0.9em; }
 section.drill { background: #fff; border: 1px solid #ddd; border-left: 6px solid #2c7; border-radius: 4px;
                 margin: 24px 0; padding: 8px 16px; }
 section.drill.fail { border-left-color: #d22; }
@@ -148,8 +149,10 @@ fn section(n: usize, scenario: &Scenario, report: &DrillReport) -> String {
     );
     let _ = writeln!(
         s,
-        "<h2><span class=\"verdict\">{verdict}</span> <code class=\"drill-id\">{}</code> {}</h2>",
+        "<h2><span class=\"verdict\">{verdict}</span> <code class=\"drill-id\">{}</code> {} \
+         <span class=\"en\">{}</span></h2>",
         escape(&report.id),
+        escape(&report.title_zh),
         escape(&report.title)
     );
     let t = &report.timings;
@@ -182,8 +185,11 @@ fn section(n: usize, scenario: &Scenario, report: &DrillReport) -> String {
         };
         let _ = writeln!(
             s,
-            "<tr><td class=\"{c}\">{mark}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"{c}\">{mark}</td><td>{}<br><span class=\"en\">{}</span></td>\
+             <td>{}<br><span class=\"en\">{}</span></td></tr>",
+            escape(&e.expectation_zh),
             escape(&e.expectation),
+            escape(&e.observed_zh),
             escape(&e.observed)
         );
     }
