@@ -2,8 +2,7 @@
 //! serves the contract over HTTPS, stops cleanly on SIGTERM, and refuses
 //! bad flags with the flag and file named.
 
-mod support;
-
+use crate::support;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 

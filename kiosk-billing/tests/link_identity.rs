@@ -2,8 +2,7 @@
 //! certificate seen on the last answer (the wire contract has no service
 //! name or version).
 
-mod support;
-
+use crate::support;
 use kiosk_billing::FaultPlan;
 use kiosk_hal::{DeviceProtocol, NetworkLink};
 use kiosk_http::HttpLink;

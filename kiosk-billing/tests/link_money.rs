@@ -3,8 +3,7 @@
 //! wrong, with the server's own books checked after each — a key is
 //! credited at most once, whatever happened to its answers.
 
-mod support;
-
+use crate::support;
 use std::time::Duration;
 
 use kiosk_billing::FaultPlan;

@@ -2,8 +2,7 @@
 //! certificate), who it is (client certificate for mutual TLS), what it
 //! does with bytes that are no answer, and what leaves the kiosk on a retry.
 
-mod support;
-
+use crate::support;
 use kiosk_billing::FaultPlan;
 use kiosk_hal::{AccountAnswer, AccountNumber, ErrorKind, NetworkLink};
 use kiosk_http::HttpLink;

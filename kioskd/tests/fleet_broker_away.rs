@@ -4,12 +4,7 @@
 //! its retained status (with the count of what was dropped) is there.
 #![forbid(unsafe_code)]
 
-mod common;
-#[path = "common/fleet.rs"]
-mod fleet_common;
-#[path = "../../kiosk-fleet/tests/support/mosquitto.rs"]
-mod mosquitto;
-
+use crate::{common, fleet_common, mosquitto};
 use std::time::{Duration, Instant};
 
 use common::{login, post, screen, status_until};

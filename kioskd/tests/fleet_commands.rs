@@ -7,12 +7,7 @@
 //! answered with their reason.
 #![forbid(unsafe_code)]
 
-mod common;
-#[path = "common/fleet.rs"]
-mod fleet_common;
-#[path = "../../kiosk-fleet/tests/support/mosquitto.rs"]
-mod mosquitto;
-
+use crate::{common, fleet_common, mosquitto};
 use std::time::Duration;
 
 use fleet_common::{client, next_message, plain_fleet, write_fleet_config};

@@ -3,12 +3,7 @@
 //! with SIGKILL (its last will), a spare coming online, a clean stop.
 #![forbid(unsafe_code)]
 
-mod common;
-#[path = "common/fleet.rs"]
-mod fleet_common;
-#[path = "../../kiosk-fleet/tests/support/mosquitto.rs"]
-mod mosquitto;
-
+use crate::{common, fleet_common, mosquitto};
 use std::time::{Duration, Instant};
 
 use fleet_common::{plain_fleet, start_hall, state_of, write_fleet_config};

@@ -5,12 +5,7 @@
 //! per hour come from these counts.
 #![forbid(unsafe_code)]
 
-mod common;
-#[path = "common/fleet.rs"]
-mod fleet_common;
-#[path = "../../kiosk-fleet/tests/support/mosquitto.rs"]
-mod mosquitto;
-
+use crate::{common, fleet_common, mosquitto};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

@@ -6,12 +6,7 @@
 //! are turned away. Certificates made in the test with rcgen.
 #![forbid(unsafe_code)]
 
-mod common;
-#[path = "common/fleet.rs"]
-mod fleet_common;
-#[path = "../../kiosk-fleet/tests/support/mosquitto.rs"]
-mod mosquitto;
-
+use crate::{common, fleet_common, mosquitto};
 use std::path::Path;
 use std::time::Duration;
 

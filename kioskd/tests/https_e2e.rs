@@ -7,8 +7,7 @@
 //! is checked against the server's own records: every key applied once,
 //! nothing lost, the cash box equal to the books.
 
-mod common;
-
+use crate::common;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};

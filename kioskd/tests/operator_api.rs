@@ -1,8 +1,7 @@
 //! The operator API end to end: a real `kioskd --simulate` process on
 //! loopback, a real HTTP client, a real SIGTERM at the end.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
 use common::{client, get, login, post, status_until, write_config, Kioskd};

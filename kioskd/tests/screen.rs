@@ -2,8 +2,7 @@
 //! Chinese view of the kiosk's real state, and its actions reaching the
 //! kiosk through the same gate as the API's.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
 use common::{client, get, login, screen, status_until, write_config, Kioskd};

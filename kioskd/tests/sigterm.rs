@@ -7,8 +7,7 @@
 //! so they are the same devices after the restart, and kiosk-sim's crash
 //! check reads the three witnesses (box, journal, backend) afterwards.
 
-mod common;
-
+use crate::common;
 use std::path::Path;
 use std::time::Duration;
 
