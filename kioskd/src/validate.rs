@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use kiosk_hal::drivers::config::{DeviceConfig, DevicesConfig};
+use kiosk_hal::drivers::config::{CashBoxSource, DeviceConfig, DevicesConfig};
 use kiosk_hal::Currency;
 
 use crate::auth::{check_hash, Role};
@@ -461,6 +461,28 @@ pub fn check_devices(currency: Currency, devices: &DevicesConfig, out: &mut Vec<
                 FindingKind::Inconsistent,
                 path(&["devices", role, "kind"]),
                 "a virtual device cannot run for real: use --simulate",
+            ));
+        }
+    }
+    // A GPIO line is opened only by a build with kiosk-hal's `gpio-cdev`:
+    // without it the start would fail, so the check says so first.
+    if !cfg!(feature = "gpio-cdev") {
+        let gpio = [
+            (
+                matches!(devices.acceptor, DeviceConfig::Pulse(_)),
+                path(&["devices", "acceptor", "kind"]),
+            ),
+            (
+                matches!(devices.cash_box, CashBoxSource::Gpio(_)),
+                path(&["devices", "cash-box", "gpio"]),
+            ),
+        ];
+        for (_, at) in gpio.into_iter().filter(|(uses, _)| *uses) {
+            out.push(Finding::new(
+                Level::Error,
+                FindingKind::Inconsistent,
+                at,
+                "GPIO lines need a kioskd built with `--features gpio-cdev` (this one is not)",
             ));
         }
     }
