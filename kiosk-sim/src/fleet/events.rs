@@ -178,7 +178,7 @@ mod tests {
                 let want = (!pending.is_empty()).then(|| pending.remove(0));
                 let got = q.pop();
                 assert_eq!(
-                    got.map(|(t, e)| (t, e)),
+                    got,
                     want.map(|(t, seq)| (t, Event::Open { day: seq as u32 })),
                     "round {round}"
                 );
