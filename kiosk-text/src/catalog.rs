@@ -216,7 +216,15 @@ impl std::error::Error for CatalogError {}
 /// The texts of every language, checked complete (see the module docs).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Catalog {
-    texts: BTreeMap<(Lang, Msg), String>,
+    /// Every text, at [`slot`]`(lang, msg)`: a catalog is complete, so
+    /// a text is an index away, not a tree search (every receipt a
+    /// simulated hall prints looks up a dozen).
+    texts: Vec<String>,
+}
+
+/// Where the text of `msg` in `lang` sits in [`Catalog::texts`].
+fn slot(lang: Lang, msg: Msg) -> usize {
+    lang as usize * Msg::ALL.len() + msg as usize
 }
 
 /// Counts, not every text: a catalog sits inside configurations that are
@@ -331,6 +339,15 @@ impl Catalog {
             }
         }
         if problems.is_empty() {
+            debug_assert_eq!(texts.len(), Lang::ALL.len() * Msg::ALL.len());
+            // In (lang, msg) order: `Lang` and `Msg` order as they are
+            // declared, so each text lands at its `slot`.
+            let texts: Vec<String> = texts.into_values().collect();
+            debug_assert!(Lang::ALL
+                .iter()
+                .flat_map(|l| Msg::ALL.iter().map(move |m| (*l, *m)))
+                .enumerate()
+                .all(|(i, (l, m))| slot(l, m) == i));
             Ok(Catalog { texts })
         } else {
             Err(CatalogError { problems })
@@ -347,7 +364,7 @@ impl Catalog {
         );
         let template = self
             .texts
-            .get(&(lang, msg))
+            .get(slot(lang, msg))
             .map(String::as_str)
             .unwrap_or_default();
         fill(template, args)
@@ -378,18 +395,43 @@ impl Catalog {
 /// (`-50.00`, `70.00`).
 pub fn decimal(money: Money) -> String {
     let exp = money.currency.minor_exponent();
-    let sign = if money.minor < 0 { "-" } else { "" };
     let abs = money.minor.unsigned_abs();
+    // Written digit by digit, not with `format!`: every receipt writes two
+    // amounts, and a simulated hall prints millions of receipts.
+    let mut out = String::with_capacity(24);
+    if money.minor < 0 {
+        out.push('-');
+    }
     if exp == 0 {
-        return format!("{sign}{abs}");
+        push_digits(&mut out, abs, 1);
+        return out;
     }
     let scale = 10u64.pow(exp);
-    format!(
-        "{sign}{}.{:0width$}",
-        abs / scale,
-        abs % scale,
-        width = exp as usize
-    )
+    push_digits(&mut out, abs / scale, 1);
+    out.push('.');
+    push_digits(&mut out, abs % scale, exp as usize);
+    out
+}
+
+/// Appends `n` in decimal, zero-padded on the left to at least `width`
+/// digits (what `{n:0width$}` writes for an unsigned number).
+pub(crate) fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in buf.len() - start..width {
+        out.push('0');
+    }
+    for &d in &buf[start..] {
+        out.push(char::from(d));
+    }
 }
 
 fn flatten(
@@ -463,6 +505,68 @@ fn fill(template: &str, args: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The amounts written digit by digit read exactly as `format!` wrote
+    /// them, for every currency exponent, sign and size.
+    #[test]
+    fn decimal_writes_what_format_wrote() {
+        fn by_format(money: Money) -> String {
+            let exp = money.currency.minor_exponent();
+            let sign = if money.minor < 0 { "-" } else { "" };
+            let abs = money.minor.unsigned_abs();
+            if exp == 0 {
+                return format!("{sign}{abs}");
+            }
+            let scale = 10u64.pow(exp);
+            let (major, minor) = (abs / scale, abs % scale);
+            format!("{sign}{major}.{minor:0width$}", width = exp as usize)
+        }
+        let currencies = [
+            kiosk_hal::Currency::CNY,
+            kiosk_hal::Currency::from_code(*b"JPY").expect("ISO 4217"),
+            kiosk_hal::Currency::from_code(*b"KWD").expect("ISO 4217"),
+        ];
+        let mut minors = vec![
+            0,
+            1,
+            -1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            -5_000,
+            7_000,
+            i64::MAX,
+            i64::MIN,
+        ];
+        let mut x: i64 = 1;
+        while let Some(next) = x.checked_mul(7) {
+            minors.extend([x, -x, x + 3, x - 1]);
+            x = next;
+        }
+        for currency in currencies {
+            for &minor in &minors {
+                let money = Money::new(minor, currency);
+                assert_eq!(decimal(money), by_format(money), "{money:?}");
+            }
+        }
+    }
+
+    /// Texts are found by index: every (language, message) pair is its own.
+    #[test]
+    fn every_text_is_found_at_its_own_slot() {
+        let c = Catalog::builtin();
+        assert_eq!(c.texts.len(), Lang::ALL.len() * Msg::ALL.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for lang in Lang::ALL {
+            for msg in Msg::ALL {
+                assert!(seen.insert(slot(lang, *msg)));
+            }
+        }
+        assert_eq!(c.text(Lang::Zh, Msg::MethodCash, &[]), "现金");
+        assert_eq!(c.text(Lang::En, Msg::MethodCash, &[]), "Cash");
+    }
 
     #[test]
     fn the_builtin_catalogs_are_complete_in_every_language() {

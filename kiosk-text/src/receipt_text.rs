@@ -9,7 +9,7 @@ use kiosk_hal::{
     mask_middle, Money, PaymentCode, PaymentMethod, PaymentPosting, Receipt, ReceiptLine,
 };
 
-use crate::catalog::{Catalog, Lang, Msg};
+use crate::catalog::{push_digits, Catalog, Lang, Msg};
 
 /// What a receipt says: the inputs of kiosk-core's `build_receipt` plus
 /// the time of payment.
@@ -112,12 +112,31 @@ pub fn format_time(ms: u64, offset_minutes: i32) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
+    if year < 0 {
+        // Before 1 BC: never a kiosk's clock, but written as `format!` would.
+        return format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+            sod / 3600,
+            sod % 3600 / 60,
+            sod % 60
+        );
+    }
+    // Written digit by digit, not with `format!`: every receipt has a time,
+    // and a simulated hall prints millions of receipts.
+    let mut out = String::with_capacity(19);
+    let fields = [
+        (year as u64, 4, '-'),
+        (month as u64, 2, '-'),
+        (day as u64, 2, ' '),
+        ((sod / 3600) as u64, 2, ':'),
+        ((sod % 3600 / 60) as u64, 2, ':'),
+    ];
+    for (value, width, separator) in fields {
+        push_digits(&mut out, value, width);
+        out.push(separator);
+    }
+    push_digits(&mut out, (sod % 60) as u64, 2);
+    out
 }
 
 #[cfg(test)]
@@ -142,6 +161,45 @@ mod tests {
                 ReceiptLine::Text(s) | ReceiptLine::Bold(s) | ReceiptLine::Qr(s) => s.as_str(),
             })
             .collect()
+    }
+
+    /// The time written digit by digit reads exactly as `format!` wrote
+    /// it, across centuries, leap days and both sides of midnight.
+    #[test]
+    fn format_time_writes_what_format_wrote() {
+        fn by_format(ms: u64, offset_minutes: i32) -> String {
+            let secs = (ms / 1000) as i64 + i64::from(offset_minutes) * 60;
+            let days = secs.div_euclid(86_400);
+            let sod = secs.rem_euclid(86_400);
+            let z = days + 719_468;
+            let era = z.div_euclid(146_097);
+            let doe = z.rem_euclid(146_097);
+            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            let mp = (5 * doy + 2) / 153;
+            let day = doy - (153 * mp + 2) / 5 + 1;
+            let month = if mp < 10 { mp + 3 } else { mp - 9 };
+            let year = yoe + era * 400 + i64::from(month <= 2);
+            format!(
+                "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+                sod / 3600,
+                sod % 3600 / 60,
+                sod % 60
+            )
+        }
+        let mut ms: u64 = 0;
+        for step in 0..20_000u64 {
+            for offset in [0, 480, -300, 345] {
+                assert_eq!(
+                    format_time(ms, offset),
+                    by_format(ms, offset),
+                    "{ms} {offset}"
+                );
+            }
+            ms = ms.wrapping_add(step * 7_919_993 + 86_399_999) % 400_000_000_000_000;
+        }
+        assert_eq!(format_time(1_700_000_000_000, 480), "2023-11-15 06:13:20");
+        assert_eq!(format_time(0, -480), by_format(0, -480));
     }
 
     #[test]

@@ -238,14 +238,18 @@ impl TicketBook {
     pub fn poll(&mut self, now: Millis) -> Vec<TicketChange> {
         let window = self.policy.escalation_window_ms;
         let max = self.policy.actions_max;
-        let what = format!("escalated to on-site after {}", duration_text(window));
+        // Written only when a ticket escalates: this runs at every idle tick.
+        let mut what = None;
         self.tickets
             .values_mut()
             .filter(|t| t.is_open() && t.dispatched_at.is_none())
             .filter(|t| now >= t.episode_start().plus_ms(window))
             .map(|t| {
                 t.dispatched_at = Some(now);
-                push_action(t, max, action(now, KIOSK_ACTOR, &what, "dispatched"));
+                let what = what.get_or_insert_with(|| {
+                    format!("escalated to on-site after {}", duration_text(window))
+                });
+                push_action(t, max, action(now, KIOSK_ACTOR, what, "dispatched"));
                 TicketChange::Escalated(t.clone())
             })
             .collect()
