@@ -218,6 +218,36 @@ pub struct RunOptions {
     pub journal_dir: Option<std::path::PathBuf>,
     /// Called after every kiosk event.
     pub on_step: Option<StepHook>,
+    /// The bytes of a new, cleanly closed journal (see
+    /// [`new_journal_bytes`]) to start the run from, instead of letting the
+    /// kiosk create its journal. The explorer runs thousands of short runs:
+    /// creating the schema (SQLite parsing and running every table, index
+    /// and trigger definition) was over a third of each. The kiosk then
+    /// opens an existing empty journal, as after any clean restart.
+    pub journal_template: Option<Arc<[u8]>>,
+}
+
+/// The bytes of a journal this build has just created and closed cleanly:
+/// what [`RunOptions::journal_template`] takes. Made in a temporary
+/// directory under `dir` (the system's temporary directory when `None`).
+pub fn new_journal_bytes(dir: Option<&std::path::Path>) -> Result<Arc<[u8]>, String> {
+    let tmp = match dir {
+        Some(parent) => tempfile::Builder::new()
+            .prefix("kiosk-template")
+            .tempdir_in(parent),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|e| format!("cannot create a directory for the journal template: {e}"))?;
+    let path = tmp.path().join("journal.db");
+    Journal::open(&path)
+        .and_then(Journal::close)
+        .map_err(|e| format!("cannot create the journal template: {e}"))?;
+    // A clean close checkpoints and removes the write-ahead log: the main
+    // file is the whole journal.
+    debug_assert!(!tmp.path().join("journal.db-wal").exists());
+    let bytes =
+        std::fs::read(&path).map_err(|e| format!("cannot read the journal template: {e}"))?;
+    Ok(bytes.into())
 }
 
 type SharedHook = Arc<Mutex<Option<(StepView, StepHook)>>>;
@@ -282,6 +312,10 @@ pub fn run_once_with(
     }
     .map_err(|e| err(format!("cannot create a journal dir: {e}")))?;
     let journal_path = dir.path().join("journal.db");
+    if let Some(bytes) = &options.journal_template {
+        std::fs::write(&journal_path, bytes)
+            .map_err(|e| err(format!("cannot write the journal template: {e}")))?;
+    }
     runtime.block_on(async move {
         let clock = SimClock::new();
         let world = build_world(scenario, seed, clock)?;

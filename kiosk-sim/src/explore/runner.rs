@@ -41,6 +41,22 @@ impl ExploreOptions {
     }
 }
 
+/// A new journal's bytes, made once per process for every run (see
+/// [`crate::drill::run::RunOptions::journal_template`]); `None` when it
+/// could not be made, and each run creates its journal as a kiosk would.
+fn journal_template(dir: Option<&std::path::Path>) -> Option<std::sync::Arc<[u8]>> {
+    static TEMPLATE: std::sync::OnceLock<Option<std::sync::Arc<[u8]>>> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| match crate::drill::run::new_journal_bytes(dir) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                tracing::warn!(error = %e, "explorer: each run creates its own journal");
+                None
+            }
+        })
+        .clone()
+}
+
 /// The result of one run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -99,8 +115,10 @@ pub fn run_checked(
 ) -> (RunReport, Option<crate::drill::DrillRun>) {
     let monitor = Arc::new(Mutex::new(Monitor::new(scenario, options.planted)));
     let hook_monitor = Arc::clone(&monitor);
+    let journal_dir = options.journal_dir();
     let run_options = RunOptions {
-        journal_dir: options.journal_dir(),
+        journal_template: journal_template(journal_dir.as_deref()),
+        journal_dir,
         on_step: Some(Box::new(move |view, at, event| {
             hook_monitor
                 .lock()
@@ -134,4 +152,38 @@ pub fn run_checked(
         simulated_ms,
     };
     (report, result.ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drill::run::{new_journal_bytes, run_once_with};
+    use crate::drill::trace::trace_hash;
+
+    /// A run that starts from the journal template is the run a kiosk
+    /// creating its own journal makes: the same events, the same books.
+    #[test]
+    fn a_run_from_the_journal_template_is_the_run_from_a_new_journal() {
+        let template = new_journal_bytes(None).unwrap();
+        for seed in [1, 7, 42, 1000] {
+            let scenario = crate::explore::generate::generate(seed).scenario;
+            let run = |journal_template| {
+                let options = RunOptions {
+                    journal_template,
+                    ..RunOptions::default()
+                };
+                let run = run_once_with(&scenario, seed, options).unwrap();
+                let totals = run
+                    .kiosk
+                    .journal()
+                    .cash_totals(scenario.backend.currency)
+                    .unwrap();
+                (trace_hash(&run.trace), run.trace.len(), totals)
+            };
+            let created = run(None);
+            let copied = run(Some(template.clone()));
+            assert!(created.1 > 0);
+            assert_eq!(created, copied, "seed {seed}");
+        }
+    }
 }
