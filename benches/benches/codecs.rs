@@ -328,10 +328,106 @@ fn cctalk_coin_stream() -> Stream {
     }
 }
 
+/// CCNET poll answers as a CashCode-compatible validator sends them (idle,
+/// accepting, escrow, stacking, stacked, a rejection), each decoded into a
+/// frame and its state parsed.
+fn ccnet_stream() -> Stream {
+    use kiosk_hal::wire::ccnet::{self, PollState, RejectCode};
+    let cycle = [
+        PollState::Idling,
+        PollState::Accepting,
+        PollState::EscrowPosition(3),
+        PollState::Stacking,
+        PollState::BillStacked(3),
+        PollState::Rejecting(RejectCode::Magnetic),
+    ];
+    let mut bytes = Vec::new();
+    for i in 0..1000 {
+        bytes.extend(cycle[i % cycle.len()].to_bytes());
+    }
+    Stream {
+        name: "ccnet",
+        bytes,
+        frames: 1000,
+        decode: |bytes| {
+            let mut d = ccnet::Decoder::new();
+            let mut n = 0;
+            for chunk in bytes.chunks(READ) {
+                d.push(chunk);
+                while let Some(frame) = d.next_frame() {
+                    let state = frame.ok().map(|f| PollState::from_payload(&f.payload));
+                    n += u64::from(matches!(state, Some(Ok(_))));
+                }
+            }
+            n
+        },
+    }
+}
+
+/// A ccTalk bill validator's answers to READ BUFFERED BILL EVENTS (159) on
+/// the single-wire bus, CRC-16 checksums: the host's request echoed, then
+/// the event log (a note escrowed, then credited, in turn), each read as
+/// the bill events since the last counter.
+fn cctalk_bill_stream() -> Stream {
+    use cctalk::{BillEvent, BufferedBillEvents, Checksum, FrameRepr, HostCommand};
+    let mut log = BufferedBillEvents {
+        counter: 0,
+        pairs: [(0, 0); 5],
+    };
+    let mut bytes = Vec::new();
+    let request = HostCommand::ReadBufferedBillEvents
+        .to_frame(cctalk::ADDR_BILL_VALIDATOR, cctalk::ADDR_HOST)
+        .to_bytes(Checksum::Crc16)
+        .unwrap();
+    for i in 0..1000u32 {
+        let bill_type = (i % 4) as u8 + 1;
+        log.record(if i % 2 == 0 {
+            BillEvent::PendingCredit { bill_type }
+        } else {
+            BillEvent::Credit { bill_type }
+        });
+        bytes.extend(&request);
+        let answer = FrameRepr::new(
+            cctalk::ADDR_HOST,
+            cctalk::ADDR_BILL_VALIDATOR,
+            0,
+            log.to_data(),
+        );
+        bytes.extend(answer.to_bytes(Checksum::Crc16).unwrap());
+    }
+    Stream {
+        name: "cctalk-bill",
+        bytes,
+        frames: 1000,
+        decode: |bytes| {
+            let mut d = cctalk::Decoder::new(Checksum::Crc16);
+            let mut last = Some(0);
+            let mut n = 0;
+            for chunk in bytes.chunks(READ) {
+                d.push(chunk);
+                while let Some(frame) = d.next_frame() {
+                    let Ok(frame) = frame else { continue };
+                    if frame.dest != cctalk::ADDR_HOST {
+                        continue; // the echo
+                    }
+                    if let Ok(log) = BufferedBillEvents::parse(&frame.data) {
+                        let delta = log.since(last);
+                        last = Some(log.counter);
+                        n += u64::from(delta.new.len() == 1 && delta.lost == 0);
+                    }
+                }
+            }
+            n
+        },
+    }
+}
+
 fn decoding(c: &mut Criterion) {
     let streams = [
         id003_stream(),
         ssp_stream(),
+        ccnet_stream(),
+        cctalk_bill_stream(),
         escpos_stream(),
         status_stream(),
         scanner_stream(),
