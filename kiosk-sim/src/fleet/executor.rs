@@ -29,7 +29,7 @@ use kiosk_core::machine::{KioskConfig, KioskMachine};
 use kiosk_core::{CustomerAction, KioskEvent, Millis, Screen};
 use kiosk_hal::{
     AcceptorEvent, AcceptorStatus, AccountAnswer, AccountNumber, CashBoxStatus, Currency,
-    ErrorKind, FillLevel, JamLocation, Money, NoteAtPowerUp, NoteFate, PaymentCode, PaymentMethod,
+    DeviceIdentity, DeviceProtocol, ErrorKind, FillLevel, JamLocation, Money, NoteAtPowerUp, NoteFate, PaymentCode, PaymentMethod,
     PaymentScheme, PostingAnswer, PrintOutcome, PrinterStatus, RejectReason,
 };
 
@@ -588,6 +588,18 @@ impl Executor {
             DeviceCall::CheckReader(p) => {
                 DeviceReply::ReaderChecked(p, acc(!io.has(FaultKind::ReaderFailure)))
             }
+            // Simulated units have no model, firmware or serial number.
+            DeviceCall::ReadIdentities => DeviceReply::Identities(
+                [
+                    DeviceKind::Acceptor,
+                    DeviceKind::CashBox,
+                    DeviceKind::Printer,
+                    DeviceKind::Link,
+                ]
+                .into_iter()
+                .map(|d| (d, Ok(DeviceIdentity::of(DeviceProtocol::Virtual))))
+                .collect(),
+            ),
         };
         Some(Input::Device(reply))
     }
