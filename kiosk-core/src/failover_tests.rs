@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kiosk_hal::{
-    AccountInfo, Currency, DeviceProtocol, IdempotencyKey, Money, PaymentMethod,
-};
+use kiosk_hal::{AccountInfo, Currency, DeviceProtocol, IdempotencyKey, Money, PaymentMethod};
 
 use super::*;
 
@@ -377,7 +375,11 @@ async fn identity_is_the_active_links_and_asking_switches_nothing() {
     let id = link.identity().await.unwrap();
     assert_eq!(model(id), "https://backup.example.cn/");
     assert_eq!(link.active(), LinkChoice::Backup);
-    assert_eq!(link.take_switches().len(), 1, "only the switch to the backup");
+    assert_eq!(
+        link.take_switches().len(),
+        1,
+        "only the switch to the backup"
+    );
 }
 
 /// Regression: `FailoverLink` did not forward `heartbeat()`, so the idle
@@ -390,7 +392,10 @@ async fn the_heartbeat_is_the_active_links_own_and_fails_over_like_a_lookup() {
     link.heartbeat().await.unwrap();
     set(&rig.primary, Mode::Down);
     link.heartbeat().await.unwrap();
-    assert_eq!(rig.backend.lock().unwrap().heartbeats, ["primary", "backup"]);
+    assert_eq!(
+        rig.backend.lock().unwrap().heartbeats,
+        ["primary", "backup"]
+    );
     assert_eq!(link.active(), LinkChoice::Backup);
     assert!(link.take_switches()[0].reason.contains("offline"));
     set(&rig.backup, Mode::Down);

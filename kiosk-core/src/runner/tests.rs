@@ -608,9 +608,10 @@ async fn the_self_tests_journal_record_names_the_units_it_checked() {
     let rig = Rig::start();
     rig.until("cash offered", offers_cash).await;
     rig.commands.send(StaffCommand::SelfTest).await.unwrap();
-    rig.until_event("self-test done", |e| {
-        matches!(e, KioskEvent::CommandDone { command, .. } if command == "self-test")
-    })
+    rig.until_event(
+        "self-test done",
+        |e| matches!(e, KioskEvent::CommandDone { command, .. } if command == "self-test"),
+    )
     .await;
     let (_, kiosk) = rig.finish().await;
     let results: Vec<String> = kiosk
@@ -627,7 +628,8 @@ async fn the_self_tests_journal_record_names_the_units_it_checked() {
         .collect();
     assert_eq!(results.len(), 1, "{results:?}");
     assert!(
-        results[0].contains("printer: esc-pos model=TM-T88V firmware=30.06 ESC/POS serial=X3LF123456"),
+        results[0]
+            .contains("printer: esc-pos model=TM-T88V firmware=30.06 ESC/POS serial=X3LF123456"),
         "{results:?}"
     );
 }

@@ -29,8 +29,9 @@ use kiosk_core::machine::{KioskConfig, KioskMachine};
 use kiosk_core::{CustomerAction, KioskEvent, Millis, Screen};
 use kiosk_hal::{
     AcceptorEvent, AcceptorStatus, AccountAnswer, AccountNumber, CashBoxStatus, Currency,
-    DeviceIdentity, DeviceProtocol, ErrorKind, FillLevel, JamLocation, Money, NoteAtPowerUp, NoteFate, PaymentCode, PaymentMethod,
-    PaymentScheme, PostingAnswer, PrintOutcome, PrinterStatus, RejectReason,
+    DeviceIdentity, DeviceProtocol, ErrorKind, FillLevel, JamLocation, Money, NoteAtPowerUp,
+    NoteFate, PaymentCode, PaymentMethod, PaymentScheme, PostingAnswer, PrintOutcome,
+    PrinterStatus, RejectReason,
 };
 
 use super::customer::{CustomerContext, Visit};

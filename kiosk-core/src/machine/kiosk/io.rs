@@ -10,8 +10,8 @@
 
 use kiosk_hal::{
     AcceptorEvent, AcceptorStatus, AccountAnswer, AccountNumber, CashBoxStatus, DeviceIdentity,
-    ErrorKind, IdempotencyKey, Money, NoteFate, PaymentCode, PaymentPosting, PostingAnswer, PrintOutcome,
-    PrinterStatus, Receipt, RejectReason,
+    ErrorKind, IdempotencyKey, Money, NoteFate, PaymentCode, PaymentPosting, PostingAnswer,
+    PrintOutcome, PrinterStatus, Receipt, RejectReason,
 };
 
 use crate::commands::{Remote, StaffCommand};
