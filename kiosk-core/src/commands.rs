@@ -149,6 +149,12 @@ pub struct DeviceCheck {
     pub passed: bool,
     /// What was seen.
     pub detail: String,
+    /// Who the device said it is (model, firmware, serial) when the
+    /// self-test read it: the start-of-day record names the physical unit
+    /// checked, so a swapped validator or a firmware update shows in the
+    /// daily records. `None` when the driver could not say (offline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<kiosk_hal::DeviceIdentity>,
 }
 
 /// The self-test report: pass or fail per device.

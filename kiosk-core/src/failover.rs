@@ -8,6 +8,13 @@
 //! primary again. Every switch is kept as a [`LinkSwitch`] for the runner to
 //! report ([`FailoverLink::take_switches`]).
 //!
+//! The heartbeat goes the same way as a lookup (the active link's own
+//! [`NetworkLink::heartbeat`], the other link after `Offline` or `Timeout`),
+//! so a link with a real health endpoint keeps using it behind the
+//! failover; [`NetworkLink::identity`] is the active link's, so the
+//! operator status and the self-test name the backend that actually
+//! carries the traffic ([`FailoverLink::active`] says which link that is).
+//!
 //! # The money rule
 //!
 //! A call that fails on the active link with `Offline` or `Timeout` is tried
@@ -36,8 +43,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use kiosk_hal::{
-    AccountAnswer, AccountNumber, DeviceError, ErrorKind, NetworkLink, PaymentPosting,
-    PostingAnswer,
+    AccountAnswer, AccountNumber, DeviceError, DeviceIdentity, ErrorKind, NetworkLink,
+    PaymentPosting, PostingAnswer,
 };
 use serde::{Deserialize, Serialize};
 
@@ -337,6 +344,29 @@ impl NetworkLink for FailoverLink {
             Some(next) => bounded(ms, self.link(next).post_payment(posting)).await,
             None => Err(e),
         }
+    }
+
+    /// The active link's own heartbeat (a health endpoint where it has
+    /// one), on the other link after `Offline` or `Timeout` like a lookup.
+    async fn heartbeat(&mut self) -> Result<(), DeviceError> {
+        let ms = self.policy.attempt_timeout_ms;
+        let first = self.choose();
+        let e = match bounded(ms, self.link(first).heartbeat()).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        match self.after_failure(first, &e) {
+            Some(next) => bounded(ms, self.link(next).heartbeat()).await,
+            None => Err(e),
+        }
+    }
+
+    /// The identity of the link carrying the traffic now. Reads the state
+    /// without moving it: asking who answers never switches links (the
+    /// primary's due retry waits for the next call).
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        let active = self.active();
+        self.link(active).identity().await
     }
 }
 

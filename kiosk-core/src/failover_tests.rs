@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kiosk_hal::{AccountInfo, Currency, IdempotencyKey, Money, PaymentMethod};
+use kiosk_hal::{AccountInfo, Currency, DeviceProtocol, IdempotencyKey, Money, PaymentMethod};
 
 use super::*;
 
@@ -40,6 +40,8 @@ struct Backend {
     credited: HashMap<String, PostingAnswer>,
     /// (link, key) for every posting that reached a link.
     seen: Vec<(&'static str, String)>,
+    /// The link whose own heartbeat (its health endpoint) was called, in order.
+    heartbeats: Vec<&'static str>,
 }
 
 impl Backend {
@@ -104,6 +106,26 @@ impl NetworkLink for FakeLink {
             Mode::Indeterminate => Err(DeviceError::new(ErrorKind::Indeterminate, "?")),
             _ => Ok(answer),
         }
+    }
+
+    /// A health endpoint of its own: records which link's was called.
+    async fn heartbeat(&mut self) -> Result<(), DeviceError> {
+        match self.mode() {
+            Mode::Down => Err(DeviceError::new(ErrorKind::Offline, "unreachable")),
+            Mode::Hangs => std::future::pending().await,
+            _ => {
+                self.backend.lock().unwrap().heartbeats.push(self.name);
+                Ok(())
+            }
+        }
+    }
+
+    /// Names the link in the model, as the HTTPS link names its endpoint.
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        Ok(DeviceIdentity {
+            model: Some(format!("https://{}.example.cn/", self.name)),
+            ..DeviceIdentity::of(DeviceProtocol::Https)
+        })
     }
 }
 
@@ -325,4 +347,58 @@ async fn the_runner_switches_on_slowness_through_a_handle_kept_after_boxing() {
     boxed.post_payment(&posting("K01-000006")).await.unwrap();
     assert_eq!(handle.active(), LinkChoice::Primary);
     assert_eq!(handle.take_switches().len(), 2);
+}
+
+/// Regression: `FailoverLink` did not forward `identity()`, so the
+/// operator status and the self-test showed an unknown backend behind
+/// every failover link (the trait's default) instead of the HTTPS link's
+/// endpoint and certificate subject.
+#[tokio::test]
+async fn identity_is_the_active_links_and_asking_switches_nothing() {
+    let rig = Rig::new();
+    let mut link = rig.link(true);
+    let model = |id: DeviceIdentity| id.model.unwrap_or_default();
+    assert_eq!(
+        model(link.identity().await.unwrap()),
+        "https://primary.example.cn/"
+    );
+    set(&rig.primary, Mode::Down);
+    lookup_by(&mut link).await;
+    assert_eq!(
+        model(link.identity().await.unwrap()),
+        "https://backup.example.cn/"
+    );
+    // The primary's retry is due, but asking who answers moves nothing:
+    // the next real call makes the switch.
+    set(&rig.primary, Mode::Up);
+    rig.clock.set(60_000);
+    let id = link.identity().await.unwrap();
+    assert_eq!(model(id), "https://backup.example.cn/");
+    assert_eq!(link.active(), LinkChoice::Backup);
+    assert_eq!(
+        link.take_switches().len(),
+        1,
+        "only the switch to the backup"
+    );
+}
+
+/// Regression: `FailoverLink` did not forward `heartbeat()`, so the idle
+/// heartbeat became a lookup of an empty account (the trait's default)
+/// and a link's own health endpoint was never called behind a failover.
+#[tokio::test]
+async fn the_heartbeat_is_the_active_links_own_and_fails_over_like_a_lookup() {
+    let rig = Rig::new();
+    let mut link = rig.link(true);
+    link.heartbeat().await.unwrap();
+    set(&rig.primary, Mode::Down);
+    link.heartbeat().await.unwrap();
+    assert_eq!(
+        rig.backend.lock().unwrap().heartbeats,
+        ["primary", "backup"]
+    );
+    assert_eq!(link.active(), LinkChoice::Backup);
+    assert!(link.take_switches()[0].reason.contains("offline"));
+    set(&rig.backup, Mode::Down);
+    let e = link.heartbeat().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Offline);
 }

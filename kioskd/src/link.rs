@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use kiosk_hal::{
-    AccountAnswer, AccountNumber, DeviceError, NetworkLink, PaymentPosting, PostingAnswer,
+    AccountAnswer, AccountNumber, DeviceError, DeviceIdentity, NetworkLink, PaymentPosting,
+    PostingAnswer,
 };
 use kiosk_http::HttpLinkConfig;
 
@@ -77,5 +78,53 @@ impl NetworkLink for TimedLink {
         self.metrics
             .link_call(LinkCall::Heartbeat, started.elapsed(), answer.is_ok());
         answer
+    }
+
+    /// The inner link's (not timed: it makes no call).
+    async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+        self.inner.identity().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kiosk_hal::DeviceProtocol;
+
+    use super::*;
+
+    struct Named;
+
+    #[async_trait]
+    impl NetworkLink for Named {
+        async fn lookup_account(
+            &mut self,
+            _account: &AccountNumber,
+        ) -> Result<AccountAnswer, DeviceError> {
+            Ok(AccountAnswer::Refused {
+                reason: kiosk_hal::AccountRefusal::Unknown,
+            })
+        }
+        async fn post_payment(
+            &mut self,
+            _posting: &PaymentPosting,
+        ) -> Result<PostingAnswer, DeviceError> {
+            Err(DeviceError::new(kiosk_hal::ErrorKind::Offline, "unused"))
+        }
+        async fn identity(&mut self) -> Result<DeviceIdentity, DeviceError> {
+            Ok(DeviceIdentity {
+                model: Some("https://billing.example.cn/".into()),
+                ..DeviceIdentity::of(DeviceProtocol::Https)
+            })
+        }
+    }
+
+    /// Regression: the timing wrapper did not forward `identity()`, so the
+    /// service's link said "unknown" (the trait's default) in the
+    /// self-test record instead of the HTTPS link's endpoint.
+    #[tokio::test]
+    async fn the_timed_link_is_the_inner_links_identity() {
+        let mut link = TimedLink::new(Box::new(Named), Metrics::new());
+        let id = link.identity().await.unwrap();
+        assert_eq!(id.model.as_deref(), Some("https://billing.example.cn/"));
     }
 }

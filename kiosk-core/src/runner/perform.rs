@@ -6,6 +6,7 @@ use std::time::Duration;
 use kiosk_hal::{DeviceError, ErrorKind};
 
 use super::{Kiosk, KioskError};
+use crate::events::DeviceKind;
 use crate::failover::LinkChoice;
 use crate::journal::JournalError;
 use crate::machine::kiosk::{
@@ -226,6 +227,18 @@ impl Kiosk {
                 Some(reader) => DeviceReply::ReaderChecked(p, kind(reader.check().await)),
                 None => DeviceReply::ReaderChecked(p, Err(ErrorKind::Offline)),
             },
+            DeviceCall::ReadIdentities => {
+                let mut found = vec![
+                    (DeviceKind::Acceptor, kind(d.acceptor.identity().await)),
+                    (DeviceKind::CashBox, kind(d.cash_box.identity().await)),
+                    (DeviceKind::Printer, kind(d.printer.identity().await)),
+                ];
+                if let Some(reader) = d.reader.as_mut() {
+                    found.push((DeviceKind::Reader, kind(reader.identity().await)));
+                }
+                found.push((DeviceKind::Link, kind(d.link.identity().await)));
+                DeviceReply::Identities(found)
+            }
         }
     }
 

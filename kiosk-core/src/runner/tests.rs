@@ -98,6 +98,14 @@ impl ReceiptPrinter for Printer {
     async fn print(&mut self, _receipt: &Receipt) -> Result<PrintOutcome, DeviceError> {
         Ok(PrintOutcome::Printed)
     }
+    async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {
+        Ok(kiosk_hal::DeviceIdentity {
+            model: Some("TM-T88V".into()),
+            firmware: Some("30.06 ESC/POS".into()),
+            serial: Some("X3LF123456".into()),
+            ..kiosk_hal::DeviceIdentity::of(kiosk_hal::DeviceProtocol::EscPos)
+        })
+    }
 }
 
 struct Backend {
@@ -588,4 +596,40 @@ async fn a_report_after_two_restarts_still_settles_the_escrowed_note() {
     assert_eq!(totals.in_doubt_notes, 0);
     assert_eq!(totals.in_box, yuan(10));
     assert_eq!(totals.credited, yuan(10));
+}
+
+/// Regression: the start-of-day self-test's journal record said only
+/// "every device passed": which printer (model, firmware, serial) was
+/// checked that day was nowhere, although every driver reports it. The
+/// runner now reads each device's identity for the self-test and the
+/// record names the units.
+#[tokio::test(start_paused = true)]
+async fn the_self_tests_journal_record_names_the_units_it_checked() {
+    let rig = Rig::start();
+    rig.until("cash offered", offers_cash).await;
+    rig.commands.send(StaffCommand::SelfTest).await.unwrap();
+    rig.until_event(
+        "self-test done",
+        |e| matches!(e, KioskEvent::CommandDone { command, .. } if command == "self-test"),
+    )
+    .await;
+    let (_, kiosk) = rig.finish().await;
+    let results: Vec<String> = kiosk
+        .journal()
+        .staff_events()
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            crate::journal::StaffEventKind::Command {
+                command, result, ..
+            } if command == "self-test" => Some(result),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert!(
+        results[0]
+            .contains("printer: esc-pos model=TM-T88V firmware=30.06 ESC/POS serial=X3LF123456"),
+        "{results:?}"
+    );
 }

@@ -29,8 +29,9 @@ use kiosk_core::machine::{KioskConfig, KioskMachine};
 use kiosk_core::{CustomerAction, KioskEvent, Millis, Screen};
 use kiosk_hal::{
     AcceptorEvent, AcceptorStatus, AccountAnswer, AccountNumber, CashBoxStatus, Currency,
-    ErrorKind, FillLevel, JamLocation, Money, NoteAtPowerUp, NoteFate, PaymentCode, PaymentMethod,
-    PaymentScheme, PostingAnswer, PrintOutcome, PrinterStatus, RejectReason,
+    DeviceIdentity, DeviceProtocol, ErrorKind, FillLevel, JamLocation, Money, NoteAtPowerUp,
+    NoteFate, PaymentCode, PaymentMethod, PaymentScheme, PostingAnswer, PrintOutcome,
+    PrinterStatus, RejectReason,
 };
 
 use super::customer::{CustomerContext, Visit};
@@ -588,6 +589,18 @@ impl Executor {
             DeviceCall::CheckReader(p) => {
                 DeviceReply::ReaderChecked(p, acc(!io.has(FaultKind::ReaderFailure)))
             }
+            // Simulated units have no model, firmware or serial number.
+            DeviceCall::ReadIdentities => DeviceReply::Identities(
+                [
+                    DeviceKind::Acceptor,
+                    DeviceKind::CashBox,
+                    DeviceKind::Printer,
+                    DeviceKind::Link,
+                ]
+                .into_iter()
+                .map(|d| (d, Ok(DeviceIdentity::of(DeviceProtocol::Virtual))))
+                .collect(),
+            ),
         };
         Some(Input::Device(reply))
     }

@@ -3,8 +3,8 @@
 //! everything it asked for is done.
 
 use kiosk_hal::{
-    AcceptorStatus, AccountAnswer, ErrorKind, FillLevel, Money, PrintOutcome, PrinterStatus,
-    Receipt, ReceiptLine,
+    AcceptorStatus, AccountAnswer, DeviceIdentity, ErrorKind, FillLevel, Money, PrintOutcome,
+    PrinterStatus, Receipt, ReceiptLine,
 };
 
 use super::{DeviceCall, DeviceReply, JournalOp, KioskMachine, LinkCall, Output, Purpose};
@@ -30,10 +30,11 @@ pub(super) enum CommandState {
     Restart {
         reset: Option<Result<(), ErrorKind>>,
     },
-    /// Every device checked in turn.
+    /// Every device checked in turn, and who each device says it is.
     SelfTest {
         at: Millis,
         checks: Vec<DeviceCheck>,
+        identities: Vec<(DeviceKind, DeviceIdentity)>,
     },
     /// A test receipt.
     PrintTest {
@@ -94,9 +95,11 @@ impl KioskMachine {
                 }
                 self.push(Output::Device(DeviceCall::AcceptorStatus(Purpose::Command)));
                 self.push(Output::Device(DeviceCall::CashBoxStatus(Purpose::Command)));
+                self.push(Output::Device(DeviceCall::ReadIdentities));
                 CommandState::SelfTest {
                     at: self.now,
                     checks: Vec::new(),
+                    identities: Vec::new(),
                 }
             }
             StaffCommand::Disable { reason } => {
@@ -230,6 +233,13 @@ impl KioskMachine {
             }
             (CommandState::SelfTest { .. }, R::PrinterStatus(_, Ok(PrinterStatus::Ready))) => {
                 then_print_test = true
+            }
+            (CommandState::SelfTest { identities, .. }, R::Identities(found)) => {
+                // A driver that cannot say now leaves its check without one.
+                *identities = found
+                    .into_iter()
+                    .filter_map(|(device, id)| Some((device, id.ok()?)))
+                    .collect();
             }
             (CommandState::SelfTest { checks, .. }, reply) => {
                 if let Some(check) = self_test_check(reply) {
@@ -395,8 +405,28 @@ impl KioskMachine {
                     "the acceptor never answered the reset".into(),
                 ),
             },
-            CommandState::SelfTest { at, mut checks } => {
+            CommandState::SelfTest {
+                at,
+                mut checks,
+                identities,
+            } => {
                 checks.sort_by_key(|c| check_order(c.device));
+                for c in &mut checks {
+                    c.identity = identities
+                        .iter()
+                        .find(|(device, _)| *device == c.device)
+                        .map(|(_, id)| id.clone());
+                }
+                // The record names each unit checked (the journal keeps the
+                // text): which validator, which firmware, passed that day.
+                let units: Vec<String> = checks
+                    .iter()
+                    .filter_map(|c| {
+                        let id = c.identity.as_ref().filter(|id| id.is_known())?;
+                        let device = format!("{:?}", c.device).to_lowercase();
+                        Some(format!("{device}: {id}"))
+                    })
+                    .collect();
                 let report = SelfTestReport { at, checks };
                 let ok = report.passed();
                 let failed: Vec<String> = report
@@ -410,6 +440,11 @@ impl KioskMachine {
                     "every device passed".to_string()
                 } else {
                     format!("failed: {}", failed.join("; "))
+                };
+                let detail = if units.is_empty() {
+                    detail
+                } else {
+                    format!("{detail}; units: {}", units.join("; "))
                 };
                 ("self-test", ok, detail)
             }
@@ -465,6 +500,7 @@ fn check(device: DeviceKind, passed: bool, detail: String) -> DeviceCheck {
         device,
         passed,
         detail,
+        identity: None,
     }
 }
 

@@ -9,9 +9,9 @@
 //! durable.
 
 use kiosk_hal::{
-    AcceptorEvent, AcceptorStatus, AccountAnswer, AccountNumber, CashBoxStatus, ErrorKind,
-    IdempotencyKey, Money, NoteFate, PaymentCode, PaymentPosting, PostingAnswer, PrintOutcome,
-    PrinterStatus, Receipt, RejectReason,
+    AcceptorEvent, AcceptorStatus, AccountAnswer, AccountNumber, CashBoxStatus, DeviceIdentity,
+    ErrorKind, IdempotencyKey, Money, NoteFate, PaymentCode, PaymentPosting, PostingAnswer,
+    PrintOutcome, PrinterStatus, Receipt, RejectReason,
 };
 
 use crate::commands::{Remote, StaffCommand};
@@ -139,6 +139,9 @@ pub enum DeviceCall {
     },
     /// Check the card/QR reader answers.
     CheckReader(Purpose),
+    /// Read what each device (the reader if fitted, and the backend link)
+    /// says it is, as its driver cached it: no device is asked anything.
+    ReadIdentities,
 }
 
 /// A device's answer to a [`DeviceCall`] (failures as their [`ErrorKind`]).
@@ -164,6 +167,8 @@ pub enum DeviceReply {
     Printed(Purpose, Result<PrintOutcome, ErrorKind>),
     /// [`DeviceCall::CheckReader`].
     ReaderChecked(Purpose, Result<(), ErrorKind>),
+    /// [`DeviceCall::ReadIdentities`]: one entry per device there is.
+    Identities(Vec<(DeviceKind, Result<DeviceIdentity, ErrorKind>)>),
 }
 
 /// A call to the backend, with the longest wait for its answer.

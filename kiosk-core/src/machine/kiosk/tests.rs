@@ -219,6 +219,10 @@ impl World {
                     DeviceReply::Printed(purpose, Ok(PrintOutcome::Printed))
                 }
                 DeviceCall::CheckReader(p) => DeviceReply::ReaderChecked(p, Ok(())),
+                DeviceCall::ReadIdentities => DeviceReply::Identities(vec![
+                    (DeviceKind::Acceptor, Ok(acceptor_identity())),
+                    (DeviceKind::Printer, Err(ErrorKind::Offline)),
+                ]),
             }),
             Output::Link(call) => Input::Link(LinkReply {
                 latency_ms: {
@@ -804,4 +808,56 @@ proptest! {
             prop_assert!(w.pending.is_empty(), "journal still holds pending: {:?}", w.pending.keys().collect::<Vec<_>>());
         }
     }
+}
+
+/// The identity the test world's acceptor reports.
+fn acceptor_identity() -> kiosk_hal::DeviceIdentity {
+    kiosk_hal::DeviceIdentity {
+        model: Some("i(CHN)100-SS".into()),
+        firmware: Some("ID003-05V200-41".into()),
+        country: Some("CHN".into()),
+        ..kiosk_hal::DeviceIdentity::of(kiosk_hal::DeviceProtocol::Id003)
+    }
+}
+
+/// Regression: the start-of-day self-test checked each device but never
+/// said which unit it checked: its report and journal record carried no
+/// model, firmware or serial number, so a swapped validator or a firmware
+/// update left no trace in the daily records.
+#[test]
+fn the_self_test_report_and_its_journal_record_name_each_unit_checked() {
+    let (mut m, mut w) = started(KioskConfig::default());
+    w.log.clear();
+    w.give(&mut m, Input::Command(StaffCommand::SelfTest));
+    let asked = w
+        .position(|o| matches!(o, Output::Device(DeviceCall::ReadIdentities)))
+        .expect("the self-test reads the identities");
+    let report = w
+        .log
+        .iter()
+        .find_map(|o| match o {
+            Output::Event(KioskEvent::SelfTest { report }) => Some(report.clone()),
+            _ => None,
+        })
+        .expect("a report");
+    let acceptor = report
+        .checks
+        .iter()
+        .find(|c| c.device == DeviceKind::Acceptor)
+        .expect("an acceptor check");
+    assert_eq!(acceptor.identity, Some(acceptor_identity()));
+    let printer = report
+        .checks
+        .iter()
+        .find(|c| c.device == DeviceKind::Printer)
+        .expect("a printer check");
+    assert_eq!(printer.identity, None, "a driver that cannot say: none");
+    let recorded = w
+        .position(|o| {
+            matches!(o, Output::Journal(JournalOp::RecordCommand { command, result, .. })
+                if command == "self-test"
+                    && result.contains("acceptor: id003 model=i(CHN)100-SS firmware=ID003-05V200-41"))
+        })
+        .expect("the journal record names the acceptor unit");
+    assert!(asked < recorded);
 }

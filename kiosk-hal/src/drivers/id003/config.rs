@@ -26,6 +26,7 @@ pub enum StackCommand {
 /// port = "/dev/ttyUSB0"
 /// currency = "CNY"
 /// poll-interval-ms = 100
+/// idle-poll-interval-ms = 1000
 /// answer-timeout-ms = 2000
 /// ```
 ///
@@ -49,6 +50,18 @@ pub struct Id003Config {
     pub currency: Currency,
     /// Status poll interval. Default 100.
     pub poll_interval_ms: u64,
+    /// ⚠ Status poll interval while the kiosk keeps the acceptor inhibited
+    /// and the device itself says it is disabled (0x1A): between
+    /// customers, when no note can enter. Nothing is lost by polling
+    /// slower then (an inhibited validator takes no note, and ID-003 has
+    /// no event buffer to overflow: each answer is the current status);
+    /// a cash box pulled out or a power cut is seen at most this much
+    /// later. Enabling, or any other answer (a jam, a note, the box out),
+    /// goes back to `poll-interval-ms` at once. No manual figure found
+    /// for a disabled unit's polling; public drivers poll at ~100 ms
+    /// throughout. Never faster than `poll-interval-ms`; set it equal to
+    /// poll at one rate always. Default 1000.
+    pub idle_poll_interval_ms: u64,
     /// ⚠ How long to wait for an answer. Default 2000.
     pub answer_timeout_ms: u64,
     /// Consecutive unanswered commands after which the device counts as
@@ -82,6 +95,7 @@ impl Default for Id003Config {
             stop_bits: 1,
             currency: Currency::CNY,
             poll_interval_ms: 100,
+            idle_poll_interval_ms: 1000,
             answer_timeout_ms: 2000,
             offline_after_missed: 3,
             command_retries: 2,

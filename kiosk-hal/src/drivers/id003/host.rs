@@ -6,6 +6,12 @@
 //!                  └ power-up status: PowerUp { note }            running: status request every poll interval
 //! ```
 //!
+//! While the kiosk keeps the acceptor inhibited and the device answers
+//! "disabled", the host polls at the slower idle interval
+//! ([`Id003Config::idle_poll_interval_ms`]): an idle kiosk's acceptor then
+//! costs a poll a second instead of ten. A request, or any other status,
+//! brings the normal interval back at once.
+//!
 //! The host never blocks and never reads a clock: every call takes `now_ms`
 //! (any monotonic millisecond count). A shell writes what
 //! [`poll_transmit`](Id003Host::poll_transmit) returns, feeds decoded frames
@@ -121,6 +127,9 @@ pub struct Id003Host {
     version: Option<VersionInfo>,
     enabled: bool,
     device_enabled: bool,
+    /// The kiosk wants the acceptor inhibited and its last status said
+    /// "disabled": nothing can move, poll at the idle interval.
+    quiet: bool,
     tracker: NoteTracker,
     outputs: VecDeque<HostOutput>,
     stats: HostStats,
@@ -146,6 +155,7 @@ impl Id003Host {
             version: None,
             enabled: false,
             device_enabled: false,
+            quiet: false,
             tracker: NoteTracker::default(),
             outputs: VecDeque::new(),
             stats: HostStats::default(),
@@ -176,6 +186,8 @@ impl Id003Host {
     /// Offline, every request fails at once with `Offline`; `Stack` and
     /// `Return` without a note in escrow fail at once with `InvalidState`.
     pub fn request(&mut self, token: u64, request: Request) {
+        // Something is asked: poll at the normal interval from now on.
+        self.quiet = false;
         if self.offline || !self.connected {
             self.done(Some(token), Err(ErrorKind::Offline));
             return;
@@ -329,7 +341,10 @@ impl Id003Host {
         }
         match purpose {
             Purpose::Poll => {
-                self.next_poll_ms = now_ms + self.config.poll_interval_ms;
+                self.quiet = !self.enabled
+                    && self.requests.is_empty()
+                    && matches!(answer, StatusResponse::Disabled);
+                self.next_poll_ms = now_ms + self.poll_interval_ms();
                 self.on_status(&answer, now_ms);
             }
             Purpose::Init(step) => self.on_init_answer(step, &answer, now_ms),
@@ -355,6 +370,17 @@ impl Id003Host {
 
     // ----- internals -----
 
+    /// The interval to the next status poll: the idle one while quiet.
+    fn poll_interval_ms(&self) -> u64 {
+        if self.quiet {
+            self.config
+                .idle_poll_interval_ms
+                .max(self.config.poll_interval_ms)
+        } else {
+            self.config.poll_interval_ms
+        }
+    }
+
     fn emit(&mut self, event: AcceptorEvent) {
         self.outputs.push_back(HostOutput::Event(event));
     }
@@ -366,6 +392,7 @@ impl Id003Host {
     }
 
     fn start_init(&mut self, step: InitStep, now_ms: u64) {
+        self.quiet = false;
         self.init = Some(step);
         self.init_tries = 0;
         self.next_poll_ms = now_ms;
@@ -382,6 +409,7 @@ impl Id003Host {
         }
         self.ack_due = false;
         self.init = None;
+        self.quiet = false;
         if !self.offline {
             self.offline = true;
             self.announce_power_up = true;

@@ -34,9 +34,16 @@ struct Rig {
 }
 
 impl Rig {
+    /// Polling at one rate (100 ms) throughout.
     fn new() -> Rig {
+        Rig::with_idle_poll(100)
+    }
+
+    /// Polling every 100 ms, every `idle_ms` while inhibited and disabled.
+    fn with_idle_poll(idle_ms: u64) -> Rig {
         let config = Id003Config {
             poll_interval_ms: 100,
+            idle_poll_interval_ms: idle_ms,
             answer_timeout_ms: 500,
             ..Id003Config::for_port("/dev/null")
         };
@@ -505,4 +512,62 @@ fn a_version_line_that_does_not_parse_leaves_the_identity_unknown() {
         StatusResponse::CurrencyAssign(table()),
     );
     assert!(!rig.host.identity().is_known());
+}
+
+/// When the next status request goes out, from now (`None`: not within 5 s).
+fn next_poll_in(rig: &mut Rig) -> Option<u64> {
+    let start = rig.now;
+    for _ in 0..=5_000 {
+        if rig.sent() == Some(HostCommand::StatusRequest) {
+            return Some(rig.now - start);
+        }
+        rig.now += 1;
+    }
+    None
+}
+
+#[test]
+fn an_inhibited_disabled_acceptor_is_polled_at_the_idle_interval_until_asked() {
+    let mut rig = Rig::with_idle_poll(1000);
+    rig.init(StatusResponse::Disabled);
+    assert_eq!(next_poll_in(&mut rig), Some(0), "first poll at once");
+    rig.answer(StatusResponse::Disabled);
+    // Inhibited and disabled: nothing can move, a poll a second.
+    assert_eq!(rig.host.next_deadline_ms(), Some(rig.now + 1000));
+    assert_eq!(next_poll_in(&mut rig), Some(1000));
+    rig.answer(StatusResponse::Disabled);
+    // A request goes out at once, not at the next poll, and the polls
+    // that follow come at the normal interval.
+    rig.now += 300;
+    rig.host.request(9, Request::Enable(vec![cny(10)]));
+    assert_eq!(rig.sent(), Some(HostCommand::SetInhibit(false)));
+    rig.answer(StatusResponse::SettingEcho(Setting::Inhibit(false)));
+    assert_eq!(rig.done(9), Ok(()));
+    assert_eq!(next_poll_in(&mut rig), Some(0));
+    rig.answer(StatusResponse::Idling);
+    assert_eq!(next_poll_in(&mut rig), Some(100));
+    // An escrow while accepting: the note is handled at the normal pace.
+    rig.answer(StatusResponse::Escrow(0x62));
+    assert_eq!(next_poll_in(&mut rig), Some(100));
+}
+
+#[test]
+fn an_inhibited_acceptor_reporting_anything_but_disabled_is_polled_at_the_normal_interval() {
+    let mut rig = Rig::with_idle_poll(1000);
+    rig.init(StatusResponse::Disabled);
+    assert_eq!(next_poll_in(&mut rig), Some(0));
+    rig.answer(StatusResponse::Disabled);
+    assert_eq!(next_poll_in(&mut rig), Some(1000));
+    // The box is pulled out while the kiosk is idle: watch it closely
+    // until it is back and the device says "disabled" again.
+    rig.answer(StatusResponse::StackerOpen);
+    assert_eq!(next_poll_in(&mut rig), Some(100));
+    rig.answer(StatusResponse::StackerOpen);
+    assert_eq!(next_poll_in(&mut rig), Some(100));
+    rig.answer(StatusResponse::Disabled);
+    assert_eq!(next_poll_in(&mut rig), Some(1000));
+    // A missed answer is asked again at once, whatever the interval.
+    assert_eq!(rig.host.next_deadline_ms(), Some(rig.now + 500));
+    rig.now += 500;
+    assert_eq!(rig.sent(), Some(HostCommand::StatusRequest));
 }

@@ -4,12 +4,23 @@
 //! # Event-driven
 //!
 //! The thread sleeps in one `epoll` wait (`mio`) until the first of:
-//! bytes on the port, a request queued by the async side (every
-//! [`Shared::lock`] wakes it when the guard drops), the protocol's next
-//! deadline ([`PortProtocol::next_deadline_ms`]: a poll due, an answer
-//! overdue), or the half-second check that the port's path still exists.
-//! A queued command goes out at once instead of after a read timeout, and
-//! an idle port costs only its protocol's own polls.
+//! bytes on the port, a hang-up of the port, a request queued by the
+//! async side (every [`Shared::lock`] wakes it when the guard drops), the
+//! protocol's next deadline ([`PortProtocol::next_deadline_ms`]: a poll
+//! due, an answer overdue), or the slow check that the port's path still
+//! exists. A queued command goes out at once instead of after a read
+//! timeout, and an idle port costs only its protocol's own polls.
+//!
+//! # A vanished port
+//!
+//! Unplugging a USB-serial adapter hangs its tty up (and closing a pty's
+//! master hangs up the slave): the wait returns at once with the hang-up,
+//! so a vanished port is seen without any timer. The path check is the
+//! backstop for a path that goes while its device stays open (a udev
+//! symlink removed): made on every wake-up at most every
+//! `PATH_CHECK_MS`, and waking an otherwise idle thread only every
+//! `PATH_CHECK_IDLE_MS` (a printer or scanner between customers has no
+//! other reason to wake at all).
 
 use std::io::{Read, Write};
 use std::ops::{Deref, DerefMut};
@@ -210,8 +221,13 @@ const PORT: Token = Token(0);
 /// A request queued by the async side, or the worker stopping.
 const WAKE: Token = Token(1);
 
-/// How often an open port's path is checked for existence.
+/// How often an open port's path is checked for existence while the
+/// thread is awake anyway (a protocol's polls, a request, bytes).
 const PATH_CHECK_MS: u64 = 500;
+
+/// The longest an open port goes without a path check: how often an
+/// otherwise idle thread wakes for it (see the module docs).
+const PATH_CHECK_IDLE_MS: u64 = 5_000;
 
 fn run<P: PortProtocol>(
     config: WorkerConfig,
@@ -224,7 +240,8 @@ fn run<P: PortProtocol>(
     let mut backoff = Backoff::new(config.reconnect);
     let mut port: Option<TTYPort> = None;
     let mut down_reported = false;
-    let mut next_path_check = 0;
+    // When the path was last checked (`None`: not since the port opened).
+    let mut path_checked: Option<u64> = None;
     let mut events = Events::with_capacity(4);
     let mut buf = [0u8; 512];
     while !stop.load(Ordering::Relaxed) {
@@ -270,20 +287,21 @@ fn run<P: PortProtocol>(
             continue;
         };
         let mut lost = step(p, &protocol, &epoch, &mut buf).err();
-        if lost.is_none() && now >= next_path_check {
-            next_path_check = now + PATH_CHECK_MS;
+        if lost.is_none() && path_checked.is_none_or(|at| now >= at + PATH_CHECK_MS) {
+            path_checked = Some(now);
             if !config.line.path.exists() {
                 lost = Some("the port's path is gone".to_string());
             }
         }
         if lost.is_none() {
-            // Sleep until bytes, a request, the protocol's deadline or the
-            // path check, whichever comes first.
+            // Sleep until bytes, a hang-up, a request, the protocol's
+            // deadline or the idle path check, whichever comes first.
             let now = epoch.now_ms();
+            let idle_check = path_checked.map_or(now, |at| at + PATH_CHECK_IDLE_MS);
             let until = protocol
                 .lock_quiet()
                 .next_deadline_ms()
-                .map_or(next_path_check, |d| d.min(next_path_check));
+                .map_or(idle_check, |d| d.min(idle_check));
             // At least a millisecond: a deadline the protocol let pass
             // without sending must not spin the thread.
             let wait = Duration::from_millis(until.saturating_sub(now).max(1));
@@ -303,6 +321,7 @@ fn run<P: PortProtocol>(
                 let fd = p.as_raw_fd();
                 let _ = poll.registry().deregister(&mut SourceFd(&fd));
             }
+            path_checked = None;
             backoff.failed(epoch.now_ms());
             down_reported = true;
             let mut proto = protocol.lock_quiet();
@@ -430,4 +449,97 @@ fn open(line: &SerialLine, tick: Duration) -> Result<TTYPort, String> {
         .timeout(tick)
         .open_native()
         .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+
+    use super::*;
+
+    /// A protocol that never wants to send: counts how often the thread
+    /// stepped it, and whether the port is open.
+    #[derive(Default)]
+    struct Idle {
+        steps: Arc<AtomicU64>,
+        open: Arc<AtomicBool>,
+    }
+
+    impl PortProtocol for Idle {
+        fn opened(&mut self, _now_ms: u64) {
+            self.open.store(true, Ordering::SeqCst);
+        }
+        fn closed(&mut self, _now_ms: u64, _why: &str) {
+            self.open.store(false, Ordering::SeqCst);
+        }
+        fn received(&mut self, _now_ms: u64, _bytes: &[u8]) {}
+        fn transmit(&mut self, _now_ms: u64) -> Option<Vec<u8>> {
+            self.steps.fetch_add(1, Ordering::SeqCst);
+            None
+        }
+        fn deliver(&mut self) {}
+    }
+
+    /// A worker on the slave of a fresh pty; returns the master (dropping
+    /// it hangs the slave up), the worker, and the protocol's counters.
+    fn idle_worker() -> (TTYPort, Worker, Arc<AtomicU64>, Arc<AtomicBool>) {
+        let (master, slave) = TTYPort::pair().expect("a pty");
+        let path = slave.name().expect("the slave's name");
+        let idle = Idle::default();
+        let (steps, open) = (Arc::clone(&idle.steps), Arc::clone(&idle.open));
+        let config = WorkerConfig {
+            line: SerialLine {
+                path: path.into(),
+                baud: 9600,
+                data_bits: 8,
+                parity: Parity::None,
+                stop_bits: 1,
+            },
+            reconnect: ReconnectConfig {
+                initial_ms: 100,
+                max_ms: 100,
+            },
+            tick_ms: 5,
+            name: "worker test".into(),
+        };
+        let worker = spawn(config, Shared::new(idle), Epoch::new()).expect("the thread");
+        let started = Instant::now();
+        while !open.load(Ordering::SeqCst) {
+            assert!(started.elapsed() < Duration::from_secs(5), "never opened");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The slave stays open in the test too, as the emulators keep it.
+        std::mem::forget(slave);
+        (master, worker, steps, open)
+    }
+
+    /// Regression: an idle port (a printer or scanner between customers)
+    /// woke every 500 ms to check that its path still existed: the
+    /// serial-idle benchmark's printer and scanner threads woke 4 times a
+    /// second for nothing.
+    #[test]
+    fn an_idle_port_without_deadlines_sleeps_through() {
+        let (_master, _worker, steps, _open) = idle_worker();
+        std::thread::sleep(Duration::from_millis(100));
+        let before = steps.load(Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(1_600));
+        let woke = steps.load(Ordering::SeqCst) - before;
+        assert_eq!(woke, 0, "stepped {woke} times in 1.6 s with nothing to do");
+    }
+
+    /// Without a timer, a port that goes away is still seen at once: the
+    /// hang-up wakes the thread.
+    #[test]
+    fn a_hung_up_port_is_closed_at_once() {
+        let (master, _worker, _steps, open) = idle_worker();
+        drop(master);
+        let gone = Instant::now();
+        while open.load(Ordering::SeqCst) {
+            assert!(
+                gone.elapsed() < Duration::from_millis(300),
+                "the hang-up was not seen within 300 ms"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }

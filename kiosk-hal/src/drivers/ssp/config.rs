@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::drivers::{Parity, ReconnectConfig, SerialLine};
 use crate::wire::ssp::essp::DEFAULT_FIXED_KEY;
 
+/// The slowest poll GA138 allows (its window is 200–1000 ms).
+const IDLE_POLL_MAX_MS: u64 = 1000;
+
 /// An ITL SSP / eSSP note validator (NV9, NV10, NV11, NV200…) on a serial port.
 ///
 /// ```toml
@@ -45,6 +48,14 @@ pub struct SspConfig {
     pub poll_with_ack: bool,
     /// Poll interval (GA138: 200–1000 ms). Default 200.
     pub poll_interval_ms: u64,
+    /// Poll interval while the kiosk keeps the unit disabled and its last
+    /// poll reported nothing but "disabled" (0xE8): between customers, when
+    /// no note can enter and none is held (the 10 s escrow timeout of
+    /// GA138 only runs with a note held, which needs the unit enabled).
+    /// At most 1000 (GA138's slowest poll; `validate` refuses more). A
+    /// request, or any other event (a cash box pulled out, a jam), goes
+    /// back to `poll-interval-ms` at once. Default 1000.
+    pub idle_poll_interval_ms: u64,
     /// How long to wait for a reply (GA138: 1 s). Default 1000.
     pub answer_timeout_ms: u64,
     /// Resends of one command, with the same sequence flag, before the unit
@@ -75,6 +86,7 @@ impl Default for SspConfig {
             protocol_version: 6,
             poll_with_ack: true,
             poll_interval_ms: 200,
+            idle_poll_interval_ms: 1000,
             answer_timeout_ms: 1000,
             command_retries: 3,
             reset_grace_ms: 10_000,
@@ -107,6 +119,12 @@ impl SspConfig {
     pub fn validate(&self) -> Result<(), String> {
         if self.address > 0x7D {
             return Err(format!("address {} is above 125", self.address));
+        }
+        if self.idle_poll_interval_ms > IDLE_POLL_MAX_MS {
+            return Err(format!(
+                "idle-poll-interval-ms {} is above {IDLE_POLL_MAX_MS} (GA138: poll at least once a second)",
+                self.idle_poll_interval_ms
+            ));
         }
         self.fixed_key().map(|_| ())?;
         self.line().validate()

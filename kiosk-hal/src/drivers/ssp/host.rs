@@ -707,6 +707,22 @@ impl SspHost {
         if restarted {
             self.fail_queue(ErrorKind::Indeterminate);
             self.start_init(now_ms);
+            return;
+        }
+        // Kept disabled and saying nothing but "disabled": no note can
+        // enter or be held, poll at the idle interval (GA138 allows up to
+        // a second). Any request or other event polls at the normal one.
+        let quiet = !self.enabled
+            && self.queue.is_empty()
+            && !self.ack_due
+            && !events.is_empty()
+            && events.iter().all(|e| *e == Event::Disabled);
+        if quiet {
+            let idle = self
+                .config
+                .idle_poll_interval_ms
+                .max(self.config.poll_interval_ms);
+            self.next_poll_ms = now_ms + idle;
         }
     }
 

@@ -44,9 +44,16 @@ struct Rig {
 }
 
 impl Rig {
+    /// Polling at one rate (100 ms) throughout.
     fn new(encryption: bool) -> Rig {
+        Rig::with_idle_poll(encryption, 100)
+    }
+
+    /// Polling every 100 ms, every `idle_ms` while disabled and quiet.
+    fn with_idle_poll(encryption: bool, idle_ms: u64) -> Rig {
         let config = SspConfig {
             poll_interval_ms: 100,
+            idle_poll_interval_ms: idle_ms,
             answer_timeout_ms: 300,
             command_retries: 2,
             encryption,
@@ -554,4 +561,73 @@ fn an_encrypted_unit_that_lost_its_keys_is_rekeyed_and_its_restart_reported() {
         note: NoteAtPowerUp::None,
     };
     assert_eq!(rig.poll(&[Event::SlaveReset, Event::Disabled]), [power_up]);
+}
+
+/// When the host next writes a POLL WITH ACK, from now (`None`: not within 5 s).
+fn next_poll_in(rig: &mut Rig) -> Option<(u64, Packet)> {
+    let start = rig.now;
+    for _ in 0..=5_000 {
+        if let Some(out) = rig.host.poll_transmit(rig.now) {
+            assert_eq!(out.command, Command::PollWithAck, "at {} ms", rig.now);
+            let (packet, _) = Packet::parse(&out.bytes).unwrap();
+            return Some((rig.now - start, packet));
+        }
+        rig.now += 1;
+    }
+    None
+}
+
+/// Answers `packet` (a poll) with OK and `events`.
+fn answer_poll(rig: &mut Rig, packet: &Packet, events: &[Event]) {
+    let mut data = vec![0xF0];
+    data.extend(Event::emit_all(events));
+    rig.reply_to(packet, false, Reply::parse(&data).unwrap());
+}
+
+#[test]
+fn a_disabled_unit_saying_only_disabled_is_polled_once_a_second_until_asked() {
+    let mut rig = Rig::with_idle_poll(false, 1000);
+    rig.init();
+    let (_, p) = next_poll_in(&mut rig).unwrap();
+    answer_poll(&mut rig, &p, &[Event::Disabled]);
+    // Kept disabled and quiet: GA138's slowest poll, once a second.
+    let (after, p) = next_poll_in(&mut rig).unwrap();
+    assert_eq!(after, 1000);
+    answer_poll(&mut rig, &p, &[Event::Disabled]);
+    // The cash box is pulled out: watch at the normal interval.
+    let (after, p) = next_poll_in(&mut rig).unwrap();
+    assert_eq!(after, 1000);
+    answer_poll(&mut rig, &p, &[Event::Disabled, Event::CashboxRemoved]);
+    let (after, p) = next_poll_in(&mut rig).unwrap();
+    assert_eq!(after, 100);
+    answer_poll(&mut rig, &p, &[Event::Disabled]);
+    // A request goes out at once, and the polls after it are normal.
+    rig.now += 300;
+    rig.host.request(7, Request::Enable(vec![cny(10)]));
+    let (cmd, _, p) = rig.sent().unwrap();
+    assert!(matches!(cmd, Command::SetInhibits(_)), "{cmd:?}");
+    rig.reply_to(&p, false, Reply::ok());
+    let (cmd, _, p) = rig.sent().unwrap();
+    assert_eq!(cmd, Command::Enable);
+    rig.reply_to(&p, false, Reply::ok());
+    assert_eq!(rig.done(7), Ok(()));
+    let (after, p) = next_poll_in(&mut rig).unwrap();
+    assert_eq!(after, 0);
+    answer_poll(&mut rig, &p, &[]);
+    let (after, _) = next_poll_in(&mut rig).unwrap();
+    assert_eq!(after, 100);
+}
+
+#[test]
+fn an_idle_poll_slower_than_ga138_allows_is_refused() {
+    let config = SspConfig {
+        idle_poll_interval_ms: 1001,
+        ..SspConfig::for_port("/dev/ttyUSB0")
+    };
+    assert!(config.validate().unwrap_err().contains("GA138"));
+    let at_most = SspConfig {
+        idle_poll_interval_ms: 1000,
+        ..config
+    };
+    assert_eq!(at_most.validate(), Ok(()));
 }
