@@ -109,7 +109,11 @@ fn every_shipped_hardware_configuration_checks_clean() {
             assert_eq!(errors.len(), 1, "{}:\n{err}", file.display());
             assert!(errors[0].contains("--features gpio-cdev"), "{err}");
         } else {
-            assert!(errors.is_empty(), "{}: check-config found errors:\n{err}", file.display());
+            assert!(
+                errors.is_empty(),
+                "{}: check-config found errors:\n{err}",
+                file.display()
+            );
         }
     }
     for kind in [
