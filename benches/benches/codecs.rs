@@ -277,55 +277,82 @@ fn hid_scanner_stream() -> Stream {
 /// the log (a coin more each time), each read as coin events since the
 /// last counter.
 fn cctalk_coin_stream() -> Stream {
-    use cctalk::{BufferedBillEvents, Checksum, CoinEvent, FrameRepr, HostCommand};
-    let mut log = BufferedBillEvents {
-        counter: 0,
-        pairs: [(0, 0); 5],
-    };
-    let mut bytes = Vec::new();
-    let request = HostCommand::ReadBufferedCreditOrErrorCodes
-        .to_frame(cctalk::ADDR_COIN_ACCEPTOR, cctalk::ADDR_HOST)
-        .to_bytes(Checksum::Simple)
-        .unwrap();
-    for i in 0..1000u32 {
-        log.record_coin(CoinEvent::Credit {
-            position: (i % 3) as u8 + 1,
-            sorter_path: 1,
-        });
-        bytes.extend(&request);
-        let answer = FrameRepr::new(
-            cctalk::ADDR_HOST,
-            cctalk::ADDR_COIN_ACCEPTOR,
-            0,
-            log.to_data(),
-        );
-        bytes.extend(answer.to_bytes(Checksum::Simple).unwrap());
-    }
+    use cctalk::{Checksum, CoinEvent, HostCommand};
+    let bytes = cctalk_exchanges(
+        HostCommand::ReadBufferedCreditOrErrorCodes,
+        cctalk::ADDR_COIN_ACCEPTOR,
+        Checksum::Simple,
+        |log, i| {
+            log.record_coin(CoinEvent::Credit {
+                position: (i % 3) as u8 + 1,
+                sorter_path: 1,
+            })
+        },
+    );
     Stream {
         name: "cctalk-coin",
         bytes,
         frames: 1000,
         decode: |bytes| {
-            let mut d = cctalk::Decoder::new(Checksum::Simple);
-            let mut last = Some(0);
-            let mut n = 0;
-            for chunk in bytes.chunks(READ) {
-                d.push(chunk);
-                while let Some(frame) = d.next_frame() {
-                    let Ok(frame) = frame else { continue };
-                    if frame.dest != cctalk::ADDR_HOST {
-                        continue; // the echo
-                    }
-                    if let Ok(log) = BufferedBillEvents::parse(&frame.data) {
-                        let delta = log.coin_since(last);
-                        last = Some(log.counter);
-                        n += u64::from(delta.new.len() == 1);
-                    }
-                }
-            }
-            n
+            decode_cctalk_logs(bytes, Checksum::Simple, |log, last| {
+                log.coin_since(last).new.len() == 1
+            })
         },
     }
+}
+
+/// A thousand ccTalk exchanges on the single-wire bus: the host's
+/// `command` to `device` (echoed, as the bus does), then the device's
+/// event log after `record` added the exchange's event to it.
+fn cctalk_exchanges(
+    command: cctalk::HostCommand,
+    device: u8,
+    checksum: cctalk::Checksum,
+    mut record: impl FnMut(&mut cctalk::BufferedBillEvents, u32),
+) -> Vec<u8> {
+    let mut log = cctalk::BufferedBillEvents {
+        counter: 0,
+        pairs: [(0, 0); 5],
+    };
+    let request = command
+        .to_frame(device, cctalk::ADDR_HOST)
+        .to_bytes(checksum)
+        .unwrap();
+    let mut bytes = Vec::new();
+    for i in 0..1000u32 {
+        record(&mut log, i);
+        bytes.extend(&request);
+        let answer = cctalk::FrameRepr::new(cctalk::ADDR_HOST, device, 0, log.to_data());
+        bytes.extend(answer.to_bytes(checksum).unwrap());
+    }
+    bytes
+}
+
+/// Decodes ccTalk frames from 64-byte reads, skips the host's echoed
+/// requests, parses each answer as an event log and counts the answers
+/// `counts` accepts, given the counter the previous answer had.
+fn decode_cctalk_logs(
+    bytes: &[u8],
+    checksum: cctalk::Checksum,
+    counts: fn(&cctalk::BufferedBillEvents, Option<u8>) -> bool,
+) -> u64 {
+    let mut d = cctalk::Decoder::new(checksum);
+    let mut last = Some(0);
+    let mut n = 0;
+    for chunk in bytes.chunks(READ) {
+        d.push(chunk);
+        while let Some(frame) = d.next_frame() {
+            let Ok(frame) = frame else { continue };
+            if frame.dest != cctalk::ADDR_HOST {
+                continue; // the echo
+            }
+            if let Ok(log) = cctalk::BufferedBillEvents::parse(&frame.data) {
+                n += u64::from(counts(&log, last));
+                last = Some(log.counter);
+            }
+        }
+    }
+    n
 }
 
 /// CCNET poll answers as a CashCode-compatible validator sends them (idle,
@@ -369,55 +396,29 @@ fn ccnet_stream() -> Stream {
 /// the event log (a note escrowed, then credited, in turn), each read as
 /// the bill events since the last counter.
 fn cctalk_bill_stream() -> Stream {
-    use cctalk::{BillEvent, BufferedBillEvents, Checksum, FrameRepr, HostCommand};
-    let mut log = BufferedBillEvents {
-        counter: 0,
-        pairs: [(0, 0); 5],
-    };
-    let mut bytes = Vec::new();
-    let request = HostCommand::ReadBufferedBillEvents
-        .to_frame(cctalk::ADDR_BILL_VALIDATOR, cctalk::ADDR_HOST)
-        .to_bytes(Checksum::Crc16)
-        .unwrap();
-    for i in 0..1000u32 {
-        let bill_type = (i % 4) as u8 + 1;
-        log.record(if i % 2 == 0 {
-            BillEvent::PendingCredit { bill_type }
-        } else {
-            BillEvent::Credit { bill_type }
-        });
-        bytes.extend(&request);
-        let answer = FrameRepr::new(
-            cctalk::ADDR_HOST,
-            cctalk::ADDR_BILL_VALIDATOR,
-            0,
-            log.to_data(),
-        );
-        bytes.extend(answer.to_bytes(Checksum::Crc16).unwrap());
-    }
+    use cctalk::{BillEvent, Checksum, HostCommand};
+    let bytes = cctalk_exchanges(
+        HostCommand::ReadBufferedBillEvents,
+        cctalk::ADDR_BILL_VALIDATOR,
+        Checksum::Crc16,
+        |log, i| {
+            let bill_type = (i % 4) as u8 + 1;
+            log.record(if i % 2 == 0 {
+                BillEvent::PendingCredit { bill_type }
+            } else {
+                BillEvent::Credit { bill_type }
+            })
+        },
+    );
     Stream {
         name: "cctalk-bill",
         bytes,
         frames: 1000,
         decode: |bytes| {
-            let mut d = cctalk::Decoder::new(Checksum::Crc16);
-            let mut last = Some(0);
-            let mut n = 0;
-            for chunk in bytes.chunks(READ) {
-                d.push(chunk);
-                while let Some(frame) = d.next_frame() {
-                    let Ok(frame) = frame else { continue };
-                    if frame.dest != cctalk::ADDR_HOST {
-                        continue; // the echo
-                    }
-                    if let Ok(log) = BufferedBillEvents::parse(&frame.data) {
-                        let delta = log.since(last);
-                        last = Some(log.counter);
-                        n += u64::from(delta.new.len() == 1 && delta.lost == 0);
-                    }
-                }
-            }
-            n
+            decode_cctalk_logs(bytes, Checksum::Crc16, |log, last| {
+                let delta = log.since(last);
+                delta.new.len() == 1 && delta.lost == 0
+            })
         },
     }
 }
