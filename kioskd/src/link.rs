@@ -10,6 +10,9 @@ use kiosk_hal::{
 };
 use kiosk_http::HttpLinkConfig;
 
+use kiosk_core::DeviceKind;
+
+use crate::identity::Identities;
 use crate::metrics::{LinkCall, Metrics};
 
 /// The HTTPS link to the billing backend from `[link]`.
@@ -39,12 +42,42 @@ pub fn https_link(config: &HttpLinkConfig) -> Result<Box<dyn NetworkLink>, Strin
 pub struct TimedLink {
     inner: Box<dyn NetworkLink>,
     metrics: Metrics,
+    identities: Option<Identities>,
 }
 
 impl TimedLink {
     /// Times `inner`'s calls into `metrics`.
     pub fn new(inner: Box<dyn NetworkLink>, metrics: Metrics) -> TimedLink {
-        TimedLink { inner, metrics }
+        TimedLink {
+            inner,
+            metrics,
+            identities: None,
+        }
+    }
+
+    /// Also keeps the link's identity (endpoint, server certificate) in
+    /// `identities` for the operator status, read after every answered
+    /// call as the devices' are after every status check: the certificate
+    /// is known only once the server has answered, and a renewed one shows
+    /// at the next call. A link that says nothing of itself (the
+    /// simulated one) is left out.
+    pub fn with_identities(mut self, identities: &Identities) -> TimedLink {
+        self.identities = Some(identities.clone());
+        self
+    }
+
+    async fn keep_identity(&mut self, answered: bool) {
+        let Some(identities) = &self.identities else {
+            return;
+        };
+        if !answered {
+            return;
+        }
+        if let Ok(identity) = self.inner.identity().await {
+            if identity != DeviceIdentity::unknown() {
+                identities.record(DeviceKind::Link, identity);
+            }
+        }
     }
 }
 
@@ -58,6 +91,7 @@ impl NetworkLink for TimedLink {
         let answer = self.inner.lookup_account(account).await;
         self.metrics
             .link_call(LinkCall::Lookup, started.elapsed(), answer.is_ok());
+        self.keep_identity(answer.is_ok()).await;
         answer
     }
 
@@ -69,6 +103,7 @@ impl NetworkLink for TimedLink {
         let answer = self.inner.post_payment(posting).await;
         self.metrics
             .link_call(LinkCall::Post, started.elapsed(), answer.is_ok());
+        self.keep_identity(answer.is_ok()).await;
         answer
     }
 
@@ -77,6 +112,7 @@ impl NetworkLink for TimedLink {
         let answer = self.inner.heartbeat().await;
         self.metrics
             .link_call(LinkCall::Heartbeat, started.elapsed(), answer.is_ok());
+        self.keep_identity(answer.is_ok()).await;
         answer
     }
 
@@ -126,5 +162,18 @@ mod tests {
         let mut link = TimedLink::new(Box::new(Named), Metrics::new());
         let id = link.identity().await.unwrap();
         assert_eq!(id.model.as_deref(), Some("https://billing.example.cn/"));
+    }
+
+    /// The operator status shows the link's identity once the link has
+    /// answered (before, the status had none for the link at all).
+    #[tokio::test]
+    async fn an_answered_call_puts_the_links_identity_in_the_status() {
+        let identities = Identities::new();
+        let mut link = TimedLink::new(Box::new(Named), Metrics::new()).with_identities(&identities);
+        assert_eq!(identities.get(DeviceKind::Link), None);
+        link.heartbeat().await.unwrap();
+        let id = identities.get(DeviceKind::Link).expect("recorded");
+        assert_eq!(id.model.as_deref(), Some("https://billing.example.cn/"));
+        assert_eq!(id.protocol, DeviceProtocol::Https);
     }
 }

@@ -244,7 +244,7 @@ pub async fn start(opts: &Options) -> Result<Started, String> {
         cash_box: Box::new(cash_box),
         printer: Box::new(printer),
         reader,
-        link: Box::new(TimedLink::new(link, metrics.clone())),
+        link: Box::new(TimedLink::new(link, metrics.clone()).with_identities(&identities)),
     };
     let kiosk_id = kiosk_config.kiosk_id.0.clone();
     let takes_customers = opts.simulate || cfg.api.customer_actions;

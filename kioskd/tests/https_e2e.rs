@@ -124,11 +124,16 @@ async fn paying_over_https_survives_a_killed_server_and_a_killed_kiosk() {
     let k = Kioskd::start(&config, &state);
     let token = login(&c, &k, "wang").await;
     pay_note(&c, &k, &token, 50, true).await;
-    status_until(&c, &k, &token, |s| {
+    let s = status_until(&c, &k, &token, |s| {
         s["session"].is_null() && s["pending_payments"] == 0
     })
     .await;
     assert_eq!(server.store().credits().unwrap(), 1);
+    // The link's identity in the operator status: the HTTPS endpoint it
+    // paid through, read after its first answer.
+    let link = &s["devices"]["link"]["identity"];
+    assert_eq!(link["protocol"], "https", "{s}");
+    assert!(link.to_string().contains("127.0.0.1"), "the endpoint: {s}");
     let balance = |s: &BillingServer| {
         s.store()
             .balance(&AccountNumber(ACCOUNT.into()))
