@@ -8,6 +8,11 @@
 //! wire_ssp::`.
 #![forbid(unsafe_code)]
 
+/// What the validator drill files share (each protocol's drills through
+/// its real driver and emulator).
+#[path = "support/validator_drills.rs"]
+mod validator_drills;
+
 #[path = "determinism.rs"]
 mod determinism;
 

@@ -6,8 +6,7 @@
 //! emulator's physical box, the backend credited what the journal says,
 //! nothing twice, nothing left in doubt.
 
-#[path = "support/validator_drills.rs"]
-mod validator_drills;
+use crate::validator_drills;
 
 use std::path::Path;
 use std::time::Duration;
