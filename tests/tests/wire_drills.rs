@@ -12,7 +12,6 @@
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use kiosk_core::journal::Journal;
 use kiosk_core::{CustomerAction, Devices, Kiosk, KioskConfig, KioskEvent, Millis, Screen};
@@ -27,6 +26,8 @@ use kiosk_sim::emulators::{
 use kiosk_sim::faults::{LinkFault, LinkOp};
 use kiosk_sim::{FaultRule, SimClock, SimRng, Trigger, VirtualBackend};
 use tokio::sync::mpsc;
+
+use crate::validator_drills::Watcher;
 
 fn accounts() -> BackendConfig {
     let account = Account {
@@ -136,41 +137,6 @@ fn site(link: LinkConfig) -> Site {
 }
 
 /// The customer's view: waits on the kiosk's events, remembers them all.
-struct Watcher {
-    events: mpsc::UnboundedReceiver<KioskEvent>,
-    seen: Vec<KioskEvent>,
-}
-
-impl Watcher {
-    async fn until(&mut self, what: &str, ms: u64, want: impl Fn(&KioskEvent) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
-        loop {
-            let event = tokio::time::timeout_at(deadline, self.events.recv())
-                .await
-                .unwrap_or_else(|_| panic!("no {what} within {ms} ms; saw {:#?}", self.seen))
-                .expect("kiosk running");
-            let done = want(&event);
-            self.seen.push(event);
-            if done {
-                return;
-            }
-        }
-    }
-
-    async fn screen(&mut self, what: &str, want: impl Fn(&Screen) -> bool) {
-        self.until(
-            what,
-            5000,
-            |e| matches!(e, KioskEvent::Screen { screen } if want(screen)),
-        )
-        .await
-    }
-
-    fn saw(&self, want: impl Fn(&KioskEvent) -> bool) -> bool {
-        self.seen.iter().any(want)
-    }
-}
-
 /// Welcome (cash offered) → account → cash → the notes → confirm.
 async fn pay_cash(
     watcher: &mut Watcher,
@@ -179,12 +145,7 @@ async fn pay_cash(
     notes: &[(i64, bool)],
     during: impl Fn(usize),
 ) {
-    watcher
-        .screen(
-            "welcome with cash",
-            |s| matches!(s, Screen::Welcome { methods } if methods.contains(&PaymentMethod::Cash)),
-        )
-        .await;
+    watcher.ready_for_cash().await;
     let account = AccountNumber("1001".into());
     buttons
         .send(CustomerAction::EnterAccount { account })

@@ -210,16 +210,41 @@ impl Watcher {
     pub fn saw(&self, want: impl Fn(&KioskEvent) -> bool) -> bool {
         self.seen.iter().any(want)
     }
+
+    /// Until the validator is up and the welcome screen offers cash. The
+    /// driver reports the validator's power-up once it has set it up; on
+    /// a loaded machine that can come after the welcome screen, and a
+    /// power-up in the middle of a session ends it with nothing paid (as it
+    /// must), so a customer starts only after it.
+    pub async fn ready_for_cash(&mut self) {
+        self.until_count("the validator's power-up report", 1, 15_000, |e| {
+            matches!(
+                e,
+                KioskEvent::Acceptor {
+                    acceptor: AcceptorEvent::PowerUp { .. }
+                }
+            )
+        })
+        .await;
+        let welcome = |s: &Screen| matches!(s, Screen::Welcome { methods } if methods.contains(&PaymentMethod::Cash));
+        let showing = self
+            .seen
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                KioskEvent::Screen { screen } => Some(screen),
+                _ => None,
+            })
+            .is_some_and(welcome);
+        if !showing {
+            self.screen("welcome with cash", welcome).await;
+        }
+    }
 }
 
 /// Welcome → account → cash: the insert-notes screen.
 pub async fn start_cash_payment(watcher: &mut Watcher, buttons: &mpsc::Sender<CustomerAction>) {
-    watcher
-        .screen(
-            "welcome with cash",
-            |s| matches!(s, Screen::Welcome { methods } if methods.contains(&PaymentMethod::Cash)),
-        )
-        .await;
+    watcher.ready_for_cash().await;
     let account = AccountNumber("1001".into());
     buttons
         .send(CustomerAction::EnterAccount { account })
