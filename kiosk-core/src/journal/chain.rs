@@ -125,6 +125,8 @@
 //! [`CHAIN_TAIL`] + [`FULL_HASH_EVERY`] rows: about 1 ms warm, 3 ms cold
 //! on a journal of 500,000 payments.
 
+use std::sync::LazyLock;
+
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -432,12 +434,14 @@ pub(super) fn append(conn: &Connection, row: &NewRow<'_>) -> Result<(), Fail> {
     let id = i64::try_from(prev.rows).unwrap_or(i64::MAX) + 1;
     // The facts are read exactly as the check reads them: the same joins
     // over a one-row stand-in for the row.
-    let sql = format!(
-        "SELECT {FACTS_COLUMNS}
-         FROM (SELECT ?1 AS id, ?2 AS at, ?3 AS kind, ?4 AS session, ?5 AS note,
-                      ?6 AS payment, ?7 AS amount, ?8 AS detail) e {FACTS_JOINS}"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {FACTS_COLUMNS}
+             FROM (SELECT ?1 AS id, ?2 AS at, ?3 AS kind, ?4 AS session, ?5 AS note,
+                          ?6 AS payment, ?7 AS amount, ?8 AS detail) e {FACTS_JOINS}"
+        )
+    });
+    let mut stmt = conn.prepare_cached(&SQL)?;
     let mut rows = stmt.query(params![
         id,
         row.at,
