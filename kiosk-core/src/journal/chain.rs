@@ -109,11 +109,12 @@
 //!   recomputed and the mark rewritten, is only caught by comparing the head
 //!   with one printed or sent earlier, whose row must still hash the same.
 //!
-//! The next row chains onto the head, which the journal's connection keeps
-//! in its `temp` database (`chain_head`: never in the file, rolled back with
-//! a failed transaction); another connection, or the first append after an
-//! open, recomputes it from the last whole hash (at most
-//! [`FULL_HASH_EVERY`] rows).
+//! The next row chains onto the head, which the journal keeps in memory
+//! from one committed money event to the next ([`Writer`]: a failed
+//! transaction's head is dropped with it, and the head is used only while
+//! it is that of the trail's last row); the first append after an open or
+//! a failed event, or after another connection appended, recomputes it
+//! from the last whole hash (at most [`FULL_HASH_EVERY`] rows).
 //!
 //! # What it costs (measured, `cargo bench -p kiosk-benches --bench journal`)
 //!
@@ -125,6 +126,7 @@
 //! [`CHAIN_TAIL`] + [`FULL_HASH_EVERY`] rows: about 1 ms warm, 3 ms cold
 //! on a journal of 500,000 payments.
 
+use std::cell::Cell;
 use std::sync::LazyLock;
 
 use rusqlite::types::ValueRef;
@@ -197,18 +199,6 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'the events audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS chain_no_delete BEFORE DELETE ON chain
     BEGIN SELECT RAISE(ABORT, 'the chain anchor is never deleted'); END;
-"#;
-
-/// The head of the chain as the journal's own connection last wrote it, in
-/// the connection's `temp` database (never in the file, never synced; a
-/// rolled-back transaction rolls it back too): the next row chains onto it
-/// without re-hashing from the last whole stored hash.
-pub(super) const SCHEMA_HEAD_CACHE: &str = r#"
-CREATE TEMP TABLE IF NOT EXISTS chain_head (
-    id     INTEGER PRIMARY KEY CHECK (id = 1),
-    event  INTEGER NOT NULL,
-    hash   BLOB NOT NULL
-);
 "#;
 
 /// The facts a row's hash covers (see the module docs), for the row `e`.
@@ -325,18 +315,15 @@ fn broken(row: i64, what: String) -> Fail {
 }
 
 /// The head: the last row's id and its whole hash (the anchor's when no
-/// row follows it). From the connection's cache when it holds the last row
-/// (the journal's own connection, after its first append), else re-hashed
-/// from the last row that stores its whole hash: at most
-/// [`FULL_HASH_EVERY`] rows.
+/// row follows it), re-hashed from the last row that stores its whole
+/// hash: at most [`FULL_HASH_EVERY`] rows. (A [`Writer`] keeps it between
+/// its appends.)
 pub(super) fn head(conn: &Connection) -> Result<ChainHead, Fail> {
-    let last = last_id(conn)?;
-    if let Some(hash) = cached(conn, last)? {
-        return Ok(ChainHead {
-            rows: u64::try_from(last).unwrap_or(0),
-            hash,
-        });
-    }
+    head_at(conn, last_id(conn)?)
+}
+
+/// [`head`] when the last row is known to be `last`.
+fn head_at(conn: &Connection, last: i64) -> Result<ChainHead, Fail> {
     let anchor = anchor(conn)?;
     if last < anchor.0 {
         return Err(broken(
@@ -353,31 +340,6 @@ pub(super) fn head(conn: &Connection) -> Result<ChainHead, Fail> {
         rows: u64::try_from(last).unwrap_or(0),
         hash,
     })
-}
-
-/// The cached head's hash if it is that of row `last` (`None` on a
-/// connection without the cache, or when it is for another row).
-fn cached(conn: &Connection, last: i64) -> Result<Option<[u8; HASH_LEN]>, Fail> {
-    // A connection that is not the journal's own (no cache table) re-hashes.
-    let Ok(mut stmt) = conn.prepare_cached("SELECT event, hash FROM temp.chain_head WHERE id = 1")
-    else {
-        return Ok(None);
-    };
-    let row: Option<(i64, Vec<u8>)> = stmt
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    Ok(row.and_then(|(event, hash)| (event == last).then(|| to_hash(&hash)).flatten()))
-}
-
-/// Remembers row `id`'s whole hash as the head (inside the caller's
-/// transaction, so a rollback forgets it).
-fn remember(conn: &Connection, id: i64, hash: &[u8; HASH_LEN]) -> Result<(), Fail> {
-    if let Ok(mut stmt) = conn.prepare_cached(
-        "INSERT OR REPLACE INTO temp.chain_head (id, event, hash) VALUES (1, ?1, ?2)",
-    ) {
-        stmt.execute(params![id, &hash[..]])?;
-    }
-    Ok(())
 }
 
 /// The last row at or before `id` (and after the anchor) that stores its
@@ -429,8 +391,9 @@ pub(super) struct NewRow<'a> {
 
 /// Appends `row` as the last row + 1 with its hash, whole or its tag (see
 /// [`stores_whole`]), inside the caller's transaction.
-pub(super) fn append(conn: &Connection, row: &NewRow<'_>) -> Result<(), Fail> {
-    let prev = head(conn)?;
+pub(super) fn append(w: &Writer<'_>, row: &NewRow<'_>) -> Result<(), Fail> {
+    let conn = w.conn;
+    let prev = w.head()?;
     let id = i64::try_from(prev.rows).unwrap_or(i64::MAX) + 1;
     // The facts are read exactly as the check reads them: the same joins
     // over a one-row stand-in for the row.
@@ -480,7 +443,58 @@ pub(super) fn append(conn: &Connection, row: &NewRow<'_>) -> Result<(), Fail> {
         row.detail,
         kept
     ])?;
-    remember(conn, id, &hash)
+    w.head.set(Some(ChainHead {
+        rows: u64::try_from(id).unwrap_or(0),
+        hash,
+    }));
+    Ok(())
+}
+
+/// One write transaction of the journal's connection (it derefs to the
+/// connection), with the chain's head as this transaction's appends leave
+/// it, so that the next row chains onto it without a query or a re-hash.
+/// The journal takes the head back only from a committed transaction.
+pub(super) struct Writer<'c> {
+    conn: &'c Connection,
+    head: Cell<Option<ChainHead>>,
+}
+
+impl<'c> Writer<'c> {
+    /// A writer on `conn` (inside its open transaction), starting from the
+    /// head the last committed transaction left, if the journal has it.
+    pub(super) fn new(conn: &'c Connection, head: Option<ChainHead>) -> Writer<'c> {
+        Writer {
+            conn,
+            head: Cell::new(head),
+        }
+    }
+
+    /// The head after this transaction's appends (for the journal to keep
+    /// once it has committed).
+    pub(super) fn into_head(self) -> Option<ChainHead> {
+        self.head.into_inner()
+    }
+
+    /// The chain's head: the kept one while it is that of the trail's last
+    /// row (another connection may have appended since), else recomputed.
+    pub(super) fn head(&self) -> Result<ChainHead, Fail> {
+        let last = last_id(self.conn)?;
+        match self.head.get() {
+            Some(h) if i64::try_from(h.rows) == Ok(last) => Ok(h),
+            _ => {
+                let h = head_at(self.conn, last)?;
+                self.head.set(Some(h));
+                Ok(h)
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
 }
 
 /// What [`fold`] does with the stored hashes.
@@ -617,9 +631,11 @@ pub(super) fn start(conn: &Connection) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Records the head as verified (with the books' marks).
-pub(super) fn set_verified(conn: &Connection) -> Result<(), Fail> {
-    let h = head(conn)?;
+/// Records the head as verified (with the books' marks); `known` is the
+/// head the journal kept from its last committed event, used while it is
+/// that of the last row (else the head is recomputed).
+pub(super) fn set_verified(conn: &Connection, known: Option<ChainHead>) -> Result<(), Fail> {
+    let h = Writer::new(conn, known).head()?;
     conn.prepare_cached("UPDATE chain SET verified_event = ?1, verified_hash = ?2 WHERE id = 1")?
         .execute(params![h.rows as i64, &h.hash[..]])?;
     Ok(())

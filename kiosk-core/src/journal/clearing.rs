@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::books;
-use super::chain::{self, ChainHead};
+use super::chain::{ChainHead, Writer};
 use super::counts::{self, DenominationLine, NoteCount};
 use super::events::{Event, EventKind};
 use super::fail::Fail;
@@ -90,7 +90,7 @@ impl ClearingRecord {
 
 /// Records a clearing of `currency` cash.
 pub(super) fn record(
-    conn: &Connection,
+    conn: &Writer<'_>,
     at: Millis,
     operators: &[String; 2],
     counted: Money,
@@ -110,7 +110,7 @@ pub(super) fn record(
     let expected = Money::new(totals.in_box.minor - cleared_before, currency);
     let lines = counts::lines(&counts::cash_counts(conn, currency)?.in_box, counted_notes);
     // Its audit row is the next one: the chain head the clearing reports.
-    let event = chain::head(conn)?.rows + 1;
+    let event = conn.head()?.rows + 1;
     conn.prepare_cached(
         "INSERT INTO clearings (at, operator_a, operator_b, currency, expected_minor,
                                 counted_minor, counterfeit_found, pending_minor, in_doubt_notes,
@@ -136,7 +136,7 @@ pub(super) fn record(
     Event::new(EventKind::Clearing, at)
         .detail(json!({ "clearing": id }))
         .append(conn)?;
-    let head = chain::head(conn)?;
+    let head = conn.head()?;
     debug_assert_eq!(head.rows, event, "the clearing's audit row is the head");
     Ok(ClearingRecord {
         id,

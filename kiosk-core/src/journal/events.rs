@@ -15,10 +15,7 @@
 //! note or payment row says is not copied. The view `audit` shows the trail
 //! readably (kind names, session ids, payment keys) for `sqlite3`.
 
-use rusqlite::Connection;
-
-use super::chain;
-
+use super::chain::{self, Writer};
 use super::fail::Fail;
 use crate::ids::Millis;
 
@@ -217,10 +214,10 @@ impl Event {
 
     /// Appends the row with its link in the hash chain (inside the
     /// caller's transaction; see `chain`).
-    pub fn append(self, conn: &Connection) -> Result<(), Fail> {
+    pub fn append(self, w: &Writer<'_>) -> Result<(), Fail> {
         let detail = self.detail.map(|d| d.to_string());
         chain::append(
-            conn,
+            w,
             &chain::NewRow {
                 at: i64::try_from(self.at.0).unwrap_or(i64::MAX),
                 kind: self.kind,

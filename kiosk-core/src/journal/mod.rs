@@ -277,6 +277,9 @@ pub struct Journal {
     commits: u64,
     /// Commits since the last checkpoint (for the backstop in `end_session`).
     since_checkpoint: u64,
+    /// The chain's head as the last committed money event left it (`None`
+    /// after an open or a failed event: the next append recomputes it).
+    head: Option<ChainHead>,
     opened_with: BooksCheck,
     closed: bool,
 }
@@ -332,6 +335,7 @@ impl Journal {
             path,
             commits: 0,
             since_checkpoint: 0,
+            head: None,
             opened_with,
             closed: false,
         })
@@ -353,12 +357,13 @@ impl Journal {
     /// what is written after it.
     pub fn verify_full(&mut self) -> Result<BooksCheck, JournalError> {
         let started = std::time::Instant::now();
+        let head = self.head;
         let run = |conn: &mut rusqlite::Connection| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             verify::pages(&tx)?;
             let payments = verify::full(&tx)?;
             let rows = chain::check_all(&tx)?;
-            verify::set_marks(&tx, false)?;
+            verify::set_marks(&tx, false, head)?;
             tx.commit()?;
             Ok((payments, rows))
         };
@@ -448,12 +453,13 @@ impl Journal {
     /// Checks the payments written since the verified mark and moves the
     /// mark to the newest rows (the journal stays marked in use).
     fn advance_mark(&mut self) -> Result<(), fail::Fail> {
+        let head = self.head;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if let Some(marks) = verify::marks(&tx)? {
             verify::since(&tx, marks)?;
-            verify::set_marks(&tx, false)?;
+            verify::set_marks(&tx, false, head)?;
         }
         tx.commit()?;
         Ok(())
@@ -461,12 +467,13 @@ impl Journal {
 
     /// The clean close (see [`Journal::close`]).
     fn shut(&mut self) -> Result<(), fail::Fail> {
+        let head = self.head;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if let Some(marks) = verify::marks(&tx)? {
             verify::cheap(&tx, marks)?;
-            verify::set_marks(&tx, true)?;
+            verify::set_marks(&tx, true, head)?;
         }
         tx.commit()?;
         self.conn
@@ -483,15 +490,19 @@ impl Journal {
     /// error nothing is written.
     fn write<T>(
         &mut self,
-        op: impl FnOnce(&rusqlite::Connection) -> Result<T, fail::Fail>,
+        op: impl FnOnce(&chain::Writer<'_>) -> Result<T, fail::Fail>,
     ) -> Result<T, JournalError> {
+        let head = self.head.take();
         let run = |conn: &mut rusqlite::Connection| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let out = op(&tx)?;
+            let w = chain::Writer::new(&tx, head);
+            let out = op(&w)?;
+            let head = w.into_head();
             tx.commit()?;
-            Ok(out)
+            Ok((out, head))
         };
-        let out = run(&mut self.conn).map_err(|f: fail::Fail| f.at(&self.path))?;
+        let (out, head) = run(&mut self.conn).map_err(|f: fail::Fail| f.at(&self.path))?;
+        self.head = head;
         self.commits += 1;
         self.since_checkpoint += 1;
         Ok(out)

@@ -8,6 +8,7 @@ use kiosk_hal::{Money, RejectReason};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::json;
 
+use super::chain::Writer;
 use super::codec::{
     money_cols, note_state_code, note_state_from, note_state_text, opt_money, serde_name,
 };
@@ -167,7 +168,7 @@ fn event(kind: EventKind, at: Millis, id: i64, value: Option<Money>) -> Event {
 
 /// A new escrowed note.
 pub(super) fn escrowed(
-    conn: &Connection,
+    conn: &Writer<'_>,
     session: &SessionId,
     value: Money,
     at: Millis,
@@ -181,7 +182,7 @@ pub(super) fn escrowed(
 
 /// Escrowed → stacked, or a new stacked note.
 pub(super) fn stacked(
-    conn: &Connection,
+    conn: &Writer<'_>,
     session: &SessionId,
     note: Option<NoteId>,
     value: Money,
@@ -212,7 +213,7 @@ pub(super) fn stacked(
 }
 
 /// Escrowed → returned.
-pub(super) fn returned(conn: &Connection, note: NoteId, at: Millis) -> Result<(), Fail> {
+pub(super) fn returned(conn: &Writer<'_>, note: NoteId, at: Millis) -> Result<(), Fail> {
     let row = load(conn, note)?;
     expect_state(&row, NoteState::Escrowed)?;
     set_state(conn, row.id, NoteState::Returned, row.value, at)?;
@@ -221,7 +222,7 @@ pub(super) fn returned(conn: &Connection, note: NoteId, at: Millis) -> Result<()
 
 /// A rejected note; returns the session's reject count.
 pub(super) fn rejected(
-    conn: &Connection,
+    conn: &Writer<'_>,
     session: &SessionId,
     reason: RejectReason,
     at: Millis,
@@ -244,7 +245,7 @@ pub(super) fn rejected(
 
 /// Escrowed → in-doubt, or a new in-doubt note.
 pub(super) fn in_doubt(
-    conn: &Connection,
+    conn: &Writer<'_>,
     session: &SessionId,
     note: Option<NoteId>,
     value: Option<Money>,

@@ -4,6 +4,7 @@ use kiosk_hal::{AccountNumber, IdempotencyKey, Money, PaymentMethod};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::json;
 
+use super::chain::Writer;
 use super::codec::{
     method_code, method_from, money, money_json, payment_state_code, payment_state_from,
     payment_state_text,
@@ -106,7 +107,7 @@ fn load_known(
 /// `cause` says why, when it is not its session's own payment (the row's
 /// session, account, amount and method are not repeated in the audit row).
 pub(super) fn insert(
-    conn: &Connection,
+    conn: &Writer<'_>,
     p: &PendingPayment,
     cause: Option<&str>,
 ) -> Result<i64, Fail> {
@@ -135,7 +136,7 @@ pub(super) fn insert(
 
 /// A new pending payment for `session`, or the existing one with that key.
 pub(super) fn pending(
-    conn: &Connection,
+    conn: &Writer<'_>,
     session: &SessionId,
     key: &IdempotencyKey,
     amount: Money,
@@ -225,7 +226,7 @@ fn expect_pending(p: &PendingPayment, state: PaymentState) -> Result<(), Fail> {
 }
 
 /// Counts one more posting attempt of a pending payment.
-pub(super) fn attempted(conn: &Connection, key: &IdempotencyKey, at: Millis) -> Result<u32, Fail> {
+pub(super) fn attempted(conn: &Writer<'_>, key: &IdempotencyKey, at: Millis) -> Result<u32, Fail> {
     let (p, state, id) = load_known(conn, key)?;
     expect_pending(&p, state)?;
     let attempts = p.attempts.saturating_add(1);
@@ -240,7 +241,7 @@ pub(super) fn attempted(conn: &Connection, key: &IdempotencyKey, at: Millis) -> 
 
 /// Pending → credited, once.
 pub(super) fn credited(
-    conn: &Connection,
+    conn: &Writer<'_>,
     key: &IdempotencyKey,
     backend_ref: &str,
     new_balance: Money,
@@ -284,7 +285,7 @@ pub(super) fn credited(
 
 /// Pending → refused; a repeated refusal changes nothing.
 pub(super) fn refused(
-    conn: &Connection,
+    conn: &Writer<'_>,
     key: &IdempotencyKey,
     reason: &str,
     at: Millis,

@@ -365,6 +365,7 @@ fn open(source: &Path) -> Result<ReadOnlyJournal, Fail> {
             path: source.to_path_buf(),
             commits: 0,
             since_checkpoint: 0,
+            head: None,
             opened_with: check,
             // Nothing to close: no clean-shutdown mark, no checkpoint.
             closed: true,

@@ -4,6 +4,7 @@ use kiosk_hal::Receipt;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::json;
 
+use super::chain::Writer;
 use super::events::{Event, EventKind};
 use super::fail::Fail;
 use super::{sessions, JournalErrorKind, UnprintedReceipt};
@@ -11,7 +12,7 @@ use crate::ids::{Millis, SessionId};
 
 /// Keeps (or replaces) the session's receipt as owed.
 pub(super) fn keep(
-    conn: &Connection,
+    conn: &Writer<'_>,
     session: &SessionId,
     receipt: &Receipt,
     at: Millis,
@@ -33,7 +34,7 @@ pub(super) fn keep(
 }
 
 /// Marks the session's kept receipt reprinted, once.
-pub(super) fn reprinted(conn: &Connection, session: &SessionId, at: Millis) -> Result<(), Fail> {
+pub(super) fn reprinted(conn: &Writer<'_>, session: &SessionId, at: Millis) -> Result<(), Fail> {
     let s = sessions::load(conn, session)?;
     let reprinted: Option<Option<u64>> = conn
         .prepare_cached("SELECT reprinted_at FROM receipts WHERE session = ?1")?

@@ -368,9 +368,6 @@ pub(super) fn open(path: &Path) -> Result<(Connection, BooksCheck), Fail> {
     conn.pragma_update(None, "legacy_alter_table", "OFF")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
-    // The chain's head for this connection's appends (in `temp`: nothing
-    // of it reaches the file).
-    conn.execute_batch(chain::SCHEMA_HEAD_CACHE)?;
     Ok((conn, check))
 }
 
@@ -412,7 +409,7 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
         Fresh::Current if as_this_build_writes(&tx)? => {
             // Nothing to add or put back: only the check and the mark.
             let check = verify::on_open(&tx, false)?;
-            verify::set_marks(&tx, false)?;
+            verify::set_marks(&tx, false, None)?;
             tx.commit()?;
             return Ok(check);
         }
@@ -436,7 +433,7 @@ fn settle_in(conn: &mut Connection, fresh: Fresh) -> Result<BooksCheck, Fail> {
     tx.execute_batch(counts::SCHEMA_CLEARING_COUNTS)?;
     tx.execute_batch(chain::SCHEMA_EVENTS_GUARDS)?;
     tx.execute_batch(SCHEMA_INDEXES)?;
-    verify::set_marks(&tx, false)?;
+    verify::set_marks(&tx, false, None)?;
     tx.commit()?;
     Ok(check)
 }

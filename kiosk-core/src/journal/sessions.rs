@@ -3,6 +3,7 @@
 use kiosk_hal::{AccountNumber, PaymentMethod};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::chain::Writer;
 use super::codec::{method_code, method_from, outcome_code};
 use super::events::{Event, EventKind};
 use super::fail::Fail;
@@ -56,7 +57,7 @@ pub(super) fn seq_of(id: &SessionId) -> Option<i64> {
 }
 
 /// Records a new session.
-pub(super) fn begin(conn: &Connection, s: &SessionStart) -> Result<(), Fail> {
+pub(super) fn begin(conn: &Writer<'_>, s: &SessionStart) -> Result<(), Fail> {
     match load(conn, &s.id) {
         Ok(_) => return Err(Fail::illegal(format!("session {} exists already", s.id))),
         Err(e) if e.is_unknown() => {}
@@ -82,7 +83,7 @@ pub(super) fn begin(conn: &Connection, s: &SessionStart) -> Result<(), Fail> {
 
 /// Ends a session once.
 pub(super) fn end(
-    conn: &Connection,
+    conn: &Writer<'_>,
     id: &SessionId,
     outcome: SessionOutcome,
     at: Millis,

@@ -2,9 +2,10 @@
 //! by two staff members at a dual-control clearing.
 
 use kiosk_hal::{NoteFate, PaymentMethod};
-use rusqlite::{params, Connection};
+use rusqlite::params;
 use serde_json::json;
 
+use super::chain::Writer;
 use super::clearing::dual_control;
 use super::codec::serde_name;
 use super::events::{Event, EventKind};
@@ -24,7 +25,7 @@ pub(super) enum SettledBy<'a> {
 
 /// In-doubt → settled (or still in doubt), with the credit in the same transaction.
 pub(super) fn settle(
-    conn: &Connection,
+    conn: &Writer<'_>,
     note: NoteId,
     fate: NoteFate,
     by: SettledBy<'_>,

@@ -9,6 +9,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::json;
 
+use super::chain::Writer;
 use super::codec::serde_name;
 use super::events::{Event, EventKind};
 use super::fail::Fail;
@@ -49,7 +50,7 @@ fn row_id(id: TicketId) -> Result<i64, Fail> {
 }
 
 /// Upserts the row and appends the audit row.
-fn save(conn: &Connection, ticket: &Ticket) -> Result<(), Fail> {
+fn save(conn: &Writer<'_>, ticket: &Ticket) -> Result<(), Fail> {
     let id = row_id(ticket.id)?;
     let stored = load(conn, id)?;
     if let Some(old) = &stored {

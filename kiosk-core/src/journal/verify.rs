@@ -123,7 +123,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::books::{self, Totals};
-use super::chain;
+use super::chain::{self, ChainHead};
 use super::codec;
 use super::fail::Fail;
 use super::JournalErrorKind;
@@ -263,14 +263,18 @@ fn newest(conn: &Connection) -> Result<(i64, i64), Fail> {
 
 /// Records that everything written so far is verified, and whether the
 /// journal is being closed cleanly (`clean`) or is in use.
-pub(super) fn set_marks(conn: &Connection, clean: bool) -> Result<(), Fail> {
+pub(super) fn set_marks(
+    conn: &Connection,
+    clean: bool,
+    known_head: Option<ChainHead>,
+) -> Result<(), Fail> {
     let (payment, event) = newest(conn)?;
     conn.prepare_cached(
         "INSERT OR REPLACE INTO marks (id, clean, verified_payment, verified_event)
          VALUES (1, ?1, ?2, ?3)",
     )?
     .execute(params![clean, payment, event])?;
-    chain::set_verified(conn)?;
+    chain::set_verified(conn, known_head)?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 
 use super::*;
+use crate::journal::events::EventKind;
 use crate::journal::{CheckKind, CHAIN_TAIL};
 
 /// `count` notes of `minor` fen.
@@ -427,4 +428,61 @@ fn a_version_2_journal_gets_the_chain_anchored_on_its_whole_history() {
         err.to_string().contains("no longer hash to its anchor"),
         "{err}"
     );
+}
+
+/// The journal keeps the chain's head in memory between money events; a
+/// second handle on the same file appends rows the first has not seen.
+/// Each handle's next row must chain onto the file's last row, not onto the
+/// head it kept: the full check finds every link whole.
+#[test]
+fn two_handles_taking_turns_on_one_file_keep_the_chain_whole() {
+    let (_dir, path) = temp_path();
+    let mut a = Journal::open(&path).unwrap();
+    let mut b = Journal::open(&path).unwrap();
+    for round in 0..4u64 {
+        pay(&mut a, 1 + round * 20, 2);
+        pay(&mut b, 11 + round * 20, 1);
+        // `a` appends right after `b`: its kept head is `b`'s predecessor.
+        let s = begin(&mut a, 100 + round, PaymentMethod::Cash);
+        a.note_stacked(&s, None, cny(2000), Millis(round)).unwrap();
+        assert_eq!(a.chain_head().unwrap(), b.chain_head().unwrap());
+    }
+    drop(b);
+    let check = a.verify_full().unwrap();
+    assert_eq!(check.kind, CheckKind::FullWithPages);
+    a.close().unwrap();
+    let reopened = Journal::open(&path).unwrap();
+    assert_eq!(reopened.opened_with().kind, CheckKind::Cheap);
+}
+
+/// A money event that fails after its audit row was written is rolled
+/// back whole, and the head it computed goes with it: the next events
+/// chain onto the last committed row (the full check and a reopen agree).
+#[test]
+fn an_event_rolled_back_after_its_audit_row_leaves_no_head_behind() {
+    let (_dir, path) = temp_path();
+    let mut j = Journal::open(&path).unwrap();
+    pay(&mut j, 1, 2);
+    let before = j.chain_head().unwrap();
+    let stacked = EventKind::NoteStacked.code();
+    j.conn
+        .execute_batch(&format!(
+            "CREATE TEMP TRIGGER fail_after_row AFTER INSERT ON main.events
+             WHEN NEW.kind = {stacked} BEGIN SELECT RAISE(ABORT, 'injected'); END;"
+        ))
+        .unwrap();
+    let s = begin(&mut j, 50, PaymentMethod::Cash);
+    let at_begin = j.chain_head().unwrap();
+    assert_eq!(at_begin.rows, before.rows + 1);
+    let err = j.note_stacked(&s, None, cny(5000), Millis(50)).unwrap_err();
+    assert!(err.to_string().contains("injected"), "{err}");
+    assert_eq!(j.chain_head().unwrap(), at_begin, "nothing of it stays");
+    j.conn
+        .execute_batch("DROP TRIGGER temp.fail_after_row;")
+        .unwrap();
+    j.note_stacked(&s, None, cny(5000), Millis(51)).unwrap();
+    pay(&mut j, 60, 1);
+    j.verify_full().unwrap();
+    j.close().unwrap();
+    Journal::open(&path).unwrap();
 }
