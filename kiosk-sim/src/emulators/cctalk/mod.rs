@@ -12,14 +12,16 @@
 //! shown as a credit of the jammed note's type, one that clears back to the
 //! customer as "returned from escrow", one of unknown fate as nothing.
 
+mod bus;
 mod config;
 mod model;
 
 use std::path::{Path, PathBuf};
 
-use kiosk_hal::wire::cctalk::serial_number_data;
+use kiosk_hal::wire::cctalk::{serial_number_data, ADDR_BILL_VALIDATOR};
 use kiosk_hal::Money;
 
+pub(crate) use bus::{fresh_log, CctalkSlave, SlaveBus};
 pub use config::{CctalkEmulatorConfig, CctalkIdentity};
 pub use model::CctalkEmulatorStats;
 
@@ -37,7 +39,7 @@ use model::CctalkDevice;
 ///
 /// Runs in real time: do not use it under a paused tokio clock.
 pub struct CctalkEmulator {
-    emulation: Emulation<CctalkDevice>,
+    emulation: Emulation<SlaveBus<CctalkDevice>>,
     customer: CustomerSlot,
     staff: CashBoxHandle,
     path: PathBuf,
@@ -76,15 +78,9 @@ impl CctalkEmulator {
             ))
             .into());
         }
-        let mut device = CctalkDevice::new(
-            rt,
-            unit.acceptor,
-            ids,
-            currency,
-            config.checksum,
-            config.echo,
-        );
+        let mut device = CctalkDevice::new(rt, unit.acceptor, ids, currency);
         device.identity = config.identity.clone();
+        let device = SlaveBus::new(ADDR_BILL_VALIDATOR, config.checksum, config.echo, device);
         let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
         let pty = PtyEndpoint::create(&path)?;
         let emulation = start(device, pty, faults, "cctalk-emulator")?;
@@ -123,6 +119,6 @@ impl CctalkEmulator {
 
     /// Counters.
     pub fn stats(&self) -> CctalkEmulatorStats {
-        lock(&self.emulation.device).stats.clone()
+        lock(&self.emulation.device).slave.stats.clone()
     }
 }

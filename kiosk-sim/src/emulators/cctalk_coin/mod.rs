@@ -14,12 +14,13 @@ mod model;
 
 use std::path::{Path, PathBuf};
 
-use kiosk_hal::wire::cctalk::serial_number_data;
+use kiosk_hal::wire::cctalk::{serial_number_data, ADDR_COIN_ACCEPTOR};
 use kiosk_hal::Money;
 
 pub use config::CctalkCoinEmulatorConfig;
 pub use model::CctalkCoinEmulatorStats;
 
+use super::cctalk::SlaveBus;
 use super::line::LineFaults;
 use super::pty::PtyEndpoint;
 use super::runner::{lock, start, Emulation, LineControl};
@@ -33,7 +34,7 @@ use model::CoinDevice;
 /// A running ccTalk coin acceptor emulator. Stops (and removes its path)
 /// when dropped. Runs in real time.
 pub struct CctalkCoinEmulator {
-    emulation: Emulation<CoinDevice>,
+    emulation: Emulation<SlaveBus<CoinDevice>>,
     customer: CustomerSlot,
     staff: CashBoxHandle,
     path: PathBuf,
@@ -71,15 +72,9 @@ impl CctalkCoinEmulator {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
-        let mut device = CoinDevice::new(
-            rt,
-            unit.acceptor,
-            ids,
-            currency,
-            config.checksum,
-            config.echo,
-        );
+        let mut device = CoinDevice::new(rt, unit.acceptor, ids, currency);
         device.identity = config.identity.clone();
+        let device = SlaveBus::new(ADDR_COIN_ACCEPTOR, config.checksum, config.echo, device);
         let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
         let pty = PtyEndpoint::create(&path)?;
         let emulation = start(device, pty, faults, "cctalk-coin-emulator")?;
@@ -118,6 +113,6 @@ impl CctalkCoinEmulator {
 
     /// Counters.
     pub fn stats(&self) -> CctalkCoinEmulatorStats {
-        lock(&self.emulation.device).stats.clone()
+        lock(&self.emulation.device).slave.stats.clone()
     }
 }
