@@ -23,6 +23,8 @@ use kiosk_sim::emulators::{EscPosEmulator, EscPosEmulatorConfig, SspEmulator, Ss
 use kiosk_sim::{FaultRule, SimClock, SimRng, Trigger, VirtualBackend};
 use tokio::sync::mpsc;
 
+use crate::validator_drills::{note_verdict, start_cash_payment, Watcher};
+
 fn cny(major: i64) -> Money {
     Money::major(major, Currency::CNY)
 }
@@ -136,91 +138,9 @@ fn kiosk(hw: &Hardware, events: mpsc::UnboundedSender<KioskEvent>) -> Kiosk {
     )
 }
 
-/// The customer's view: waits on the kiosk's events, remembers them all.
-struct Watcher {
-    events: mpsc::UnboundedReceiver<KioskEvent>,
-    seen: Vec<KioskEvent>,
-}
-
-impl Watcher {
-    async fn until(&mut self, what: &str, ms: u64, want: impl Fn(&KioskEvent) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
-        loop {
-            let event = tokio::time::timeout_at(deadline, self.events.recv())
-                .await
-                .unwrap_or_else(|_| panic!("no {what} within {ms} ms; saw {:#?}", self.seen))
-                .expect("kiosk running");
-            let done = want(&event);
-            self.seen.push(event);
-            if done {
-                return;
-            }
-        }
-    }
-
-    async fn screen(&mut self, what: &str, want: impl Fn(&Screen) -> bool) {
-        self.until(
-            what,
-            5000,
-            |e| matches!(e, KioskEvent::Screen { screen } if want(screen)),
-        )
-        .await
-    }
-
-    fn saw(&self, want: impl Fn(&KioskEvent) -> bool) -> bool {
-        self.seen.iter().any(want)
-    }
-}
-
-/// The driver has set the unit up (its first report is the power-up).
-async fn acceptor_up(watcher: &mut Watcher) {
-    watcher
-        .until("the acceptor's power-up", 5000, |e| {
-            matches!(
-                e,
-                KioskEvent::Acceptor {
-                    acceptor: kiosk_hal::AcceptorEvent::PowerUp { .. }
-                }
-            )
-        })
-        .await;
-}
-
-/// Welcome (cash offered) → account → cash: ready for notes.
-async fn start_cash(watcher: &mut Watcher, buttons: &mpsc::Sender<CustomerAction>) {
-    acceptor_up(watcher).await;
-    let welcome = |s: &Screen| matches!(s, Screen::Welcome { methods } if methods.contains(&PaymentMethod::Cash));
-    // The welcome may have been shown before the acceptor was up.
-    if !watcher.saw(|e| matches!(e, KioskEvent::Screen { screen } if welcome(screen))) {
-        watcher.screen("welcome with cash", welcome).await;
-    }
-    let account = AccountNumber("1001".into());
-    buttons
-        .send(CustomerAction::EnterAccount { account })
-        .await
-        .unwrap();
-    watcher
-        .screen("account confirmation", |s| {
-            matches!(s, Screen::ConfirmAccount { .. })
-        })
-        .await;
-    let method = PaymentMethod::Cash;
-    buttons
-        .send(CustomerAction::ChooseMethod { method })
-        .await
-        .unwrap();
-    watcher
-        .screen("insert notes", |s| matches!(s, Screen::InsertNotes { .. }))
-        .await;
-}
-
 async fn insert(watcher: &mut Watcher, acceptor: &SspEmulator, major: i64, genuine: bool) {
     acceptor.insert_note(cny(major), genuine).unwrap();
-    watcher
-        .screen("the note's verdict", |s| {
-            matches!(s, Screen::NoteAccepted { .. } | Screen::NoteRejected { .. })
-        })
-        .await;
+    note_verdict(watcher).await;
 }
 
 /// The money invariant: books, physical box and backend agree.
@@ -251,7 +171,7 @@ async fn counterfeit_note_drill_through_the_ssp_driver() {
         seen: Vec::new(),
     };
     let script = async {
-        start_cash(&mut watcher, &buttons).await;
+        start_cash_payment(&mut watcher, &buttons).await;
         insert(&mut watcher, &hw.acceptor, 50, true).await;
         insert(&mut watcher, &hw.acceptor, 100, false).await;
         insert(&mut watcher, &hw.acceptor, 20, true).await;
@@ -299,7 +219,7 @@ async fn bill_jam_drill_through_the_ssp_driver() {
         seen: Vec::new(),
     };
     let script = async {
-        start_cash(&mut watcher, &buttons).await;
+        start_cash_payment(&mut watcher, &buttons).await;
         insert(&mut watcher, &hw.acceptor, 50, true).await;
         hw.acceptor.insert_note(cny(100), true).unwrap();
         watcher
@@ -354,7 +274,7 @@ async fn power_loss_mid_payment_drill_through_the_ssp_driver() {
         seen: Vec::new(),
     };
     let customer = async {
-        start_cash(&mut watcher, &buttons).await;
+        start_cash_payment(&mut watcher, &buttons).await;
         insert(&mut watcher, &hw.acceptor, 50, true).await;
         hw.acceptor.insert_note(cny(20), true).unwrap();
         // The kiosk stacks the second note; the cut comes in the stacking.

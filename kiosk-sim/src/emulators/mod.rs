@@ -40,6 +40,7 @@ mod line;
 mod pty;
 mod runner;
 mod scanner;
+mod shell;
 mod ssp;
 
 pub use ccnet::{CcnetEmulator, CcnetEmulatorConfig, CcnetEmulatorStats};

@@ -1,7 +1,8 @@
 //! The coin acceptor host driven by a scripted device: no port, no clock.
 
+use super::test_rig::{self, Coins};
 use super::*;
-use crate::wire::cctalk::{BufferedBillEvents, CoinError, CoinEvent, FrameRepr, HostCommand};
+use crate::wire::cctalk::{BufferedBillEvents, CoinError, CoinEvent, HostCommand};
 use crate::{
     AcceptorEvent, AcceptorStatus, Currency, ErrorKind, FraudKind, JamLocation, Money,
     NoteAtPowerUp, NoteFate, RejectReason,
@@ -21,11 +22,7 @@ fn coin_id(p: u8) -> &'static [u8] {
     }
 }
 
-struct Rig {
-    host: CctalkHost,
-    now: u64,
-    device: BufferedBillEvents,
-}
+type Rig = test_rig::Rig<Coins>;
 
 impl Rig {
     fn new() -> Rig {
@@ -35,54 +32,7 @@ impl Rig {
             coin_positions: 4,
             ..CctalkCoinConfig::for_port("/dev/null")
         };
-        let mut host = CctalkHost::coins(&config);
-        host.port_opened(0);
-        Rig {
-            host,
-            now: 0,
-            device: BufferedBillEvents {
-                counter: 0,
-                pairs: [(0, 0); 5],
-            },
-        }
-    }
-
-    fn sent(&mut self) -> Option<HostCommand> {
-        let mut sent = self.host.poll_transmit(self.now);
-        if sent.is_none() {
-            self.now += 200;
-            sent = self.host.poll_transmit(self.now);
-        }
-        sent
-    }
-
-    fn expect(&mut self, cmd: HostCommand, data: &[u8]) {
-        assert_eq!(self.sent(), Some(cmd), "at {} ms", self.now);
-        self.host
-            .handle_frame(self.now, &FrameRepr::new(1, 2, 0, data.to_vec()));
-    }
-
-    fn outputs(&mut self) -> Vec<HostOutput> {
-        std::iter::from_fn(|| self.host.poll_output()).collect()
-    }
-
-    fn events(&mut self) -> Vec<AcceptorEvent> {
-        self.outputs()
-            .into_iter()
-            .filter_map(|o| match o {
-                HostOutput::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn poll(&mut self, happened: &[CoinEvent]) -> Vec<AcceptorEvent> {
-        for e in happened {
-            self.device.record_coin(*e);
-        }
-        let data = self.device.to_data();
-        self.expect(HostCommand::ReadBufferedCreditOrErrorCodes, &data);
-        self.events()
+        Rig::with_host(CctalkHost::coins(&config))
     }
 
     fn init(&mut self) -> Vec<AcceptorEvent> {
@@ -100,24 +50,6 @@ impl Rig {
         self.expect(HostCommand::ModifyMasterInhibit(false), &[]);
         assert!(self.host.is_running());
         self.events()
-    }
-
-    fn request(
-        &mut self,
-        request: Request,
-        cmds: &[(HostCommand, &[u8])],
-    ) -> Result<(), ErrorKind> {
-        self.host.request(9, request);
-        for (cmd, data) in cmds {
-            self.expect(*cmd, data);
-        }
-        self.outputs()
-            .into_iter()
-            .find_map(|o| match o {
-                HostOutput::Done { token: 9, result } => Some(result),
-                _ => None,
-            })
-            .expect("request finished")
     }
 
     fn enable(&mut self) {

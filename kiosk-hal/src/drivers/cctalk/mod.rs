@@ -65,6 +65,9 @@ pub use acceptor::{CctalkAcceptor, CctalkCashBox};
 pub use coin_acceptor::CctalkCoinAcceptor;
 
 #[cfg(test)]
+mod test_rig;
+
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

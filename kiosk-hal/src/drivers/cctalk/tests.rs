@@ -1,6 +1,7 @@
 //! The host driven by a scripted device: no port, no clock.
 
 use super::host::value_for_test;
+use super::test_rig::{self, Bills};
 use super::*;
 use crate::wire::cctalk::{
     BillEvent, BillRoute, BufferedBillEvents, FrameRepr, HostCommand, StatusCode, HEADER_NAK,
@@ -25,11 +26,7 @@ fn bill_id(t: u8) -> Vec<u8> {
     }
 }
 
-struct Rig {
-    host: CctalkHost,
-    now: u64,
-    device: BufferedBillEvents,
-}
+type Rig = test_rig::Rig<Bills>;
 
 impl Rig {
     fn new() -> Rig {
@@ -39,59 +36,7 @@ impl Rig {
             bill_types: 4,
             ..CctalkConfig::for_port("/dev/null")
         };
-        let mut host = CctalkHost::new(&config);
-        host.port_opened(0);
-        Rig {
-            host,
-            now: 0,
-            device: BufferedBillEvents {
-                counter: 0,
-                pairs: [(0, 0); 5],
-            },
-        }
-    }
-
-    fn sent(&mut self) -> Option<HostCommand> {
-        let mut sent = self.host.poll_transmit(self.now);
-        if sent.is_none() {
-            self.now += 200;
-            sent = self.host.poll_transmit(self.now);
-        }
-        sent
-    }
-
-    fn reply(&mut self, data: &[u8]) {
-        self.host
-            .handle_frame(self.now, &FrameRepr::new(1, 40, 0, data.to_vec()));
-    }
-
-    fn expect(&mut self, cmd: HostCommand, data: &[u8]) {
-        assert_eq!(self.sent(), Some(cmd), "at {} ms", self.now);
-        self.reply(data);
-    }
-
-    fn outputs(&mut self) -> Vec<HostOutput> {
-        std::iter::from_fn(|| self.host.poll_output()).collect()
-    }
-
-    fn events(&mut self) -> Vec<AcceptorEvent> {
-        self.outputs()
-            .into_iter()
-            .filter_map(|o| match o {
-                HostOutput::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The device records these events, then the host reads the buffer.
-    fn poll(&mut self, happened: &[BillEvent]) -> Vec<AcceptorEvent> {
-        for e in happened {
-            self.device.record(*e);
-        }
-        let data = self.device.to_data();
-        self.expect(HostCommand::ReadBufferedBillEvents, &data);
-        self.events()
+        Rig::with_host(CctalkHost::new(&config))
     }
 
     fn init(&mut self) -> Vec<AcceptorEvent> {
@@ -114,24 +59,6 @@ impl Rig {
         self.expect(HostCommand::ModifyMasterInhibit(false), &[]);
         assert!(self.host.is_running());
         self.events()
-    }
-
-    fn request(
-        &mut self,
-        request: Request,
-        cmds: &[(HostCommand, &[u8])],
-    ) -> Result<(), ErrorKind> {
-        self.host.request(9, request);
-        for (cmd, data) in cmds {
-            self.expect(*cmd, data);
-        }
-        self.outputs()
-            .into_iter()
-            .find_map(|o| match o {
-                HostOutput::Done { token: 9, result } => Some(result),
-                _ => None,
-            })
-            .expect("request finished")
     }
 
     fn enable(&mut self) {

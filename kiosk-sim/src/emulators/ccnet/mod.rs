@@ -19,7 +19,7 @@
 mod config;
 mod model;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kiosk_hal::wire::ccnet::PollState;
 use kiosk_hal::{Currency, Money};
@@ -27,23 +27,17 @@ use kiosk_hal::{Currency, Money};
 pub use config::CcnetEmulatorConfig;
 pub use model::CcnetEmulatorStats;
 
-use super::line::LineFaults;
-use super::pty::PtyEndpoint;
-use super::runner::{lock, start, Emulation, LineControl};
-use super::{EmulatorError, NoteLeftInside};
-use crate::clock::SimClock;
-use crate::devices::{CashBoxHandle, CashUnit, CustomerSlot, SlotRefusal};
-use crate::rng::SimRng;
+use super::runner::LineControl;
+use super::shell::{AcceptorShell, ShellConfig};
+use super::EmulatorError;
+use crate::devices::{CashBoxHandle, CustomerSlot, SlotRefusal};
 use model::CcnetDevice;
 
 /// A running CCNET emulator. Stops (and removes its path) when dropped.
 ///
 /// Runs in real time: do not use it under a paused tokio clock.
 pub struct CcnetEmulator {
-    emulation: Emulation<CcnetDevice>,
-    customer: CustomerSlot,
-    staff: CashBoxHandle,
-    path: PathBuf,
+    shell: AcceptorShell<CcnetDevice>,
 }
 
 impl CcnetEmulator {
@@ -52,77 +46,64 @@ impl CcnetEmulator {
         path: impl AsRef<Path>,
         config: &CcnetEmulatorConfig,
     ) -> Result<CcnetEmulator, EmulatorError> {
-        let path = path.as_ref().to_path_buf();
         let table = config.bill_table()?;
         let currency = config.bills.first().map_or(Currency::CNY, |m| m.currency);
-        let clock =
-            SimClock::starting_at(tokio::time::Instant::from_std(std::time::Instant::now()));
-        let rng = SimRng::new(config.seed);
-        let unit = CashUnit::new(
-            &config.acceptor,
-            &config.cash_box,
-            clock,
-            rng.fork("acceptor"),
-        )?;
-        unit.acceptor
-            .power_on(NoteLeftInside::after_cut(config.left_inside));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()?;
-        let device = CcnetDevice::new(
-            rt,
-            unit.acceptor,
-            table,
-            config.identification(),
-            currency,
-            (config.reject_polls, config.cheat_polls, config.init_polls),
-        );
-        let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
-        let pty = PtyEndpoint::create(&path)?;
-        let emulation = start(device, pty, faults, "ccnet-emulator")?;
-        Ok(CcnetEmulator {
-            emulation,
-            customer: unit.customer,
-            staff: unit.staff,
-            path,
-        })
+        let shell_config = ShellConfig {
+            acceptor: &config.acceptor,
+            cash_box: &config.cash_box,
+            line: &config.line,
+            seed: config.seed,
+            left_inside: config.left_inside,
+            thread: "ccnet-emulator",
+        };
+        let shell = AcceptorShell::start(path.as_ref(), shell_config, |parts| {
+            Ok(CcnetDevice::new(
+                parts.rt,
+                parts.acceptor,
+                table,
+                config.identification(),
+                currency,
+                (config.reject_polls, config.cheat_polls, config.init_polls),
+            ))
+        })?;
+        Ok(CcnetEmulator { shell })
     }
 
     /// The path the driver opens.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.shell.path()
     }
 
     /// The line: faults, silence, unplugging.
     pub fn line(&self) -> LineControl {
-        self.emulation.line.clone()
+        self.shell.line()
     }
 
     /// The customer inserts a note (`genuine = false`: a counterfeit). The
     /// device shows "accepting" until its verdict.
     pub fn insert_note(&self, value: Money, genuine: bool) -> Result<(), SlotRefusal> {
-        self.customer.insert_note(value, genuine)?;
-        lock(&self.emulation.device).accepting = true;
+        self.shell.insert(value, genuine)?;
+        self.shell.device().accepting = true;
         Ok(())
     }
 
     /// The note slot (notes given back to the customer).
     pub fn customer(&self) -> &CustomerSlot {
-        &self.customer
+        self.shell.customer()
     }
 
     /// The physical cash box: the ground truth for the money invariant.
     pub fn staff(&self) -> &CashBoxHandle {
-        &self.staff
+        self.shell.staff()
     }
 
     /// Answers every POLL with `state` (e.g. a failure) until called with `None`.
     pub fn force_state(&self, state: Option<PollState>) {
-        lock(&self.emulation.device).forced = state;
+        self.shell.device().forced = state;
     }
 
     /// Counters and the escrow-to-stack latencies measured on the wire.
     pub fn stats(&self) -> CcnetEmulatorStats {
-        lock(&self.emulation.device).stats.clone()
+        self.shell.device().stats.clone()
     }
 }

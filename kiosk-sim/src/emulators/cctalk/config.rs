@@ -1,6 +1,6 @@
 //! Settings of the ccTalk emulator.
 
-use kiosk_hal::wire::cctalk::Checksum;
+use kiosk_hal::wire::cctalk::{serial_number_data, Checksum};
 use kiosk_hal::{Currency, Money};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +31,21 @@ pub struct CctalkIdentity {
     pub serial_number: u32,
     /// Header 241. Default `1.0.0`.
     pub software_revision: String,
+}
+
+impl CctalkIdentity {
+    /// Whether the device can give these answers: the serial number must
+    /// fit ccTalk's 3 bytes (checked at start, so header 242 always has an
+    /// answer).
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        match serial_number_data(self.serial_number) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(ConfigError::new(format!(
+                "identity.serial-number {} does not fit ccTalk's 3 bytes",
+                self.serial_number
+            ))),
+        }
+    }
 }
 
 impl Default for CctalkIdentity {

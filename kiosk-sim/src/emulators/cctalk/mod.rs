@@ -12,35 +12,30 @@
 //! shown as a credit of the jammed note's type, one that clears back to the
 //! customer as "returned from escrow", one of unknown fate as nothing.
 
+mod bus;
 mod config;
 mod model;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use kiosk_hal::wire::cctalk::serial_number_data;
+use kiosk_hal::wire::cctalk::ADDR_BILL_VALIDATOR;
 use kiosk_hal::Money;
 
+pub(crate) use bus::{fresh_log, CctalkSlave, SlaveBus};
 pub use config::{CctalkEmulatorConfig, CctalkIdentity};
 pub use model::CctalkEmulatorStats;
 
-use super::line::LineFaults;
-use super::pty::PtyEndpoint;
-use super::runner::{lock, start, Emulation, LineControl};
-use super::{EmulatorError, NoteLeftInside};
-use crate::clock::SimClock;
-use crate::devices::{CashBoxHandle, CashUnit, CustomerSlot, SlotRefusal};
-use crate::faults::ConfigError;
-use crate::rng::SimRng;
+use super::runner::LineControl;
+use super::shell::{AcceptorShell, ShellConfig};
+use super::EmulatorError;
+use crate::devices::{CashBoxHandle, CustomerSlot, SlotRefusal};
 use model::CctalkDevice;
 
 /// A running ccTalk emulator. Stops (and removes its path) when dropped.
 ///
 /// Runs in real time: do not use it under a paused tokio clock.
 pub struct CctalkEmulator {
-    emulation: Emulation<CctalkDevice>,
-    customer: CustomerSlot,
-    staff: CashBoxHandle,
-    path: PathBuf,
+    shell: AcceptorShell<SlaveBus<CctalkDevice>>,
 }
 
 impl CctalkEmulator {
@@ -49,80 +44,60 @@ impl CctalkEmulator {
         path: impl AsRef<Path>,
         config: &CctalkEmulatorConfig,
     ) -> Result<CctalkEmulator, EmulatorError> {
-        let path = path.as_ref().to_path_buf();
         let ids = config.bill_ids()?;
         let currency = config
             .bills
             .first()
             .map_or(kiosk_hal::Currency::CNY, |m| m.currency);
-        let clock =
-            SimClock::starting_at(tokio::time::Instant::from_std(std::time::Instant::now()));
-        let rng = SimRng::new(config.seed);
-        let unit = CashUnit::new(
-            &config.acceptor,
-            &config.cash_box,
-            clock,
-            rng.fork("acceptor"),
-        )?;
-        unit.acceptor
-            .power_on(NoteLeftInside::after_cut(config.left_inside));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()?;
-        if serial_number_data(config.identity.serial_number).is_err() {
-            return Err(ConfigError::new(format!(
-                "identity.serial-number {} does not fit ccTalk's 3 bytes",
-                config.identity.serial_number
+        let shell_config = ShellConfig {
+            acceptor: &config.acceptor,
+            cash_box: &config.cash_box,
+            line: &config.line,
+            seed: config.seed,
+            left_inside: config.left_inside,
+            thread: "cctalk-emulator",
+        };
+        let shell = AcceptorShell::start(path.as_ref(), shell_config, |parts| {
+            config.identity.check()?;
+            let mut device = CctalkDevice::new(parts.rt, parts.acceptor, ids, currency);
+            device.identity = config.identity.clone();
+            Ok(SlaveBus::new(
+                ADDR_BILL_VALIDATOR,
+                config.checksum,
+                config.echo,
+                device,
             ))
-            .into());
-        }
-        let mut device = CctalkDevice::new(
-            rt,
-            unit.acceptor,
-            ids,
-            currency,
-            config.checksum,
-            config.echo,
-        );
-        device.identity = config.identity.clone();
-        let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
-        let pty = PtyEndpoint::create(&path)?;
-        let emulation = start(device, pty, faults, "cctalk-emulator")?;
-        Ok(CctalkEmulator {
-            emulation,
-            customer: unit.customer,
-            staff: unit.staff,
-            path,
-        })
+        })?;
+        Ok(CctalkEmulator { shell })
     }
 
     /// The path the driver opens.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.shell.path()
     }
 
     /// The line: faults, silence, unplugging.
     pub fn line(&self) -> LineControl {
-        self.emulation.line.clone()
+        self.shell.line()
     }
 
     /// The customer inserts a note (`genuine = false`: a counterfeit).
     pub fn insert_note(&self, value: Money, genuine: bool) -> Result<(), SlotRefusal> {
-        self.customer.insert_note(value, genuine)
+        self.shell.insert(value, genuine)
     }
 
     /// The note slot (notes given back to the customer).
     pub fn customer(&self) -> &CustomerSlot {
-        &self.customer
+        self.shell.customer()
     }
 
     /// The physical cash box: the ground truth for the money invariant.
     pub fn staff(&self) -> &CashBoxHandle {
-        &self.staff
+        self.shell.staff()
     }
 
     /// Counters.
     pub fn stats(&self) -> CctalkEmulatorStats {
-        lock(&self.emulation.device).stats.clone()
+        self.shell.device().slave.stats.clone()
     }
 }

@@ -11,17 +11,16 @@
 use std::time::Duration;
 
 use kiosk_hal::wire::cctalk::{
-    serial_number_data, BillEvent, BillRoute, BufferedBillEvents, Checksum, Decoder, FrameRepr,
-    HostCommand, StatusCode, ADDR_BILL_VALIDATOR, ADDR_HOST,
+    serial_number_data, BillEvent, BillRoute, BufferedBillEvents, HostCommand, StatusCode,
 };
 use kiosk_hal::{
     AcceptorEvent, BillAcceptor, Currency, FraudKind, JamLocation, Money, NoteFate, RejectReason,
 };
 use tokio::runtime::Runtime;
 
+use super::bus::{fresh_log, CctalkSlave};
 use super::config::CctalkIdentity;
 use crate::devices::VirtualAcceptor;
-use crate::emulators::runner::WireDevice;
 
 /// Counters of the ccTalk emulator.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,9 +45,6 @@ pub(crate) struct CctalkDevice {
     ids: Vec<[u8; 7]>,
     scaling: (u16, u8),
     currency: Currency,
-    checksum: Checksum,
-    echo: bool,
-    decoder: Decoder,
     buffer: BufferedBillEvents,
     offline: bool,
     mask: [u8; 2],
@@ -64,8 +60,6 @@ impl CctalkDevice {
         acceptor: VirtualAcceptor,
         (ids, scaling): (Vec<[u8; 7]>, (u16, u8)),
         currency: Currency,
-        checksum: Checksum,
-        echo: bool,
     ) -> CctalkDevice {
         CctalkDevice {
             identity: CctalkIdentity::default(),
@@ -74,10 +68,7 @@ impl CctalkDevice {
             ids,
             scaling,
             currency,
-            checksum,
-            echo,
-            decoder: Decoder::new(checksum),
-            buffer: fresh(),
+            buffer: fresh_log(),
             offline: false,
             mask: [0, 0],
             master: false,
@@ -167,7 +158,7 @@ impl CctalkDevice {
             AcceptorEvent::PowerUp { .. } => {
                 // A restart: the counter and the settings start again.
                 self.offline = false;
-                self.buffer = fresh();
+                self.buffer = fresh_log();
                 self.master = false;
                 self.mask = [0, 0];
                 self.escrow = None;
@@ -200,7 +191,7 @@ impl CctalkDevice {
     }
 
     /// The reply data to a command; `None` for silence.
-    fn command(&mut self, cmd: HostCommand) -> Option<Vec<u8>> {
+    fn answer(&mut self, cmd: HostCommand) -> Option<Vec<u8>> {
         self.drain_events();
         if self.offline {
             return None;
@@ -209,7 +200,7 @@ impl CctalkDevice {
             HostCommand::SimplePoll | HostCommand::ModifyBillOperatingMode(_) => Vec::new(),
             HostCommand::Reset => {
                 let _ = self.rt.as_ref()?.block_on(self.acceptor.reset());
-                self.buffer = fresh();
+                self.buffer = fresh_log();
                 self.master = false;
                 self.mask = [0, 0];
                 self.escrow = None;
@@ -284,51 +275,20 @@ impl CctalkDevice {
     }
 }
 
-fn fresh() -> BufferedBillEvents {
-    BufferedBillEvents {
-        counter: 0,
-        pairs: [(0, 0); 5],
+impl CctalkSlave for CctalkDevice {
+    fn command(&mut self, cmd: HostCommand) -> Option<Vec<u8>> {
+        self.answer(cmd)
     }
-}
 
-impl WireDevice for CctalkDevice {
+    fn bad_frame(&mut self) {
+        self.stats.bad_frames += 1;
+    }
+
+    fn unknown_command(&mut self) {
+        self.stats.unknown_commands += 1;
+    }
+
     fn on_stop(&mut self) {
         drop(self.rt.take());
-    }
-
-    fn on_bytes(&mut self, bytes: &[u8], out: &mut Vec<Vec<u8>>) {
-        // The shared wire gives the host its own bytes back first.
-        let mut write = if self.echo {
-            bytes.to_vec()
-        } else {
-            Vec::new()
-        };
-        self.decoder.push(bytes);
-        while let Some(frame) = self.decoder.next_frame() {
-            let Ok(frame) = frame else {
-                // A slave stays silent on any error.
-                self.stats.bad_frames += 1;
-                continue;
-            };
-            if frame.dest != ADDR_BILL_VALIDATOR {
-                continue;
-            }
-            let reply = match HostCommand::from_frame(&frame) {
-                Ok(cmd) => self.command(cmd),
-                Err(_) => {
-                    self.stats.unknown_commands += 1;
-                    None
-                }
-            };
-            if let Some(data) = reply {
-                let frame = FrameRepr::new(ADDR_HOST, ADDR_BILL_VALIDATOR, 0, data);
-                if let Ok(bytes) = frame.to_bytes(self.checksum) {
-                    write.extend(bytes);
-                }
-            }
-        }
-        if !write.is_empty() {
-            out.push(write);
-        }
     }
 }

@@ -12,31 +12,25 @@
 mod config;
 mod model;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use kiosk_hal::wire::cctalk::serial_number_data;
+use kiosk_hal::wire::cctalk::ADDR_COIN_ACCEPTOR;
 use kiosk_hal::Money;
 
 pub use config::CctalkCoinEmulatorConfig;
 pub use model::CctalkCoinEmulatorStats;
 
-use super::line::LineFaults;
-use super::pty::PtyEndpoint;
-use super::runner::{lock, start, Emulation, LineControl};
-use super::{EmulatorError, NoteLeftInside};
-use crate::clock::SimClock;
-use crate::devices::{CashBoxHandle, CashUnit, CustomerSlot, SlotRefusal};
-use crate::faults::ConfigError;
-use crate::rng::SimRng;
+use super::cctalk::SlaveBus;
+use super::runner::LineControl;
+use super::shell::{AcceptorShell, ShellConfig};
+use super::EmulatorError;
+use crate::devices::{CashBoxHandle, CustomerSlot, SlotRefusal};
 use model::CoinDevice;
 
 /// A running ccTalk coin acceptor emulator. Stops (and removes its path)
 /// when dropped. Runs in real time.
 pub struct CctalkCoinEmulator {
-    emulation: Emulation<CoinDevice>,
-    customer: CustomerSlot,
-    staff: CashBoxHandle,
-    path: PathBuf,
+    shell: AcceptorShell<SlaveBus<CoinDevice>>,
 }
 
 impl CctalkCoinEmulator {
@@ -45,79 +39,60 @@ impl CctalkCoinEmulator {
         path: impl AsRef<Path>,
         config: &CctalkCoinEmulatorConfig,
     ) -> Result<CctalkCoinEmulator, EmulatorError> {
-        let path = path.as_ref().to_path_buf();
         let ids = config.coin_ids()?;
         let currency = config
             .coins
             .first()
             .map_or(kiosk_hal::Currency::CNY, |m| m.currency);
-        if serial_number_data(config.identity.serial_number).is_err() {
-            return Err(ConfigError::new(format!(
-                "identity.serial-number {} does not fit ccTalk's 3 bytes",
-                config.identity.serial_number
+        config.identity.check()?;
+        let shell_config = ShellConfig {
+            acceptor: &config.acceptor,
+            cash_box: &config.cash_box,
+            line: &config.line,
+            seed: config.seed,
+            left_inside: None,
+            thread: "cctalk-coin-emulator",
+        };
+        let shell = AcceptorShell::start(path.as_ref(), shell_config, |parts| {
+            let mut device = CoinDevice::new(parts.rt, parts.acceptor, ids, currency);
+            device.identity = config.identity.clone();
+            Ok(SlaveBus::new(
+                ADDR_COIN_ACCEPTOR,
+                config.checksum,
+                config.echo,
+                device,
             ))
-            .into());
-        }
-        let clock =
-            SimClock::starting_at(tokio::time::Instant::from_std(std::time::Instant::now()));
-        let rng = SimRng::new(config.seed);
-        let unit = CashUnit::new(
-            &config.acceptor,
-            &config.cash_box,
-            clock,
-            rng.fork("acceptor"),
-        )?;
-        unit.acceptor.power_on(NoteLeftInside::after_cut(None));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()?;
-        let mut device = CoinDevice::new(
-            rt,
-            unit.acceptor,
-            ids,
-            currency,
-            config.checksum,
-            config.echo,
-        );
-        device.identity = config.identity.clone();
-        let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
-        let pty = PtyEndpoint::create(&path)?;
-        let emulation = start(device, pty, faults, "cctalk-coin-emulator")?;
-        Ok(CctalkCoinEmulator {
-            emulation,
-            customer: unit.customer,
-            staff: unit.staff,
-            path,
-        })
+        })?;
+        Ok(CctalkCoinEmulator { shell })
     }
 
     /// The path the driver opens.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.shell.path()
     }
 
     /// The line: faults, silence, unplugging.
     pub fn line(&self) -> LineControl {
-        self.emulation.line.clone()
+        self.shell.line()
     }
 
     /// The customer drops a coin (`genuine = false`: a slug).
     pub fn insert_coin(&self, value: Money, genuine: bool) -> Result<(), SlotRefusal> {
-        self.customer.insert_note(value, genuine)
+        self.shell.insert(value, genuine)
     }
 
     /// The coin slot (coins given back to the customer).
     pub fn customer(&self) -> &CustomerSlot {
-        &self.customer
+        self.shell.customer()
     }
 
     /// The physical coin box: the ground truth for the money invariant.
     pub fn staff(&self) -> &CashBoxHandle {
-        &self.staff
+        self.shell.staff()
     }
 
     /// Counters.
     pub fn stats(&self) -> CctalkCoinEmulatorStats {
-        lock(&self.emulation.device).stats.clone()
+        self.shell.device().slave.stats.clone()
     }
 }

@@ -9,15 +9,13 @@
 use std::time::Duration;
 
 use kiosk_hal::wire::cctalk::{
-    serial_number_data, BufferedBillEvents, Checksum, CoinError, CoinEvent, CoinId, Decoder,
-    FrameRepr, HostCommand, ADDR_COIN_ACCEPTOR, ADDR_HOST,
+    serial_number_data, BufferedBillEvents, CoinError, CoinEvent, CoinId, HostCommand,
 };
 use kiosk_hal::{AcceptorEvent, BillAcceptor, Currency, FraudKind, Money, NoteFate, RejectReason};
 use tokio::runtime::Runtime;
 
 use crate::devices::VirtualAcceptor;
-use crate::emulators::cctalk::CctalkIdentity;
-use crate::emulators::runner::WireDevice;
+use crate::emulators::cctalk::{fresh_log, CctalkIdentity, CctalkSlave};
 
 /// Counters of the coin acceptor emulator.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,9 +38,6 @@ pub(crate) struct CoinDevice {
     acceptor: VirtualAcceptor,
     ids: Vec<CoinId>,
     currency: Currency,
-    checksum: Checksum,
-    echo: bool,
-    decoder: Decoder,
     log: BufferedBillEvents,
     offline: bool,
     mask: [u8; 2],
@@ -58,8 +53,6 @@ impl CoinDevice {
         acceptor: VirtualAcceptor,
         ids: Vec<CoinId>,
         currency: Currency,
-        checksum: Checksum,
-        echo: bool,
     ) -> CoinDevice {
         CoinDevice {
             identity: CctalkIdentity::default(),
@@ -67,10 +60,7 @@ impl CoinDevice {
             acceptor,
             ids,
             currency,
-            checksum,
-            echo,
-            decoder: Decoder::new(checksum),
-            log: fresh(),
+            log: fresh_log(),
             offline: false,
             mask: [0, 0],
             master: false,
@@ -165,7 +155,7 @@ impl CoinDevice {
             }),
             AcceptorEvent::PowerUp { .. } => {
                 self.offline = false;
-                self.log = fresh();
+                self.log = fresh_log();
                 self.master = false;
                 self.mask = [0, 0];
             }
@@ -193,7 +183,7 @@ impl CoinDevice {
     }
 
     /// The reply data to a command; `None` for silence.
-    fn command(&mut self, cmd: HostCommand) -> Option<Vec<u8>> {
+    fn answer(&mut self, cmd: HostCommand) -> Option<Vec<u8>> {
         self.drain_events();
         if self.offline {
             return None;
@@ -202,7 +192,7 @@ impl CoinDevice {
             HostCommand::SimplePoll => Vec::new(),
             HostCommand::Reset => {
                 let _ = self.rt.as_ref()?.block_on(self.acceptor.reset());
-                self.log = fresh();
+                self.log = fresh_log();
                 self.master = false;
                 self.mask = [0, 0];
                 Vec::new()
@@ -250,55 +240,26 @@ impl CoinDevice {
     }
 }
 
-fn fresh() -> BufferedBillEvents {
-    BufferedBillEvents {
-        counter: 0,
-        pairs: [(0, 0); 5],
-    }
-}
-
-impl WireDevice for CoinDevice {
-    fn on_stop(&mut self) {
-        drop(self.rt.take());
+impl CctalkSlave for CoinDevice {
+    fn command(&mut self, cmd: HostCommand) -> Option<Vec<u8>> {
+        self.answer(cmd)
     }
 
-    fn on_bytes(&mut self, bytes: &[u8], out: &mut Vec<Vec<u8>>) {
-        let mut write = if self.echo {
-            bytes.to_vec()
-        } else {
-            Vec::new()
-        };
-        self.decoder.push(bytes);
-        while let Some(frame) = self.decoder.next_frame() {
-            let Ok(frame) = frame else {
-                self.stats.bad_frames += 1;
-                continue;
-            };
-            if frame.dest != ADDR_COIN_ACCEPTOR {
-                continue;
-            }
-            let reply = match HostCommand::from_frame(&frame) {
-                Ok(cmd) => self.command(cmd),
-                Err(_) => {
-                    self.stats.unknown_commands += 1;
-                    None
-                }
-            };
-            if let Some(data) = reply {
-                let frame = FrameRepr::new(ADDR_HOST, ADDR_COIN_ACCEPTOR, 0, data);
-                if let Ok(bytes) = frame.to_bytes(self.checksum) {
-                    write.extend(bytes);
-                }
-            }
-        }
-        if !write.is_empty() {
-            out.push(write);
-        }
+    fn bad_frame(&mut self) {
+        self.stats.bad_frames += 1;
     }
 
-    fn on_tick(&mut self, _out: &mut Vec<Vec<u8>>) {
+    fn unknown_command(&mut self) {
+        self.stats.unknown_commands += 1;
+    }
+
+    fn on_tick(&mut self) {
         // The mechanism works whether or not the host polls: a coin lands
         // (and is logged) when it lands, so a slow host loses entries.
         self.drain_events();
+    }
+
+    fn on_stop(&mut self) {
+        drop(self.rt.take());
     }
 }

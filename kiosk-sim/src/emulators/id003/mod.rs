@@ -23,7 +23,7 @@
 mod config;
 mod model;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kiosk_hal::wire::id003::StatusResponse;
 use kiosk_hal::Money;
@@ -31,23 +31,17 @@ use kiosk_hal::Money;
 pub use config::{EscrowCode, Id003EmulatorConfig, LeftPlace, NoteLeftInside, DEFAULT_VERSION};
 pub use model::Id003EmulatorStats;
 
-use super::line::LineFaults;
-use super::pty::PtyEndpoint;
-use super::runner::{lock, start, Emulation, LineControl};
+use super::runner::LineControl;
+use super::shell::{AcceptorShell, ShellConfig};
 use super::EmulatorError;
-use crate::clock::SimClock;
-use crate::devices::{CashBoxHandle, CashUnit, CustomerSlot, SlotRefusal};
-use crate::rng::SimRng;
+use crate::devices::{CashBoxHandle, CustomerSlot, SlotRefusal};
 use model::Id003Device;
 
 /// A running ID-003 emulator. Stops (and removes its path) when dropped.
 ///
 /// Runs in real time: do not use it under a paused tokio clock.
 pub struct Id003Emulator {
-    emulation: Emulation<Id003Device>,
-    customer: CustomerSlot,
-    staff: CashBoxHandle,
-    path: PathBuf,
+    shell: AcceptorShell<Id003Device>,
 }
 
 impl Id003Emulator {
@@ -56,83 +50,69 @@ impl Id003Emulator {
         path: impl AsRef<Path>,
         config: &Id003EmulatorConfig,
     ) -> Result<Id003Emulator, EmulatorError> {
-        let path = path.as_ref().to_path_buf();
         let entries = config.currency_entries()?;
         let version = config.version_info()?;
         let denominations: Vec<Money> = config.escrow_codes.iter().map(|e| e.value).collect();
-        let clock =
-            SimClock::starting_at(tokio::time::Instant::from_std(std::time::Instant::now()));
-        let rng = SimRng::new(config.seed);
-        let unit = CashUnit::new(
-            &config.acceptor,
-            &config.cash_box,
-            clock,
-            rng.fork("acceptor"),
-        )?;
-        // The first status shown is the device's own power-up report, from
-        // where the note left inside really is.
-        unit.acceptor
-            .power_on(NoteLeftInside::after_cut(config.left_inside));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()?;
-        let mut device = Id003Device::new(
-            rt,
-            unit.acceptor,
-            entries,
-            denominations,
-            config.reject_polls,
-            config.cheat_polls,
-            config.init_polls,
-        );
-        device.version = version;
-        let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
-        let pty = PtyEndpoint::create(&path)?;
-        let emulation = start(device, pty, faults, "id003-emulator")?;
-        Ok(Id003Emulator {
-            emulation,
-            customer: unit.customer,
-            staff: unit.staff,
-            path,
-        })
+        let shell_config = ShellConfig {
+            acceptor: &config.acceptor,
+            cash_box: &config.cash_box,
+            line: &config.line,
+            seed: config.seed,
+            left_inside: config.left_inside,
+            thread: "id003-emulator",
+        };
+        let shell = AcceptorShell::start(path.as_ref(), shell_config, |parts| {
+            let mut device = Id003Device::new(
+                parts.rt,
+                parts.acceptor,
+                entries,
+                denominations,
+                config.reject_polls,
+                config.cheat_polls,
+                config.init_polls,
+            );
+            device.version = version;
+            Ok(device)
+        })?;
+        Ok(Id003Emulator { shell })
     }
 
     /// The path the driver opens.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.shell.path()
     }
 
     /// The line: faults, silence, unplugging.
     pub fn line(&self) -> LineControl {
-        self.emulation.line.clone()
+        self.shell.line()
     }
 
     /// The customer inserts a note (`genuine = false`: a counterfeit). The
     /// device shows "accepting" until its verdict.
     pub fn insert_note(&self, value: Money, genuine: bool) -> Result<(), SlotRefusal> {
-        self.customer.insert_note(value, genuine)?;
-        lock(&self.emulation.device).accepting = true;
+        self.shell.insert(value, genuine)?;
+        self.shell.device().accepting = true;
         Ok(())
     }
 
     /// The note slot (notes given back to the customer).
     pub fn customer(&self) -> &CustomerSlot {
-        &self.customer
+        self.shell.customer()
     }
 
     /// The physical cash box: the ground truth for the money invariant.
     pub fn staff(&self) -> &CashBoxHandle {
-        &self.staff
+        self.shell.staff()
     }
 
     /// Answers every status request with `status` (e.g. a failure code)
     /// until called with `None`.
     pub fn force_status(&self, status: Option<StatusResponse>) {
-        lock(&self.emulation.device).forced = status;
+        self.shell.device().forced = status;
     }
 
     /// Counters and the escrow-to-stack latencies measured on the wire.
     pub fn stats(&self) -> Id003EmulatorStats {
-        lock(&self.emulation.device).stats.clone()
+        self.shell.device().stats.clone()
     }
 }

@@ -24,19 +24,16 @@
 mod config;
 mod model;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 pub use config::SspEmulatorConfig;
 pub use model::SspEmulatorStats;
 
-use super::line::LineFaults;
-use super::pty::PtyEndpoint;
-use super::runner::{lock, start, Emulation, LineControl};
-use super::{EmulatorError, NoteLeftInside};
-use crate::clock::SimClock;
-use crate::devices::{CashBoxHandle, CashUnit, CustomerSlot, SlotRefusal};
-use crate::rng::SimRng;
+use super::runner::LineControl;
+use super::shell::{AcceptorShell, ShellConfig};
+use super::EmulatorError;
+use crate::devices::{CashBoxHandle, CustomerSlot, SlotRefusal};
 use kiosk_hal::Money;
 use model::SspDevice;
 
@@ -44,10 +41,7 @@ use model::SspDevice;
 ///
 /// Runs in real time: do not use it under a paused tokio clock.
 pub struct SspEmulator {
-    emulation: Emulation<SspDevice>,
-    customer: CustomerSlot,
-    staff: CashBoxHandle,
-    path: PathBuf,
+    shell: AcceptorShell<SspDevice>,
 }
 
 impl SspEmulator {
@@ -56,74 +50,59 @@ impl SspEmulator {
         path: impl AsRef<Path>,
         config: &SspEmulatorConfig,
     ) -> Result<SspEmulator, EmulatorError> {
-        let path = path.as_ref().to_path_buf();
         let setup = config.setup_data()?;
-        let clock =
-            SimClock::starting_at(tokio::time::Instant::from_std(std::time::Instant::now()));
-        let rng = SimRng::new(config.seed);
-        let unit = CashUnit::new(
-            &config.acceptor,
-            &config.cash_box,
-            clock,
-            rng.fork("acceptor"),
-        )?;
-        // The first report is the unit's own power-up, from where the note
-        // left inside really is.
-        unit.acceptor
-            .power_on(NoteLeftInside::after_cut(config.left_inside));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()?;
-        let device = SspDevice::new(
-            rt,
-            unit.acceptor,
-            setup,
-            config.serial_number,
-            config.require_encryption,
-            config.fixed_key,
-            Duration::from_millis(config.escrow_timeout_ms),
-            Duration::from_millis(config.reset_quiet_ms),
-            rng.fork("essp"),
-            config.left_inside.map(|l| l.value),
-        );
-        let faults = LineFaults::new(&config.line, rng.fork("line"), clock)?;
-        let pty = PtyEndpoint::create(&path)?;
-        let emulation = start(device, pty, faults, "ssp-emulator")?;
-        Ok(SspEmulator {
-            emulation,
-            customer: unit.customer,
-            staff: unit.staff,
-            path,
-        })
+        let shell_config = ShellConfig {
+            acceptor: &config.acceptor,
+            cash_box: &config.cash_box,
+            line: &config.line,
+            seed: config.seed,
+            left_inside: config.left_inside,
+            thread: "ssp-emulator",
+        };
+        let shell = AcceptorShell::start(path.as_ref(), shell_config, |parts| {
+            Ok(SspDevice::new(
+                parts.rt,
+                parts.acceptor,
+                setup,
+                config.serial_number,
+                config.require_encryption,
+                config.fixed_key,
+                Duration::from_millis(config.escrow_timeout_ms),
+                Duration::from_millis(config.reset_quiet_ms),
+                parts.rng.fork("essp"),
+                config.left_inside.map(|l| l.value),
+            ))
+        })?;
+        Ok(SspEmulator { shell })
     }
 
     /// The path the driver opens.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.shell.path()
     }
 
     /// The line: faults, silence, unplugging.
     pub fn line(&self) -> LineControl {
-        self.emulation.line.clone()
+        self.shell.line()
     }
 
     /// The customer inserts a note (`genuine = false`: a counterfeit).
     pub fn insert_note(&self, value: Money, genuine: bool) -> Result<(), SlotRefusal> {
-        self.customer.insert_note(value, genuine)
+        self.shell.insert(value, genuine)
     }
 
     /// The note slot (notes given back to the customer).
     pub fn customer(&self) -> &CustomerSlot {
-        &self.customer
+        self.shell.customer()
     }
 
     /// The physical cash box: the ground truth for the money invariant.
     pub fn staff(&self) -> &CashBoxHandle {
-        &self.staff
+        self.shell.staff()
     }
 
     /// Counters and the escrow-to-stack latencies measured on the wire.
     pub fn stats(&self) -> SspEmulatorStats {
-        lock(&self.emulation.device).stats.clone()
+        self.shell.device().stats.clone()
     }
 }
