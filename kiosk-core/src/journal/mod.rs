@@ -627,6 +627,22 @@ impl Journal {
         self.write(|c| notes::in_doubt(c, session, note, value, at))
     }
 
+    /// Records a note the acceptor reported in the cash box outside any
+    /// session, which no row accounts for: a new `InDoubt` note of `session`
+    /// (with `value` if the device gave one), its audit row saying it was
+    /// unaccounted; returns its id. Like every in-doubt note it is never
+    /// credited until settled; unlike a note that went in doubt in the
+    /// acceptor's path, no later device report settles it after a restart
+    /// ([`Journal::last_note_unaccounted`]): staff do, at a clearing.
+    pub fn note_unaccounted(
+        &mut self,
+        session: &SessionId,
+        value: Option<Money>,
+        at: Millis,
+    ) -> Result<NoteId, JournalError> {
+        self.write(|c| notes::unaccounted(c, session, value, at))
+    }
+
     /// Settles an in-doubt note from the device's report, exactly once (any
     /// state but `InDoubt` → [`JournalErrorKind::IllegalTransition`]).
     ///
@@ -847,6 +863,14 @@ impl Journal {
     /// acceptor's path: only if no note came after it.
     pub fn last_note(&self) -> Result<Option<NoteId>, JournalError> {
         self.read(queries::last_note)
+    }
+
+    /// Whether the newest note row is in doubt because the acceptor reported
+    /// it in the cash box outside any session ([`Journal::note_unaccounted`]):
+    /// such a note was never in the acceptor's path, so recovery must not
+    /// let the device's next report settle it (and credit someone).
+    pub fn last_note_unaccounted(&self) -> Result<bool, JournalError> {
+        self.read(queries::last_note_unaccounted)
     }
 
     /// Number of rows in the audit trail (tests check that errors write nothing).

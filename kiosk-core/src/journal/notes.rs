@@ -243,6 +243,30 @@ pub(super) fn rejected(
     Ok(count(n))
 }
 
+/// The `cause` an unaccounted note's audit row carries (see
+/// [`unaccounted`]).
+pub(super) const UNACCOUNTED: &str = "unaccounted";
+
+/// A new in-doubt note the acceptor reported in the cash box outside any
+/// session (no row accounted for it): its audit row says so, so that a
+/// restart never takes it for a note in the acceptor's path.
+pub(super) fn unaccounted(
+    conn: &Writer<'_>,
+    session: &SessionId,
+    value: Option<Money>,
+    at: Millis,
+) -> Result<NoteId, Fail> {
+    let s = sessions::load(conn, session)?;
+    if let Some(v) = value {
+        check_value(conn, session, s.n, v)?;
+    }
+    let id = insert(conn, s.n, value, NoteState::InDoubt, at)?;
+    event(EventKind::NoteInDoubt, at, id, value)
+        .detail(json!({ "cause": UNACCOUNTED }))
+        .append(conn)?;
+    Ok(NoteId(id))
+}
+
 /// Escrowed → in-doubt, or a new in-doubt note.
 pub(super) fn in_doubt(
     conn: &Writer<'_>,

@@ -1,9 +1,10 @@
 //! Read-only reports: what recovery and the cash statement rely on.
 
 use kiosk_hal::{AccountNumber, IdempotencyKey, Money};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::codec::{method_from, money, opt_money};
+use super::events::EventKind;
 use super::fail::{count, Fail};
 use super::payments::{Raw, COLUMNS};
 use super::{InDoubtNote, NoteId, OpenSession, PaymentState, PendingPayment};
@@ -155,6 +156,25 @@ pub(super) fn max_session_seq(conn: &Connection) -> Result<u64, Fail> {
 }
 
 /// The newest note row's id.
+pub(super) fn last_note_unaccounted(conn: &Connection) -> Result<bool, Fail> {
+    // The newest note's in-doubt row is near the end of the trail: the
+    // backward scan for it is short.
+    let found: Option<bool> = conn
+        .prepare_cached(
+            "SELECT n.state = 3 AND coalesce((
+                 SELECT json_extract(e.detail, '$.cause') = ?2 FROM events e
+                 WHERE e.note = n.id AND e.kind = ?1 ORDER BY e.id DESC LIMIT 1), 0)
+             FROM notes n ORDER BY n.id DESC LIMIT 1",
+        )?
+        .query_row(
+            rusqlite::params![EventKind::NoteInDoubt.code(), super::notes::UNACCOUNTED],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(found.unwrap_or(false))
+}
+
+/// The newest note row.
 pub(super) fn last_note(conn: &Connection) -> Result<Option<NoteId>, Fail> {
     let max: Option<i64> = conn
         .prepare_cached("SELECT max(id) FROM notes")?

@@ -10,8 +10,8 @@ use crate::events::DeviceKind;
 use crate::failover::LinkChoice;
 use crate::journal::JournalError;
 use crate::machine::kiosk::{
-    DeviceCall, DeviceReply, Input, JournalOp, JournalReply, LinkAnswer, LinkCall, LinkReply,
-    LinkSwitches, Output, RecoveryRows,
+    DeviceCall, DeviceReply, InDoubtCause, Input, JournalOp, JournalReply, LinkAnswer, LinkCall,
+    LinkReply, LinkSwitches, Output, RecoveryRows,
 };
 
 impl Kiosk {
@@ -102,7 +102,12 @@ impl Kiosk {
                 value,
                 cause,
             } => Some(JournalReply::NoteInDoubt {
-                note: j.note_in_doubt(&session, note, value, now)?,
+                note: match cause {
+                    InDoubtCause::Unaccounted => j.note_unaccounted(&session, value, now)?,
+                    InDoubtCause::Session | InDoubtCause::Recovered(_) => {
+                        j.note_in_doubt(&session, note, value, now)?
+                    }
+                },
                 value,
                 cause,
             }),
@@ -185,6 +190,7 @@ impl Kiosk {
                 max_session_seq: j.max_session_seq()?,
                 in_doubt: j.in_doubt_notes()?,
                 last_note: j.last_note()?,
+                last_note_unaccounted: j.last_note_unaccounted()?,
             })),
             JournalOp::ReadPending => Some(JournalReply::Pending(j.pending_payments()?)),
             JournalOp::ReadInDoubt => Some(JournalReply::InDoubt(j.in_doubt_notes()?)),

@@ -10,7 +10,7 @@ use kiosk_core::journal::{
     InDoubtNote, NoteId, OpenSession, PendingPayment, SessionOutcome, Settlement,
 };
 use kiosk_core::machine::keys;
-use kiosk_core::machine::kiosk::{JournalOp, JournalReply, RecoveryRows};
+use kiosk_core::machine::kiosk::{InDoubtCause, JournalOp, JournalReply, RecoveryRows};
 use kiosk_core::tickets::{Ticket, TicketId};
 use kiosk_core::{Millis, SessionId};
 use kiosk_hal::{AccountNumber, IdempotencyKey, Money, NoteFate, PaymentMethod};
@@ -68,6 +68,9 @@ impl JournalMoney {
 #[derive(Debug, Default)]
 pub(crate) struct MemJournal {
     next_note: i64,
+    /// The newest note the acceptor reported in the box outside any
+    /// session (journaled in doubt as unaccounted), if that was the newest.
+    last_unaccounted: Option<NoteId>,
     max_session_seq: u64,
     sessions: BTreeMap<SessionId, SessionRow>,
     notes: BTreeMap<NoteId, NoteRow>,
@@ -147,7 +150,13 @@ impl MemJournal {
                         row.value = row.value.or(value);
                         n
                     }
-                    None => self.row(session, value, NoteState::InDoubt),
+                    None => {
+                        let row = self.row(session, value, NoteState::InDoubt);
+                        if cause == InDoubtCause::Unaccounted {
+                            self.last_unaccounted = Some(row);
+                        }
+                        row
+                    }
                 };
                 Some(JournalReply::NoteInDoubt { note, value, cause })
             }
@@ -313,6 +322,13 @@ impl MemJournal {
             max_session_seq: self.max_session_seq,
             in_doubt: self.in_doubt(),
             last_note: (self.next_note > 0).then_some(NoteId(self.next_note)),
+            last_note_unaccounted: self.last_unaccounted.is_some_and(|n| {
+                n == NoteId(self.next_note)
+                    && self
+                        .notes
+                        .get(&n)
+                        .is_some_and(|r| r.state == NoteState::InDoubt)
+            }),
         }
     }
 

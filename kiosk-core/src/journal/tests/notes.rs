@@ -312,3 +312,59 @@ fn settling_returned_and_unknown_value() {
     assert_eq!((t.in_box, t.notes_in_box, t.in_doubt_notes), (cny(0), 1, 0));
     assert_balanced(&t);
 }
+
+/// A note the acceptor reported in the box outside any session is in doubt
+/// like any other, but the journal tells recovery that it was never in the
+/// acceptor's path, for as long as it is the newest note and in doubt; the
+/// audit row says why, and a reopen reads the same.
+#[test]
+fn an_unaccounted_note_is_known_as_such_while_it_is_the_newest_in_doubt() {
+    let (_dir, mut j) = journal();
+    assert!(!j.last_note_unaccounted().unwrap(), "no notes at all");
+    let s = begin(&mut j, 1, PaymentMethod::Cash);
+    let path = j
+        .note_in_doubt(&s, None, Some(cny(1000)), Millis(1))
+        .unwrap();
+    assert!(!j.last_note_unaccounted().unwrap(), "in doubt in the path");
+    j.end_session(&s, SessionOutcome::Interrupted, Millis(2))
+        .unwrap();
+    let found = j.note_unaccounted(&s, Some(cny(1000)), Millis(3)).unwrap();
+    assert!(j.last_note_unaccounted().unwrap());
+    assert_eq!(
+        j.in_doubt_notes()
+            .unwrap()
+            .iter()
+            .map(|n| n.id)
+            .collect::<Vec<_>>(),
+        vec![path, found],
+        "both in doubt, neither credited"
+    );
+    let detail: String = j
+        .conn
+        .query_row(
+            "SELECT detail FROM audit WHERE note = ?1 AND kind = 'note-in-doubt'",
+            [found.0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(detail.contains("unaccounted"), "{detail}");
+    let path_file = j.path().to_path_buf();
+    j.close().unwrap();
+    let mut j = Journal::open(&path_file).unwrap();
+    assert!(
+        j.last_note_unaccounted().unwrap(),
+        "read again after a reopen"
+    );
+    let staff = ["zhang".to_string(), "li".to_string()];
+    j.settle_in_doubt_by_staff(found, NoteFate::Returned, &staff, Millis(4))
+        .unwrap();
+    assert!(
+        !j.last_note_unaccounted().unwrap(),
+        "settled: no longer in doubt"
+    );
+    let s2 = begin(&mut j, 2, PaymentMethod::Cash);
+    j.note_unaccounted(&s2, None, Millis(5)).unwrap();
+    assert!(j.last_note_unaccounted().unwrap(), "of unknown value too");
+    j.note_escrowed(&s2, cny(2000), Millis(6)).unwrap();
+    assert!(!j.last_note_unaccounted().unwrap(), "a newer note came");
+}

@@ -367,6 +367,9 @@ pub struct RecoveryRows {
     pub in_doubt: Vec<InDoubtNote>,
     /// The newest note row.
     pub last_note: Option<NoteId>,
+    /// The newest note row is in doubt because the acceptor reported it in
+    /// the cash box outside any session: it was never in the path.
+    pub last_note_unaccounted: bool,
 }
 
 /// A journal operation's answer.

@@ -77,11 +77,18 @@ impl KioskMachine {
             // journal holds.
             self.last_session = Some(SessionId::new(&self.config.kiosk_id, rows.max_session_seq));
         }
-        if recovered_in_doubt == 0 && self.note_path.in_path().is_none() {
+        if recovered_in_doubt == 0
+            && self.note_path.in_path().is_none()
+            && !rows.last_note_unaccounted
+        {
             // A note put in doubt by an earlier start whose report never
             // came (the kiosk died again first) may still be in the path:
             // only the newest note can be. The first status read releases
-            // it if the acceptor is idle.
+            // it if the acceptor is idle. A note journaled because the
+            // device reported it in the box outside any session never was
+            // in the path (a report the last start took but did not live to
+            // acknowledge comes again: it must not settle, and credit, that
+            // note).
             if let Some(note) = rows.in_doubt.iter().find(|n| Some(n.id) == rows.last_note) {
                 self.note_went_in_doubt(note.id, note.value);
             }

@@ -33,6 +33,8 @@ struct World {
     pending: BTreeMap<IdempotencyKey, PendingPayment>,
     credited: BTreeSet<IdempotencyKey>,
     sessions_begun: BTreeSet<SessionId>,
+    /// What the journal holds at start.
+    recovery: RecoveryRows,
     log: Vec<Output>,
 }
 
@@ -48,6 +50,7 @@ impl World {
             pending: BTreeMap::new(),
             credited: BTreeSet::new(),
             sessions_begun: BTreeSet::new(),
+            recovery: RecoveryRows::default(),
             log: Vec::new(),
         }
     }
@@ -186,7 +189,7 @@ impl World {
                     chain_head: None,
                     notes: Vec::new(),
                 }),
-                JournalOp::ReadRecovery => JournalReply::Recovery(RecoveryRows::default()),
+                JournalOp::ReadRecovery => JournalReply::Recovery(self.recovery.clone()),
                 JournalOp::ReadPending => {
                     JournalReply::Pending(self.pending.values().cloned().collect())
                 }
@@ -860,4 +863,59 @@ fn the_self_test_report_and_its_journal_record_name_each_unit_checked() {
         })
         .expect("the journal record names the acceptor unit");
     assert!(asked < recorded);
+}
+
+/// After a restart the newest note is in doubt because the acceptor had
+/// reported it in the cash box outside any session, and that report comes
+/// again (the last start took it but did not live to acknowledge it, as an
+/// ID-003 host acknowledges by its next poll). The repeated report must not
+/// settle that note, crediting the last customer for a note that was never
+/// theirs and may be the same one twice: the note was never in the path.
+/// A note that went in doubt in the path is settled by it, as before.
+#[test]
+fn a_repeated_report_after_a_restart_never_settles_an_unaccounted_note() {
+    for unaccounted in [true, false] {
+        let mut w = World::new();
+        let note = NoteId(900);
+        let session = SessionId("K01-000090".into());
+        w.notes.insert(note, (session.clone(), Some(yuan(10))));
+        w.recovery = RecoveryRows {
+            max_session_seq: 90,
+            in_doubt: vec![crate::journal::InDoubtNote {
+                id: note,
+                session,
+                value: Some(yuan(10)),
+                since: w.now,
+            }],
+            last_note: Some(note),
+            last_note_unaccounted: unaccounted,
+            ..RecoveryRows::default()
+        };
+        let mut m = KioskMachine::new(KioskConfig::default(), true);
+        w.give(&mut m, Input::Start);
+        w.give(
+            &mut m,
+            Input::Acceptor(Ok(AcceptorEvent::Stacked { value: yuan(10) })),
+        );
+        let settled = w
+            .log
+            .iter()
+            .any(|o| matches!(o, Output::Journal(JournalOp::Settle { note: n, .. }) if *n == note));
+        let journaled_again = w.log.iter().any(|o| {
+            matches!(
+                o,
+                Output::Journal(JournalOp::NoteInDoubt {
+                    cause: InDoubtCause::Unaccounted,
+                    ..
+                })
+            )
+        });
+        assert_eq!(settled, !unaccounted, "unaccounted: {unaccounted}");
+        assert_eq!(journaled_again, unaccounted, "unaccounted: {unaccounted}");
+        assert!(
+            w.pending.is_empty() == unaccounted,
+            "a credit only for the path note: {:?}",
+            w.pending
+        );
+    }
 }
