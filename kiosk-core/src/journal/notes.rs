@@ -256,15 +256,7 @@ pub(super) fn unaccounted(
     value: Option<Money>,
     at: Millis,
 ) -> Result<NoteId, Fail> {
-    let s = sessions::load(conn, session)?;
-    if let Some(v) = value {
-        check_value(conn, session, s.n, v)?;
-    }
-    let id = insert(conn, s.n, value, NoteState::InDoubt, at)?;
-    event(EventKind::NoteInDoubt, at, id, value)
-        .detail(json!({ "cause": UNACCOUNTED }))
-        .append(conn)?;
-    Ok(NoteId(id))
+    into_doubt(conn, session, None, value, at, Some(UNACCOUNTED))
 }
 
 /// Escrowed → in-doubt, or a new in-doubt note.
@@ -274,6 +266,18 @@ pub(super) fn in_doubt(
     note: Option<NoteId>,
     value: Option<Money>,
     at: Millis,
+) -> Result<NoteId, Fail> {
+    into_doubt(conn, session, note, value, at, None)
+}
+
+/// [`in_doubt`], its audit row naming `cause` if given.
+fn into_doubt(
+    conn: &Writer<'_>,
+    session: &SessionId,
+    note: Option<NoteId>,
+    value: Option<Money>,
+    at: Millis,
+    cause: Option<&str>,
 ) -> Result<NoteId, Fail> {
     let s = sessions::load(conn, session)?;
     if let Some(v) = value {
@@ -288,6 +292,10 @@ pub(super) fn in_doubt(
         }
         None => (insert(conn, s.n, value, NoteState::InDoubt, at)?, value),
     };
-    event(EventKind::NoteInDoubt, at, id, value).append(conn)?;
+    let mut row = event(EventKind::NoteInDoubt, at, id, value);
+    if let Some(cause) = cause {
+        row = row.detail(json!({ "cause": cause }));
+    }
+    row.append(conn)?;
     Ok(NoteId(id))
 }
