@@ -151,3 +151,87 @@ async fn a_note_reported_after_an_unjournaled_session_keeps_the_kiosk_in_service
         "the note in the box is on the books"
     );
 }
+
+/// One life of a kiosk on `path` whose acceptor delivers `reports` (after
+/// recovery has had its time), then stops: what the next life finds.
+async fn life(path: &std::path::Path, reports: &[AcceptorEvent]) -> Journal {
+    let journal = Journal::open(path).unwrap();
+    let (device, script) = mpsc::unbounded_channel();
+    let devices = Devices {
+        acceptor: Box::new(Scripted(script)),
+        cash_box: Box::new(PlainBox),
+        printer: Box::new(Printer),
+        reader: None,
+        link: Box::new(LinkDown),
+    };
+    let mut kiosk = Kiosk::new(
+        KioskConfig::default(),
+        devices,
+        journal,
+        Arc::new(TokioClock(tokio::time::Instant::now())),
+        Box::new(|_: Millis, _: &KioskEvent| {}),
+    );
+    let (customer, mut customers) = mpsc::channel(8);
+    let running = tokio::spawn(async move {
+        let result = kiosk.run(&mut customers).await.map_err(|e| e.to_string());
+        (result, kiosk)
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for report in reports {
+        device.send(*report).unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    drop(customer);
+    let (result, kiosk) = running.await.unwrap();
+    assert_eq!(result, Ok(()), "the kiosk stays in service");
+    kiosk.into_parts().1
+}
+
+/// Found by `kiosk-sim crash run --kills 1000 --seed 20261130` (kill 94):
+/// one note, one `Stacked` report delivered to three lives. The first
+/// journaled the note stacked and died before acknowledging the report; the
+/// second got it again and (rightly: it cannot tell a repeat from a note
+/// nobody knew of) journaled an unaccounted note in doubt, and died before
+/// acknowledging it too; the third's recovery took that in-doubt note for
+/// one still in the acceptor's path, and the third delivery settled it in
+/// the box: a payment crediting the last customer again for the same note.
+/// The box held 1 note, the books 2.
+#[tokio::test(start_paused = true)]
+async fn a_report_delivered_to_three_lives_is_never_credited_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    let ten = Money::major(10, Currency::CNY);
+    // The first life, as it died: the note escrowed and stacked.
+    {
+        let mut j = Journal::open(&path).unwrap();
+        let s = kiosk_core::SessionId::new(&KioskConfig::default().kiosk_id, 1);
+        j.begin_session(&kiosk_core::journal::SessionStart {
+            id: s.clone(),
+            kiosk: KioskConfig::default().kiosk_id,
+            account: AccountNumber("1001".into()),
+            method: kiosk_hal::PaymentMethod::Cash,
+            at: Millis(0),
+        })
+        .unwrap();
+        let note = j.note_escrowed(&s, ten, Millis(1)).unwrap();
+        j.note_stacked(&s, Some(note), ten, Millis(2)).unwrap();
+        j.abandon();
+    }
+    let repeat = AcceptorEvent::Stacked { value: ten };
+    life(&path, &[repeat]).await.abandon();
+    let third = life(&path, &[repeat]).await;
+    let totals = third.cash_totals(Currency::CNY).unwrap();
+    assert_eq!(totals.notes_in_box, 1, "one note on the books in the box");
+    assert_eq!(totals.pending, ten, "one payment, the customer's own");
+    assert_eq!(
+        totals.in_doubt_notes, 2,
+        "each repeat stays in doubt for staff to count out at a clearing"
+    );
+    let keys: Vec<_> = third
+        .pending_payments()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.key.0)
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+}
