@@ -31,6 +31,7 @@ mod recover;
 mod session_io;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use kiosk_hal::{AccountNumber, ErrorKind, PaymentMethod};
 
@@ -47,7 +48,7 @@ use crate::journal::NoteId;
 use crate::machine::retry::Waits;
 use crate::machine::{Availability, NotePath, RetryPolicy, RetrySchedule};
 use crate::screen::Screen;
-use crate::session::{Action, CustomerAction, Session};
+use crate::session::{Action, CustomerAction, Session, SessionConfig};
 use crate::tickets::TicketBook;
 
 /// One step of the machine's queue of work.
@@ -78,6 +79,9 @@ struct Active {
 #[derive(Debug)]
 pub struct KioskMachine {
     config: KioskConfig,
+    /// `config.session`, shared by every session (and its receipt)
+    /// rather than copied per customer.
+    session_config: Arc<SessionConfig>,
     /// The latest `now` given; never goes back.
     now: Millis,
     started: bool,
@@ -137,6 +141,7 @@ impl KioskMachine {
             health,
             retries,
             availability: Availability::new(reader_fitted),
+            session_config: Arc::new(config.session.clone()),
             config,
             now: Millis(0),
             started: false,
@@ -457,7 +462,7 @@ impl KioskMachine {
             self.config.kiosk_id.clone(),
             account,
             self.offered_methods(),
-            self.config.session.clone(),
+            Arc::clone(&self.session_config),
         );
         self.session = Some(Active {
             session,
