@@ -283,7 +283,8 @@ pub struct Session {
     journaled: bool,
     deadline: Option<Millis>,
     pending_outcome: SessionOutcome,
-    posting: Option<PaymentPosting>,
+    /// Shared with its receipt.
+    posting: Option<Arc<PaymentPosting>>,
     code: Option<PaymentCode>,
     receipt: Option<LazyReceipt>,
 }
@@ -360,7 +361,7 @@ impl Session {
 
     /// The payment being posted, once insertion or the code read is over.
     pub fn posting(&self) -> Option<&PaymentPosting> {
-        self.posting.as_ref()
+        self.posting.as_deref()
     }
 
     /// Whether `event` is the device's report on this session's own
@@ -420,50 +421,52 @@ impl Session {
     /// Feeds one input at time `now`; returns the actions to perform in order.
     pub fn handle(&mut self, input: Input, now: Millis) -> Vec<Action> {
         let mut out = Vec::new();
+        self.handle_into(input, now, &mut out);
+        out
+    }
+
+    /// [`Session::handle`], putting the actions into `out`, which must be
+    /// empty: a kiosk machine reuses one list for every input rather than
+    /// allocating one per input.
+    pub fn handle_into(&mut self, input: Input, now: Millis, out: &mut Vec<Action>) {
+        debug_assert!(out.is_empty(), "the actions of one input only");
         match (self.phase.clone(), input) {
             (Phase::CheckingAccount, Input::AccountAnswer(answer)) => {
-                self.on_account_answer(answer, now, &mut out)
+                self.on_account_answer(answer, now, out)
             }
             (Phase::Confirming, Input::Customer(CustomerAction::ChooseMethod { method })) => {
-                self.on_method_chosen(method, now, &mut out)
+                self.on_method_chosen(method, now, out)
             }
-            (Phase::Confirming, Input::Customer(CustomerAction::Cancel)) => self.end(
-                SessionOutcome::NoPayment,
-                &mut out,
-                Some(Screen::NothingPaid),
-            ),
-            (Phase::Inserting, Input::Acceptor(event)) => self.on_acceptor(event, now, &mut out),
-            (Phase::Inserting, Input::AcceptorFailed(kind)) => {
-                self.on_acceptor_failed(kind, &mut out)
+            (Phase::Confirming, Input::Customer(CustomerAction::Cancel)) => {
+                self.end(SessionOutcome::NoPayment, out, Some(Screen::NothingPaid))
             }
+            (Phase::Inserting, Input::Acceptor(event)) => self.on_acceptor(event, now, out),
+            (Phase::Inserting, Input::AcceptorFailed(kind)) => self.on_acceptor_failed(kind, out),
             (
                 Phase::Inserting,
                 Input::Customer(CustomerAction::Confirm | CustomerAction::Cancel),
             ) => {
                 self.ending = true;
                 if self.escrow.is_none() {
-                    self.stop_inserting(&mut out);
+                    self.stop_inserting(out);
                 } else {
                     out.push(Action::InhibitAcceptor);
                 }
             }
-            (Phase::ReadingCode, Input::CodeRead(result)) => self.on_code(result, &mut out),
-            (Phase::ReadingCode, Input::Customer(CustomerAction::Cancel)) => self.end(
-                SessionOutcome::NoPayment,
-                &mut out,
-                Some(Screen::NothingPaid),
-            ),
-            (Phase::Posting, Input::PostingAnswer(answer)) => {
-                self.on_posting_answer(answer, now, &mut out)
+            (Phase::ReadingCode, Input::CodeRead(result)) => self.on_code(result, out),
+            (Phase::ReadingCode, Input::Customer(CustomerAction::Cancel)) => {
+                self.end(SessionOutcome::NoPayment, out, Some(Screen::NothingPaid))
             }
-            (Phase::Printing, Input::PrintResult(result)) => self.on_print_result(result, &mut out),
+            (Phase::Posting, Input::PostingAnswer(answer)) => {
+                self.on_posting_answer(answer, now, out)
+            }
+            (Phase::Printing, Input::PrintResult(result)) => self.on_print_result(result, out),
             // Anything else is out of place for the phase and changes nothing
             // (a late answer, a double press). Money events never arrive here:
             // acceptor events outside insertion are the runner's to handle.
             _ => {}
         }
-        self.debug_check(&out);
-        out
+        self.debug_check(out);
     }
 
     /// The session's invariants, checked after every step in debug builds
@@ -817,7 +820,7 @@ impl Session {
         out.push(Action::Record(Record::PaymentPending { key, amount }));
         out.push(Action::Show(Screen::Processing { amount }));
         out.push(Action::PostPayment(posting.clone()));
-        self.posting = Some(posting);
+        self.posting = Some(Arc::new(posting));
         self.phase = Phase::Posting;
     }
 
@@ -889,7 +892,7 @@ impl Session {
         now: Millis,
         out: &mut Vec<Action>,
     ) {
-        let Some(posting) = self.posting.clone() else {
+        let Some(posting) = self.posting.as_ref().map(Arc::clone) else {
             debug_assert!(false, "printing without a posting");
             return;
         };

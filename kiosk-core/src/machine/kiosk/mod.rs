@@ -89,6 +89,9 @@ pub struct KioskMachine {
     queue: VecDeque<Step>,
     /// Work produced while handling one input, to go before the queue.
     front: Vec<Step>,
+    /// The session's actions for one input, on their way to `queue`
+    /// (kept empty between inputs; see [`KioskMachine::session_input`]).
+    session_actions: Vec<Action>,
     session: Option<Active>,
     customers_open: bool,
     session_seq: u64,
@@ -147,6 +150,7 @@ impl KioskMachine {
             started: false,
             queue: VecDeque::new(),
             front: Vec::new(),
+            session_actions: Vec::new(),
             session: None,
             customers_open: true,
             session_seq: 0,
@@ -316,22 +320,14 @@ impl KioskMachine {
             Input::Customer(action) => self.on_customer(action),
             Input::CustomersGone => {
                 self.customers_open = false;
-                if let Some(a) = &mut self.session {
-                    let actions = a
-                        .session
-                        .handle(crate::session::Input::Customer(CustomerAction::Cancel), now);
-                    self.push_session(actions);
-                }
+                self.session_input(crate::session::Input::Customer(CustomerAction::Cancel), now);
             }
             Input::Acceptor(event) => match self.session.is_some() {
                 true => self.session_acceptor(event),
                 false => self.idle_acceptor(event),
             },
             Input::CodeRead(code) => {
-                if let Some(a) = &mut self.session {
-                    let actions = a.session.handle(crate::session::Input::CodeRead(code), now);
-                    self.push_session(actions);
-                }
+                self.session_input(crate::session::Input::CodeRead(code), now);
             }
             Input::Command(command) => self.begin_command(command, Vec::new()),
             Input::Remote(crate::commands::Remote::Command(c)) => {
@@ -407,7 +403,22 @@ impl KioskMachine {
         self.queue.extend(actions.into_iter().map(Step::Session));
     }
 
+    /// Feeds the session in progress (if any) `input` at `now` and queues
+    /// its actions like [`KioskMachine::push_session`], through one list
+    /// kept for it (not a new list per input).
+    fn session_input(&mut self, input: crate::session::Input, now: Millis) {
+        let Some(a) = &mut self.session else {
+            return;
+        };
+        a.session.handle_into(input, now, &mut self.session_actions);
+        self.queue
+            .extend(self.session_actions.drain(..).map(Step::Session));
+    }
+
     fn flush_front(&mut self) {
+        if self.front.is_empty() {
+            return;
+        }
         for step in self.front.drain(..).rev() {
             self.queue.push_front(step);
         }
@@ -434,11 +445,8 @@ impl KioskMachine {
     }
 
     fn on_customer(&mut self, action: CustomerAction) {
-        if let Some(a) = &mut self.session {
-            let actions = a
-                .session
-                .handle(crate::session::Input::Customer(action), self.now);
-            self.push_session(actions);
+        if self.session.is_some() {
+            self.session_input(crate::session::Input::Customer(action), self.now);
             return;
         }
         match action {
