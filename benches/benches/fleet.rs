@@ -15,6 +15,12 @@
 //! file cannot be read it falls back to wall time and says so. Each line
 //! prints the ratio against the target. Criterion's throughput line
 //! ("elem/s") is the site-week per wall-second.
+//!
+//! To see where the time goes, `examples/fleet_profile.rs` runs one of
+//! these two runs alone (same seed) under a profiler, e.g.
+//! `valgrind --tool=callgrind target/release/examples/fleet_profile site`;
+//! it prints the run's digest, so two builds can be checked to simulate the
+//! very same run.
 #![forbid(unsafe_code)]
 
 use std::hint::black_box;

@@ -1,5 +1,15 @@
 //! The receipt (缴费凭据) a payment prints, in the session's receipt
 //! language from its catalog (kiosk-text): Chinese by default.
+//!
+//! A session hands its receipt out as a [`LazyReceipt`]: the texts are
+//! only rendered when something reads them (the printer printing it, the
+//! journal keeping it for a reprint), so a simulated hall, whose virtual
+//! printers never read a receipt, does not pay for rendering one per
+//! customer.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 use kiosk_hal::{Money, PaymentCode, PaymentPosting, Receipt};
 use kiosk_text::{render_receipt, ReceiptFields};
@@ -36,6 +46,122 @@ pub fn build_receipt(
         code,
     };
     render_receipt(&config.catalog, config.receipt_lang, &fields)
+}
+
+/// A receipt rendered the first time it is read, then kept.
+///
+/// It dereferences to the [`Receipt`] that [`build_receipt`] gives for the
+/// same inputs, so a printer prints (`printer.print(&receipt)`) and a
+/// journal keeps exactly what an eagerly built receipt held. Rendering
+/// (the catalog's texts, the masked account and code, the local time, the
+/// amounts written out) was an eighth of a simulated site's instructions
+/// when every session did it, while the site's virtual printers never read
+/// a receipt. Clones share the one rendering.
+#[derive(Clone)]
+pub struct LazyReceipt(Arc<Lazy>);
+
+struct Lazy {
+    /// What to render from; `None` for a receipt made already rendered.
+    source: Option<ReceiptSource>,
+    rendered: OnceLock<Receipt>,
+}
+
+/// The inputs of [`build_receipt`], owned.
+struct ReceiptSource {
+    config: Arc<SessionConfig>,
+    kiosk: KioskId,
+    reference: SessionId,
+    posting: Arc<PaymentPosting>,
+    credited: Option<(String, Money)>,
+    code: Option<PaymentCode>,
+    at: Millis,
+}
+
+impl LazyReceipt {
+    /// The receipt [`build_receipt`] would build from these inputs,
+    /// rendered when first read.
+    pub fn session(
+        config: Arc<SessionConfig>,
+        kiosk: KioskId,
+        reference: SessionId,
+        posting: Arc<PaymentPosting>,
+        credited: Option<(String, Money)>,
+        code: Option<PaymentCode>,
+        at: Millis,
+    ) -> LazyReceipt {
+        LazyReceipt(Arc::new(Lazy {
+            source: Some(ReceiptSource {
+                config,
+                kiosk,
+                reference,
+                posting,
+                credited,
+                code,
+                at,
+            }),
+            rendered: OnceLock::new(),
+        }))
+    }
+
+    /// Whether it has been rendered (read) yet.
+    pub fn is_rendered(&self) -> bool {
+        self.0.rendered.get().is_some()
+    }
+
+    /// The receipt, rendering it if this is its first reading.
+    pub fn receipt(&self) -> &Receipt {
+        self.0.rendered.get_or_init(|| {
+            let s = self
+                .0
+                .source
+                .as_ref()
+                .expect("a receipt made without its inputs is made rendered");
+            build_receipt(
+                &s.config,
+                &s.kiosk,
+                &s.reference,
+                &s.posting,
+                s.credited.as_ref().map(|(r, b)| (r.as_str(), *b)),
+                s.code.as_ref(),
+                s.at,
+            )
+        })
+    }
+}
+
+/// A receipt already rendered (a test print, a reprint of a kept one).
+impl From<Receipt> for LazyReceipt {
+    fn from(receipt: Receipt) -> LazyReceipt {
+        LazyReceipt(Arc::new(Lazy {
+            source: None,
+            rendered: OnceLock::from(receipt),
+        }))
+    }
+}
+
+impl Deref for LazyReceipt {
+    type Target = Receipt;
+
+    fn deref(&self) -> &Receipt {
+        self.receipt()
+    }
+}
+
+/// Two receipts are equal when they print the same (both are rendered).
+impl PartialEq for LazyReceipt {
+    fn eq(&self, other: &LazyReceipt) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.receipt() == other.receipt()
+    }
+}
+
+impl Eq for LazyReceipt {}
+
+/// Shows the receipt as it prints (rendering it), as logs showed it when
+/// receipts were rendered at once.
+impl fmt::Debug for LazyReceipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.receipt().fmt(f)
+    }
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use crate::ids::{KioskId, Millis, SessionId};
 use crate::journal::SessionOutcome;
-use crate::receipt::build_receipt;
+use crate::receipt::LazyReceipt;
 use crate::screen::{Screen, ALTERNATIVE_CHANNELS};
 
 /// Settings of a session; every default is documented.
@@ -214,8 +214,9 @@ pub enum Action {
     ReturnNote,
     /// Post the payment; answer with [`Input::PostingAnswer`].
     PostPayment(PaymentPosting),
-    /// Print the receipt; answer with [`Input::PrintResult`].
-    PrintReceipt(Receipt),
+    /// Print the receipt; answer with [`Input::PrintResult`]. It is
+    /// rendered when the printer reads it (see [`LazyReceipt`]).
+    PrintReceipt(LazyReceipt),
     /// Raise an alert.
     Alert(SessionAlert),
 }
@@ -264,7 +265,8 @@ pub struct Session {
     id: SessionId,
     kiosk: KioskId,
     account: AccountNumber,
-    config: SessionConfig,
+    /// Shared with the kiosk's other sessions and their receipts.
+    config: Arc<SessionConfig>,
     /// Methods the kiosk can offer right now (from device health).
     offered: Vec<PaymentMethod>,
     phase: Phase,
@@ -281,21 +283,24 @@ pub struct Session {
     journaled: bool,
     deadline: Option<Millis>,
     pending_outcome: SessionOutcome,
-    posting: Option<PaymentPosting>,
+    /// Shared with its receipt.
+    posting: Option<Arc<PaymentPosting>>,
     code: Option<PaymentCode>,
-    receipt: Option<Receipt>,
+    receipt: Option<LazyReceipt>,
 }
 
 impl Session {
     /// Starts a session for `account`; `offered` are the methods available
-    /// now. Returns the session and its first actions.
+    /// now. Returns the session and its first actions. A kiosk passes its
+    /// configuration as one shared `Arc` (not a copy per customer).
     pub fn start(
         id: SessionId,
         kiosk: KioskId,
         account: AccountNumber,
         offered: Vec<PaymentMethod>,
-        config: SessionConfig,
+        config: impl Into<Arc<SessionConfig>>,
     ) -> (Session, Vec<Action>) {
+        let config = config.into();
         let currency = config
             .accepted_notes
             .first()
@@ -356,7 +361,7 @@ impl Session {
 
     /// The payment being posted, once insertion or the code read is over.
     pub fn posting(&self) -> Option<&PaymentPosting> {
-        self.posting.as_ref()
+        self.posting.as_deref()
     }
 
     /// Whether `event` is the device's report on this session's own
@@ -416,50 +421,52 @@ impl Session {
     /// Feeds one input at time `now`; returns the actions to perform in order.
     pub fn handle(&mut self, input: Input, now: Millis) -> Vec<Action> {
         let mut out = Vec::new();
+        self.handle_into(input, now, &mut out);
+        out
+    }
+
+    /// [`Session::handle`], putting the actions into `out`, which must be
+    /// empty: a kiosk machine reuses one list for every input rather than
+    /// allocating one per input.
+    pub fn handle_into(&mut self, input: Input, now: Millis, out: &mut Vec<Action>) {
+        debug_assert!(out.is_empty(), "the actions of one input only");
         match (self.phase.clone(), input) {
             (Phase::CheckingAccount, Input::AccountAnswer(answer)) => {
-                self.on_account_answer(answer, now, &mut out)
+                self.on_account_answer(answer, now, out)
             }
             (Phase::Confirming, Input::Customer(CustomerAction::ChooseMethod { method })) => {
-                self.on_method_chosen(method, now, &mut out)
+                self.on_method_chosen(method, now, out)
             }
-            (Phase::Confirming, Input::Customer(CustomerAction::Cancel)) => self.end(
-                SessionOutcome::NoPayment,
-                &mut out,
-                Some(Screen::NothingPaid),
-            ),
-            (Phase::Inserting, Input::Acceptor(event)) => self.on_acceptor(event, now, &mut out),
-            (Phase::Inserting, Input::AcceptorFailed(kind)) => {
-                self.on_acceptor_failed(kind, &mut out)
+            (Phase::Confirming, Input::Customer(CustomerAction::Cancel)) => {
+                self.end(SessionOutcome::NoPayment, out, Some(Screen::NothingPaid))
             }
+            (Phase::Inserting, Input::Acceptor(event)) => self.on_acceptor(event, now, out),
+            (Phase::Inserting, Input::AcceptorFailed(kind)) => self.on_acceptor_failed(kind, out),
             (
                 Phase::Inserting,
                 Input::Customer(CustomerAction::Confirm | CustomerAction::Cancel),
             ) => {
                 self.ending = true;
                 if self.escrow.is_none() {
-                    self.stop_inserting(&mut out);
+                    self.stop_inserting(out);
                 } else {
                     out.push(Action::InhibitAcceptor);
                 }
             }
-            (Phase::ReadingCode, Input::CodeRead(result)) => self.on_code(result, &mut out),
-            (Phase::ReadingCode, Input::Customer(CustomerAction::Cancel)) => self.end(
-                SessionOutcome::NoPayment,
-                &mut out,
-                Some(Screen::NothingPaid),
-            ),
-            (Phase::Posting, Input::PostingAnswer(answer)) => {
-                self.on_posting_answer(answer, now, &mut out)
+            (Phase::ReadingCode, Input::CodeRead(result)) => self.on_code(result, out),
+            (Phase::ReadingCode, Input::Customer(CustomerAction::Cancel)) => {
+                self.end(SessionOutcome::NoPayment, out, Some(Screen::NothingPaid))
             }
-            (Phase::Printing, Input::PrintResult(result)) => self.on_print_result(result, &mut out),
+            (Phase::Posting, Input::PostingAnswer(answer)) => {
+                self.on_posting_answer(answer, now, out)
+            }
+            (Phase::Printing, Input::PrintResult(result)) => self.on_print_result(result, out),
             // Anything else is out of place for the phase and changes nothing
             // (a late answer, a double press). Money events never arrive here:
             // acceptor events outside insertion are the runner's to handle.
             _ => {}
         }
-        self.debug_check(&out);
-        out
+        self.debug_check(out);
     }
 
     /// The session's invariants, checked after every step in debug builds
@@ -813,7 +820,7 @@ impl Session {
         out.push(Action::Record(Record::PaymentPending { key, amount }));
         out.push(Action::Show(Screen::Processing { amount }));
         out.push(Action::PostPayment(posting.clone()));
-        self.posting = Some(posting);
+        self.posting = Some(Arc::new(posting));
         self.phase = Phase::Posting;
     }
 
@@ -823,27 +830,27 @@ impl Session {
         now: Millis,
         out: &mut Vec<Action>,
     ) {
-        let Some(posting) = self.posting.clone() else {
+        let Some(posting) = self.posting.as_ref() else {
             return;
         };
+        let (key, amount) = (posting.key.clone(), posting.amount);
         match answer {
             Ok(PostingAnswer::Credited {
                 backend_ref,
                 new_balance,
             }) => {
                 out.push(Action::Record(Record::PaymentCredited {
-                    key: posting.key.clone(),
+                    key,
                     backend_ref: backend_ref.clone(),
                     new_balance,
                 }));
                 out.push(Action::Show(Screen::PaymentSuccess {
-                    amount: posting.amount,
+                    amount,
                     new_balance,
                     reference: self.id.clone(),
                 }));
                 self.print(
-                    &posting,
-                    Some((&backend_ref, new_balance)),
+                    Some((backend_ref, new_balance)),
                     SessionOutcome::Credited,
                     now,
                     out,
@@ -851,7 +858,7 @@ impl Session {
             }
             Ok(PostingAnswer::Refused { reason }) => {
                 out.push(Action::Record(Record::PaymentRefused {
-                    key: posting.key.clone(),
+                    key,
                     reason: reason.clone(),
                 }));
                 self.end(
@@ -867,31 +874,37 @@ impl Session {
                 // The posting may or may not have been applied. It stays
                 // pending under the same key; the runner retries it.
                 out.push(Action::Show(Screen::PaymentPending {
-                    amount: posting.amount,
+                    amount,
                     reference: self.id.clone(),
                 }));
-                self.print(&posting, None, SessionOutcome::Pending, now, out);
+                self.print(None, SessionOutcome::Pending, now, out);
             }
         }
     }
 
+    /// Prints the receipt of the posting: `credited` is the backend's
+    /// reference and the new balance (`None`: pending). The receipt is
+    /// rendered only when read (see [`LazyReceipt`]).
     fn print(
         &mut self,
-        posting: &PaymentPosting,
-        credited: Option<(&str, Money)>,
+        credited: Option<(String, Money)>,
         outcome: SessionOutcome,
         now: Millis,
         out: &mut Vec<Action>,
     ) {
+        let Some(posting) = self.posting.as_ref().map(Arc::clone) else {
+            debug_assert!(false, "printing without a posting");
+            return;
+        };
         self.pending_outcome = outcome;
         self.phase = Phase::Printing;
-        let receipt = build_receipt(
-            &self.config,
-            &self.kiosk,
-            &self.id,
+        let receipt = LazyReceipt::session(
+            Arc::clone(&self.config),
+            self.kiosk.clone(),
+            self.id.clone(),
             posting,
             credited,
-            self.code.as_ref(),
+            self.code.clone(),
             now,
         );
         self.receipt = Some(receipt.clone());
@@ -905,8 +918,10 @@ impl Session {
             Ok(PrintOutcome::Unknown) | Err(_) => {
                 // No evidence the customer holds a receipt: keep it for
                 // reprint and make sure the reference is on screen.
-                if let Some(receipt) = self.receipt.clone() {
-                    out.push(Action::Record(Record::ReceiptKept { receipt }));
+                if let Some(receipt) = &self.receipt {
+                    out.push(Action::Record(Record::ReceiptKept {
+                        receipt: receipt.receipt().clone(),
+                    }));
                 }
                 out.push(Action::Show(Screen::ReceiptUnavailable {
                     reference: self.id.clone(),

@@ -361,3 +361,116 @@ proptest! {
         if stacked > 0 && s.outcome().is_some() { prop_assert_eq!(pending.len(), 1, "stacked money is always posted"); }
     }
 }
+
+/// Drives a code payment to the backend's answer; returns the session,
+/// the actions of the answer and the code shown.
+fn paid_by_code(answer: Result<PostingAnswer, ErrorKind>) -> (Session, Vec<Action>, PaymentCode) {
+    let (mut s, _) = start();
+    s.handle(payable(), Millis(0));
+    s.handle(
+        Input::Customer(CustomerAction::ChooseMethod {
+            method: PaymentMethod::Code,
+        }),
+        Millis(100),
+    );
+    let code = PaymentCode::new(kiosk_hal::PaymentScheme::Alipay, "281234567890123456");
+    s.handle(Input::CodeRead(Ok(code.clone())), Millis(2_000));
+    // 2026-11-29 15:30:00 UTC: 23:30:00 in Beijing.
+    let a = s.handle(Input::PostingAnswer(answer), Millis(1_795_966_200_000));
+    (s, a, code)
+}
+
+fn printed(a: &[Action]) -> LazyReceipt {
+    a.iter()
+        .find_map(|x| match x {
+            Action::PrintReceipt(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("a receipt to print")
+}
+
+fn credited() -> Result<PostingAnswer, ErrorKind> {
+    Ok(PostingAnswer::Credited {
+        backend_ref: "B-9".into(),
+        new_balance: cny(0),
+    })
+}
+
+/// The receipt is rendered only when read (a simulated hall's printers
+/// never read it), and then says exactly what `build_receipt` gives for
+/// the session's posting, code and the time of the answer.
+#[test]
+fn the_printed_receipt_is_rendered_when_read_and_is_build_receipts() {
+    let (s, a, code) = paid_by_code(credited());
+    let r = printed(&a);
+    assert!(!r.is_rendered(), "rendered before anything read it");
+    let posting = s.posting().expect("posted").clone();
+    let want = crate::receipt::build_receipt(
+        &SessionConfig::default(),
+        &KioskId("K01".into()),
+        &SessionId("K01-000001".into()),
+        &posting,
+        Some(("B-9", cny(0))),
+        Some(&code),
+        Millis(1_795_966_200_000),
+    );
+    assert_eq!(*r, want);
+    assert!(r.is_rendered());
+
+    // Pending: the same receipt marked pending.
+    let (s, a, code) = paid_by_code(Err(ErrorKind::Timeout));
+    let posting = s.posting().expect("posted").clone();
+    let want = crate::receipt::build_receipt(
+        &SessionConfig::default(),
+        &KioskId("K01".into()),
+        &SessionId("K01-000001".into()),
+        &posting,
+        None,
+        Some(&code),
+        Millis(1_795_966_200_000),
+    );
+    assert_eq!(*printed(&a), want);
+}
+
+/// The whole text of a session's receipt, line by line, as the kiosk
+/// printed it when receipts were rendered at once: rendering it later
+/// must not change a byte.
+#[test]
+fn a_session_receipt_prints_these_lines() {
+    use kiosk_hal::ReceiptLine::{Bold, Qr, Text};
+    let (_, a, _) = paid_by_code(credited());
+    assert_eq!(
+        printed(&a).lines,
+        vec![
+            Bold("缴费凭据".into()),
+            Text("营业厅：site".into()),
+            Text("终端号：K01".into()),
+            Text("交易凭证号：K01-000001".into()),
+            Text("缴费时间：2026-11-29 23:30:00".into()),
+            Text("缴费号码：*******0000".into()),
+            Text("缴费方式：付款码".into()),
+            Bold("缴费金额：120.00 元".into()),
+            Text("付款码：28************3456".into()),
+            Text("系统流水号：B-9".into()),
+            Text("账户余额：0.00 元".into()),
+            Text("请妥善保管本凭据".into()),
+            Qr("K01-000001".into()),
+        ]
+    );
+}
+
+/// A receipt the printer failed on is kept as it would have printed.
+#[test]
+fn a_kept_receipt_is_the_printed_one() {
+    let (mut s, a, _) = paid_by_code(credited());
+    let r = printed(&a);
+    let a = s.handle(
+        Input::PrintResult(Err(ErrorKind::Jam)),
+        Millis(1_795_966_201_000),
+    );
+    let kept = a.iter().find_map(|x| match x {
+        Action::Record(Record::ReceiptKept { receipt }) => Some(receipt.clone()),
+        _ => None,
+    });
+    assert_eq!(kept.as_ref(), Some(&*r));
+}

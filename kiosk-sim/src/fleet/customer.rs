@@ -42,13 +42,18 @@ pub(crate) struct CustomerContext {
     customers: CustomerConfig,
     /// Accepted notes, ascending.
     notes: Vec<Money>,
+    /// Minor units in one major unit of the notes' currency (looked up
+    /// once: the currency table is searched by code).
+    minor_per_major: i64,
 }
 
 impl CustomerContext {
     pub(crate) fn new(config: &SiteConfig) -> CustomerContext {
         let mut notes = config.session.accepted_notes.clone();
         notes.sort();
+        let minor_per_major = Money::major(1, notes[0].currency).minor;
         CustomerContext {
+            minor_per_major,
             timings: config.timings.clone(),
             customers: config.customers.clone(),
             notes,
@@ -91,7 +96,6 @@ impl Visit {
         let c = &ctx.customers;
         let due_major = c.amount_due_min_major
             + rng.below((c.amount_due_max_major - c.amount_due_min_major) as u64 + 1) as i64;
-        let currency = ctx.notes[0].currency;
         let refused = rng.chance(c.account_refused_share);
         let idle_confirm = rng.chance(c.idle_confirm_share);
         let mut visit = Visit {
@@ -99,7 +103,10 @@ impl Visit {
             wants,
             flexible,
             voluntary_end: false,
-            due_minor: Money::major(due_major, currency).minor,
+            // What `Money::major(due_major, currency).minor` gives.
+            due_minor: due_major
+                .checked_mul(ctx.minor_per_major)
+                .expect("the amount due fits in minor units"),
             paid_minor: 0,
             note: ctx.notes[0],
             note_attempts: 0,

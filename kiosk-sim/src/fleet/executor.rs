@@ -224,10 +224,17 @@ impl Executor {
 
     /// Gives the machine `input` now, or once it has finished what it is doing.
     pub(crate) fn input(&mut self, input: Input, now: u64, io: &mut Io, notices: &mut Vec<Notice>) {
-        if self.machine.is_none() {
+        let Some(m) = self.machine.as_mut() else {
+            return;
+        };
+        if self.waiting.is_some() {
+            self.inbox.push_back(input);
             return;
         }
-        self.inbox.push_back(input);
+        // Not waiting: the last drain left no output and an empty inbox,
+        // so the input goes in at once (what the inbox would do next).
+        debug_assert!(self.inbox.is_empty());
+        m.handle(input, Millis(now));
         self.drain(now, io, notices);
     }
 
@@ -445,28 +452,36 @@ impl Executor {
                     None => return,
                 }
             };
-            let answer = match output {
+            // An answer goes straight into the machine (an answer is
+            // large: moving it around costs more than building it).
+            match output {
                 Output::Journal(op) => {
                     self.noisy |= !matches!(op, JournalOp::Checkpoint);
-                    self.journal.apply(op, t).map(Input::Journal)
+                    if let Some(reply) = self.journal.apply(op, t) {
+                        self.answer(Input::Journal(reply), t);
+                    }
                 }
-                Output::Device(call) => self.device(call, io),
-                Output::Link(call) => {
-                    self.link(call, io);
-                    None
+                Output::Device(call) => {
+                    if let Some(reply) = self.device(call, io) {
+                        self.answer(reply, t);
+                    }
                 }
+                Output::Link(call) => self.link(call, io),
                 Output::Event(event) => {
                     self.noisy = true;
                     self.notice(event, notices);
-                    None
                 }
-                Output::SwitchToBackupLink => None,
-                Output::ReadLinkSwitches => Some(Input::LinkSwitches(Default::default())),
-                Output::ReadSupervisors => Some(Input::Supervisors(Vec::new())),
-            };
-            if let (Some(input), Some(m)) = (answer, self.machine.as_mut()) {
-                m.handle(input, t);
+                Output::SwitchToBackupLink => {}
+                Output::ReadLinkSwitches => self.answer(Input::LinkSwitches(Default::default()), t),
+                Output::ReadSupervisors => self.answer(Input::Supervisors(Vec::new()), t),
             }
+        }
+    }
+
+    /// Answers the output just performed.
+    fn answer(&mut self, input: Input, t: Millis) {
+        if let Some(m) = self.machine.as_mut() {
+            m.handle(input, t);
         }
     }
 

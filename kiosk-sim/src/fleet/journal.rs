@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use super::small_map::SmallMap;
+
 use kiosk_core::journal::{
     InDoubtNote, NoteId, OpenSession, PendingPayment, SessionOutcome, Settlement,
 };
@@ -72,9 +74,9 @@ pub(crate) struct MemJournal {
     /// session (journaled in doubt as unaccounted), if that was the newest.
     last_unaccounted: Option<NoteId>,
     max_session_seq: u64,
-    sessions: BTreeMap<SessionId, SessionRow>,
-    notes: BTreeMap<NoteId, NoteRow>,
-    pending: BTreeMap<IdempotencyKey, PendingPayment>,
+    sessions: SmallMap<SessionId, SessionRow>,
+    notes: SmallMap<NoteId, NoteRow>,
+    pending: SmallMap<IdempotencyKey, PendingPayment>,
     tickets: BTreeMap<TicketId, Ticket>,
     credited_cash: i64,
     refused_cash: i64,
@@ -198,15 +200,20 @@ impl MemJournal {
                     self.notes
                         .retain(|_, n| !(n.session == session && n.state == NoteState::Stacked));
                 }
-                self.pending.entry(key.clone()).or_insert(PendingPayment {
-                    key,
-                    session,
-                    account,
-                    amount,
-                    method,
-                    created_at: now,
-                    attempts: 0,
-                });
+                if !self.pending.contains_key(&key) {
+                    self.pending.insert(
+                        key.clone(),
+                        PendingPayment {
+                            key,
+                            session,
+                            account,
+                            amount,
+                            method,
+                            created_at: now,
+                            attempts: 0,
+                        },
+                    );
+                }
                 None
             }
             JournalOp::PostingAttempted(key) => {

@@ -80,6 +80,7 @@ mod outages;
 mod render;
 mod report;
 mod sim;
+mod small_map;
 mod statistics;
 mod stats;
 mod switchover;

@@ -207,7 +207,7 @@ impl KioskMachine {
             ],
         };
         self.push(Output::Device(DeviceCall::Print {
-            receipt,
+            receipt: receipt.into(),
             purpose: Purpose::Command,
             timeout_ms: self.config.print_timeout_ms,
         }));
@@ -308,7 +308,7 @@ impl KioskMachine {
         if let Some(next) = owed.get(*done) {
             let receipt = next.receipt.clone();
             self.push(Output::Device(DeviceCall::Print {
-                receipt,
+                receipt: receipt.into(),
                 purpose: Purpose::Command,
                 timeout_ms: self.config.print_timeout_ms,
             }));

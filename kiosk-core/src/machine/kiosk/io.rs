@@ -21,6 +21,7 @@ use crate::journal::{
     ClearingRecord, InDoubtNote, NoteId, OpenSession, PendingPayment, SessionOutcome, SessionStart,
     Settlement, UnprintedReceipt,
 };
+use crate::receipt::LazyReceipt;
 use crate::session::CustomerAction;
 use crate::tickets::Ticket;
 
@@ -130,8 +131,9 @@ pub enum DeviceCall {
     PrinterStatus(Purpose),
     /// Print, waiting at most `timeout_ms`.
     Print {
-        /// What to print.
-        receipt: Receipt,
+        /// What to print: a session's receipt is rendered when the
+        /// printer reads it (it dereferences to the [`Receipt`]).
+        receipt: LazyReceipt,
         /// Who asked.
         purpose: Purpose,
         /// Longest wait.

@@ -31,6 +31,7 @@ mod recover;
 mod session_io;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use kiosk_hal::{AccountNumber, ErrorKind, PaymentMethod};
 
@@ -47,7 +48,7 @@ use crate::journal::NoteId;
 use crate::machine::retry::Waits;
 use crate::machine::{Availability, NotePath, RetryPolicy, RetrySchedule};
 use crate::screen::Screen;
-use crate::session::{Action, CustomerAction, Session};
+use crate::session::{Action, CustomerAction, Session, SessionConfig};
 use crate::tickets::TicketBook;
 
 /// One step of the machine's queue of work.
@@ -78,6 +79,9 @@ struct Active {
 #[derive(Debug)]
 pub struct KioskMachine {
     config: KioskConfig,
+    /// `config.session`, shared by every session (and its receipt)
+    /// rather than copied per customer.
+    session_config: Arc<SessionConfig>,
     /// The latest `now` given; never goes back.
     now: Millis,
     started: bool,
@@ -85,6 +89,9 @@ pub struct KioskMachine {
     queue: VecDeque<Step>,
     /// Work produced while handling one input, to go before the queue.
     front: Vec<Step>,
+    /// The session's actions for one input, on their way to `queue`
+    /// (kept empty between inputs; see [`KioskMachine::session_input`]).
+    session_actions: Vec<Action>,
     session: Option<Active>,
     customers_open: bool,
     session_seq: u64,
@@ -137,11 +144,13 @@ impl KioskMachine {
             health,
             retries,
             availability: Availability::new(reader_fitted),
+            session_config: Arc::new(config.session.clone()),
             config,
             now: Millis(0),
             started: false,
             queue: VecDeque::new(),
             front: Vec::new(),
+            session_actions: Vec::new(),
             session: None,
             customers_open: true,
             session_seq: 0,
@@ -311,22 +320,14 @@ impl KioskMachine {
             Input::Customer(action) => self.on_customer(action),
             Input::CustomersGone => {
                 self.customers_open = false;
-                if let Some(a) = &mut self.session {
-                    let actions = a
-                        .session
-                        .handle(crate::session::Input::Customer(CustomerAction::Cancel), now);
-                    self.push_session(actions);
-                }
+                self.session_input(crate::session::Input::Customer(CustomerAction::Cancel), now);
             }
             Input::Acceptor(event) => match self.session.is_some() {
                 true => self.session_acceptor(event),
                 false => self.idle_acceptor(event),
             },
             Input::CodeRead(code) => {
-                if let Some(a) = &mut self.session {
-                    let actions = a.session.handle(crate::session::Input::CodeRead(code), now);
-                    self.push_session(actions);
-                }
+                self.session_input(crate::session::Input::CodeRead(code), now);
             }
             Input::Command(command) => self.begin_command(command, Vec::new()),
             Input::Remote(crate::commands::Remote::Command(c)) => {
@@ -402,7 +403,22 @@ impl KioskMachine {
         self.queue.extend(actions.into_iter().map(Step::Session));
     }
 
+    /// Feeds the session in progress (if any) `input` at `now` and queues
+    /// its actions like [`KioskMachine::push_session`], through one list
+    /// kept for it (not a new list per input).
+    fn session_input(&mut self, input: crate::session::Input, now: Millis) {
+        let Some(a) = &mut self.session else {
+            return;
+        };
+        a.session.handle_into(input, now, &mut self.session_actions);
+        self.queue
+            .extend(self.session_actions.drain(..).map(Step::Session));
+    }
+
     fn flush_front(&mut self) {
+        if self.front.is_empty() {
+            return;
+        }
         for step in self.front.drain(..).rev() {
             self.queue.push_front(step);
         }
@@ -429,11 +445,8 @@ impl KioskMachine {
     }
 
     fn on_customer(&mut self, action: CustomerAction) {
-        if let Some(a) = &mut self.session {
-            let actions = a
-                .session
-                .handle(crate::session::Input::Customer(action), self.now);
-            self.push_session(actions);
+        if self.session.is_some() {
+            self.session_input(crate::session::Input::Customer(action), self.now);
             return;
         }
         match action {
@@ -457,7 +470,7 @@ impl KioskMachine {
             self.config.kiosk_id.clone(),
             account,
             self.offered_methods(),
-            self.config.session.clone(),
+            Arc::clone(&self.session_config),
         );
         self.session = Some(Active {
             session,

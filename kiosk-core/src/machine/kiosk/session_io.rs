@@ -64,10 +64,7 @@ impl KioskMachine {
 
     /// Feeds the session an input; its answer waits its turn.
     pub(super) fn feed_session(&mut self, input: Input) {
-        if let Some(a) = &mut self.session {
-            let actions = a.session.handle(input, self.now);
-            self.push_session(actions);
-        }
+        self.session_input(input, self.now);
     }
 
     /// Makes one money event durable, then announces it.
