@@ -43,6 +43,12 @@ impl<K: Ord, V> SmallMap<K, V> {
     }
 
     /// `key`'s value.
+    pub(crate) fn get(&self, key: &K) -> Option<&V> {
+        let i = self.find(key).ok()?;
+        Some(&self.rows[i].1)
+    }
+
+    /// `key`'s value, to change.
     pub(crate) fn get_mut(&mut self, key: &K) -> Option<&mut V> {
         let i = self.find(key).ok()?;
         Some(&mut self.rows[i].1)
@@ -101,6 +107,7 @@ mod tests {
                 }
             }
             assert_eq!(small.contains_key(&key), btree.contains_key(&key));
+            assert_eq!(small.get(&key), btree.get(&key));
             assert!(small.iter().eq(btree.iter()), "round {round}");
             assert!(small.values().eq(btree.values()));
         }
