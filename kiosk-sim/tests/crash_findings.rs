@@ -95,19 +95,19 @@ impl Clock for TokioClock {
     }
 }
 
-/// Found by `kiosk-sim crash run --kills 1000 --seed 1000` (life 823): a
-/// customer entered an account, the check failed (link down), so the
-/// session ended before it was journaled — but the runner had already made
-/// it `last_session`. A `Stacked` report then arrived between sessions (in
-/// the crash run: a report the previous life never acknowledged), and
-/// `journal_unaccounted_note` journaled the note in doubt against that
-/// never-journaled session: `UnknownRecord`, `Kiosk::run` returned the
-/// error, the kiosk went out of service, and the note in the box was not
-/// recorded by that life.
-#[tokio::test(start_paused = true)]
-async fn a_note_reported_after_an_unjournaled_session_keeps_the_kiosk_in_service() {
-    let dir = tempfile::tempdir().unwrap();
-    let journal = Journal::open(dir.path().join("journal.db")).unwrap();
+/// The running kiosk of one test life.
+type Running = tokio::task::JoinHandle<(Result<(), String>, Kiosk)>;
+
+/// Starts a kiosk on `journal` with the scripted acceptor, a plain box and
+/// printer, and no backend: the acceptor's and the customer's ends, and
+/// the kiosk's task (it ends when the customer's end is dropped).
+fn start(
+    journal: Journal,
+) -> (
+    mpsc::UnboundedSender<AcceptorEvent>,
+    mpsc::Sender<CustomerAction>,
+    Running,
+) {
     let (device, reports) = mpsc::unbounded_channel();
     let devices = Devices {
         acceptor: Box::new(Scripted(reports)),
@@ -128,6 +128,23 @@ async fn a_note_reported_after_an_unjournaled_session_keeps_the_kiosk_in_service
         let result = kiosk.run(&mut customers).await.map_err(|e| e.to_string());
         (result, kiosk)
     });
+    (device, customer, running)
+}
+
+/// Found by `kiosk-sim crash run --kills 1000 --seed 1000` (life 823): a
+/// customer entered an account, the check failed (link down), so the
+/// session ended before it was journaled — but the runner had already made
+/// it `last_session`. A `Stacked` report then arrived between sessions (in
+/// the crash run: a report the previous life never acknowledged), and
+/// `journal_unaccounted_note` journaled the note in doubt against that
+/// never-journaled session: `UnknownRecord`, `Kiosk::run` returned the
+/// error, the kiosk went out of service, and the note in the box was not
+/// recorded by that life.
+#[tokio::test(start_paused = true)]
+async fn a_note_reported_after_an_unjournaled_session_keeps_the_kiosk_in_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::open(dir.path().join("journal.db")).unwrap();
+    let (device, customer, running) = start(journal);
     customer
         .send(CustomerAction::EnterAccount {
             account: AccountNumber("1001".into()),
@@ -155,27 +172,7 @@ async fn a_note_reported_after_an_unjournaled_session_keeps_the_kiosk_in_service
 /// One life of a kiosk on `path` whose acceptor delivers `reports` (after
 /// recovery has had its time), then stops: what the next life finds.
 async fn life(path: &std::path::Path, reports: &[AcceptorEvent]) -> Journal {
-    let journal = Journal::open(path).unwrap();
-    let (device, script) = mpsc::unbounded_channel();
-    let devices = Devices {
-        acceptor: Box::new(Scripted(script)),
-        cash_box: Box::new(PlainBox),
-        printer: Box::new(Printer),
-        reader: None,
-        link: Box::new(LinkDown),
-    };
-    let mut kiosk = Kiosk::new(
-        KioskConfig::default(),
-        devices,
-        journal,
-        Arc::new(TokioClock(tokio::time::Instant::now())),
-        Box::new(|_: Millis, _: &KioskEvent| {}),
-    );
-    let (customer, mut customers) = mpsc::channel(8);
-    let running = tokio::spawn(async move {
-        let result = kiosk.run(&mut customers).await.map_err(|e| e.to_string());
-        (result, kiosk)
-    });
+    let (device, customer, running) = start(Journal::open(path).unwrap());
     tokio::time::sleep(Duration::from_secs(1)).await;
     for report in reports {
         device.send(*report).unwrap();
