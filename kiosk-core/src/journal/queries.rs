@@ -3,11 +3,11 @@
 use kiosk_hal::{AccountNumber, IdempotencyKey, Money};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::codec::{method_from, money, opt_money};
+use super::codec::{method_from, money, note_state_code, opt_money};
 use super::events::EventKind;
 use super::fail::{count, Fail};
 use super::payments::{Raw, COLUMNS};
-use super::{InDoubtNote, NoteId, OpenSession, PaymentState, PendingPayment};
+use super::{InDoubtNote, NoteId, NoteState, OpenSession, PaymentState, PendingPayment};
 use crate::ids::{Millis, SessionId};
 
 /// The state of the payment with `key`.
@@ -155,26 +155,33 @@ pub(super) fn max_session_seq(conn: &Connection) -> Result<u64, Fail> {
     Ok(max.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
 
-/// The newest note row's id.
+/// Whether the newest note row is in doubt as unaccounted (see
+/// `notes::unaccounted`): its newest in-doubt audit row names the cause.
 pub(super) fn last_note_unaccounted(conn: &Connection) -> Result<bool, Fail> {
-    // The newest note's in-doubt row is near the end of the trail: the
-    // backward scan for it is short.
-    let found: Option<bool> = conn
-        .prepare_cached(
-            "SELECT n.state = 3 AND coalesce((
-                 SELECT json_extract(e.detail, '$.cause') = ?2 FROM events e
-                 WHERE e.note = n.id AND e.kind = ?1 ORDER BY e.id DESC LIMIT 1), 0)
-             FROM notes n ORDER BY n.id DESC LIMIT 1",
-        )?
-        .query_row(
-            rusqlite::params![EventKind::NoteInDoubt.code(), super::notes::UNACCOUNTED],
-            |r| r.get(0),
-        )
+    let newest: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT id, state FROM notes ORDER BY id DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    Ok(found.unwrap_or(false))
+    let in_doubt = note_state_code(NoteState::InDoubt);
+    let Some((note, state)) = newest else {
+        return Ok(false);
+    };
+    if state != in_doubt {
+        return Ok(false);
+    }
+    // The note's newest in-doubt row is near the end of the trail: the
+    // backward scan from the end stops there.
+    let cause: Option<Option<String>> = conn
+        .prepare_cached(
+            "SELECT json_extract(detail, '$.cause') FROM events
+             WHERE note = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![note, EventKind::NoteInDoubt.code()], |r| r.get(0))
+        .optional()?;
+    Ok(cause.flatten().as_deref() == Some(super::notes::UNACCOUNTED))
 }
 
-/// The newest note row.
+/// The newest note row's id.
 pub(super) fn last_note(conn: &Connection) -> Result<Option<NoteId>, Fail> {
     let max: Option<i64> = conn
         .prepare_cached("SELECT max(id) FROM notes")?
