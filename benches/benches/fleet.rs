@@ -27,33 +27,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use kiosk_benches::fleet_runs::{big_hall, site_week, SEED};
 use kiosk_sim::fleet::{simulate, SiteConfig};
-
-const SEED: u64 = 0x5EED_F1EE7;
 
 /// The operators' target: kiosk-hours simulated per CPU-second.
 const TARGET_KIOSK_HOURS_PER_S: f64 = 10_000.0;
-
-fn site_week() -> SiteConfig {
-    SiteConfig {
-        days: 7,
-        ..SiteConfig::default()
-    }
-}
-
-/// A hall of 1 000 kiosks for a day, each kiosk as busy as at the default
-/// site (the arrival rate scaled by 1 000 / 4).
-fn big_hall() -> SiteConfig {
-    let base = SiteConfig::default();
-    SiteConfig {
-        name: "hall-1000".into(),
-        kiosks: 1_000,
-        spares: 8,
-        days: 1,
-        arrivals_per_hour: base.arrivals_per_hour * 1_000.0 / f64::from(base.kiosks),
-        ..base
-    }
-}
 
 /// CPU time this thread has run, from `/proc/thread-self/schedstat`
 /// (its first field, nanoseconds on a CPU); `None` where it cannot be read.

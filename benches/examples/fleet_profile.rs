@@ -6,26 +6,17 @@
 //! prints each whole report).
 #![forbid(unsafe_code)]
 
-use kiosk_sim::fleet::{simulate, SiteConfig};
-
-const SEED: u64 = 0x5EED_F1EE7;
+use kiosk_benches::fleet_runs::{big_hall, site_week, SEED};
+use kiosk_sim::fleet::simulate;
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_else(|| "site".into());
     let runs: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
     let full = args.next().as_deref() == Some("full");
-    let base = SiteConfig::default();
     let config = match which.as_str() {
-        "site" => SiteConfig { days: 7, ..base },
-        "hall" => SiteConfig {
-            name: "hall-1000".into(),
-            kiosks: 1_000,
-            spares: 8,
-            days: 1,
-            arrivals_per_hour: base.arrivals_per_hour * 1_000.0 / f64::from(base.kiosks),
-            ..base
-        },
+        "site" => site_week(),
+        "hall" => big_hall(),
         other => panic!("unknown run {other:?}: site or hall"),
     };
     for i in 0..runs {
