@@ -11,6 +11,12 @@
 //!    single-row commits per second with the same pragmas (WAL,
 //!    `synchronous = FULL`, `wal_autocheckpoint = 0`), the same number of
 //!    commits, both checkpointing between sessions (outside the timing).
+//!    Then the pages each money event writes (the journal's row, its index
+//!    entries, the running totals and the audit row, each on its own page),
+//!    and the throughput once more next to raw commits that write as many
+//!    pages: the first ratio is what the journal's design costs in all, the
+//!    second what its own work (checks, triggers, the hash chain) costs
+//!    beyond the pages it writes.
 //! 3. **Bytes of file per payment**: main-file growth over the payments.
 //! 4. **Open + recovery on a journal of 500,000 payments**: built once in a
 //!    temporary directory (the first payments through the journal, then
@@ -112,6 +118,13 @@ fn raw_open(path: &Path, autocheckpoint: i64) -> Connection {
                                          kind TEXT NOT NULL, detail TEXT NOT NULL) STRICT;",
     )
     .unwrap();
+    for table in 0..*JOURNAL_PAGES_PER_EVENT.iter().max().unwrap() {
+        c.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS log{table} (id INTEGER PRIMARY KEY, at INTEGER NOT NULL,
+                                                    kind TEXT NOT NULL, detail TEXT NOT NULL) STRICT;"
+        ))
+        .unwrap();
+    }
     c
 }
 
@@ -129,6 +142,39 @@ fn raw_payment(c: &mut Connection, seq: u64, mut check: impl FnMut()) {
                 format!("{{\"session\":\"K01-{seq:06}\",\"value\":5000}}")
             ])
             .unwrap();
+        tx.commit().unwrap();
+        check();
+    }
+}
+
+/// Pages each money event of [`journal_payment`] writes to the WAL, in
+/// order (as the counting pass measures and prints them):
+/// the session's row and its two index entries, then each note's row and
+/// index entry or the running totals, the payment's row, its two index
+/// entries, the notes it takes and the totals, and so on, each beside the
+/// event's audit row.
+const JOURNAL_PAGES_PER_EVENT: [u64; EVENTS_PER_PAYMENT as usize] = [4, 3, 3, 3, 3, 6, 2, 4, 3];
+
+/// One payment's worth of raw commits that write as many pages as the
+/// journal's: one row into each of the first `k` tables per commit, `k`
+/// from [`JOURNAL_PAGES_PER_EVENT`].
+fn raw_paged_payment(c: &mut Connection, seq: u64, mut check: impl FnMut()) {
+    for (i, pages) in JOURNAL_PAGES_PER_EVENT.iter().enumerate() {
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        for table in 0..*pages {
+            tx.prepare_cached(&format!(
+                "INSERT INTO log{table} (at, kind, detail) VALUES (?1, ?2, ?3)"
+            ))
+            .unwrap()
+            .execute(rusqlite::params![
+                (seq * 60_000 + i as u64) as i64,
+                "note-stacked",
+                format!("{{\"session\":\"K01-{seq:06}\",\"value\":5000}}")
+            ])
+            .unwrap();
+        }
         tx.commit().unwrap();
         check();
     }
@@ -180,14 +226,23 @@ struct Run {
     customer_time: Duration,
     checkpoint_time: Duration,
     bytes_per_payment: f64,
+    /// Pages each money event of a payment wrote, summed over the watched
+    /// payments (page splits add a page now and then).
+    pages_per_event: Vec<u64>,
 }
 
-/// Counts, per session, the WAL's commit frames and whether the main file
-/// changed (a checkpoint ran inside a money event).
+/// Counts, per session, the WAL's commit frames, the pages each money
+/// event wrote, and whether the main file changed (a checkpoint ran inside
+/// a money event).
 struct Watch {
     path: PathBuf,
     stamp: (u64, std::time::SystemTime),
     changes: u64,
+    /// Valid frames in the WAL after the last event (`None` before the
+    /// session's first: the WAL still holds the last session's frames until
+    /// its first commit restarts it).
+    frames: Option<u64>,
+    pages_per_event: Vec<u64>,
 }
 
 impl Watch {
@@ -196,6 +251,8 @@ impl Watch {
             path: path.to_path_buf(),
             stamp: main_file_stamp(path),
             changes: 0,
+            frames: None,
+            pages_per_event: Vec::new(),
         }
     }
     fn after_event(&mut self) {
@@ -204,6 +261,10 @@ impl Watch {
             self.changes += 1;
             self.stamp = now;
         }
+        let (_, frames) = wal_frames(&self.path);
+        let before = self.frames.filter(|before| *before <= frames).unwrap_or(0);
+        self.pages_per_event.push(frames - before);
+        self.frames = Some(frames);
     }
 }
 
@@ -233,17 +294,21 @@ impl Side for Journal {
 struct Raw {
     conn: Connection,
     autocheckpoint: i64,
+    /// Whether each commit writes the journal's pages
+    /// ([`raw_paged_payment`]) instead of one row ([`raw_payment`]).
+    paged: bool,
     events: u64,
 }
 
 impl Raw {
-    fn open(path: &Path, autocheckpoint: i64) -> Raw {
+    fn open(path: &Path, autocheckpoint: i64, paged: bool) -> Raw {
         let conn = raw_open(path, autocheckpoint);
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .unwrap();
         Raw {
             conn,
             autocheckpoint,
+            paged,
             events: 0,
         }
     }
@@ -251,7 +316,11 @@ impl Raw {
 
 impl Side for Raw {
     fn payment(&mut self, seq: u64, check: &mut dyn FnMut()) {
-        raw_payment(&mut self.conn, seq, check);
+        if self.paged {
+            raw_paged_payment(&mut self.conn, seq, check);
+        } else {
+            raw_payment(&mut self.conn, seq, check);
+        }
         self.events += EVENTS_PER_PAYMENT;
     }
     fn between_sessions(&mut self) {
@@ -294,6 +363,11 @@ impl<S: Side> Measured<S> {
             let mut w = Watch::new(&self.path);
             self.side.payment(seq, &mut || w.after_event());
             self.run.checkpoints_in_events += w.changes;
+            let sums = &mut self.run.pages_per_event;
+            sums.resize(w.pages_per_event.len().max(sums.len()), 0);
+            for (sum, pages) in sums.iter_mut().zip(&w.pages_per_event) {
+                *sum += pages;
+            }
             // The checkpoint between sessions restarts the WAL at the first
             // commit of the next. (With auto-checkpoint the WAL may restart
             // mid-session; the commits are then counted from there on.)
@@ -325,13 +399,14 @@ fn run_pair(
     payments: u64,
     watch: bool,
     raw_autocheckpoint: i64,
+    raw_paged: bool,
 ) -> (Run, Run) {
     let jpath = dir.join(format!("{name}-journal.sqlite"));
     let rpath = dir.join(format!("{name}-raw.sqlite"));
     let mut j = Journal::open(&jpath).unwrap();
     j.checkpoint().unwrap();
     let mut j = Measured::new(j, &jpath);
-    let mut r = Measured::new(Raw::open(&rpath, raw_autocheckpoint), &rpath);
+    let mut r = Measured::new(Raw::open(&rpath, raw_autocheckpoint, raw_paged), &rpath);
     for seq in 1..=payments {
         j.payment(seq, watch);
         r.payment(seq, watch);
@@ -535,9 +610,11 @@ fn ms(d: Duration) -> String {
 fn side_by_side(dir: &Path) {
     println!("\n== journal vs raw SQLite, same synced commits, same pragmas ==");
     // The timed pass first (no file watching), then the counting passes.
-    let (timed_j, timed_r) = run_pair(dir, "timed", SYNCED_PAYMENTS, false, 0);
-    let (count_j, count_r) = run_pair(dir, "count", SYNCED_PAYMENTS, true, 0);
-    let (_, count_auto) = run_pair(dir, "auto", SYNCED_PAYMENTS, true, 1000);
+    let (timed_j, timed_r) = run_pair(dir, "timed", SYNCED_PAYMENTS, false, 0, false);
+    let (count_j, count_r) = run_pair(dir, "count", SYNCED_PAYMENTS, true, 0, false);
+    let (_, count_auto) = run_pair(dir, "auto", SYNCED_PAYMENTS, true, 1000, false);
+    let (paged_j, paged_r) = run_pair(dir, "paged", SYNCED_PAYMENTS, false, 0, true);
+    let (_, count_paged) = run_pair(dir, "count-paged", SYNCED_PAYMENTS, true, 0, true);
 
     let per_event = |r: &Run| r.wal_commits as f64 / r.events as f64;
     println!(
@@ -565,6 +642,39 @@ fn side_by_side(dir: &Path) {
         rate(&timed_j) / rate(&timed_r),
         ms(timed_j.checkpoint_time),
         ms(timed_r.checkpoint_time)
+    );
+    let mean_pages = |r: &Run| -> String {
+        let payments = r.events as f64 / EVENTS_PER_PAYMENT as f64;
+        let means = r.pages_per_event.iter().map(|sum| *sum as f64 / payments);
+        let means: Vec<String> = means.map(|m| format!("{m:.2}")).collect();
+        format!("[{}]", means.join(", "))
+    };
+    println!(
+        "pages written per money event of a payment, on average: journal {}, raw {}",
+        mean_pages(&count_j),
+        mean_pages(&count_r)
+    );
+    let payments = count_j.events / EVENTS_PER_PAYMENT;
+    let rounded: Vec<u64> = count_j
+        .pages_per_event
+        .iter()
+        .map(|sum| (sum + payments / 2) / payments)
+        .collect();
+    if rounded != JOURNAL_PAGES_PER_EVENT {
+        println!(
+            "  (the paged raw run below writes {JOURNAL_PAGES_PER_EVENT:?}: \
+             update JOURNAL_PAGES_PER_EVENT to the journal's)"
+        );
+    }
+    println!(
+        "the same next to raw commits that write as many pages as the journal's \
+         ({:?} a payment; WAL bytes per money event: {:.0}): journal {:.0}/s, raw {:.0}/s, \
+         ratio {:.2} (what the journal's own work costs, beyond the pages it writes)",
+        JOURNAL_PAGES_PER_EVENT,
+        count_paged.wal_bytes as f64 / count_paged.events as f64,
+        rate(&paged_j),
+        rate(&paged_r),
+        rate(&paged_j) / rate(&paged_r)
     );
     println!(
         "bytes of file per payment ({} payments): journal {:.0}, raw {:.0} ({} one-row commits)",
