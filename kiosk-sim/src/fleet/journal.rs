@@ -185,7 +185,10 @@ impl MemJournal {
                         Settlement::StillInDoubt
                     }
                 };
-                Some(JournalReply::Settled { note, settlement })
+                Some(JournalReply::Settled {
+                    note,
+                    settlement: Box::new(settlement),
+                })
             }
             JournalOp::PaymentPending(session, key, amount) => {
                 let (account, method) = match self.sessions.get_mut(&session) {
@@ -250,7 +253,7 @@ impl MemJournal {
                 self.tickets.insert(ticket.id, *ticket);
                 None
             }
-            JournalOp::ReadRecovery => Some(JournalReply::Recovery(self.recovery_rows())),
+            JournalOp::ReadRecovery => Some(JournalReply::Recovery(Box::new(self.recovery_rows()))),
             JournalOp::ReadPending => Some(JournalReply::Pending(
                 self.pending.values().cloned().collect(),
             )),
