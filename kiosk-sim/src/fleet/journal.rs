@@ -169,7 +169,7 @@ impl MemJournal {
                         let p = PendingPayment {
                             key: keys::settled_note(&row.session, note),
                             session: row.session.clone(),
-                            account: AccountNumber(String::new()),
+                            account: AccountNumber("".into()),
                             amount,
                             method: PaymentMethod::Cash,
                             created_at: now,
@@ -196,7 +196,7 @@ impl MemJournal {
                         s.has_payment = true;
                         (s.account.clone(), s.method)
                     }
-                    None => (AccountNumber(String::new()), PaymentMethod::Cash),
+                    None => (AccountNumber("".into()), PaymentMethod::Cash),
                 };
                 if method == PaymentMethod::Cash {
                     // Its stacked notes become the payment's.

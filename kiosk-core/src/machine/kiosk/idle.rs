@@ -113,7 +113,7 @@ impl KioskMachine {
         self.journal(JournalOp::BeginSession(SessionStart {
             id: id.clone(),
             kiosk: self.config.kiosk_id.clone(),
-            account: kiosk_hal::AccountNumber(String::new()),
+            account: kiosk_hal::AccountNumber("".into()),
             method: kiosk_hal::PaymentMethod::Cash,
             at: self.now,
         }));

@@ -456,7 +456,11 @@ mod tests {
     #[test]
     fn inputs_stay_small() {
         use std::mem::size_of;
-        assert!(size_of::<JournalReply>() <= 64, "{}", size_of::<JournalReply>());
+        assert!(
+            size_of::<JournalReply>() <= 64,
+            "{}",
+            size_of::<JournalReply>()
+        );
         assert!(size_of::<Input>() <= 96, "{}", size_of::<Input>());
     }
 }
