@@ -109,7 +109,7 @@ impl App {
             .get(IDEMPOTENCY_KEY_HEADER)
             .and_then(|v| v.to_str().ok())
             .filter(|k| wire::is_valid_key(k))
-            .map(|k| IdempotencyKey(k.to_string()));
+            .map(|k| IdempotencyKey(k.to_string().into()));
         let Some(key) = key else {
             return error(StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyInvalid);
         };

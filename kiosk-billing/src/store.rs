@@ -176,7 +176,7 @@ impl Store {
             )
             .optional()?;
         if let Some((account, amount_minor, currency, method, status, body)) = existing {
-            let same = account == request.account.0
+            let same = *account == *request.account.0
                 && amount_minor == request.amount.minor
                 && currency == request.amount.currency.code()
                 && method == method_name(request.method);

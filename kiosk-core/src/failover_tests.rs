@@ -48,7 +48,7 @@ impl Backend {
     fn apply(&mut self, posting: &PaymentPosting) -> PostingAnswer {
         let n = self.credited.len();
         self.credited
-            .entry(posting.key.0.clone())
+            .entry(posting.key.0.to_string())
             .or_insert_with(|| PostingAnswer::Credited {
                 backend_ref: format!("B{n}"),
                 new_balance: posting.amount,
@@ -99,7 +99,7 @@ impl NetworkLink for FakeLink {
             return std::future::pending().await;
         }
         let mut b = self.backend.lock().unwrap();
-        b.seen.push((self.name, posting.key.0.clone()));
+        b.seen.push((self.name, posting.key.0.to_string()));
         let answer = b.apply(posting);
         match mode {
             Mode::LosesAnswers => Err(DeviceError::new(ErrorKind::Timeout, "answer lost")),
@@ -135,7 +135,7 @@ fn cny(minor: i64) -> Money {
 
 fn posting(key: &str) -> PaymentPosting {
     PaymentPosting {
-        key: IdempotencyKey(key.to_string()),
+        key: IdempotencyKey(key.to_string().into()),
         account: AccountNumber("0571-1".into()),
         amount: cny(5_000),
         method: PaymentMethod::Cash,

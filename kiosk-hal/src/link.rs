@@ -9,13 +9,19 @@
 use async_trait::async_trait;
 use core::fmt;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::{mask_middle, DeviceError, DeviceIdentity, Money};
 
 /// The customer's payment number (account number) as typed.
+///
+/// Shared, not owned (`Arc<str>`): a session's account goes into its
+/// journal rows, its posting, its pending payment and its events, and a
+/// clone is a count, not an allocation (the same for [`IdempotencyKey`]
+/// and the core's session id). Build one with `AccountNumber("…".into())`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct AccountNumber(pub String);
+pub struct AccountNumber(pub Arc<str>);
 
 impl fmt::Debug for AccountNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -50,7 +56,7 @@ impl AccountNumber {
         if let Some(c) = typed.chars().find(|c| !c.is_ascii_digit()) {
             return Err(AccountNumberError::NotADigit(c));
         }
-        Ok(AccountNumber(typed.to_string()))
+        Ok(AccountNumber(typed.to_string().into()))
     }
 }
 
@@ -91,9 +97,12 @@ impl fmt::Display for AccountNumberError {
 impl std::error::Error for AccountNumberError {}
 
 /// The key that makes a posting safe to retry: the same key is applied at most once.
+///
+/// Shared (`Arc<str>`), like [`AccountNumber`]: it is cloned into every
+/// journal row, call and event of its payment.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct IdempotencyKey(pub String);
+pub struct IdempotencyKey(pub Arc<str>);
 
 impl fmt::Debug for IdempotencyKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -258,7 +267,7 @@ pub trait NetworkLink: Send {
     /// any answer, even "unknown account", proves the link works. A link
     /// with a real health endpoint overrides it.
     async fn heartbeat(&mut self) -> Result<(), DeviceError> {
-        self.lookup_account(&AccountNumber(String::new()))
+        self.lookup_account(&AccountNumber("".into()))
             .await
             .map(|_| ())
     }

@@ -269,7 +269,7 @@ impl NetworkLink for HttpLink {
         let request = self
             .client
             .post(self.payments_url.clone())
-            .header(IDEMPOTENCY_KEY_HEADER, posting.key.0.as_str())
+            .header(IDEMPOTENCY_KEY_HEADER, &*posting.key.0)
             .json(&body);
         let sent = self.send(request).await;
         if with_code && sent.as_ref().map_or_else(|f| f.maybe_delivered, |_| true) {
@@ -480,10 +480,10 @@ mod tests {
     fn the_codes_sent_set_forgets_the_oldest_beyond_its_bound() {
         let mut sent = CodesSent::default();
         for i in 0..=CODES_SENT_MAX {
-            sent.insert(IdempotencyKey(format!("k{i}")));
+            sent.insert(IdempotencyKey(format!("k{i}").into()));
         }
         assert!(!sent.contains(&IdempotencyKey("k0".into())));
         assert!(sent.contains(&IdempotencyKey("k1".into())));
-        assert!(sent.contains(&IdempotencyKey(format!("k{CODES_SENT_MAX}"))));
+        assert!(sent.contains(&IdempotencyKey(format!("k{CODES_SENT_MAX}").into())));
     }
 }

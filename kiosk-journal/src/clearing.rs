@@ -119,7 +119,7 @@ pub fn build(
         };
         settled.push(SettledNote {
             note: r.note.map_or(0, |n| n.0),
-            session: r.session.as_ref().map(|s| s.0.clone()),
+            session: r.session.as_ref().map(|s| s.0.to_string()),
             value: r.note_value,
             fate: Fate::from_detail(r.detail.as_deref()),
             by,

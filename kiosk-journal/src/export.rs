@@ -70,11 +70,14 @@ pub fn write(
                 time::format(r.at, offset),
                 r.at.0.to_string(),
                 r.kind.clone(),
-                r.session.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
+                r.session
+                    .as_ref()
+                    .map(|s| s.0.to_string())
+                    .unwrap_or_default(),
                 r.note.map(|n| n.0.to_string()).unwrap_or_default(),
                 r.payment_key
                     .as_ref()
-                    .map(|k| k.0.clone())
+                    .map(|k| k.0.to_string())
                     .unwrap_or_default(),
                 r.note_value.map(amount).unwrap_or_default(),
                 currency.map(|c| c.code().to_string()).unwrap_or_default(),

@@ -391,7 +391,7 @@ mod tests {
     }
 
     fn acct(n: &str) -> AccountNumber {
-        AccountNumber(n.to_string())
+        AccountNumber(n.to_string().into())
     }
 
     fn backend(clock: SimClock) -> VirtualBackend {
@@ -411,7 +411,7 @@ mod tests {
 
     fn cash(key: &str, amount: Money) -> PaymentPosting {
         PaymentPosting {
-            key: IdempotencyKey(key.to_string()),
+            key: IdempotencyKey(key.to_string().into()),
             account: acct("1001"),
             amount,
             method: PaymentMethod::Cash,

@@ -210,7 +210,7 @@ async fn paying_over_https_survives_a_killed_server_and_a_killed_kiosk() {
         "the server credited exactly what the journal says: {totals:?}"
     );
     let keys: Vec<IdempotencyKey> = (1..=3)
-        .map(|n| IdempotencyKey(format!("T01-{n:06}-p1")))
+        .map(|n| IdempotencyKey(format!("T01-{n:06}-p1").into()))
         .collect();
     for key in &keys[..2] {
         let record = server.store().posting(key).unwrap().expect("posted");

@@ -49,7 +49,7 @@ pub(super) fn load(conn: &Connection, id: NoteId) -> Result<NoteRow, Fail> {
         row.ok_or_else(|| Fail::unknown(format!("no note {}", id.0)))?;
     Ok(NoteRow {
         id: id.0,
-        session: SessionId(session),
+        session: SessionId(session.into()),
         value: opt_money(minor, currency)?,
         state: note_state_from(state)?,
     })

@@ -62,9 +62,9 @@ impl Raw {
     fn finish_with_id(self) -> Result<(PendingPayment, PaymentState, i64), Fail> {
         let id = self.id;
         let record = PendingPayment {
-            key: IdempotencyKey(self.key),
-            session: SessionId(self.session),
-            account: AccountNumber(self.account),
+            key: IdempotencyKey(self.key.into()),
+            session: SessionId(self.session.into()),
+            account: AccountNumber(self.account.into()),
             amount: money(self.minor, self.currency)?,
             method: method_from(self.method)?,
             created_at: Millis(self.created_at),

@@ -36,14 +36,14 @@ pub(super) fn open_sessions(conn: &Connection) -> Result<Vec<OpenSession>, Fail>
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(rows.len());
     for (n, id, account, method) in rows {
-        let id = SessionId(id);
+        let id = SessionId(id.into());
         out.push(OpenSession {
             escrowed: escrowed_notes(conn, n)?,
             unposted_stacked: unposted_stacked(conn, &id, n)?,
             has_payment: conn
                 .prepare_cached(HAS_PAYMENT)?
                 .query_row([n], |r| r.get(0))?,
-            account: AccountNumber(account),
+            account: AccountNumber(account.into()),
             method: method_from(method)?,
             id,
         });
@@ -126,7 +126,7 @@ pub(super) fn in_doubt_notes(conn: &Connection) -> Result<Vec<InDoubtNote>, Fail
         let (id, session, minor, currency, since) = row?;
         Ok(InDoubtNote {
             id: NoteId(id),
-            session: SessionId(session),
+            session: SessionId(session.into()),
             value: opt_money(minor, currency)?,
             since: Millis(since),
         })

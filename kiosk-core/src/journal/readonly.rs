@@ -262,13 +262,17 @@ impl ReadOnlyJournal {
                     id,
                     at: Millis(u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)),
                     kind: r.get(2)?,
-                    session: r.get::<_, Option<String>>(3)?.map(SessionId),
+                    session: r.get::<_, Option<String>>(3)?.map(|s| SessionId(s.into())),
                     note: r.get::<_, Option<i64>>(4)?.map(NoteId),
-                    payment_key: r.get::<_, Option<String>>(5)?.map(IdempotencyKey),
+                    payment_key: r
+                        .get::<_, Option<String>>(5)?
+                        .map(|s| IdempotencyKey(s.into())),
                     note_value: money(r.get(6)?, r.get(7)?)?,
                     detail: r.get(8)?,
                     payment,
-                    note_payment: r.get::<_, Option<String>>(13)?.map(IdempotencyKey),
+                    note_payment: r
+                        .get::<_, Option<String>>(13)?
+                        .map(|s| IdempotencyKey(s.into())),
                 };
                 each(&row);
                 seen += 1;

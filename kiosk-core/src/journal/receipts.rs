@@ -83,7 +83,7 @@ pub(super) fn unprinted(conn: &Connection) -> Result<Vec<UnprintedReceipt>, Fail
             ))
         })?;
         out.push(UnprintedReceipt {
-            session: SessionId(session),
+            session: SessionId(session.into()),
             receipt,
             at: Millis(at),
         });

@@ -41,7 +41,7 @@ pub(super) fn load(conn: &Connection, id: &SessionId) -> Result<SessionRow, Fail
         row.ok_or_else(|| Fail::unknown(format!("no session {id}")))?;
     Ok(SessionRow {
         n,
-        account: AccountNumber(account),
+        account: AccountNumber(account.into()),
         method: method_from(method)?,
         ended,
     })

@@ -103,15 +103,21 @@ mod tests {
         assert!(matches!(&steps[0], RecoveryStep::NoteInDoubt { note, .. } if *note == NoteId(3)));
         assert!(
             matches!(&steps[1], RecoveryStep::PaymentPending { key, amount, .. }
-                if key.0 == "S1-p1" && amount.minor == 7000)
+                if &*key.0 == "S1-p1" && amount.minor == 7000)
         );
-        assert!(matches!(&steps[2], RecoveryStep::EndInterrupted { session } if session.0 == "S1"));
-        assert!(matches!(&steps[3], RecoveryStep::EndInterrupted { session } if session.0 == "S2"));
+        assert!(
+            matches!(&steps[2], RecoveryStep::EndInterrupted { session } if &*session.0 == "S1")
+        );
+        assert!(
+            matches!(&steps[3], RecoveryStep::EndInterrupted { session } if &*session.0 == "S2")
+        );
     }
 
     #[test]
     fn a_session_that_had_journaled_its_payment_gets_a_second_key() {
         let steps = plan(&[open("S1", &[], Some(10), true)]);
-        assert!(matches!(&steps[0], RecoveryStep::PaymentPending { key, .. } if key.0 == "S1-r1"));
+        assert!(
+            matches!(&steps[0], RecoveryStep::PaymentPending { key, .. } if &*key.0 == "S1-r1")
+        );
     }
 }

@@ -116,7 +116,10 @@ impl Kiosk {
                     None => j.settle_in_doubt(note, fate, now)?,
                     Some(operators) => j.settle_in_doubt_by_staff(note, fate, operators, now)?,
                 };
-                Some(JournalReply::Settled { note, settlement })
+                Some(JournalReply::Settled {
+                    note,
+                    settlement: Box::new(settlement),
+                })
             }
             JournalOp::PaymentPending(session, key, amount) => {
                 j.payment_pending(&session, &key, amount, now)?;
@@ -151,13 +154,13 @@ impl Kiosk {
                 counted,
                 counted_notes,
                 counterfeit_found,
-            } => Some(JournalReply::Clearing(j.record_clearing(
+            } => Some(JournalReply::Clearing(Box::new(j.record_clearing(
                 now,
                 &operators,
                 counted,
                 counted_notes.as_deref(),
                 counterfeit_found,
-            )?)),
+            )?))),
             JournalOp::SaveTicket(ticket) => {
                 j.save_ticket(&ticket)?;
                 None
@@ -184,14 +187,14 @@ impl Kiosk {
                 }
                 None
             }
-            JournalOp::ReadRecovery => Some(JournalReply::Recovery(RecoveryRows {
+            JournalOp::ReadRecovery => Some(JournalReply::Recovery(Box::new(RecoveryRows {
                 tickets: j.tickets()?,
                 open_sessions: j.open_sessions()?,
                 max_session_seq: j.max_session_seq()?,
                 in_doubt: j.in_doubt_notes()?,
                 last_note: j.last_note()?,
                 last_note_unaccounted: j.last_note_unaccounted()?,
-            })),
+            }))),
             JournalOp::ReadPending => Some(JournalReply::Pending(j.pending_payments()?)),
             JournalOp::ReadInDoubt => Some(JournalReply::InDoubt(j.in_doubt_notes()?)),
             JournalOp::ReadUnprinted => Some(JournalReply::Unprinted(j.unprinted_receipts()?)),

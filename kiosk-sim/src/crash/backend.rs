@@ -65,12 +65,12 @@ impl BackendBook {
     /// Receives one posting: applies a new key (or refuses it for the
     /// frozen account), repeats the stored answer for a known one.
     pub fn receive(&mut self, posting: &PaymentPosting) -> PostingAnswer {
-        let key = posting.key.0.clone();
+        let key = posting.key.0.to_string();
         if let Some(record) = self.keys.get_mut(&key) {
             record.received += 1;
             return record.answer.clone();
         }
-        let account = posting.account.0.clone();
+        let account = posting.account.0.to_string();
         let (answer, applied) = if account == FROZEN_ACCOUNT {
             let reason = "account frozen by the operator".to_string();
             (PostingAnswer::Refused { reason }, 0)
@@ -167,7 +167,7 @@ impl NetworkLink for FileLink {
         self.half_trip().await;
         self.dropped()?;
         self.half_trip().await;
-        let balance = self.book.balances.get(&account.0).copied().unwrap_or(0);
+        let balance = self.book.balances.get(&*account.0).copied().unwrap_or(0);
         Ok(AccountAnswer::Payable(AccountInfo {
             holder_name: "张三".into(),
             amount_due: Money::major(100, Currency::CNY),

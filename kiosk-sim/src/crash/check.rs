@@ -184,7 +184,7 @@ pub fn observe(dir: &Path) -> Result<Observation, String> {
         });
     let mut backend = Vec::with_capacity(book.keys.len());
     for (key, record) in &book.keys {
-        let id = IdempotencyKey(key.clone());
+        let id = IdempotencyKey(key.clone().into());
         let state = match &journal {
             Some(j) => j.payment_state(&id).map_err(|e| e.to_string())?,
             None => None,

@@ -56,7 +56,7 @@ impl Counter {
             let _ = screen;
         }
         self.press(CustomerAction::EnterAccount {
-            account: AccountNumber(script.account.clone()),
+            account: AccountNumber(script.account.clone().into()),
         })
         .await;
         let confirm = self

@@ -377,9 +377,10 @@ pub fn run_once_with(
         let bank = async {
             for c in &scenario.account_changes {
                 clock.sleep_until(Millis(c.at_ms)).await;
-                world
-                    .backend
-                    .set_account_status(&kiosk_hal::AccountNumber(c.account.clone()), c.status);
+                world.backend.set_account_status(
+                    &kiosk_hal::AccountNumber(c.account.clone().into()),
+                    c.status,
+                );
             }
         };
         let kiosk_life = async {

@@ -139,7 +139,7 @@ fn backend(g: &mut Gen) -> BackendConfig {
     for (i, number) in OPEN_ACCOUNTS.iter().enumerate() {
         let due = g.pick(&[30, 120, 500, 2_000]);
         accounts.insert(
-            AccountNumber(number.to_string()),
+            AccountNumber(number.to_string().into()),
             Account {
                 holder_name: format!("客户{i}"),
                 amount_due: Money::major(due, cny),
@@ -153,7 +153,7 @@ fn backend(g: &mut Gen) -> BackendConfig {
         ("1099", AccountStatus::Closed),
     ] {
         accounts.insert(
-            AccountNumber(number.to_string()),
+            AccountNumber(number.to_string().into()),
             Account {
                 holder_name: "停用".into(),
                 amount_due: Money::zero(cny),

@@ -216,7 +216,7 @@ impl Monitor {
         if let Some(record) = backend.posting(key) {
             if record.posting.method == PaymentMethod::Cash {
                 let mut again = record.posting.clone();
-                again.key = IdempotencyKey(format!("{}-again", key.0));
+                again.key = IdempotencyKey(format!("{}-again", key.0).into());
                 backend.post(&again);
                 self.planted_done = true;
             }

@@ -169,7 +169,7 @@ impl MemJournal {
                         let p = PendingPayment {
                             key: keys::settled_note(&row.session, note),
                             session: row.session.clone(),
-                            account: AccountNumber(String::new()),
+                            account: AccountNumber("".into()),
                             amount,
                             method: PaymentMethod::Cash,
                             created_at: now,
@@ -185,7 +185,10 @@ impl MemJournal {
                         Settlement::StillInDoubt
                     }
                 };
-                Some(JournalReply::Settled { note, settlement })
+                Some(JournalReply::Settled {
+                    note,
+                    settlement: Box::new(settlement),
+                })
             }
             JournalOp::PaymentPending(session, key, amount) => {
                 let (account, method) = match self.sessions.get_mut(&session) {
@@ -193,7 +196,7 @@ impl MemJournal {
                         s.has_payment = true;
                         (s.account.clone(), s.method)
                     }
-                    None => (AccountNumber(String::new()), PaymentMethod::Cash),
+                    None => (AccountNumber("".into()), PaymentMethod::Cash),
                 };
                 if method == PaymentMethod::Cash {
                     // Its stacked notes become the payment's.
@@ -250,7 +253,7 @@ impl MemJournal {
                 self.tickets.insert(ticket.id, *ticket);
                 None
             }
-            JournalOp::ReadRecovery => Some(JournalReply::Recovery(self.recovery_rows())),
+            JournalOp::ReadRecovery => Some(JournalReply::Recovery(Box::new(self.recovery_rows()))),
             JournalOp::ReadPending => Some(JournalReply::Pending(
                 self.pending.values().cloned().collect(),
             )),

@@ -3,7 +3,7 @@
 //!
 //! # The model
 //!
-//! A discrete-event simulation with its own event queue (a binary heap keyed
+//! A discrete-event simulation with its own event queue (a radix heap keyed
 //! by time and sequence number; no tokio, no wall clock). Only real events
 //! are scheduled: arrivals, the answer a session waits for, session
 //! deadlines, customers leaving, faults starting, being detected, dispatched

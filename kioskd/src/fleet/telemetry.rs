@@ -264,7 +264,7 @@ fn build_status(
             .collect(),
         offered_methods: v.offered_methods.clone(),
         session: v.session.as_ref().map(|s| SessionState {
-            id: s.0.clone(),
+            id: s.0.to_string(),
             started_at_ms: session_started_at.unwrap_or(now),
         }),
         queue: None,

@@ -95,7 +95,7 @@ fn the_audit_view_reads_the_trail_with_names_and_keys() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let sid = Some(s.0.clone());
+    let sid = Some(s.0.to_string());
     let cny_ = Some("CNY".to_string());
     let expected: Vec<Row> = vec![
         (

@@ -423,7 +423,7 @@ fn a_version_1_journal_is_migrated_on_open_with_its_whole_history() {
         )
         .is_err());
     // The journal goes on from there, in the new format.
-    let s = SessionId("K01-000002".to_string());
+    let s = SessionId("K01-000002".into());
     j.note_stacked(&s, Some(crate::journal::NoteId(3)), cny(2000), Millis(8000))
         .unwrap();
     j.payment_pending(&s, &key("K01-000002"), cny(2000), Millis(9000))
@@ -450,8 +450,8 @@ fn a_version_1_journal_is_migrated_on_open_with_its_whole_history() {
                 Some("K01-000002".into()),
                 Some("K01-000002".into())
             ),
-            ("session-begun".into(), Some(s3.0.clone()), None),
-            ("session-ended".into(), Some(s3.0.clone()), None),
+            ("session-begun".into(), Some(s3.0.to_string()), None),
+            ("session-ended".into(), Some(s3.0.to_string()), None),
         ]
     );
     j.verify_full().unwrap();

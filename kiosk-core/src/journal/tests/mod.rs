@@ -32,7 +32,7 @@ fn cny(minor: i64) -> Money {
 
 /// A key.
 fn key(s: &str) -> IdempotencyKey {
-    IdempotencyKey(s.to_string())
+    IdempotencyKey(s.to_string().into())
 }
 
 /// The test kiosk.
@@ -60,7 +60,7 @@ fn begin(j: &mut Journal, seq: u64, method: PaymentMethod) -> SessionId {
     j.begin_session(&SessionStart {
         id: id.clone(),
         kiosk: kiosk(),
-        account: AccountNumber("0571-88886666".to_string()),
+        account: AccountNumber("0571-88886666".into()),
         method,
         at: Millis(seq * 1000),
     })

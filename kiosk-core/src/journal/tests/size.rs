@@ -23,7 +23,7 @@ fn bench_payment(j: &mut Journal, seq: u64) {
     j.begin_session(&SessionStart {
         id: s.clone(),
         kiosk: kiosk(),
-        account: AccountNumber("0571-88886666".to_string()),
+        account: AccountNumber("0571-88886666".into()),
         method: PaymentMethod::Cash,
         at,
     })

@@ -85,7 +85,7 @@ impl KioskMachine {
             }
             StaffCommand::SelfTest => {
                 self.push(Output::Link(LinkCall::Lookup {
-                    account: kiosk_hal::AccountNumber(self.config.self_test_account.clone()),
+                    account: kiosk_hal::AccountNumber(self.config.self_test_account.clone().into()),
                     purpose: Purpose::Command,
                     timeout_ms: self.config.lookup_timeout_ms,
                 }));

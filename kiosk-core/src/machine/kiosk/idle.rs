@@ -113,7 +113,7 @@ impl KioskMachine {
         self.journal(JournalOp::BeginSession(SessionStart {
             id: id.clone(),
             kiosk: self.config.kiosk_id.clone(),
-            account: kiosk_hal::AccountNumber(String::new()),
+            account: kiosk_hal::AccountNumber("".into()),
             method: kiosk_hal::PaymentMethod::Cash,
             at: self.now,
         }));
@@ -446,7 +446,7 @@ impl KioskMachine {
                 InDoubtCause::Recovered(value) => self.note_went_in_doubt(note, Some(value)),
                 InDoubtCause::Unaccounted => self.event(KioskEvent::NoteInDoubt { note }),
             },
-            JournalReply::Settled { note, settlement } => self.settled(note, settlement),
+            JournalReply::Settled { note, settlement } => self.settled(note, *settlement),
             JournalReply::Attempt(key, attempt) => {
                 self.event(KioskEvent::PostingAttempt { key, attempt })
             }
@@ -458,8 +458,8 @@ impl KioskMachine {
                     self.finish_recovery();
                 }
             }
-            JournalReply::Recovery(rows) => self.recover_rows(rows),
-            JournalReply::Clearing(record) => self.clearing_recorded(record),
+            JournalReply::Recovery(rows) => self.recover_rows(*rows),
+            JournalReply::Clearing(record) => self.clearing_recorded(*record),
             JournalReply::InDoubt(notes) => self.clearing_in_doubt(notes),
             JournalReply::Unprinted(owed) => self.reprint_owed(owed),
         }

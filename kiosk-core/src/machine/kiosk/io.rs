@@ -375,6 +375,11 @@ pub struct RecoveryRows {
 }
 
 /// A journal operation's answer.
+///
+/// Every [`Input`] is as large as its largest variant and is moved into
+/// the machine (and through an executor's inbox), so the large and rare
+/// answers (a settlement, a clearing's record, recovery's rows) are
+/// boxed, as large outputs are (see [`Output`]); a test pins the size.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JournalReply {
     /// The escrowed note's row.
@@ -392,15 +397,16 @@ pub enum JournalReply {
     Settled {
         /// The note.
         note: NoteId,
-        /// The settlement.
-        settlement: Settlement,
+        /// The settlement (boxed: a credit carries its whole pending
+        /// payment, and every input is as large as its largest variant).
+        settlement: Box<Settlement>,
     },
     /// A posting's attempt number.
     Attempt(IdempotencyKey, u32),
-    /// The clearing's record.
-    Clearing(ClearingRecord),
-    /// What recovery needs.
-    Recovery(RecoveryRows),
+    /// The clearing's record (boxed: large and a few times a day).
+    Clearing(Box<ClearingRecord>),
+    /// What recovery needs (boxed: large and once per start).
+    Recovery(Box<RecoveryRows>),
     /// The pending payments.
     Pending(Vec<PendingPayment>),
     /// The in-doubt notes.
@@ -440,5 +446,21 @@ mod tests {
         assert!(size_of::<LinkCall>() <= 48, "{}", size_of::<LinkCall>());
         assert!(size_of::<DeviceCall>() <= 64, "{}", size_of::<DeviceCall>());
         assert!(size_of::<KioskEvent>() <= 80, "{}", size_of::<KioskEvent>());
+    }
+
+    /// Every input is moved into the machine, and through the executor's
+    /// inbox, and is as large as its largest variant: with a clearing's
+    /// record, recovery's rows and a settlement unboxed in
+    /// [`JournalReply`] every input was 192 bytes, for answers a kiosk
+    /// gets a few times a day against thousands of small ones per hour.
+    #[test]
+    fn inputs_stay_small() {
+        use std::mem::size_of;
+        assert!(
+            size_of::<JournalReply>() <= 64,
+            "{}",
+            size_of::<JournalReply>()
+        );
+        assert!(size_of::<Input>() <= 96, "{}", size_of::<Input>());
     }
 }

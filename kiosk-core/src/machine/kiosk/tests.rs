@@ -145,7 +145,10 @@ impl World {
                         (NoteFate::Returned, _) => Settlement::Returned,
                         (NoteFate::Unknown, _) => Settlement::StillInDoubt,
                     };
-                    JournalReply::Settled { note, settlement }
+                    JournalReply::Settled {
+                        note,
+                        settlement: Box::new(settlement),
+                    }
                 }
                 JournalOp::PaymentPending(session, key, amount) => {
                     self.pending.insert(
@@ -177,7 +180,7 @@ impl World {
                     counted,
                     counterfeit_found,
                     ..
-                } => JournalReply::Clearing(ClearingRecord {
+                } => JournalReply::Clearing(Box::new(ClearingRecord {
                     id: 1,
                     at: now,
                     operators,
@@ -188,8 +191,8 @@ impl World {
                     in_doubt_notes: 0,
                     chain_head: None,
                     notes: Vec::new(),
-                }),
-                JournalOp::ReadRecovery => JournalReply::Recovery(self.recovery.clone()),
+                })),
+                JournalOp::ReadRecovery => JournalReply::Recovery(Box::new(self.recovery.clone())),
                 JournalOp::ReadPending => {
                     JournalReply::Pending(self.pending.values().cloned().collect())
                 }
