@@ -13,7 +13,7 @@ use kiosk_hal::{IdempotencyKey, Money, PaymentMethod};
 
 use super::checks::{Check, Violations, HEALTHY_MS};
 use crate::backend::VirtualBackend;
-use crate::drill::run::StepView;
+use crate::drill::run::{StepView, POWER_LOSS_BEFORE_ACK};
 use crate::drill::scenario::StaffDoes;
 use crate::drill::Scenario;
 use crate::faults::InjectedFault;
@@ -417,6 +417,14 @@ impl Monitor {
             .iter()
             .filter(|(start, _)| *start <= now)
             .count() as u32;
+        // Among the device faults: each report the acceptor handed again
+        // to a kiosk that started after one died before acknowledging it
+        // (an unaccounted repeat is rightly put in doubt), and each such
+        // death (a power loss like the scheduled ones).
+        let repeats = faults
+            .iter()
+            .filter(|f| f.device == "acceptor" && f.fault.starts_with("ReportRepeated"))
+            .count();
         let causes = device_faults
             + power_losses
             + upto(&self.plan.restarts)
@@ -427,7 +435,7 @@ impl Monitor {
                 at,
                 Some(step),
                 format!(
-                    "{put_in_doubt} notes put in doubt, but only {causes} faults so far could cause one ({device_faults} acceptor faults, {power_losses} power losses, restarts, box removals)"
+                    "{put_in_doubt} notes put in doubt, but only {causes} faults so far could cause one ({device_faults} acceptor faults of which {repeats} reports repeated after a restart, {power_losses} power losses, restarts, box removals)"
                 ),
             );
         }
@@ -456,7 +464,15 @@ impl Monitor {
         self.check_money(&reading, journal, &run.backend, at, None);
 
         let last = |times: &mut dyn Iterator<Item = u64>| times.max().unwrap_or(0);
-        let power_back = last(&mut self.plan.power_losses.iter().map(|(_, end)| *end));
+        let power_back = last(
+            &mut self.plan.power_losses.iter().map(|(_, end)| *end).chain(
+                run.injected.iter().filter_map(|f| {
+                    let ended = f.fault.strip_prefix("end of ")?;
+                    (f.device == "acceptor" && ended.starts_with(POWER_LOSS_BEFORE_ACK))
+                        .then_some(f.at.0)
+                }),
+            ),
+        );
         // Link faults: the last one that struck, plus its longest timeout.
         let link_quiet = last(
             &mut run
