@@ -44,6 +44,8 @@ struct Plan {
     /// outside a clearing takes the kiosk out of service until staff
     /// enable it (by design), so without one `cash-offered` does not apply.
     staff_enable_after_removals: bool,
+    /// When staff enable the kiosk, in order.
+    enables: Vec<u64>,
 }
 
 impl Plan {
@@ -99,6 +101,12 @@ impl Plan {
                         .any(|c| c.command == StaffCommand::Enable && c.at_ms > removal.at_ms)
                 }),
             account_changes: scenario.account_changes.iter().map(|c| c.at_ms).collect(),
+            enables: scenario
+                .commands
+                .iter()
+                .filter(|c| c.command == StaffCommand::Enable)
+                .map(|c| c.at_ms)
+                .collect(),
         }
     }
 }
@@ -509,9 +517,20 @@ impl Monitor {
         .max(power_back)
         .max(last(&mut self.plan.box_actions.iter().copied()))
         .max(last(&mut self.plan.commands.iter().copied()));
+        // A `StackerRemoved` report repeated to a kiosk that started after
+        // one died before acknowledging it is, to that kiosk, a removal
+        // like any other (it cannot tell the two apart): it waits for
+        // staff's enable as after a removal staff made.
+        let last_enable = self.plan.enables.iter().copied().max();
+        let removal_repeated_after_enable = run.injected.iter().any(|f| {
+            f.device == "acceptor"
+                && f.fault.starts_with("ReportRepeated { report: StackerRemoved")
+                && last_enable.is_none_or(|enable| f.at.0 >= enable)
+        });
         if end >= devices_quiet + HEALTHY_MS
             && run.staff.is_present()
             && self.plan.staff_enable_after_removals
+            && !removal_repeated_after_enable
         {
             let offered = match &self.last_idle_screen {
                 Some(Screen::Welcome { methods }) => methods.contains(&PaymentMethod::Cash),
