@@ -11,10 +11,14 @@
 //! where the note then ends up, and so what the device reports at power-up,
 //! follows from where it was in its path (the table on [`AcceptorFault`]).
 //! Only the explicit `misreport-*` faults make the device report something
-//! other than where a note really is. Every event is queued and
-//! [`next_event`](kiosk_hal::BillAcceptor::next_event) pops the queue, so it
-//! is cancel safe; a waiting `next_event` sleeps until the device's next
-//! deadline or until someone acts on it, never on a polling timer.
+//! other than where a note really is. Every event is queued;
+//! [`next_event`](kiosk_hal::BillAcceptor::next_event) hands the head of the
+//! queue over in the same step that returns it, so it is cancel safe, and
+//! the host's next call (any call) acknowledges it, which takes it off the
+//! queue: a kiosk that loses power in between gets the same report again at
+//! its next start ([`HostPower`], the fault `kiosk-power-loss-before-ack`).
+//! A waiting `next_event` sleeps until the device's next deadline or until
+//! someone acts on it, never on a polling timer.
 
 mod config;
 mod machine;

@@ -18,6 +18,11 @@ use crate::drill::scenario::StaffDoes;
 use crate::drill::Scenario;
 use crate::faults::InjectedFault;
 
+/// How the kiosk's security alarm for a cash box removed outside a
+/// clearing starts (the removal that takes it out of service until staff
+/// enable it).
+const REMOVAL_ALARM: &str = "cash box removed outside an authorised clearing";
+
 /// A fault planted in the kiosk's behaviour to prove the explorer catches
 /// and shrinks a real loss (the explorer's own test; never on by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +49,6 @@ struct Plan {
     /// outside a clearing takes the kiosk out of service until staff
     /// enable it (by design), so without one `cash-offered` does not apply.
     staff_enable_after_removals: bool,
-    /// When staff enable the kiosk, in order.
-    enables: Vec<u64>,
 }
 
 impl Plan {
@@ -101,12 +104,6 @@ impl Plan {
                         .any(|c| c.command == StaffCommand::Enable && c.at_ms > removal.at_ms)
                 }),
             account_changes: scenario.account_changes.iter().map(|c| c.at_ms).collect(),
-            enables: scenario
-                .commands
-                .iter()
-                .filter(|c| c.command == StaffCommand::Enable)
-                .map(|c| c.at_ms)
-                .collect(),
         }
     }
 }
@@ -517,20 +514,34 @@ impl Monitor {
         .max(power_back)
         .max(last(&mut self.plan.box_actions.iter().copied()))
         .max(last(&mut self.plan.commands.iter().copied()));
-        // A `StackerRemoved` report repeated to a kiosk that started after
-        // one died before acknowledging it is, to that kiosk, a removal
-        // like any other (it cannot tell the two apart): it waits for
-        // staff's enable as after a removal staff made.
-        let last_enable = self.plan.enables.iter().copied().max();
-        let removal_repeated_after_enable = run.injected.iter().any(|f| {
-            f.device == "acceptor"
-                && f.fault.starts_with("ReportRepeated { report: StackerRemoved")
-                && last_enable.is_none_or(|enable| f.at.0 >= enable)
-        });
+        // A removal the kiosk learns of after staff's last enable (a
+        // `StackerRemoved` report repeated to a kiosk that started after one
+        // died before acknowledging it, or first delivered late because the
+        // kiosk was dark when the box went out) is, to the kiosk, a removal
+        // like any other (it cannot tell them apart): it rightly waits for
+        // staff's enable, which did not come after it.
+        let last_at = |wanted: &dyn Fn(&KioskEvent) -> bool| {
+            run.trace
+                .iter()
+                .filter(|e| wanted(&e.event))
+                .map(|e| e.at.0)
+                .max()
+        };
+        let last_removal_alarm = last_at(
+            &|e| matches!(e, KioskEvent::SecurityAlarm { reason } if reason.starts_with(REMOVAL_ALARM)),
+        );
+        let last_enable = last_at(
+            &|e| matches!(e, KioskEvent::CommandDone { command, ok: true, .. } if command == "enable"),
+        );
+        let enabled_after_last_removal = match (last_removal_alarm, last_enable) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(removal), Some(enable)) => enable >= removal,
+        };
         if end >= devices_quiet + HEALTHY_MS
             && run.staff.is_present()
             && self.plan.staff_enable_after_removals
-            && !removal_repeated_after_enable
+            && enabled_after_last_removal
         {
             let offered = match &self.last_idle_screen {
                 Some(Screen::Welcome { methods }) => methods.contains(&PaymentMethod::Cash),
