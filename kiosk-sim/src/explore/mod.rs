@@ -149,11 +149,13 @@
 //!
 //! It has teeth: with recovery putting an unaccounted note in the
 //! acceptor's path slot again (the crash test's double credit, fixed in
-//! `recover.rs`), `kiosk-sim explore --runs 2000 --seed 1` failed 30 runs,
+//! `recover.rs`), `kiosk-sim explore --runs 2000 --seed 1` failed 29 runs,
 //! the first seed 69 (`box-covered`, `no-double-credit`: a `Stacked`
 //! report reached three lives and the third credited the note again; the
 //! regression test is `kiosk-sim/tests/report_repeats.rs`). With the fix:
-//! 0 failing.
+//! 0 failing; 20,000 runs from seed 3,000,000 (release, `--jobs 2`,
+//! 1,322,388 steps checked, 1,704 simulated hours): 0 failing, 276 s wall
+//! (72 runs/s at load average 4–5), 171 s CPU.
 //!
 //! # Checks
 //!
