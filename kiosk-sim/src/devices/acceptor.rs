@@ -52,7 +52,31 @@ use crate::rng::SimRng;
 /// host (see [`HostPower`]).
 pub struct VirtualAcceptor {
     unit: Shared<AcceptorMachine>,
-    cut: Arc<Notify>,
+    cut: Arc<PowerCut>,
+}
+
+/// A `kiosk-power-loss-before-ack` that struck, passed from the acceptor
+/// to the drill apart from the device's state, so that the drill waiting
+/// for it never wakes the kiosk's own wait on the device.
+#[derive(Default)]
+struct PowerCut {
+    /// The outage's length, until the drill takes it.
+    down_ms: std::sync::Mutex<Option<u64>>,
+    struck: Notify,
+}
+
+impl PowerCut {
+    fn strike(&self, down_ms: u64) {
+        *self.down_ms.lock().unwrap_or_else(|p| p.into_inner()) = Some(down_ms);
+        self.struck.notify_one();
+    }
+
+    fn take(&self) -> Option<u64> {
+        self.down_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
 }
 
 /// The drill's side of the kiosk–acceptor connection: when the kiosk loses
@@ -62,7 +86,7 @@ pub struct VirtualAcceptor {
 #[derive(Clone)]
 pub struct HostPower {
     unit: Shared<AcceptorMachine>,
-    cut: Arc<Notify>,
+    cut: Arc<PowerCut>,
 }
 
 impl HostPower {
@@ -72,11 +96,11 @@ impl HostPower {
     /// caller must stop the kiosk at once and call [`HostPower::lost_power`].
     pub async fn power_loss(&self) -> u64 {
         loop {
-            let notified = self.cut.notified();
-            if let Some(down_ms) = self.unit.with(|m, _| m.take_host_cut()) {
+            let struck = self.cut.struck.notified();
+            if let Some(down_ms) = self.cut.take() {
                 return down_ms;
             }
-            notified.await;
+            struck.await;
         }
     }
 
@@ -155,7 +179,7 @@ impl CashUnit {
     ) -> Result<CashUnit, ConfigError> {
         let machine = AcceptorMachine::new(acceptor, BoxState::new(cash_box), rng)?;
         let unit = Shared::new(machine, clock);
-        let cut = Arc::new(Notify::new());
+        let cut = Arc::new(PowerCut::default());
         Ok(CashUnit {
             acceptor: VirtualAcceptor {
                 unit: unit.clone(),
@@ -206,11 +230,11 @@ impl VirtualAcceptor {
     /// struck that report the kiosk has just lost power instead: the drill
     /// is told and the call never returns (the drill drops the kiosk).
     async fn call<R: Send>(&self, f: impl FnOnce(&mut AcceptorMachine, Millis) -> R + Send) -> R {
-        let done = self.unit.with(|m, now| m.host_call().then(|| f(m, now)));
+        let done = self.unit.with(|m, now| m.host_call().map(|()| f(m, now)));
         match done {
-            Some(result) => result,
-            None => {
-                self.cut.notify_one();
+            Ok(result) => result,
+            Err(down_ms) => {
+                self.cut.strike(down_ms);
                 std::future::pending().await
             }
         }

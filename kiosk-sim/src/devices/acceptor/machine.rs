@@ -100,8 +100,6 @@ pub(crate) struct AcceptorMachine {
     /// host loses power before its next call reaches the device (the
     /// outage's length, ms).
     host_dies: Option<u64>,
-    /// The host lost power that way and the drill has not yet been told.
-    host_cut: Option<u64>,
     returned_to_customer: Vec<Money>,
     retrieved_by_staff: Vec<Money>,
 }
@@ -176,7 +174,6 @@ impl AcceptorMachine {
             head_handed: false,
             head_deliveries: 0,
             host_dies: None,
-            host_cut: None,
             returned_to_customer: Vec::new(),
             retrieved_by_staff: Vec::new(),
         })
@@ -265,17 +262,16 @@ impl AcceptorMachine {
     /// `kiosk-power-loss-before-ack` struck that report: the host lost
     /// power before this call reached the device, nothing is acknowledged,
     /// and the call never arrives.
-    pub(crate) fn host_call(&mut self) -> bool {
+    pub(crate) fn host_call(&mut self) -> Result<(), u64> {
         if let Some(down_ms) = self.host_dies.take() {
-            self.host_cut = Some(down_ms);
             self.host_lost_power();
-            return false;
+            return Err(down_ms);
         }
         if std::mem::take(&mut self.head_handed) {
             self.queue.pop_front();
             self.head_deliveries = 0;
         }
-        true
+        Ok(())
     }
 
     /// The host lost power (any kiosk power loss): what it was handed and
@@ -284,12 +280,6 @@ impl AcceptorMachine {
     pub(crate) fn host_lost_power(&mut self) {
         self.head_handed = false;
         self.host_dies = None;
-    }
-
-    /// The length of the outage a `kiosk-power-loss-before-ack` caused, once
-    /// (what the drill waits for to cut the kiosk's power).
-    pub(crate) fn take_host_cut(&mut self) -> Option<u64> {
-        self.host_cut.take()
     }
 
     /// Hands the head of the queue to the host, keeping it until the host's

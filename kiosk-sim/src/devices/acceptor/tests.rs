@@ -642,7 +642,7 @@ fn scripted_session(m: &mut AcceptorMachine, until: Millis) -> Seen {
     while let Some(at) = m.next_deadline().filter(|at| *at <= until) {
         m.advance(at);
         // Each host call acknowledges the report handed over before it.
-        while let Some(event) = m.host_call().then(|| m.pop_event(at)).flatten() {
+        while let Some(event) = m.host_call().ok().and_then(|()| m.pop_event(at)) {
             let event = event.expect("no offline fault here");
             // A cut in the same instant as the event may have emptied the
             // path already: then the host's call fails, as it would on a
