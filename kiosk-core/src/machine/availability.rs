@@ -121,8 +121,10 @@ impl Availability {
     /// The payment methods a customer may choose now.
     ///
     /// A note in doubt is for staff to reconcile, not a lock: cash is
-    /// offered whenever the acceptor and the box can take it. With no
-    /// answer from the backend no account can be checked, so nothing is.
+    /// offered whenever the acceptor and the box can take it, except while
+    /// the kiosk waits (briefly, and for a bounded time) for the acceptor's
+    /// word on a note a restart left in its path. With no answer from the
+    /// backend no account can be checked, so nothing is.
     pub fn offered(&self) -> Vec<PaymentMethod> {
         self.offered_iter().collect()
     }
