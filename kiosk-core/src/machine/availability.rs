@@ -173,7 +173,6 @@ impl Availability {
             (None, true) => "backend unreachable".into(),
             (None, false) => match self.faults.keys().next() {
                 Some(device) => format!("{device:?} fault").to_lowercase(),
-                None if self.awaiting_acceptor => "checking the note acceptor".into(),
                 None => "no payment method available".into(),
             },
         };
@@ -236,9 +235,10 @@ mod tests {
         assert_eq!(a.offered(), [PaymentMethod::Code]);
         let mut cash_only = Availability::new(false);
         cash_only.set_awaiting_acceptor(true);
+        // (A reason of its own would need its text in the screen catalog.)
         assert!(matches!(
             cash_only.idle_screen(),
-            Screen::OutOfService { reason, .. } if reason == "checking the note acceptor"
+            Screen::OutOfService { reason, .. } if reason == "no payment method available"
         ));
         cash_only.set_awaiting_acceptor(false);
         assert_eq!(cash_only.offered(), [PaymentMethod::Cash]);
