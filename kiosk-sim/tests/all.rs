@@ -18,3 +18,6 @@ mod crash_kill;
 
 #[path = "drill_html.rs"]
 mod drill_html;
+
+#[path = "report_repeats.rs"]
+mod report_repeats;

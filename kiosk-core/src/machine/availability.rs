@@ -26,6 +26,10 @@ pub struct Availability {
     link_unreachable: bool,
     /// A card / QR reader is fitted.
     reader_fitted: bool,
+    /// A restart left a note possibly in the acceptor's path and the
+    /// acceptor has not yet said where it is: no cash (see
+    /// [`Availability::set_awaiting_acceptor`]).
+    awaiting_acceptor: bool,
 }
 
 impl Availability {
@@ -83,6 +87,20 @@ impl Availability {
         self.link_unreachable = unreachable;
     }
 
+    /// Whether cash waits for the acceptor's word on a note a restart left
+    /// in its path. While it does, a report about that note arriving late
+    /// could only be taken by a new customer's session as that customer's
+    /// own note; so no cash session starts until the report has come (or
+    /// the machine has given up waiting and left the note in doubt).
+    pub fn set_awaiting_acceptor(&mut self, awaiting: bool) {
+        self.awaiting_acceptor = awaiting;
+    }
+
+    /// Whether cash waits for the acceptor's word on a note left in its path.
+    pub fn awaiting_acceptor(&self) -> bool {
+        self.awaiting_acceptor
+    }
+
     /// Out of service by order, with the reason shown to customers
     /// (`None`: back in service).
     pub fn set_disabled(&mut self, reason: Option<String>) {
@@ -103,8 +121,10 @@ impl Availability {
     /// The payment methods a customer may choose now.
     ///
     /// A note in doubt is for staff to reconcile, not a lock: cash is
-    /// offered whenever the acceptor and the box can take it. With no
-    /// answer from the backend no account can be checked, so nothing is.
+    /// offered whenever the acceptor and the box can take it, except while
+    /// the kiosk waits (briefly, and for a bounded time) for the acceptor's
+    /// word on a note a restart left in its path. With no answer from the
+    /// backend no account can be checked, so nothing is.
     pub fn offered(&self) -> Vec<PaymentMethod> {
         self.offered_iter().collect()
     }
@@ -119,7 +139,10 @@ impl Availability {
     /// The offered methods in the order [`Availability::offered`] lists them.
     fn offered_iter(&self) -> impl Iterator<Item = PaymentMethod> {
         let open = self.disabled.is_none() && !self.link_unreachable;
-        let cash = open && !self.blocks(DeviceKind::Acceptor) && !self.blocks(DeviceKind::CashBox);
+        let cash = open
+            && !self.awaiting_acceptor
+            && !self.blocks(DeviceKind::Acceptor)
+            && !self.blocks(DeviceKind::CashBox);
         let code = open && self.reader_fitted && !self.blocks(DeviceKind::Reader);
         [(cash, PaymentMethod::Cash), (code, PaymentMethod::Code)]
             .into_iter()
@@ -205,6 +228,22 @@ mod tests {
         assert_eq!(a.offered(), [PaymentMethod::Cash]);
     }
 
+    #[test]
+    fn waiting_for_the_acceptor_takes_cash_away_and_nothing_else() {
+        let mut a = Availability::new(true);
+        a.set_awaiting_acceptor(true);
+        assert_eq!(a.offered(), [PaymentMethod::Code]);
+        let mut cash_only = Availability::new(false);
+        cash_only.set_awaiting_acceptor(true);
+        // (A reason of its own would need its text in the screen catalog.)
+        assert!(matches!(
+            cash_only.idle_screen(),
+            Screen::OutOfService { reason, .. } if reason == "no payment method available"
+        ));
+        cash_only.set_awaiting_acceptor(false);
+        assert_eq!(cash_only.offered(), [PaymentMethod::Cash]);
+    }
+
     /// `offers` and `is_idle_screen` answer without building lists and
     /// screens; they must agree with `offered` and `idle_screen` in every
     /// state, or the machine would re-send (or fail to send) its welcome.
@@ -226,6 +265,9 @@ mod tests {
             a.set_link_unreachable(true);
             states.push(a.clone());
             a.set_link_unreachable(false);
+            a.set_awaiting_acceptor(true);
+            states.push(a.clone());
+            a.set_awaiting_acceptor(false);
             a.set_disabled(Some("under repair".into()));
             states.push(a);
         }

@@ -16,8 +16,10 @@
 //!   releases the slot: the note stays in doubt for staff to settle at a
 //!   clearing, and nothing later can settle it by accident.
 //!
-//! The slot never blocks payments: a note in doubt is a state for
-//! reconciliation, not a lock on the kiosk.
+//! The slot never locks the kiosk: a note in doubt is a state for
+//! reconciliation. Only after a restart does cash wait for the acceptor's
+//! word on the note in the slot, and only for a bounded time
+//! ([`KioskConfig::path_report_wait_ms`](crate::machine::KioskConfig::path_report_wait_ms)).
 
 use kiosk_hal::{AcceptorEvent, AcceptorStatus, Money, NoteAtPowerUp, NoteFate};
 

@@ -11,19 +11,26 @@
 //! where the note then ends up, and so what the device reports at power-up,
 //! follows from where it was in its path (the table on [`AcceptorFault`]).
 //! Only the explicit `misreport-*` faults make the device report something
-//! other than where a note really is. Every event is queued and
-//! [`next_event`](kiosk_hal::BillAcceptor::next_event) pops the queue, so it
-//! is cancel safe; a waiting `next_event` sleeps until the device's next
-//! deadline or until someone acts on it, never on a polling timer.
+//! other than where a note really is. Every event is queued;
+//! [`next_event`](kiosk_hal::BillAcceptor::next_event) hands the head of the
+//! queue over in the same step that returns it, so it is cancel safe, and
+//! the host's next call (any call) acknowledges it, which takes it off the
+//! queue: a kiosk that loses power in between gets the same report again at
+//! its next start ([`HostPower`], the fault `kiosk-power-loss-before-ack`).
+//! A waiting `next_event` sleeps until the device's next deadline or until
+//! someone acts on it, never on a polling timer.
 
 mod config;
 mod machine;
 mod path;
 
 use core::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use kiosk_core::Millis;
 use kiosk_hal::{AcceptorEvent, AcceptorStatus, BillAcceptor, DeviceError, Money};
+use tokio::sync::Notify;
 
 pub use config::{
     AcceptorConfig, AcceptorFault, RETURN_OUT_PERCENT, STACK_POINT_OF_NO_RETURN_PERCENT,
@@ -38,8 +45,70 @@ use crate::faults::{ConfigError, FaultLog, LogSink};
 use crate::rng::SimRng;
 
 /// The virtual acceptor as the kiosk sees it ([`BillAcceptor`]).
+///
+/// Every call acknowledges the report the last `next_event` handed over
+/// (it leaves the device's queue only then); a report the host took but
+/// did not acknowledge before it lost power is handed again to the next
+/// host (see [`HostPower`]).
 pub struct VirtualAcceptor {
     unit: Shared<AcceptorMachine>,
+    cut: Arc<PowerCut>,
+}
+
+/// A `kiosk-power-loss-before-ack` that struck, passed from the acceptor
+/// to the drill apart from the device's state, so that the drill waiting
+/// for it never wakes the kiosk's own wait on the device.
+#[derive(Default)]
+struct PowerCut {
+    /// The outage's length, until the drill takes it.
+    down_ms: std::sync::Mutex<Option<u64>>,
+    struck: Notify,
+}
+
+impl PowerCut {
+    fn strike(&self, down_ms: u64) {
+        *self.down_ms.lock().unwrap_or_else(|p| p.into_inner()) = Some(down_ms);
+        self.struck.notify_one();
+    }
+
+    fn take(&self) -> Option<u64> {
+        self.down_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+/// The drill's side of the kiosk–acceptor connection: when the kiosk loses
+/// power between taking a report and acknowledging it (the acceptor fault
+/// `kiosk-power-loss-before-ack`), and telling the device that its host
+/// lost power (so the report it handed over stays unacknowledged).
+#[derive(Clone)]
+pub struct HostPower {
+    unit: Shared<AcceptorMachine>,
+    cut: Arc<PowerCut>,
+}
+
+impl HostPower {
+    /// Waits until a `kiosk-power-loss-before-ack` cuts the kiosk's power
+    /// (the kiosk's next call to the acceptor after the report struck never
+    /// reaches it) and returns how long the kiosk stays dark (ms). The
+    /// caller must stop the kiosk at once and call [`HostPower::lost_power`].
+    pub async fn power_loss(&self) -> u64 {
+        loop {
+            let struck = self.cut.struck.notified();
+            if let Some(down_ms) = self.cut.take() {
+                return down_ms;
+            }
+            struck.await;
+        }
+    }
+
+    /// The kiosk lost power (for any reason): the report it was handed and
+    /// did not acknowledge stays in the device, for the next kiosk.
+    pub fn lost_power(&self) {
+        self.unit.with(|m, _| m.host_lost_power())
+    }
 }
 
 /// Why the slot would not take a note.
@@ -93,6 +162,8 @@ pub struct CashUnit {
     pub customer: CustomerSlot,
     /// The physical box, for staff and for the drill's money check.
     pub staff: CashBoxHandle,
+    /// The kiosk's power as the acceptor's reports see it, for the drill.
+    pub host: HostPower,
 }
 
 impl CashUnit {
@@ -108,8 +179,16 @@ impl CashUnit {
     ) -> Result<CashUnit, ConfigError> {
         let machine = AcceptorMachine::new(acceptor, BoxState::new(cash_box), rng)?;
         let unit = Shared::new(machine, clock);
+        let cut = Arc::new(PowerCut::default());
         Ok(CashUnit {
-            acceptor: VirtualAcceptor { unit: unit.clone() },
+            acceptor: VirtualAcceptor {
+                unit: unit.clone(),
+                cut: Arc::clone(&cut),
+            },
+            host: HostPower {
+                unit: unit.clone(),
+                cut,
+            },
             cash_box: VirtualCashBox { unit: unit.clone() },
             customer: CustomerSlot { unit: unit.clone() },
             staff: CashBoxHandle { unit },
@@ -145,36 +224,52 @@ impl VirtualAcceptor {
     pub(crate) fn wakeups(&self) -> u64 {
         self.unit.wakeups()
     }
+
+    /// A host call reaches the device and acknowledges the report last
+    /// handed over, then `f` runs. When a `kiosk-power-loss-before-ack`
+    /// struck that report the kiosk has just lost power instead: the drill
+    /// is told and the call never returns (the drill drops the kiosk).
+    async fn call<R: Send>(&self, f: impl FnOnce(&mut AcceptorMachine, Millis) -> R + Send) -> R {
+        let done = self.unit.with(|m, now| m.host_call().map(|()| f(m, now)));
+        match done {
+            Ok(result) => result,
+            Err(down_ms) => {
+                self.cut.strike(down_ms);
+                std::future::pending().await
+            }
+        }
+    }
 }
 
 #[async_trait]
 impl BillAcceptor for VirtualAcceptor {
     async fn enable(&mut self, accepted: &[Money]) -> Result<(), DeviceError> {
-        self.unit.with(|m, _| m.enable(accepted))
+        self.call(|m, _| m.enable(accepted)).await
     }
 
     async fn inhibit(&mut self) -> Result<(), DeviceError> {
-        self.unit.with(|m, _| m.inhibit())
+        self.call(|m, _| m.inhibit()).await
     }
 
     async fn next_event(&mut self) -> Result<AcceptorEvent, DeviceError> {
-        self.unit.wait_for(|m, _| m.pop_event()).await
+        self.call(|_, _| ()).await;
+        self.unit.wait_for(|m, now| m.pop_event(now)).await
     }
 
     async fn stack(&mut self) -> Result<(), DeviceError> {
-        self.unit.with(|m, now| m.stack(now))
+        self.call(|m, now| m.stack(now)).await
     }
 
     async fn return_note(&mut self) -> Result<(), DeviceError> {
-        self.unit.with(|m, now| m.return_note(now))
+        self.call(|m, now| m.return_note(now)).await
     }
 
     async fn status(&mut self) -> Result<AcceptorStatus, DeviceError> {
-        self.unit.with(|m, _| m.status())
+        self.call(|m, _| m.status()).await
     }
 
     async fn reset(&mut self) -> Result<(), DeviceError> {
-        self.unit.with(|m, now| m.reset(now))
+        self.call(|m, now| m.reset(now)).await
     }
 
     async fn identity(&mut self) -> Result<kiosk_hal::DeviceIdentity, DeviceError> {

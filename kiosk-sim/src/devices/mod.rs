@@ -12,7 +12,7 @@ mod shared;
 
 pub(crate) use acceptor::AfterCut;
 pub use acceptor::{
-    AcceptorConfig, AcceptorFault, CashUnit, CustomerSlot, SlotRefusal, VirtualAcceptor,
+    AcceptorConfig, AcceptorFault, CashUnit, CustomerSlot, HostPower, SlotRefusal, VirtualAcceptor,
     RETURN_OUT_PERCENT, STACK_POINT_OF_NO_RETURN_PERCENT,
 };
 pub use cashbox::{CashBoxConfig, CashBoxHandle, VirtualCashBox};

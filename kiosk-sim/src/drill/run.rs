@@ -16,7 +16,8 @@ use crate::backend::VirtualBackend;
 use crate::cli_text::Msg;
 use crate::clock::SimClock;
 use crate::devices::{
-    CashBoxHandle, CashUnit, CodeWindow, CustomerSlot, PrinterHandle, VirtualPrinter, VirtualReader,
+    CashBoxHandle, CashUnit, CodeWindow, CustomerSlot, HostPower, PrinterHandle, VirtualPrinter,
+    VirtualReader,
 };
 use crate::faults::{FaultLog, InjectedFault};
 use crate::faults::{Sabotage, Sabotaged};
@@ -83,6 +84,9 @@ pub struct World {
     pub staff: CashBoxHandle,
     /// The printer's own record.
     pub printer: PrinterHandle,
+    /// The kiosk's power as the acceptor sees it: when a fault cuts it
+    /// between a report and its acknowledgement.
+    pub host: HostPower,
     /// When each planned fault actually struck.
     pub fault_log: FaultLog,
     /// The failover link's handle, when a backup link is configured.
@@ -182,6 +186,7 @@ pub fn build_world(scenario: &Scenario, seed: u64, clock: SimClock) -> Result<Wo
         window,
         backend,
         staff: unit.staff,
+        host: unit.host,
         printer: printer_handle,
         fault_log: log,
         failover,
@@ -386,7 +391,8 @@ pub fn run_once_with(
         let kiosk_life = async {
             let mut devices = world.devices;
             let mut commands = Some(command_rx);
-            let mut outages = scenario.power_losses.iter();
+            let mut outages = scenario.power_losses.iter().peekable();
+            let host = world.host.clone();
             loop {
                 let journal = Journal::open(&journal_path)
                     .map_err(|e| err(format!("cannot open the journal: {e}")))?;
@@ -406,36 +412,46 @@ pub fn run_once_with(
                 for (device, report) in &world.supervisors {
                     kiosk.watch_supervisor(*device, report.clone());
                 }
-                match outages.next() {
-                    None => {
-                        kiosk
-                            .run(&mut button_rx)
-                            .await
-                            .map_err(|e| err(format!("kiosk stopped: {e}")))?;
+                // A scheduled outage that fell while the kiosk was already
+                // dark (a fault's outage) is part of that outage.
+                while outages.next_if(|o| o.at_ms < clock.now().0).is_some() {}
+                let scheduled = outages.peek().map(|o| (o.at_ms, o.down_ms));
+                let (down_ms, by_fault) = tokio::select! {
+                    biased;
+                    _ = sleep_until_some(clock, scheduled.map(|(at, _)| at)) => {
+                        outages.next();
+                        (scheduled.map_or(0, |(_, down)| down), false)
+                    }
+                    // The kiosk took an acceptor report and dies before its
+                    // next call acknowledges it (the acceptor's fault plan).
+                    down = host.power_loss() => (down, true),
+                    result = kiosk.run(&mut button_rx) => {
+                        result.map_err(|e| err(format!("kiosk stopped: {e}")))?;
                         return Ok(kiosk);
                     }
-                    Some(outage) => {
-                        tokio::select! {
-                            biased;
-                            _ = clock.sleep_until(Millis(outage.at_ms)) => {}
-                            result = kiosk.run(&mut button_rx) => {
-                                result.map_err(|e| err(format!("kiosk stopped: {e}")))?;
-                                return Ok(kiosk);
-                            }
-                        }
-                        // Power is gone: whatever the kiosk was doing stops here.
-                        commands = kiosk.take_commands();
-                        let (d, journal) = kiosk.into_parts();
-                        // Let go of the file as a power cut would: no clean
-                        // close, so the next open checks like after a crash.
-                        journal.abandon();
-                        devices = d;
-                        // Buttons pressed while the screen is dark go nowhere.
-                        clock
-                            .sleep_until(Millis(outage.at_ms + outage.down_ms))
-                            .await;
-                        while button_rx.try_recv().is_ok() {}
-                    }
+                };
+                // Power is gone: whatever the kiosk was doing stops here.
+                commands = kiosk.take_commands();
+                let (d, journal) = kiosk.into_parts();
+                // Let go of the file as a power cut would: no clean
+                // close, so the next open checks like after a crash.
+                journal.abandon();
+                devices = d;
+                // What the acceptor handed over and was not acknowledged
+                // stays in it, for the next life.
+                host.lost_power();
+                // Buttons pressed while the screen is dark go nowhere.
+                clock.sleep_until(Millis(clock.now().0 + down_ms)).await;
+                while button_rx.try_recv().is_ok() {}
+                if by_fault {
+                    // The fault log has when it struck; this is when the
+                    // kiosk has power again (the explorer's end checks wait
+                    // for it as for a scheduled outage's end).
+                    world.fault_log.record(
+                        clock.now(),
+                        "acceptor",
+                        &format_args!("end of {POWER_LOSS_BEFORE_ACK}"),
+                    );
                 }
             }
         };
@@ -458,6 +474,19 @@ pub fn run_once_with(
             dir,
         })
     })
+}
+
+/// How the acceptor's `kiosk-power-loss-before-ack` fault is named in the
+/// fault log (its `Debug` form starts so; the end of the outage it caused
+/// is logged as `end of` this).
+pub const POWER_LOSS_BEFORE_ACK: &str = "KioskPowerLossBeforeAck";
+
+/// Sleeps until `at`, or for ever when there is no `at`.
+async fn sleep_until_some(clock: SimClock, at: Option<u64>) {
+    match at {
+        Some(at) => clock.sleep_until(Millis(at)).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Runs `scenario` with `seed` twice (determinism) and checks everything.

@@ -123,7 +123,7 @@ impl Check {
                 "at the end, nothing pending once the link has been free of faults, and nothing new became pending, for 60 s"
             }
             Check::CashOffered => {
-                "at the end, the welcome screen offers cash once the devices have been free of faults for 60 s (and staff enabled the kiosk after every box removal)"
+                "at the end, the welcome screen offers cash once the devices have been free of faults for 60 s (and staff enabled the kiosk after every box removal, and after the last removal the kiosk learnt of)"
             }
             Check::KioskRuns => "the kiosk ran to the end without stopping on an error",
         }
@@ -155,7 +155,7 @@ impl Check {
                 "结束时：链路无故障 60 秒后不再有待确认，且期间没有新的待确认"
             }
             Check::CashOffered => {
-                "结束时：设备无故障 60 秒后欢迎屏提供现金支付（每次取走钱箱后已由工作人员重新启用）"
+                "结束时：设备无故障 60 秒后欢迎屏提供现金支付（每次取走钱箱后、以及终端最后一次得知钱箱被取走后，已由工作人员重新启用）"
             }
             Check::KioskRuns => "自助机运行到结束，没有因错误停止",
         }

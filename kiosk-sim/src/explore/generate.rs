@@ -78,8 +78,29 @@ pub fn generate(seed: u64) -> Generated {
         rng: root.fork("explore-scenario"),
         rates: rates.clone(),
     };
-    let scenario = build(&mut g, seed);
+    let mut scenario = build(&mut g, seed);
+    // From a stream of its own, so that every other draw, and so every
+    // seed's scenario apart from this fault, is what it was before it.
+    let mut own = root.fork("explore-repeats");
+    if let Some(rule) = report_power_loss(&mut own, rates.report_power_losses) {
+        scenario.acceptor.faults.push(rule);
+    }
     Generated { rates, scenario }
+}
+
+/// The kiosk loses power after taking an acceptor report and before
+/// acknowledging it, with probability `p` per report handed over (repeats
+/// included, so the same report may reach several lives in a row). The
+/// outage is short (the next life takes the report at once), a restart's
+/// length, or long enough that customers walk away.
+fn report_power_loss(rng: &mut SimRng, p: f64) -> Option<FaultRule<AcceptorFault>> {
+    (p > 0.0).then(|| {
+        let down_ms = [200, 2_000, 20_000][rng.below(3) as usize];
+        FaultRule::new(
+            Trigger::Probability { p },
+            AcceptorFault::KioskPowerLossBeforeAck { down_ms },
+        )
+    })
 }
 
 fn build(g: &mut Gen, seed: u64) -> Scenario {

@@ -13,10 +13,15 @@ use kiosk_hal::{IdempotencyKey, Money, PaymentMethod};
 
 use super::checks::{Check, Violations, HEALTHY_MS};
 use crate::backend::VirtualBackend;
-use crate::drill::run::StepView;
+use crate::drill::run::{StepView, POWER_LOSS_BEFORE_ACK};
 use crate::drill::scenario::StaffDoes;
 use crate::drill::Scenario;
 use crate::faults::InjectedFault;
+
+/// How the kiosk's security alarm for a cash box removed outside a
+/// clearing starts (the removal that takes it out of service until staff
+/// enable it).
+const REMOVAL_ALARM: &str = "cash box removed outside an authorised clearing";
 
 /// A fault planted in the kiosk's behaviour to prove the explorer catches
 /// and shrinks a real loss (the explorer's own test; never on by default).
@@ -417,6 +422,14 @@ impl Monitor {
             .iter()
             .filter(|(start, _)| *start <= now)
             .count() as u32;
+        // Among the device faults: each report the acceptor handed again
+        // to a kiosk that started after one died before acknowledging it
+        // (an unaccounted repeat is rightly put in doubt), and each such
+        // death (a power loss like the scheduled ones).
+        let repeats = faults
+            .iter()
+            .filter(|f| f.device == "acceptor" && f.fault.starts_with("ReportRepeated"))
+            .count();
         let causes = device_faults
             + power_losses
             + upto(&self.plan.restarts)
@@ -427,7 +440,7 @@ impl Monitor {
                 at,
                 Some(step),
                 format!(
-                    "{put_in_doubt} notes put in doubt, but only {causes} faults so far could cause one ({device_faults} acceptor faults, {power_losses} power losses, restarts, box removals)"
+                    "{put_in_doubt} notes put in doubt, but only {causes} faults so far could cause one ({device_faults} acceptor faults of which {repeats} reports repeated after a restart, {power_losses} power losses, restarts, box removals)"
                 ),
             );
         }
@@ -456,7 +469,15 @@ impl Monitor {
         self.check_money(&reading, journal, &run.backend, at, None);
 
         let last = |times: &mut dyn Iterator<Item = u64>| times.max().unwrap_or(0);
-        let power_back = last(&mut self.plan.power_losses.iter().map(|(_, end)| *end));
+        let power_back = last(
+            &mut self.plan.power_losses.iter().map(|(_, end)| *end).chain(
+                run.injected.iter().filter_map(|f| {
+                    let ended = f.fault.strip_prefix("end of ")?;
+                    (f.device == "acceptor" && ended.starts_with(POWER_LOSS_BEFORE_ACK))
+                        .then_some(f.at.0)
+                }),
+            ),
+        );
         // Link faults: the last one that struck, plus its longest timeout.
         let link_quiet = last(
             &mut run
@@ -493,9 +514,34 @@ impl Monitor {
         .max(power_back)
         .max(last(&mut self.plan.box_actions.iter().copied()))
         .max(last(&mut self.plan.commands.iter().copied()));
+        // A removal the kiosk learns of after staff's last enable (a
+        // `StackerRemoved` report repeated to a kiosk that started after one
+        // died before acknowledging it, or first delivered late because the
+        // kiosk was dark when the box went out) is, to the kiosk, a removal
+        // like any other (it cannot tell them apart): it rightly waits for
+        // staff's enable, which did not come after it.
+        let last_at = |wanted: &dyn Fn(&KioskEvent) -> bool| {
+            run.trace
+                .iter()
+                .filter(|e| wanted(&e.event))
+                .map(|e| e.at.0)
+                .max()
+        };
+        let last_removal_alarm = last_at(
+            &|e| matches!(e, KioskEvent::SecurityAlarm { reason } if reason.starts_with(REMOVAL_ALARM)),
+        );
+        let last_enable = last_at(
+            &|e| matches!(e, KioskEvent::CommandDone { command, ok: true, .. } if command == "enable"),
+        );
+        let enabled_after_last_removal = match (last_removal_alarm, last_enable) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(removal), Some(enable)) => enable >= removal,
+        };
         if end >= devices_quiet + HEALTHY_MS
             && run.staff.is_present()
             && self.plan.staff_enable_after_removals
+            && enabled_after_last_removal
         {
             let offered = match &self.last_idle_screen {
                 Some(Screen::Welcome { methods }) => methods.contains(&PaymentMethod::Cash),

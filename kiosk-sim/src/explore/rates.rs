@@ -64,6 +64,10 @@ pub struct Rates {
     pub power_losses: u32,
     /// Remote restarts and self-tests.
     pub commands: u32,
+    /// Per acceptor report handed to the kiosk (repeats included): the
+    /// kiosk loses power after taking it and before acknowledging it, so
+    /// the device hands the same report to the next life.
+    pub report_power_losses: f64,
 }
 
 fn pick<T: Copy>(rng: &mut SimRng, menu: &[T]) -> T {
@@ -99,6 +103,9 @@ impl Rates {
             reused_codes: pick(rng, &[0.0, 0.3]),
             power_losses: pick(rng, N),
             commands: pick(rng, &[0, 0, 1, 2]),
+            // Drawn last: every earlier rate of a seed is what it was
+            // before this fault existed.
+            report_power_losses: pick(rng, P),
         }
     }
 
@@ -129,6 +136,7 @@ impl Rates {
             ("reused-codes", p(self.reused_codes)),
             ("power-losses", self.power_losses.to_string()),
             ("commands", self.commands.to_string()),
+            ("report-power-losses", p(self.report_power_losses)),
         ]
     }
 }

@@ -26,6 +26,15 @@ pub struct KioskConfig {
     pub retry_max_ms: u64,
     /// Device health is checked this often between sessions (default 2 000 ms).
     pub health_check_interval_ms: u64,
+    /// After a restart that left a note possibly in the acceptor's path,
+    /// cash is not offered until the acceptor has said where that note is
+    /// (or that its path is empty), so that a late report about it cannot
+    /// reach a new customer's session as that customer's own note; if the
+    /// acceptor says nothing for this long, the note stays in doubt for
+    /// staff, with an alarm, and cash is offered again: a note in doubt is
+    /// never a lock (default 30 000 ms: an idle acceptor answers within two
+    /// health checks).
+    pub path_report_wait_ms: u64,
     /// An idle kiosk sends the backend a heartbeat when the link has not
     /// answered for this long, so a dead or slow link is seen before a
     /// customer tries to pay: within this interval plus one answer's time
@@ -58,6 +67,7 @@ impl Default for KioskConfig {
             retry_initial_ms: 2_000,
             retry_max_ms: 60_000,
             health_check_interval_ms: 2_000,
+            path_report_wait_ms: 30_000,
             link_probe_interval_ms: 1_000,
             link_probe_timeout_ms: 5_000,
             self_test_account: "0".into(),

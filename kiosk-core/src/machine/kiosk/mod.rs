@@ -126,6 +126,10 @@ pub struct KioskMachine {
     command_by: Vec<String>,
     /// Recovery under way.
     recovery: Option<recover::Tally>,
+    /// A restart left a note possibly in the acceptor's path: cash waits
+    /// for the acceptor's word on it until this time at the latest (see
+    /// [`KioskConfig::path_report_wait_ms`]).
+    path_hold_until: Option<Millis>,
 }
 
 impl KioskMachine {
@@ -167,6 +171,7 @@ impl KioskMachine {
             command: None,
             command_by: Vec::new(),
             recovery: None,
+            path_hold_until: None,
         }
     }
 
@@ -269,6 +274,7 @@ impl KioskMachine {
                     .chain(self.tickets.next_deadline())
                     .chain(self.health.next_deadline())
                     .chain(self.next_probe_at())
+                    .chain(self.path_hold_until)
                     .fold(self.next_health_at, Millis::min),
             ),
         }
@@ -286,12 +292,14 @@ impl KioskMachine {
             .into_iter()
             .chain(self.tickets.next_deadline())
             .chain(self.health.next_deadline())
+            .chain(self.path_hold_until)
             .min()
     }
 
     /// Time has come for something [`KioskMachine::poll_timeout`] named.
     pub fn handle_timeout(&mut self, now: Millis) {
         self.advance(now);
+        self.update_path_hold();
         match &mut self.session {
             Some(a) => {
                 let actions = a.session.on_timeout(now);
@@ -307,6 +315,7 @@ impl KioskMachine {
             }
             None => {}
         }
+        self.update_path_hold();
         self.flush_front();
         self.debug_check();
     }
@@ -315,6 +324,7 @@ impl KioskMachine {
     /// [`KioskMachine::poll_output`].
     pub fn handle(&mut self, input: Input, now: Millis) {
         self.advance(now);
+        self.update_path_hold();
         match input {
             Input::Start => self.start_recovery(false),
             Input::Customer(action) => self.on_customer(action),
@@ -342,6 +352,7 @@ impl KioskMachine {
             Input::Supervisors(found) => self.on_supervisors(found),
             Input::LinkSwitches(switches) => self.on_link_switches(switches),
         }
+        self.update_path_hold();
         self.flush_front();
         self.debug_check();
     }
@@ -371,6 +382,9 @@ impl KioskMachine {
             } else if self.command.is_some() {
                 self.finish_command();
             } else if self.started && self.session.is_none() && self.recovery.is_none() {
+                // A report handed to the note path just now may have
+                // ended the wait for it.
+                self.update_path_hold();
                 self.show_welcome();
             }
             self.flush_front();

@@ -100,12 +100,46 @@ impl KioskMachine {
         self.journal(JournalOp::ReadPending);
     }
 
+    /// Ends the wait for the acceptor's word on the note a restart left in
+    /// its path once the path slot is empty (the note settled by a report,
+    /// or released by the acceptor's empty path), or once the wait has
+    /// lasted [`path_report_wait_ms`](super::KioskConfig::path_report_wait_ms):
+    /// then the note leaves the slot and stays in doubt for staff, with an
+    /// alarm, and cash is offered again.
+    pub(super) fn update_path_hold(&mut self) {
+        let Some(until) = self.path_hold_until else {
+            return;
+        };
+        match self.note_path.in_path() {
+            None => {}
+            Some(_) if self.now < until => return,
+            Some(path) => {
+                self.note_path.forget(path.note);
+                self.event(KioskEvent::SecurityAlarm {
+                    reason: format!(
+                        "the acceptor said nothing for {} ms about note {} left in its path by a restart: it stays in doubt for staff",
+                        self.config.path_report_wait_ms, path.note.0
+                    ),
+                });
+            }
+        }
+        self.path_hold_until = None;
+        self.availability.set_awaiting_acceptor(false);
+    }
+
     /// Every pending payment is known: retry them all now and report.
     pub(super) fn finish_recovery(&mut self) {
         let Some(tally) = self.recovery.take() else {
             return;
         };
         self.retries.retry_all_now(self.now);
+        if self.note_path.in_path().is_some() {
+            // The acceptor's report about that note may come at any time
+            // (a driver may deliver it late): no cash session starts until
+            // it has come, so no new customer can take it for their own.
+            self.path_hold_until = Some(self.now.plus_ms(self.config.path_report_wait_ms));
+            self.availability.set_awaiting_acceptor(true);
+        }
         self.event(KioskEvent::Recovered {
             interrupted_sessions: tally.interrupted,
             pending_payments: self.retries.len() as u32,

@@ -26,6 +26,8 @@ struct World {
     link: Result<(), ErrorKind>,
     /// How the acceptor answers calls (enable, status).
     acceptor: Result<(), ErrorKind>,
+    /// What a status read finds when the acceptor answers.
+    acceptor_status: AcceptorStatus,
     /// How long the backend takes to answer (the world's clock moves on).
     link_latency_ms: u64,
     next_row: i64,
@@ -44,6 +46,7 @@ impl World {
             now: Millis(1_000_000),
             link: Ok(()),
             acceptor: Ok(()),
+            acceptor_status: AcceptorStatus::Inhibited,
             link_latency_ms: 50,
             next_row: 1,
             notes: BTreeMap::new(),
@@ -206,10 +209,9 @@ impl World {
                 DeviceCall::StackNote => DeviceReply::Stacking(Ok(())),
                 DeviceCall::ReturnNote(p) => DeviceReply::Returning(p, Ok(())),
                 DeviceCall::ResetAcceptor(p) => DeviceReply::Reset(p, Ok(())),
-                DeviceCall::AcceptorStatus(p) => DeviceReply::AcceptorStatus(
-                    p,
-                    self.acceptor.map(|()| AcceptorStatus::Inhibited),
-                ),
+                DeviceCall::AcceptorStatus(p) => {
+                    DeviceReply::AcceptorStatus(p, self.acceptor.map(|()| self.acceptor_status))
+                }
                 DeviceCall::CashBoxStatus(p) => DeviceReply::CashBoxStatus(
                     p,
                     Ok(CashBoxStatus {
@@ -921,4 +923,118 @@ fn a_repeated_report_after_a_restart_never_settles_an_unaccounted_note() {
             w.pending
         );
     }
+}
+
+/// A restart that left a note in the acceptor's path (the newest note, in
+/// doubt): the journal as [`started_with_a_note_in_the_path`] reads it.
+fn restart_with_a_note_in_the_path(w: &mut World) -> NoteId {
+    let note = NoteId(700);
+    let session = SessionId("K01-000070".into());
+    w.notes.insert(note, (session.clone(), Some(yuan(20))));
+    w.recovery = RecoveryRows {
+        max_session_seq: 70,
+        in_doubt: vec![crate::journal::InDoubtNote {
+            id: note,
+            session,
+            value: Some(yuan(20)),
+            since: w.now,
+        }],
+        last_note: Some(note),
+        ..RecoveryRows::default()
+    };
+    note
+}
+
+fn started_with_a_note_in_the_path(w: &mut World) -> (KioskMachine, NoteId) {
+    let note = restart_with_a_note_in_the_path(w);
+    let mut m = KioskMachine::new(KioskConfig::default(), true);
+    w.give(&mut m, Input::Start);
+    (m, note)
+}
+
+fn settled_as(w: &World, note: NoteId) -> Option<NoteFate> {
+    w.log.iter().find_map(|o| match o {
+        Output::Journal(JournalOp::Settle { note: n, fate, .. }) if *n == note => Some(*fate),
+        _ => None,
+    })
+}
+
+/// After a restart with a note possibly in the acceptor's path, cash waits
+/// for the acceptor's word on that note: its repeated `Escrowed` report,
+/// delivered late by a driver, would otherwise reach the next cash
+/// customer's session as that customer's own note. Here the report comes
+/// while the kiosk is idle: the note is returned, its `Returned` report
+/// settles it, and only then is cash offered. (QR payments go on.)
+#[test]
+fn after_a_restart_cash_waits_for_the_acceptor_to_report_the_note_in_its_path() {
+    let mut w = World::new();
+    let (mut m, note) = started_with_a_note_in_the_path(&mut w);
+    assert!(!m.offers(PaymentMethod::Cash), "no cash before the report");
+    assert!(m.offers(PaymentMethod::Code), "QR goes on");
+    w.give(
+        &mut m,
+        Input::Acceptor(Ok(AcceptorEvent::Escrowed { value: yuan(20) })),
+    );
+    assert!(
+        !m.offers(PaymentMethod::Cash),
+        "the note is on its way back"
+    );
+    w.give(
+        &mut m,
+        Input::Acceptor(Ok(AcceptorEvent::Returned { value: yuan(20) })),
+    );
+    assert_eq!(settled_as(&w, note), Some(NoteFate::Returned));
+    assert!(m.offers(PaymentMethod::Cash), "reported: cash again");
+    let welcome_with_cash = w.log.iter().rposition(|o| {
+        matches!(o, Output::Event(KioskEvent::Screen { screen: Screen::Welcome { methods } })
+            if methods.contains(&PaymentMethod::Cash))
+    });
+    let settle = w
+        .position(|o| matches!(o, Output::Journal(JournalOp::Settle { .. })))
+        .unwrap();
+    assert!(
+        welcome_with_cash.is_some_and(|at| at > settle),
+        "cash is shown again after the settlement"
+    );
+}
+
+/// An idle acceptor (its path empty, read twice) ends the wait too: the
+/// note stays in doubt for staff, unsettled, and cash is offered within
+/// two health checks.
+#[test]
+fn after_a_restart_an_idle_acceptor_ends_the_wait_within_two_health_checks() {
+    let mut w = World::new();
+    let (mut m, note) = started_with_a_note_in_the_path(&mut w);
+    let t0 = w.now;
+    assert!(!m.offers(PaymentMethod::Cash));
+    let interval = KioskConfig::default().health_check_interval_ms;
+    w.wait_until(&mut m, t0.plus_ms(2 * interval));
+    assert!(m.offers(PaymentMethod::Cash));
+    assert_eq!(settled_as(&w, note), None, "still in doubt, for staff");
+}
+
+/// A silent acceptor does not lock cash: after `path-report-wait-ms` the
+/// note leaves the path slot (in doubt for staff), an alarm says so, and
+/// cash is offered again; a report coming after that cannot settle it.
+#[test]
+fn after_a_restart_a_silent_acceptor_holds_cash_back_only_for_the_bound() {
+    let mut w = World::new();
+    // Holding a note it never reports on (escrow, and the return never
+    // comes back as a report).
+    w.acceptor_status = AcceptorStatus::Escrow;
+    let (mut m, note) = started_with_a_note_in_the_path(&mut w);
+    let t0 = w.now;
+    let bound = KioskConfig::default().path_report_wait_ms;
+    w.wait_until(&mut m, t0.plus_ms(bound - 1));
+    assert!(!m.offers(PaymentMethod::Cash), "still waiting");
+    w.wait_until(&mut m, t0.plus_ms(bound + 1));
+    assert!(m.offers(PaymentMethod::Cash), "in doubt is never a lock");
+    assert!(w.events().any(
+        |e| matches!(e, KioskEvent::SecurityAlarm { reason } if reason.contains("stays in doubt"))
+    ));
+    w.give(
+        &mut m,
+        Input::Acceptor(Ok(AcceptorEvent::Returned { value: yuan(20) })),
+    );
+    assert_eq!(settled_as(&w, note), None, "the slot was let go");
 }

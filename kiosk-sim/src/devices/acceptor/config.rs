@@ -93,6 +93,7 @@ pub const RETURN_OUT_PERCENT: u64 = 50;
 /// fault = { type = "stacker-removed" }
 /// fault = { type = "misreport-power-up", report = "in-stacker" } # the device lies
 /// fault = { type = "misreport-jam-fate", report = "returned" }   # the device lies
+/// fault = { type = "kiosk-power-loss-before-ack", down-ms = 2000 } # the host dies, the report comes again
 /// ```
 ///
 /// Which triggers each accepts, and what they count:
@@ -107,6 +108,7 @@ pub const RETURN_OUT_PERCENT: u64 = 50;
 /// | `stacker-removed` | `at` (stays out), `between` (put back at the end) | over the window |
 /// | `misreport-power-up` | all | at each power-up report; `nth-call` counts power-ups |
 /// | `misreport-jam-fate` | all | at each jam clearing; `nth-call` counts clearings |
+/// | `kiosk-power-loss-before-ack` | all | at each report handed to the host, repeats included; `nth-call` counts those |
 ///
 /// # Where a power cut leaves the note
 ///
@@ -206,6 +208,23 @@ pub enum AcceptorFault {
     MisreportJamFate {
         /// The fate the device claims.
         report: NoteFate,
+    },
+    /// **The kiosk loses power** after it took the report just handed over
+    /// and before its next call to the device, which is what acknowledges
+    /// the report: the kiosk has done everything it does with the report
+    /// (journaled it) and is dark for `down_ms`. The device keeps the
+    /// unacknowledged report and hands it again to the kiosk that starts
+    /// next, as an ID-003 device repeats a status its host did not
+    /// acknowledge (each repeat is in the fault log as `ReportRepeated`).
+    /// The repeat is itself a report handed over, so the next life may die
+    /// the same way: the same report to several lives in a row.
+    ///
+    /// Only a drill's kiosk life loop can honour it (it waits on
+    /// [`HostPower::power_loss`](super::HostPower::power_loss)); a host
+    /// that does not wait just never gets an answer to its next call.
+    KioskPowerLossBeforeAck {
+        /// How long the kiosk stays dark.
+        down_ms: u64,
     },
 }
 

@@ -42,6 +42,17 @@ struct TimedEntry {
     end: bool,
 }
 
+/// A report handed again to a host that started after the one it was
+/// handed to lost power before acknowledging it: in the fault log, where
+/// the explorer counts it as a possible cause of one note in doubt.
+struct ReportRepeated(AcceptorEvent);
+
+impl std::fmt::Debug for ReportRepeated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReportRepeated {{ report: {:?} }}", self.0)
+    }
+}
+
 #[derive(Debug)]
 enum Queued {
     Event(AcceptorEvent),
@@ -76,6 +87,19 @@ pub(crate) struct AcceptorMachine {
     power_ups: u64,
     /// Jam clearings so far (what `nth-call` of a `misreport-jam-fate` counts).
     jam_clearings: u64,
+    /// Reports handed to a host so far, repeats included (what `nth-call`
+    /// of a `kiosk-power-loss-before-ack` counts).
+    handed_over: u64,
+    /// The report at the head of the queue was handed to the host now
+    /// connected; its next call acknowledges it (removes it).
+    head_handed: bool,
+    /// Hosts the head report was handed to so far (more than one: it is
+    /// being repeated to a host that started after one died).
+    head_deliveries: u32,
+    /// A `kiosk-power-loss-before-ack` struck the report handed over: the
+    /// host loses power before its next call reaches the device (the
+    /// outage's length, ms).
+    host_dies: Option<u64>,
     returned_to_customer: Vec<Money>,
     retrieved_by_staff: Vec<Money>,
 }
@@ -146,6 +170,10 @@ impl AcceptorMachine {
             stacks: 0,
             power_ups: 0,
             jam_clearings: 0,
+            handed_over: 0,
+            head_handed: false,
+            head_deliveries: 0,
+            host_dies: None,
             returned_to_customer: Vec::new(),
             retrieved_by_staff: Vec::new(),
         })
@@ -228,14 +256,68 @@ impl AcceptorMachine {
         Ok(())
     }
 
-    pub(crate) fn pop_event(&mut self) -> Option<Result<AcceptorEvent, DeviceError>> {
-        self.queue.pop_front().map(|queued| match queued {
-            Queued::Event(event) => Ok(event),
-            Queued::WentOffline => Err(err(
-                ErrorKind::Offline,
-                "virtual acceptor stopped answering",
-            )),
-        })
+    /// A call from the host reaches the device: it acknowledges the report
+    /// last handed over, which leaves the queue (as an ID-003 host
+    /// acknowledges a status by its next poll). Returns `false` when a
+    /// `kiosk-power-loss-before-ack` struck that report: the host lost
+    /// power before this call reached the device, nothing is acknowledged,
+    /// and the call never arrives.
+    pub(crate) fn host_call(&mut self) -> Result<(), u64> {
+        if let Some(down_ms) = self.host_dies.take() {
+            self.host_lost_power();
+            return Err(down_ms);
+        }
+        if std::mem::take(&mut self.head_handed) {
+            self.queue.pop_front();
+            self.head_deliveries = 0;
+        }
+        Ok(())
+    }
+
+    /// The host lost power (any kiosk power loss): what it was handed and
+    /// did not acknowledge stays at the head of the queue and is handed
+    /// again to the next host, as often as it takes.
+    pub(crate) fn host_lost_power(&mut self) {
+        self.head_handed = false;
+        self.host_dies = None;
+    }
+
+    /// Hands the head of the queue to the host, keeping it until the host's
+    /// next call acknowledges it ([`AcceptorMachine::host_call`]). Must
+    /// follow a `host_call` (the last report acknowledged).
+    pub(crate) fn pop_event(&mut self, now: Millis) -> Option<Result<AcceptorEvent, DeviceError>> {
+        debug_assert!(!self.head_handed, "a host call acknowledges first");
+        match self.queue.front()? {
+            Queued::WentOffline => {
+                self.queue.pop_front();
+                Some(Err(err(
+                    ErrorKind::Offline,
+                    "virtual acceptor stopped answering",
+                )))
+            }
+            Queued::Event(event) => {
+                let event = *event;
+                self.head_handed = true;
+                self.head_deliveries += 1;
+                if self.head_deliveries > 1 {
+                    self.log.record(now, &ReportRepeated(event));
+                }
+                self.handed_over += 1;
+                let n = self.handed_over;
+                let dies = self
+                    .plan
+                    .active_by(now, |rule| {
+                        matches!(rule.fault, AcceptorFault::KioskPowerLossBeforeAck { .. })
+                            .then_some(n)
+                    })
+                    .cloned();
+                if let Some(fault @ AcceptorFault::KioskPowerLossBeforeAck { down_ms }) = dies {
+                    self.log.record(now, &fault);
+                    self.host_dies = Some(down_ms);
+                }
+                Some(Ok(event))
+            }
+        }
     }
 
     pub(crate) fn stack(&mut self, now: Millis) -> Result<(), DeviceError> {

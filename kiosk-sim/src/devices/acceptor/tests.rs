@@ -641,7 +641,8 @@ fn scripted_session(m: &mut AcceptorMachine, until: Millis) -> Seen {
     m.insert(Millis(0), cny(50), true).unwrap();
     while let Some(at) = m.next_deadline().filter(|at| *at <= until) {
         m.advance(at);
-        while let Some(event) = m.pop_event() {
+        // Each host call acknowledges the report handed over before it.
+        while let Some(event) = m.host_call().ok().and_then(|()| m.pop_event(at)) {
             let event = event.expect("no offline fault here");
             // A cut in the same instant as the event may have emptied the
             // path already: then the host's call fails, as it would on a
@@ -1058,4 +1059,126 @@ mod properties {
             prop_assert_eq!(seen.returned.len(), usize::from(!past));
         }
     }
+}
+
+// ----- reports are kept until the host acknowledges them -----
+
+/// The device keeps a report until the host's next call: a host that took
+/// `Stacked` and lost power before calling again gets it again at its next
+/// start (the first call of a new host acknowledges nothing), as often as
+/// that happens, and once acknowledged it is gone. The note is in the box
+/// once, whatever the reports say.
+#[tokio::test(start_paused = true)]
+async fn a_report_taken_but_not_acknowledged_is_handed_to_the_next_host() {
+    let log = crate::faults::FaultLog::new();
+    let mut u = unit(vec![]).with_fault_log(log.clone(), "acceptor");
+    u.acceptor.enable(&[cny(50)]).await.unwrap();
+    u.customer.insert_note(cny(50), true).unwrap();
+    assert!(matches!(
+        next(&mut u.acceptor).await.1,
+        AcceptorEvent::Escrowed { .. }
+    ));
+    u.acceptor.stack().await.unwrap();
+    let stacked = AcceptorEvent::Stacked { value: cny(50) };
+    assert_eq!(next(&mut u.acceptor).await.1, stacked);
+    for life in 2..=3 {
+        // The host lost power before its next call: a new host starts
+        // with a status read and then asks for events.
+        u.host.lost_power();
+        // (The acceptor kept its power: still enabled, its path empty.)
+        assert_eq!(
+            u.acceptor.status().await.unwrap(),
+            AcceptorStatus::Accepting,
+            "life {life}: the new host's first call acknowledges nothing"
+        );
+        assert_eq!(next(&mut u.acceptor).await.1, stacked, "life {life}");
+    }
+    // This host lives on: its next call acknowledges the report.
+    u.acceptor.status().await.unwrap();
+    let more = tokio::time::timeout(Duration::from_secs(60), u.acceptor.next_event()).await;
+    assert!(more.is_err(), "acknowledged, not handed again: {more:?}");
+    assert_eq!(
+        u.staff.physical_contents().notes,
+        1,
+        "one note, three reports"
+    );
+    let repeats: Vec<_> = log
+        .entries()
+        .into_iter()
+        .filter(|e| e.fault.starts_with("ReportRepeated"))
+        .map(|e| e.fault)
+        .collect();
+    assert_eq!(
+        repeats,
+        vec![format!("ReportRepeated {{ report: {stacked:?} }}"); 2],
+        "each repeat is in the fault log"
+    );
+}
+
+/// `kiosk-power-loss-before-ack`: the host's next call after the struck
+/// report never reaches the device (the kiosk is dark), the drill's
+/// [`HostPower`] learns how long the outage is, and the report goes to the
+/// next host; a `probability` rule is consulted again for the repeat.
+#[tokio::test(start_paused = true)]
+async fn the_kiosk_dies_between_a_report_and_its_acknowledgement() {
+    let log = crate::faults::FaultLog::new();
+    let dies = AcceptorFault::KioskPowerLossBeforeAck { down_ms: 2_000 };
+    let mut u = unit(vec![FaultRule::new(Trigger::NthCall { n: 2 }, dies)])
+        .with_fault_log(log.clone(), "acceptor");
+    u.acceptor.enable(&[cny(20)]).await.unwrap();
+    u.customer.insert_note(cny(20), true).unwrap();
+    assert!(matches!(
+        next(&mut u.acceptor).await.1,
+        AcceptorEvent::Escrowed { .. }
+    ));
+    // The first report was acknowledged by this call, which got through.
+    u.acceptor.stack().await.unwrap();
+    let stacked = AcceptorEvent::Stacked { value: cny(20) };
+    assert_eq!(next(&mut u.acceptor).await.1, stacked, "report 2: struck");
+    let host = u.host.clone();
+    let (call, down_ms) = tokio::join!(
+        tokio::time::timeout(Duration::from_secs(30), u.acceptor.status()),
+        host.power_loss(),
+    );
+    assert!(
+        call.is_err(),
+        "the call after the struck report never returns"
+    );
+    assert_eq!(down_ms, 2_000);
+    // The drill stops the kiosk and tells the device; the next life gets
+    // the report again, and keeps it (report 3 is not struck).
+    u.host.lost_power();
+    u.acceptor.enable(&[cny(20)]).await.unwrap();
+    assert_eq!(next(&mut u.acceptor).await.1, stacked, "handed again");
+    u.acceptor.status().await.unwrap();
+    let more = tokio::time::timeout(Duration::from_secs(60), u.acceptor.next_event()).await;
+    assert!(more.is_err(), "acknowledged: {more:?}");
+    assert_eq!(u.staff.physical_contents().notes, 1);
+    let faults: Vec<_> = log.entries().into_iter().map(|e| e.fault).collect();
+    assert_eq!(
+        faults,
+        vec![
+            "KioskPowerLossBeforeAck { down_ms: 2000 }".to_string(),
+            format!("ReportRepeated {{ report: {stacked:?} }}"),
+        ]
+    );
+}
+
+/// Without the host losing power, nothing is ever handed twice: each
+/// call acknowledges, so the same session's reports come once each.
+#[tokio::test(start_paused = true)]
+async fn a_living_host_gets_each_report_once() {
+    let mut u = unit(vec![]);
+    u.acceptor.enable(&[cny(10)]).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        u.customer.insert_note(cny(10), true).unwrap();
+        seen.push(next(&mut u.acceptor).await.1);
+        u.acceptor.stack().await.unwrap();
+        seen.push(next(&mut u.acceptor).await.1);
+    }
+    let more = tokio::time::timeout(Duration::from_secs(60), u.acceptor.next_event()).await;
+    assert!(more.is_err(), "{more:?}");
+    assert_eq!(seen.len(), 6);
+    assert_eq!(u.staff.physical_contents().notes, 3);
 }
