@@ -8,6 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::SessionId;
 
+/// The out-of-service reason of a kiosk that takes only cash while, after
+/// a restart, it waits (briefly and for a bounded time) for the acceptor's
+/// word on a note left in its path: a reason of its own, so the customer
+/// reads "please wait a moment" rather than "no way to pay".
+pub const CHECKING_ACCEPTOR: &str = "checking the note acceptor after a restart";
+
 /// Where else a customer can pay when this kiosk cannot take the payment.
 pub const ALTERNATIVE_CHANNELS: &[&str] = &["service counter", "another kiosk", "mobile app"];
 

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use kiosk_core::screen::CHECKING_ACCEPTOR;
 use kiosk_core::{CustomerAction, DeviceKind, Screen};
 use kiosk_hal::{AccountRefusal, ErrorKind, Money, PaymentMethod, RejectReason};
 use serde::Serialize;
@@ -150,6 +151,7 @@ pub fn reason_msg(text: &str) -> Option<Msg> {
         ),
         ("backend unreachable", Msg::ReasonBackendUnreachable),
         ("no payment method available", Msg::ReasonNoMethod),
+        (CHECKING_ACCEPTOR, Msg::ReasonCheckingAcceptor),
     ];
     rejects
         .iter()

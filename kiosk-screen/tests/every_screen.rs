@@ -244,6 +244,9 @@ fn every_reason_kiosk_core_and_the_hal_write_has_a_translation() {
     for ch in kiosk_core::screen::ALTERNATIVE_CHANNELS {
         assert!(channel_msg(ch).is_some(), "alternative channel {ch:?}");
     }
+    // The reasons kiosk-core names by a constant.
+    let checking = kiosk_core::screen::CHECKING_ACCEPTOR;
+    assert!(reason_msg(checking).is_some(), "{checking:?}");
     // The literal reasons kiosk-core's session and availability write
     // (`reason: "…".into()`): read from its source, so a new one fails here.
     let core = concat!(env!("CARGO_MANIFEST_DIR"), "/../kiosk-core/src");

@@ -171,6 +171,7 @@ messages! {
     ReasonCannotTakeNotes = "reason.cannot-take-notes" [];
     ReasonBackendUnreachable = "reason.backend-unreachable" [];
     ReasonNoMethod = "reason.no-payment-method" [];
+    ReasonCheckingAcceptor = "reason.checking-acceptor" [];
     ReasonAcceptorFault = "reason.acceptor-fault" [];
     ReasonCashBoxFault = "reason.cash-box-fault" [];
     ReasonPrinterFault = "reason.printer-fault" [];

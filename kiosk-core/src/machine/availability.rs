@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use kiosk_hal::{ErrorKind, PaymentMethod};
 
 use crate::events::{DeviceKind, DeviceWarning};
-use crate::screen::{Screen, ALTERNATIVE_CHANNELS};
+use crate::screen::{Screen, ALTERNATIVE_CHANNELS, CHECKING_ACCEPTOR};
 
 /// Device faults, the link's reachability and staff's orders. See the
 /// module docs.
@@ -173,6 +173,7 @@ impl Availability {
             (None, true) => "backend unreachable".into(),
             (None, false) => match self.faults.keys().next() {
                 Some(device) => format!("{device:?} fault").to_lowercase(),
+                None if self.awaiting_acceptor => CHECKING_ACCEPTOR.into(),
                 None => "no payment method available".into(),
             },
         };
@@ -235,10 +236,9 @@ mod tests {
         assert_eq!(a.offered(), [PaymentMethod::Code]);
         let mut cash_only = Availability::new(false);
         cash_only.set_awaiting_acceptor(true);
-        // (A reason of its own would need its text in the screen catalog.)
         assert!(matches!(
             cash_only.idle_screen(),
-            Screen::OutOfService { reason, .. } if reason == "no payment method available"
+            Screen::OutOfService { reason, .. } if reason == CHECKING_ACCEPTOR
         ));
         cash_only.set_awaiting_acceptor(false);
         assert_eq!(cash_only.offered(), [PaymentMethod::Cash]);
