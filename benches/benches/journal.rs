@@ -113,57 +113,23 @@ fn raw_open(path: &Path, autocheckpoint: i64) -> Connection {
         .unwrap();
     c.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)
         .unwrap();
-    c.execute_batch(
-        "CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL,
-                                         kind TEXT NOT NULL, detail TEXT NOT NULL) STRICT;",
-    )
-    .unwrap();
-    for table in 0..*JOURNAL_PAGES_PER_EVENT.iter().max().unwrap() {
-        c.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS log{table} (id INTEGER PRIMARY KEY, at INTEGER NOT NULL,
-                                                    kind TEXT NOT NULL, detail TEXT NOT NULL) STRICT;"
-        ))
-        .unwrap();
-    }
     c
 }
 
-/// One payment's worth of raw commits: one row each, `check` after each.
-fn raw_payment(c: &mut Connection, seq: u64, mut check: impl FnMut()) {
-    for i in 0..EVENTS_PER_PAYMENT {
+/// One row per commit: what raw SQLite writes for a money event.
+const ONE_ROW: [u64; EVENTS_PER_PAYMENT as usize] = [1; EVENTS_PER_PAYMENT as usize];
+
+/// One payment's worth of raw commits, `check` after each: commit `i` puts
+/// one row into each of the tables `log0 … log{k-1}`, `k = pages[i]`, so
+/// that it writes `k` pages (the last page of each table). [`ONE_ROW`] is
+/// plain raw SQLite; the journal's measured pages per event give raw
+/// commits that write as many pages as the journal's.
+fn raw_payment(c: &mut Connection, seq: u64, pages: &[u64], mut check: impl FnMut()) {
+    for (i, k) in pages.iter().enumerate() {
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .unwrap();
-        tx.prepare_cached("INSERT INTO log (at, kind, detail) VALUES (?1, ?2, ?3)")
-            .unwrap()
-            .execute(rusqlite::params![
-                (seq * 60_000 + i) as i64,
-                "note-stacked",
-                format!("{{\"session\":\"K01-{seq:06}\",\"value\":5000}}")
-            ])
-            .unwrap();
-        tx.commit().unwrap();
-        check();
-    }
-}
-
-/// Pages each money event of [`journal_payment`] writes to the WAL, in
-/// order (as the counting pass measures and prints them):
-/// the session's row and its two index entries, then each note's row and
-/// index entry or the running totals, the payment's row, its two index
-/// entries, the notes it takes and the totals, and so on, each beside the
-/// event's audit row.
-const JOURNAL_PAGES_PER_EVENT: [u64; EVENTS_PER_PAYMENT as usize] = [4, 3, 3, 3, 3, 6, 2, 4, 3];
-
-/// One payment's worth of raw commits that write as many pages as the
-/// journal's: one row into each of the first `k` tables per commit, `k`
-/// from [`JOURNAL_PAGES_PER_EVENT`].
-fn raw_paged_payment(c: &mut Connection, seq: u64, mut check: impl FnMut()) {
-    for (i, pages) in JOURNAL_PAGES_PER_EVENT.iter().enumerate() {
-        let tx = c
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .unwrap();
-        for table in 0..*pages {
+        for table in 0..*k {
             tx.prepare_cached(&format!(
                 "INSERT INTO log{table} (at, kind, detail) VALUES (?1, ?2, ?3)"
             ))
@@ -177,6 +143,17 @@ fn raw_paged_payment(c: &mut Connection, seq: u64, mut check: impl FnMut()) {
         }
         tx.commit().unwrap();
         check();
+    }
+}
+
+/// Creates the tables [`raw_payment`] writes with `pages`.
+fn raw_tables(c: &Connection, pages: &[u64]) {
+    for table in 0..pages.iter().copied().max().unwrap_or(1) {
+        c.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS log{table} (id INTEGER PRIMARY KEY, at INTEGER NOT NULL,
+                                                    kind TEXT NOT NULL, detail TEXT NOT NULL) STRICT;"
+        ))
+        .unwrap();
     }
 }
 
@@ -294,21 +271,21 @@ impl Side for Journal {
 struct Raw {
     conn: Connection,
     autocheckpoint: i64,
-    /// Whether each commit writes the journal's pages
-    /// ([`raw_paged_payment`]) instead of one row ([`raw_payment`]).
-    paged: bool,
+    /// Pages each money event's commit writes ([`raw_payment`]).
+    pages: Vec<u64>,
     events: u64,
 }
 
 impl Raw {
-    fn open(path: &Path, autocheckpoint: i64, paged: bool) -> Raw {
+    fn open(path: &Path, autocheckpoint: i64, pages: &[u64]) -> Raw {
         let conn = raw_open(path, autocheckpoint);
+        raw_tables(&conn, pages);
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .unwrap();
         Raw {
             conn,
             autocheckpoint,
-            paged,
+            pages: pages.to_vec(),
             events: 0,
         }
     }
@@ -316,11 +293,7 @@ impl Raw {
 
 impl Side for Raw {
     fn payment(&mut self, seq: u64, check: &mut dyn FnMut()) {
-        if self.paged {
-            raw_paged_payment(&mut self.conn, seq, check);
-        } else {
-            raw_payment(&mut self.conn, seq, check);
-        }
+        raw_payment(&mut self.conn, seq, &self.pages, check);
         self.events += EVENTS_PER_PAYMENT;
     }
     fn between_sessions(&mut self) {
@@ -399,14 +372,14 @@ fn run_pair(
     payments: u64,
     watch: bool,
     raw_autocheckpoint: i64,
-    raw_paged: bool,
+    raw_pages: &[u64],
 ) -> (Run, Run) {
     let jpath = dir.join(format!("{name}-journal.sqlite"));
     let rpath = dir.join(format!("{name}-raw.sqlite"));
     let mut j = Journal::open(&jpath).unwrap();
     j.checkpoint().unwrap();
     let mut j = Measured::new(j, &jpath);
-    let mut r = Measured::new(Raw::open(&rpath, raw_autocheckpoint, raw_paged), &rpath);
+    let mut r = Measured::new(Raw::open(&rpath, raw_autocheckpoint, raw_pages), &rpath);
     for seq in 1..=payments {
         j.payment(seq, watch);
         r.payment(seq, watch);
@@ -610,11 +583,19 @@ fn ms(d: Duration) -> String {
 fn side_by_side(dir: &Path) {
     println!("\n== journal vs raw SQLite, same synced commits, same pragmas ==");
     // The timed pass first (no file watching), then the counting passes.
-    let (timed_j, timed_r) = run_pair(dir, "timed", SYNCED_PAYMENTS, false, 0, false);
-    let (count_j, count_r) = run_pair(dir, "count", SYNCED_PAYMENTS, true, 0, false);
-    let (_, count_auto) = run_pair(dir, "auto", SYNCED_PAYMENTS, true, 1000, false);
-    let (paged_j, paged_r) = run_pair(dir, "paged", SYNCED_PAYMENTS, false, 0, true);
-    let (_, count_paged) = run_pair(dir, "count-paged", SYNCED_PAYMENTS, true, 0, true);
+    let (timed_j, timed_r) = run_pair(dir, "timed", SYNCED_PAYMENTS, false, 0, &ONE_ROW);
+    let (count_j, count_r) = run_pair(dir, "count", SYNCED_PAYMENTS, true, 0, &ONE_ROW);
+    let (_, count_auto) = run_pair(dir, "auto", SYNCED_PAYMENTS, true, 1000, &ONE_ROW);
+    // The pages each of the journal's money events wrote, rounded (a page
+    // split adds one now and then), for raw commits that write as many.
+    let payments = count_j.events / EVENTS_PER_PAYMENT;
+    let journal_pages: Vec<u64> = count_j
+        .pages_per_event
+        .iter()
+        .map(|sum| (sum + payments / 2) / payments)
+        .collect();
+    let (paged_j, paged_r) = run_pair(dir, "paged", SYNCED_PAYMENTS, false, 0, &journal_pages);
+    let (_, count_paged) = run_pair(dir, "count-paged", SYNCED_PAYMENTS, true, 0, &journal_pages);
 
     let per_event = |r: &Run| r.wal_commits as f64 / r.events as f64;
     println!(
@@ -654,23 +635,11 @@ fn side_by_side(dir: &Path) {
         mean_pages(&count_j),
         mean_pages(&count_r)
     );
-    let payments = count_j.events / EVENTS_PER_PAYMENT;
-    let rounded: Vec<u64> = count_j
-        .pages_per_event
-        .iter()
-        .map(|sum| (sum + payments / 2) / payments)
-        .collect();
-    if rounded != JOURNAL_PAGES_PER_EVENT {
-        println!(
-            "  (the paged raw run below writes {JOURNAL_PAGES_PER_EVENT:?}: \
-             update JOURNAL_PAGES_PER_EVENT to the journal's)"
-        );
-    }
     println!(
         "the same next to raw commits that write as many pages as the journal's \
          ({:?} a payment; WAL bytes per money event: {:.0}): journal {:.0}/s, raw {:.0}/s, \
          ratio {:.2} (what the journal's own work costs, beyond the pages it writes)",
-        JOURNAL_PAGES_PER_EVENT,
+        journal_pages,
         count_paged.wal_bytes as f64 / count_paged.events as f64,
         rate(&paged_j),
         rate(&paged_r),
@@ -778,11 +747,12 @@ fn criterion_part(dir: &Path) {
         })
     });
     let mut r = raw_open(&dir.join("criterion-raw.sqlite"), 0);
+    raw_tables(&r, &ONE_ROW);
     let mut rseq = 0;
     g.bench_function("raw-same-commits", |b| {
         b.iter(|| {
             rseq += 1;
-            raw_payment(&mut r, rseq, || {});
+            raw_payment(&mut r, rseq, &ONE_ROW, || {});
             r.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                 .unwrap();
         })
