@@ -315,7 +315,6 @@ impl KioskMachine {
             }
             None => {}
         }
-        self.update_path_hold();
         self.flush_front();
         self.debug_check();
     }
@@ -324,6 +323,10 @@ impl KioskMachine {
     /// [`KioskMachine::poll_output`].
     pub fn handle(&mut self, input: Input, now: Millis) {
         self.advance(now);
+        // The wait for the acceptor ends by its deadline here, before the
+        // input (a customer choosing cash then finds it offered); by a
+        // report or an empty path when the machine next goes idle
+        // (`poll_output`), where the welcome screen is decided.
         self.update_path_hold();
         match input {
             Input::Start => self.start_recovery(false),
@@ -352,7 +355,6 @@ impl KioskMachine {
             Input::Supervisors(found) => self.on_supervisors(found),
             Input::LinkSwitches(switches) => self.on_link_switches(switches),
         }
-        self.update_path_hold();
         self.flush_front();
         self.debug_check();
     }
